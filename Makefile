@@ -1,0 +1,79 @@
+# vsockbox: one static binary, one applet per file, configured by Config.in.
+#   make                 build ./vsockbox (static)
+#   make check           every test (unit, end to end over TCP, QEMU guest)
+#   make run / run-quick the micro benchmark on this machine
+#   make install DESTDIR=... PREFIX=...
+# Honours CC, CFLAGS, LDFLAGS, CROSS_COMPILE, V=1.
+
+CROSS_COMPILE ?=
+CC := $(CROSS_COMPILE)$(if $(filter default,$(origin CC)),gcc,$(CC))
+STRIP ?= $(CROSS_COMPILE)strip
+CFLAGS ?= -O2 -g
+LDFLAGS ?=
+STATIC ?= -static
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+DESTDIR ?=
+
+# Flags the code needs whatever the user's CFLAGS say.
+VSB_CFLAGS := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -pthread \
+	-Icommon -Ibuild
+VSB_LDFLAGS := -pthread $(STATIC)
+
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+endif
+
+COMMON_OBJS := $(patsubst %.c,%.o,$(wildcard common/*.c))
+LIB_OBJS := $(filter-out common/main.o,$(COMMON_OBJS))
+
+all: vsockbox
+
+# ---- configuration ----
+ALL_APPLETS_ON := awk '/^config /{print "CONFIG_" $$2 "=y"}' Config.in
+
+# No .config yet: the default one (every applet), as `make defconfig`.
+.config:
+	$(Q)$(ALL_APPLETS_ON) > .config
+
+defconfig allyesconfig:
+	$(Q)$(ALL_APPLETS_ON) > .config
+	@echo "  GEN     .config ($@)"
+
+allnoconfig:
+	$(Q)awk '/^config /{print "# CONFIG_" $$2 " is not set"}' Config.in > .config
+	@echo "  GEN     .config ($@)"
+
+build/applets.mk build/applets.h build/config.h: Config.in .config \
+		scripts/gen-applets.sh $(wildcard applets/*.c)
+	$(Q)sh scripts/gen-applets.sh Config.in .config build
+
+-include build/applets.mk
+
+# ---- the binary ----
+%.o: %.c common/vsockbox.h common/protocol.h build/applets.h
+	@$(if $(Q),echo "  CC      $@")
+	$(Q)$(CC) $(VSB_CFLAGS) $(CFLAGS) -c -o $@ $<
+
+vsockbox: $(COMMON_OBJS) $(APPLET_OBJS)
+	@$(if $(Q),echo "  LINK    $@")
+	$(Q)$(CC) $(VSB_CFLAGS) $(CFLAGS) -o $@ $^ $(VSB_LDFLAGS) $(LDFLAGS)
+
+# ---- install: the binary, a relative link per applet, vsock-bench ----
+install: vsockbox
+	install -d $(DESTDIR)$(BINDIR)
+	install -m 755 vsockbox $(DESTDIR)$(BINDIR)/vsockbox
+	install -m 755 scripts/vsock-bench $(DESTDIR)$(BINDIR)/vsock-bench
+	for a in $$(./vsockbox --list); do \
+		ln -sf vsockbox $(DESTDIR)$(BINDIR)/$$a || exit 1; done
+
+clean:
+	rm -rf vsockbox build common/*.o applets/*.o tests/*.o tests/unit \
+		tests/fuzz-* fuzz-*
+
+distclean: clean
+	rm -f .config
+
+.PHONY: all defconfig allyesconfig allnoconfig install clean distclean

@@ -1,0 +1,53 @@
+/* vsock-unidir: single stream unidirectional throughput, guest side.
+ *
+ * Connects from port 8503, announces magic 123 on the control connection,
+ * then per iteration reads SIZE bytes and writes SIZE bytes back. */
+#include "vsockbox.h"
+
+#include <stdlib.h>
+
+static const char usage[] =
+	"usage: vsock-unidir [--peer ADDR] [--size BYTES] [--count N] [--io-size BYTES]\n"
+	"                    [--timeout S] [--chain]\n"
+	"\n"
+	"Single stream unidirectional test: connect from port 8503, send magic 123 on\n"
+	"the control connection ($VSOCK_CTL_FD, or a new one from port 8501), then\n"
+	"COUNT times read SIZE bytes and write SIZE bytes.\n"
+	"\n"
+	"  --peer ADDR      host (default $VSOCKBOX_PEER or vsock:2; port 8500)\n"
+	"  --size BYTES     bytes per iteration, K/M/G suffixes (default 128M)\n"
+	"  --count N        iterations (default 100)\n"
+	"  --io-size BYTES  bytes per read or write call (default 128K)\n"
+	"  --timeout S      give up after S seconds without progress (default 30)\n"
+	"  --chain          wait for 'done' on stdin before the magic; print 'done'\n";
+
+int vsock_unidir_main(int argc, char **argv)
+{
+	static const unsigned char magic[] = {MAGIC_UNIDIR};
+	struct settings s;
+	struct conn data, ctl;
+	struct progress progress;
+	const char *op = "";
+
+	settings_defaults(&s, PERF_HOST_PORT);
+	s.count = PERF_UNIDIR_COUNT;
+	no_operands(argc, argv, parse_options(argc, argv,
+		OPT_PEER | OPT_TIMEOUT | OPT_SIZE | OPT_COUNT | OPT_IO_SIZE |
+		OPT_CHAIN, usage, &s));
+
+	void *buf = xmalloc(s.io_size);
+	xconn_open(&data, &s.peer, PERF_UNIDIR_PORT, s.timeout_s);
+	guest_announce(&ctl, &s, magic, sizeof(magic));
+	progress_start(&progress, "unidirectional", s.count);
+	int err = guest_unidir(data.fd, s.size, s.count, buf, s.io_size,
+			       &progress, &op);
+	progress_end(&progress);
+	if (err)
+		die_io(&data, op, err);
+	conn_close(&data);
+	conn_close(&ctl);
+	free(buf);
+	if (s.chain)
+		chain_done();
+	return EXIT_PASS;
+}

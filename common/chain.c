@@ -1,0 +1,83 @@
+/* The control connection and the chain of stages in vsock-bench.
+ *
+ * vsock-ctl opens the control connection and runs a pipeline of applets
+ * with it on the descriptor named by $VSOCK_CTL_FD. Every stage connects at
+ * once (so all nine connections are open up front), then, with --chain,
+ * waits for the previous stage's "done" line on stdin before it sends its
+ * magic, and prints "done" when its test is over. */
+#include "vsockbox.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static int inherited_ctl_fd(const char *text)
+{
+	uint64_t fd;
+	struct stat st;
+
+	if (parse_u64(text, 0, 1024 * 1024, 0, &fd))
+		usage_error("%s=%s: not a descriptor number", CTL_FD_ENV, text);
+	if (fstat((int)fd, &st) < 0)
+		die_errno(EXIT_ENV, "%s=%s", CTL_FD_ENV, text);
+	if (!S_ISSOCK(st.st_mode))
+		die(EXIT_ENV, "%s=%s: not a socket", CTL_FD_ENV, text);
+	return (int)fd;
+}
+
+void ctl_open(struct conn *ctl, const struct settings *s)
+{
+	const char *env = getenv(CTL_FD_ENV);
+
+	if (env && *env) {
+		ctl->fd = inherited_ctl_fd(env);
+		snprintf(ctl->name, sizeof(ctl->name), "control connection (fd %d)",
+			 ctl->fd);
+		return;
+	}
+	xconn_open(ctl, &s->peer, PERF_CTL_PORT, s->timeout_s);
+}
+
+void send_magics(struct conn *ctl, const unsigned char *magic, size_t n)
+{
+	int err = write_full(ctl->fd, magic, n);
+	if (err)
+		die_io(ctl, "write magic to", err);
+}
+
+void chain_wait(void)
+{
+	char line[16];
+	size_t len = 0;
+
+	for (;;) {
+		char c;
+		ssize_t n = read(STDIN_FILENO, &c, 1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			die_errno(EXIT_ENV, "chain: read stdin");
+		if (n == 0)
+			die(EXIT_FAIL, "chain: the previous stage failed "
+			    "(stdin closed before 'done')");
+		if (c != '\n') {
+			if (len < sizeof(line) - 1)
+				line[len++] = c;
+			continue;
+		}
+		line[len] = '\0';
+		if (strcmp(line, "done") == 0)
+			return;
+		len = 0;
+	}
+}
+
+void chain_done(void)
+{
+	int err = write_full(STDOUT_FILENO, "done\n", 5);
+	if (err)
+		die(EXIT_ENV, "chain: write stdout: %s", io_error_text(err));
+}

@@ -1,0 +1,177 @@
+/* Whole reads and writes: EINTR is retried, short transfers are continued,
+ * and the kernel's SO_RCVTIMEO/SO_SNDTIMEO bound every wait at no cost on
+ * the data path. */
+#include "vsockbox.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+const char *io_error_text(int err)
+{
+	if (err == ERR_EOF)
+		return "peer closed the connection";
+	if (err == ETIMEDOUT)
+		return "timed out";
+	return strerror(err);
+}
+
+int io_exit_code(int err)
+{
+	switch (err) {
+	case ERR_EOF: case ECONNRESET: case EPIPE: case ECONNABORTED:
+		return EXIT_FAIL;
+	default:
+		return EXIT_ENV;
+	}
+}
+
+static int timeout_errno(void)
+{
+	return (errno == EAGAIN || errno == EWOULDBLOCK) ? ETIMEDOUT : errno;
+}
+
+int read_full(int fd, void *buf, size_t len)
+{
+	size_t got;
+	return read_counted(fd, buf, len, &got);
+}
+
+int read_counted(int fd, void *buf, size_t len, size_t *got)
+{
+	unsigned char *p = buf;
+
+	*got = 0;
+	while (len) {
+		/* MSG_WAITALL asks the kernel for the whole buffer in one call;
+		 * it may still return less (signal, timeout, EOF). */
+		ssize_t n = recv(fd, p, len, MSG_WAITALL);
+		if (n < 0 && errno == ENOTSOCK)
+			n = read(fd, p, len);
+		if (n == 0)
+			return ERR_EOF;
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return timeout_errno();
+		}
+		p += n;
+		len -= (size_t)n;
+		*got += (size_t)n;
+	}
+	return 0;
+}
+
+int write_full(int fd, const void *buf, size_t len)
+{
+	const unsigned char *p = buf;
+
+	while (len) {
+		/* MSG_NOSIGNAL: a closed peer is EPIPE, never SIGPIPE. */
+		ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
+		if (n < 0 && errno == ENOTSOCK)
+			n = write(fd, p, len);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return timeout_errno();
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+static int ms_left(uint64_t deadline)
+{
+	uint64_t now = now_ns();
+	return now >= deadline ? 0 : (int)((deadline - now + 999999) / 1000000);
+}
+
+int read_within(int fd, void *buf, size_t len, int timeout_ms)
+{
+	uint64_t deadline = now_ns() + (uint64_t)timeout_ms * 1000000;
+	unsigned char *p = buf;
+
+	while (len) {
+		struct pollfd pfd = {.fd = fd, .events = POLLIN};
+		int ready = poll(&pfd, 1, ms_left(deadline));
+		if (ready < 0 && errno == EINTR)
+			continue;
+		if (ready < 0)
+			return errno;
+		if (ready == 0)
+			return ETIMEDOUT;
+		ssize_t n = recv(fd, p, len, MSG_DONTWAIT);
+		if (n == 0)
+			return ERR_EOF;
+		if (n < 0) {
+			if (errno == EINTR || errno == EAGAIN)
+				continue;
+			return errno;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+int recv_bytes(int fd, uint64_t total, void *buf, size_t buf_len)
+{
+	while (total) {
+		size_t chunk = total < buf_len ? (size_t)total : buf_len;
+		int err = read_full(fd, buf, chunk);
+		if (err)
+			return err;
+		total -= chunk;
+	}
+	return 0;
+}
+
+int send_bytes(int fd, uint64_t total, const void *buf, size_t buf_len)
+{
+	while (total) {
+		size_t chunk = total < buf_len ? (size_t)total : buf_len;
+		int err = write_full(fd, buf, chunk);
+		if (err)
+			return err;
+		total -= chunk;
+	}
+	return 0;
+}
+
+int wait_for_close(int fd)
+{
+	char sink[256];
+
+	for (;;) {
+		ssize_t n = recv(fd, sink, sizeof(sink), 0);
+		if (n == 0)
+			return 0;
+		if (n < 0 && errno != EINTR)
+			return timeout_errno();
+	}
+}
+
+_Noreturn void die_io(const struct conn *c, const char *op, int err)
+{
+	die(io_exit_code(err), "%s %s: %s", op, c->name, io_error_text(err));
+}
+
+void *xmalloc(size_t len)
+{
+	void *p = calloc(1, len);	/* zeroed: buffers go on the wire */
+	if (!p)
+		die(EXIT_ENV, "out of memory (%zu bytes)", len);
+	return p;
+}
+
+uint64_t now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}

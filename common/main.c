@@ -1,0 +1,95 @@
+/* Dispatch: the applet named by argv[0], or by `vsockbox APPLET ARGS`. */
+#include "vsockbox.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+
+#define APPLET(c_name, name, summary) int c_name##_main(int argc, char **argv);
+#include "applets.h"
+#undef APPLET
+
+struct applet {
+	const char *name;
+	int (*main)(int argc, char **argv);
+	const char *summary;
+};
+
+static const struct applet applets[] = {
+#define APPLET(c_name, name, summary) {name, c_name##_main, summary},
+#include "applets.h"
+#undef APPLET
+};
+
+enum { APPLET_COUNT = sizeof(applets) / sizeof(applets[0]) };
+
+static const char *base_name(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	return slash ? slash + 1 : path;
+}
+
+static const struct applet *find_applet(const char *name)
+{
+	for (size_t i = 0; i < APPLET_COUNT; i++)
+		if (strcmp(applets[i].name, name) == 0)
+			return &applets[i];
+	return NULL;
+}
+
+static int list_applets(void)
+{
+	for (size_t i = 0; i < APPLET_COUNT; i++)
+		printf("%s\n", applets[i].name);
+	return EXIT_PASS;
+}
+
+static int usage(FILE *out, int code)
+{
+	fprintf(out,
+		"vsockbox " VSOCKBOX_VERSION ": virtio-vsock tests and benchmarks\n"
+		"usage: vsockbox APPLET [ARGS...]   or a link named APPLET\n"
+		"       vsockbox --list | --help | --version\n\napplets:\n");
+	for (size_t i = 0; i < APPLET_COUNT; i++)
+		fprintf(out, "  %-18s %s\n", applets[i].name, applets[i].summary);
+	return code;
+}
+
+static int run(const struct applet *a, int argc, char **argv)
+{
+	set_applet_name(a->name);
+	/* Writes to a closed peer must return EPIPE, never kill us. */
+	signal(SIGPIPE, SIG_IGN);
+	argv[0] = (char *)a->name;
+	return a->main(argc, argv);
+}
+
+int main(int argc, char **argv)
+{
+	const char *name = base_name(argc > 0 ? argv[0] : "vsockbox");
+	const struct applet *a;
+
+	/* Any vsockbox* name is the multicall binary (vsockbox-aarch64...). */
+	if (strncmp(name, "vsockbox", 8) == 0) {
+		if (argc < 2)
+			return usage(stderr, EXIT_USAGE);
+		name = argv[1];
+		if (strcmp(name, "--list") == 0 || strcmp(name, "-l") == 0)
+			return list_applets();
+		if (strcmp(name, "--help") == 0 || strcmp(name, "-h") == 0)
+			return usage(stdout, EXIT_PASS);
+		if (strcmp(name, "--version") == 0) {
+			printf("vsockbox " VSOCKBOX_VERSION "\n");
+			return EXIT_PASS;
+		}
+		argc--;
+		argv++;
+	}
+	a = find_applet(name);
+	if (!a) {
+		fprintf(stderr, "vsockbox: unknown applet '%s' (try vsockbox --list)\n",
+			name);
+		return EXIT_USAGE;
+	}
+	return run(a, argc, argv);
+}

@@ -1,0 +1,219 @@
+/* Sockets over AF_VSOCK and TCP behind one interface. Every connection
+ * carries a description, so every error can name the address. */
+#include "vsockbox.h"
+
+#include <errno.h>
+#include <linux/vm_sockets.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+static socklen_t to_sockaddr(const struct address *a,
+			     struct sockaddr_storage *ss)
+{
+	memset(ss, 0, sizeof(*ss));
+	if (a->family == AF_VSOCK) {
+		struct sockaddr_vm *vm = (struct sockaddr_vm *)ss;
+		vm->svm_family = AF_VSOCK;
+		vm->svm_cid = a->cid;
+		vm->svm_port = a->port;
+		return sizeof(*vm);
+	}
+	if (a->family == AF_INET6) {
+		struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)ss;
+		in6->sin6_family = AF_INET6;
+		in6->sin6_port = htons((uint16_t)a->port);
+		memcpy(&in6->sin6_addr, a->ip, 16);
+		return sizeof(*in6);
+	}
+	struct sockaddr_in *in = (struct sockaddr_in *)ss;
+	in->sin_family = AF_INET;
+	in->sin_port = htons((uint16_t)a->port);
+	memcpy(&in->sin_addr, a->ip, 4);
+	return sizeof(*in);
+}
+
+static void from_sockaddr(const struct sockaddr_storage *ss, struct address *a)
+{
+	memset(a, 0, sizeof(*a));
+	a->family = ss->ss_family;
+	if (ss->ss_family == AF_VSOCK) {
+		const struct sockaddr_vm *vm = (const struct sockaddr_vm *)ss;
+		a->transport = TRANSPORT_VSOCK;
+		a->cid = vm->svm_cid;
+		a->port = vm->svm_port;
+		return;
+	}
+	a->transport = TRANSPORT_TCP;
+	if (ss->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)ss;
+		memcpy(a->ip, &in6->sin6_addr, 16);
+		a->port = ntohs(in6->sin6_port);
+		return;
+	}
+	const struct sockaddr_in *in = (const struct sockaddr_in *)ss;
+	memcpy(a->ip, &in->sin_addr, 4);
+	a->port = ntohs(in->sin_port);
+}
+
+void set_io_timeout(int fd, unsigned timeout_s)
+{
+	struct timeval tv = {.tv_sec = (time_t)timeout_s};
+	/* Best effort on non-sockets; sockets here always accept it. */
+	(void)setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	(void)setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+}
+
+static int new_socket(const struct address *a, unsigned timeout_s)
+{
+	int fd = socket(a->family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	set_io_timeout(fd, timeout_s);
+	if (a->transport == TRANSPORT_VSOCK) {
+		/* vsock's connect has its own timeout (2 s by default). */
+		struct timeval tv = {.tv_sec = (time_t)timeout_s};
+		(void)setsockopt(fd, AF_VSOCK, SO_VM_SOCKETS_CONNECT_TIMEOUT,
+				 &tv, sizeof(tv));
+	} else {
+		int one = 1;
+		/* Known ports again and again: do not wait out TIME_WAIT. */
+		if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
+		    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one))) {
+			int err = errno;
+			close(fd);
+			errno = err;
+			return -1;
+		}
+	}
+	return fd;
+}
+
+static void describe(struct conn *c, const struct address *peer,
+		     uint32_t local_port)
+{
+	char text[ADDRESS_TEXT_MAX];
+	format_address(peer, text, sizeof(text));
+	if (local_port)
+		snprintf(c->name, sizeof(c->name), "%s from port %u", text,
+			 (unsigned)local_port);
+	else
+		snprintf(c->name, sizeof(c->name), "%s", text);
+}
+
+static int bind_port(int fd, const struct address *peer, uint32_t port)
+{
+	struct address local = any_address_like(peer, port);
+	struct sockaddr_storage ss;
+	socklen_t len = to_sockaddr(&local, &ss);
+	return bind(fd, (struct sockaddr *)&ss, len);
+}
+
+int conn_open(struct conn *c, const struct address *peer, uint32_t local_port,
+	      unsigned timeout_s)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = to_sockaddr(peer, &ss);
+	int err;
+
+	describe(c, peer, local_port);
+	c->fd = new_socket(peer, timeout_s);
+	if (c->fd < 0)
+		return errno;
+	if (local_port && bind_port(c->fd, peer, local_port) < 0)
+		goto fail;
+	while (connect(c->fd, (struct sockaddr *)&ss, len) < 0) {
+		/* A TCP connect that runs out of SO_SNDTIMEO says EINPROGRESS. */
+		if (errno == EINPROGRESS || errno == EAGAIN)
+			errno = ETIMEDOUT;
+		if (errno != EINTR)
+			goto fail;
+	}
+	return 0;
+fail:
+	err = errno;
+	close(c->fd);
+	c->fd = -1;
+	return err;
+}
+
+void xconn_open(struct conn *c, const struct address *peer,
+		uint32_t local_port, unsigned timeout_s)
+{
+	int err = conn_open(c, peer, local_port, timeout_s);
+	if (err) {
+		const char *op = err == EADDRINUSE ? "bind" : "connect";
+		if (err == EAFNOSUPPORT)
+			die(EXIT_ENV, "%s %s: %s (is the vsock module loaded?)",
+			    op, c->name, strerror(err));
+		die(EXIT_ENV, "%s %s: %s", op, c->name, strerror(err));
+	}
+}
+
+void conn_close(struct conn *c)
+{
+	if (c->fd >= 0)
+		close(c->fd);
+	c->fd = -1;
+}
+
+int xlisten(struct address *a, int backlog)
+{
+	char text[ADDRESS_TEXT_MAX];
+	struct sockaddr_storage ss;
+	socklen_t len = to_sockaddr(a, &ss);
+	int fd = new_socket(a, 0);
+
+	format_address(a, text, sizeof(text));
+	if (fd < 0)
+		die_errno(EXIT_ENV, "socket %s", text);
+	if (bind(fd, (struct sockaddr *)&ss, len) < 0)
+		die_errno(EXIT_ENV, "bind %s", text);
+	if (listen(fd, backlog) < 0)
+		die_errno(EXIT_ENV, "listen %s", text);
+	len = sizeof(ss);
+	if (getsockname(fd, (struct sockaddr *)&ss, &len) < 0)
+		die_errno(EXIT_ENV, "getsockname %s", text);
+	struct address bound;
+	from_sockaddr(&ss, &bound);
+	a->port = bound.port;
+	return fd;
+}
+
+int conn_accept(struct conn *c, int lfd, const struct address *local,
+		int timeout_ms, struct address *peer_out)
+{
+	struct pollfd p = {.fd = lfd, .events = POLLIN};
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	int n;
+
+	c->fd = -1;
+	describe(c, local, 0);
+	do
+		n = poll(&p, 1, timeout_ms);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return errno;
+	if (n == 0)
+		return ETIMEDOUT;
+	do
+		c->fd = accept4(lfd, (struct sockaddr *)&ss, &len, SOCK_CLOEXEC);
+	while (c->fd < 0 && errno == EINTR);
+	if (c->fd < 0)
+		return errno;
+
+	struct address peer;
+	char local_text[ADDRESS_TEXT_MAX], peer_text[ADDRESS_TEXT_MAX];
+	from_sockaddr(&ss, &peer);
+	format_address(local, local_text, sizeof(local_text));
+	format_address(&peer, peer_text, sizeof(peer_text));
+	snprintf(c->name, sizeof(c->name), "%s from %s", local_text, peer_text);
+	if (peer_out)
+		*peer_out = peer;
+	return 0;
+}
