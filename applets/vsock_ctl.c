@@ -7,6 +7,7 @@
 #include "vsockbox.h"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -48,6 +49,7 @@ int vsock_ctl_main(int argc, char **argv)
 	snprintf(fd_text, sizeof(fd_text), "%d", ctl.fd);
 	if (setenv(CTL_FD_ENV, fd_text, 1) < 0)
 		die_errno(EXIT_ENV, "setenv %s", CTL_FD_ENV);
+	signal(SIGPIPE, SIG_DFL);	/* ignored for us, not for PROG */
 	execvp(argv[first], argv + first);
 	die_errno(127, "exec %s", argv[first]);
 }

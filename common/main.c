@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #define APPLET(c_name, name, summary) int c_name##_main(int argc, char **argv);
 #include "applets.h"
@@ -55,11 +56,37 @@ static int usage(FILE *out, int code)
 	return code;
 }
 
+/* SIGINT/SIGTERM end a run at once, with one line and status 128 + N, as a
+ * shell reports a killed command. Only async-signal-safe calls here. */
+static void interrupted(int sig)
+{
+	const char *name = applet_name();
+	const char *what = sig == SIGINT ? ": interrupted (SIGINT)\n"
+					 : ": terminated (SIGTERM)\n";
+	ssize_t ignored = write(STDERR_FILENO, name, strlen(name));
+	ignored = write(STDERR_FILENO, what, strlen(what));
+	(void)ignored;
+	_exit(128 + sig);
+}
+
+static void set_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sigemptyset(&sa.sa_mask);
+	/* Writes to a closed peer must return EPIPE, never kill us. */
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &sa, NULL);
+	sa.sa_handler = interrupted;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+}
+
 static int run(const struct applet *a, int argc, char **argv)
 {
 	set_applet_name(a->name);
-	/* Writes to a closed peer must return EPIPE, never kill us. */
-	signal(SIGPIPE, SIG_IGN);
+	set_signals();
 	argv[0] = (char *)a->name;
 	return a->main(argc, argv);
 }
