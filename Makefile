@@ -61,6 +61,36 @@ vsockbox: $(COMMON_OBJS) $(APPLET_OBJS)
 	@$(if $(Q),echo "  LINK    $@")
 	$(Q)$(CC) $(VSB_CFLAGS) $(CFLAGS) -o $@ $^ $(VSB_LDFLAGS) $(LDFLAGS)
 
+# ---- tests ----
+tests/unit: tests/unit.c $(LIB_OBJS)
+	@$(if $(Q),echo "  LINK    $@")
+	$(Q)$(CC) $(VSB_CFLAGS) $(CFLAGS) -o $@ $^ -pthread $(LDFLAGS)
+
+check-unit: tests/unit
+	./tests/unit
+
+# End to end over TCP loopback, with one run at the full default sizes.
+check-e2e: vsockbox
+	sh tests/e2e.sh --full
+
+# Every shell script: shellcheck, and a parse by dash and busybox ash.
+SHELL_SCRIPTS := scripts/vsock-bench scripts/*.sh tests/*.sh $(wildcard tests/vm/*.sh)
+check-sh:
+	shellcheck -s sh -x $(SHELL_SCRIPTS)
+	for s in $(SHELL_SCRIPTS); do dash -n $$s || exit 1; done
+	if command -v busybox >/dev/null; then \
+		for s in $(SHELL_SCRIPTS); do busybox ash -n $$s || exit 1; done; fi
+	@echo "check-sh: $(words $(SHELL_SCRIPTS)) scripts clean"
+
+check: check-unit check-sh check-e2e
+
+# ---- the main job: the micro benchmark on this machine ----
+run: vsockbox
+	sh scripts/run-benchmark.sh ./vsockbox
+
+run-quick: vsockbox
+	sh scripts/run-benchmark.sh ./vsockbox --quick
+
 # ---- install: the binary, a relative link per applet, vsock-bench ----
 install: vsockbox
 	install -d $(DESTDIR)$(BINDIR)
@@ -76,4 +106,5 @@ clean:
 distclean: clean
 	rm -f .config
 
-.PHONY: all defconfig allyesconfig allnoconfig install clean distclean
+.PHONY: all defconfig allyesconfig allnoconfig install clean distclean \
+	check check-unit check-e2e check-sh run run-quick

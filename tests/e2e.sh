@@ -1,0 +1,228 @@
+#!/bin/sh
+# End-to-end tests over TCP loopback: the guest applets against the host
+# applets, the dispatcher, the build configuration and installation.
+# Usage: sh tests/e2e.sh [--full]   (--full adds one run at default sizes)
+set -u
+SUITE=e2e
+# shellcheck source=tests/lib.sh
+. "$(dirname "$0")/lib.sh"
+SRC=$(cd "$(dirname "$0")/.." && pwd)
+LOOP=tcp:127.0.0.1
+
+# ---- dispatch ----
+testing "--list names every applet" "vsb --list | tr '\n' ' '" \
+	"vsock-ctl vsock-echo vsock-unidir vsock-bidir vsock-multi vsock-itest vsock-perf vsock-itest-host "
+testing "--version" "vsb --version" "vsockbox 0.1.0"
+vsb nosuch >"$TEST_TMP/o" 2>"$TEST_TMP/e"
+expect_status "unknown applet: exit 2" 2 $?
+testing "unknown applet: one-line error" "cat '$TEST_TMP/e'" \
+	"vsockbox: unknown applet 'nosuch' (try vsockbox --list)"
+testing "applet --help shows the protocol defaults" \
+	"vsb vsock-unidir --help | grep -o -e 'port 8503' -e 'magic 123' -e 'default 128M' -e 'default 100)' | wc -l | tr -d ' '" "4"
+
+# A link named after an applet runs it; so does any vsockbox* name.
+ln -s "$VSOCKBOX" "$TEST_TMP/vsock-echo"
+ln -s "$VSOCKBOX" "$TEST_TMP/vsockbox-aarch64"
+testing "link named vsock-echo runs vsock-echo" \
+	"'$TEST_TMP/vsock-echo' --help | head -n 1 | cut -d' ' -f1-2" "usage: vsock-echo"
+testing "vsockbox-* name is the multicall binary" \
+	"'$TEST_TMP/vsockbox-aarch64' --list | wc -l | tr -d ' '" "8"
+
+# ---- install: relative links, vsock-bench beside the binary ----
+make -s -C "$SRC" install DESTDIR="$TEST_TMP/root" PREFIX=/usr >/dev/null 2>&1
+testing "install: relative link per applet" \
+	"readlink '$TEST_TMP/root/usr/bin/vsock-multi'" "vsockbox"
+testing "install: every applet linked" \
+	"ls '$TEST_TMP/root/usr/bin' | tr '\n' ' '" \
+	"vsock-bench vsock-bidir vsock-ctl vsock-echo vsock-itest vsock-itest-host vsock-multi vsock-perf vsock-unidir vsockbox "
+
+# ---- the micro benchmark, small sizes ----
+# run_bench NAME PERF-ARGS -- BENCH-ARGS: vsock-perf and vsock-bench.
+run_bench() {
+	name=$1
+	shift
+	perf_args=""
+	while [ "$1" != "--" ]; do perf_args="$perf_args $1"; shift; done
+	shift
+	# shellcheck disable=SC2086
+	start_bg "$name-perf" vsb vsock-perf --listen $LOOP:0 $perf_args
+	perf_pid=$LAST_PID
+	wait_listening "$name-perf" || return 1
+	VSOCKBOX_WRAP="$VSOCKBOX_WRAP" sh "$SRC/scripts/vsock-bench" \
+		--peer "$LOOP:$PORT" "$@" >"$TEST_TMP/$name-bench.out" \
+		2>"$TEST_TMP/$name-bench.err"
+	BENCH_STATUS=$?
+	reap "$perf_pid"
+	PERF_STATUS=$STATUS
+}
+
+run_bench small --size 1M --count 3 --latency-count 500 -- --size 1M --count 3
+expect_status "bench: vsock-bench passes" 0 "$BENCH_STATUS" \
+	"$(cat "$TEST_TMP/small-bench.err")"
+expect_status "bench: vsock-perf passes" 0 "$PERF_STATUS" \
+	"$(cat "$TEST_TMP/small-perf.err")"
+testing "bench: data corruption check passed" \
+	"grep -c 'data corruption check: PASSED' '$TEST_TMP/small-perf.out'" "1"
+testing "bench: table has every test" \
+	"grep -c -e '^round trip' -e '^bidirectional tx' -e '^bidirectional rx' -e '^unidirectional' -e '^multi stream' '$TEST_TMP/small-perf.out'" "5"
+testing "bench: quiet stderr when not a terminal" \
+	"grep -v 'listening on' '$TEST_TMP/small-perf.err'; cat '$TEST_TMP/small-bench.err'" ""
+
+run_bench json --json --size 64K --count 2 --latency-count 100 -- --size 64K --count 2
+expect_status "json: passes" 0 "$PERF_STATUS"
+json=$(cat "$TEST_TMP/json-perf.out")
+for key in round_trip_page tx_throughput rx_throughput \
+	single_stream_unidirectional multi_stream_unidirectional; do
+	case $json in
+	*"\"$key\": {\"min\": "*"\"p_25th\": "*"\"p_50th\": "*"\"p_75th\": "*"\"p_99th\": "*"\"max\": "*)
+		pass "json: $key has the six statistics" ;;
+	*) fail "json: $key has the six statistics" "$json" ;;
+	esac
+done
+testing "json: one object, data_corruption false, units" \
+	"grep -o -e '^{\"data_corruption\": false' -e 'Nanoseconds' -e 'MebibytesPerSecond' '$TEST_TMP/json-perf.out' | sort | uniq -c | tr -s ' '" \
+	" 4 MebibytesPerSecond
+ 1 Nanoseconds
+ 1 {\"data_corruption\": false"
+if command -v python3 >/dev/null 2>&1; then
+	testing "json: valid JSON" "python3 -c 'import json,sys; d=json.load(sys.stdin); print(sorted(d))' < '$TEST_TMP/json-perf.out'" \
+		"['data_corruption', 'multi_stream_unidirectional', 'round_trip_page', 'rx_throughput', 'single_stream_unidirectional', 'tx_throughput']"
+fi
+
+# --tests selects a subset: the JSON has null for the rest.
+start_bg sub-perf vsb vsock-perf --listen $LOOP:0 --tests latency --latency-count 50 --json
+wait_listening sub-perf && vsb vsock-echo --peer $LOOP:"$PORT" 2>"$TEST_TMP/e"
+expect_status "ad hoc vsock-echo passes" 0 $? "$(cat "$TEST_TMP/e")"
+wait "$LAST_PID"
+testing "--tests latency: other results null" \
+	"grep -o '\"[a-z_]*\": null' '$TEST_TMP/sub-perf.out' | tr '\n' ' '" \
+	"\"tx_throughput\": null \"rx_throughput\": null \"single_stream_unidirectional\": null \"multi_stream_unidirectional\": null "
+
+# ---- every data applet on its own, opening its own control connection ----
+for t in unidir bidir multi; do
+	start_bg "adhoc-$t" vsb vsock-perf --listen $LOOP:0 --tests $t --size 256K --count 4
+	wait_listening "adhoc-$t" && vsb "vsock-$t" --peer $LOOP:"$PORT" \
+		--size 256K --count 4 2>"$TEST_TMP/e"
+	expect_status "ad hoc vsock-$t passes" 0 $? "$(cat "$TEST_TMP/e")"
+	reap "$LAST_PID"
+expect_status "ad hoc vsock-$t: host passes" 0 "$STATUS" \
+		"$(cat "$TEST_TMP/adhoc-$t.err")"
+done
+
+# IPv6 loopback, and the peer from $VSOCKBOX_PEER.
+start_bg v6 vsb vsock-perf --listen "tcp:[::1]:0" --tests unidir --size 64K --count 2
+wait_listening v6 && VSOCKBOX_PEER="tcp:[::1]:$PORT" vsb vsock-unidir \
+	--size 64K --count 2 2>"$TEST_TMP/e"
+expect_status "IPv6 and VSOCKBOX_PEER" 0 $? "$(cat "$TEST_TMP/e")"
+reap "$LAST_PID"
+expect_status "IPv6: host passes" 0 "$STATUS"
+
+# vsock-ctl hands its connection to a program (UCSPI style).
+start_bg ucspi vsb vsock-perf --listen $LOOP:0 --tests unidir --size 64K --count 2
+# shellcheck disable=SC2016
+wait_listening ucspi && vsb vsock-ctl --peer $LOOP:"$PORT" -- \
+	sh -c 'echo "fd=$VSOCK_CTL_FD" >&2; exec "$VSOCKBOX" vsock-unidir --peer '"$LOOP:$PORT"' --size 64K --count 2' \
+	2>"$TEST_TMP/e"
+expect_status "vsock-ctl runs a program on VSOCK_CTL_FD" 0 $? "$(cat "$TEST_TMP/e")"
+reap "$LAST_PID"
+expect_status "vsock-ctl: host saw one control connection" 0 "$STATUS" \
+	"$(cat "$TEST_TMP/ucspi.err")"
+
+# ---- protocol violations the host must catch ----
+# A magic out of the host's order: 123 while the host awaits 129.
+start_bg order vsb vsock-perf --listen $LOOP:0 --tests bidir --timeout 5
+wait_listening order && vsb vsock-ctl --peer $LOOP:"$PORT" --magic 123 -- \
+	"$VSOCKBOX" vsock-bidir --peer $LOOP:"$PORT" --chain </dev/null 2>"$TEST_TMP/e"
+expect_status "guest stage without 'done' from the previous stage: exit 1" 1 $?
+testing "guest stage: one-line chain error" "cat '$TEST_TMP/e'" \
+	"vsock-bidir: chain: the previous stage failed (stdin closed before 'done')"
+reap "$LAST_PID"
+expect_status "magic out of order: host exit 1" 1 "$STATUS"
+testing "magic out of order: one-line error" "cat '$TEST_TMP/order.err' | grep -v listening" \
+	"vsock-perf: bidirectional: magic 123 (unidirectional) out of order, expected 129"
+
+# A connection from a port the protocol does not know.
+start_bg port vsb vsock-perf --listen $LOOP:0 --tests unidir --timeout 5
+wait_listening port && vsb vsock-itest --peer $LOOP:"$PORT" --listen $LOOP:18001 \
+	--timeout 2 >/dev/null 2>&1
+reap "$LAST_PID"
+expect_status "unknown source port: host exit 1" 1 "$STATUS"
+testing "unknown source port: one-line error" "grep -v listening '$TEST_TMP/port.err' | sed 's/:[0-9]* from/:P from/'" \
+	"vsock-perf: accept tcp:127.0.0.1:P from tcp:127.0.0.1:49152: unexpected connection from port 49152"
+
+# ---- environment failures: exit 3 and one line ----
+vsb vsock-unidir --peer $LOOP:1 --timeout 2 >"$TEST_TMP/o" 2>"$TEST_TMP/e"
+expect_status "connection refused: exit 3" 3 $?
+testing "connection refused: one-line error" "cat '$TEST_TMP/e'" \
+	"vsock-unidir: connect tcp:127.0.0.1:1 from port 8503: Connection refused"
+
+# A listener holds port 8503: binding the known port 8503 fails.
+start_bg busy vsb vsock-perf --listen $LOOP:8503 --timeout 30
+wait_listening busy
+vsb vsock-unidir --peer $LOOP:1 --timeout 2 2>"$TEST_TMP/e"
+expect_status "address in use: exit 3" 3 $?
+testing "address in use: one-line error" "cat '$TEST_TMP/e'" \
+	"vsock-unidir: bind tcp:127.0.0.1:1 from port 8503: Address already in use"
+kill "$LAST_PID"; wait "$LAST_PID" 2>/dev/null
+
+# A host that accepts and never speaks: the echo gives up after --timeout.
+start_bg silent vsb vsock-perf --listen $LOOP:0 --tests latency,unidir --timeout 10
+wait_listening silent
+start=$(date +%s)
+vsb vsock-echo --peer $LOOP:"$PORT" --timeout 2 2>"$TEST_TMP/e"
+expect_status "silent host: echo exit 3" 3 $?
+elapsed=$(($(date +%s) - start))
+if [ "$elapsed" -le 4 ]; then
+	pass "silent host: within the timeout"
+else
+	fail "silent host: within the timeout" "took ${elapsed}s"
+fi
+testing "silent host: one-line error" "sed 's/from tcp:127.0.0.1:[0-9]*/from P/' '$TEST_TMP/e'" \
+	"vsock-echo: read tcp:127.0.0.1:$PORT from port 8502: timed out"
+kill "$LAST_PID" 2>/dev/null; wait "$LAST_PID" 2>/dev/null
+
+# ---- integration test ----
+start_bg ih vsb vsock-itest-host --listen $LOOP:0 --guest $LOOP:18001 --timeout 10
+wait_listening ih && vsb vsock-itest --peer $LOOP:"$PORT" --listen $LOOP:18001 \
+	--timeout 10 >"$TEST_TMP/it.out" 2>"$TEST_TMP/it.err"
+expect_status "itest: guest exit 0" 0 $? "$(cat "$TEST_TMP/it.err")"
+testing "itest: guest prints PASS" "cat '$TEST_TMP/it.out'" "PASS"
+reap "$LAST_PID"
+expect_status "itest: host exit 0" 0 "$STATUS"
+testing "itest: host reports four checks" "cat '$TEST_TMP/ih.out'" \
+"guest-initiated: PASS
+host-initiated: PASS
+host-terminated: PASS
+guest-terminated: PASS"
+
+# ---- build configuration: an applet off leaves the binary and --list ----
+cfg=$TEST_TMP/cfgtree
+mkdir -p "$cfg" && (cd "$SRC" && cp -R Makefile Config.in applets common scripts "$cfg/")
+rm -f "$cfg"/common/*.o "$cfg"/applets/*.o
+(cd "$cfg" && make -s defconfig >/dev/null &&
+	sed -i 's/^CONFIG_VSOCK_ITEST=y/# CONFIG_VSOCK_ITEST is not set/' .config &&
+	make -s >/dev/null 2>"$TEST_TMP/cfg.err")
+testing "config: vsock-itest off is not listed" "'$cfg/vsockbox' --list | grep -c itest" "1"
+testing "config: vsock-itest off is not in the binary" \
+	"'$cfg/vsockbox' vsock-itest 2>&1; echo \$?" \
+	"vsockbox: unknown applet 'vsock-itest' (try vsockbox --list)
+2"
+touch "$cfg/applets/vsock_extra.c"
+(cd "$cfg" && make -s >/dev/null 2>"$TEST_TMP/cfg.err")
+expect_status "config: an applet file without a Config.in entry fails the build" 2 $?
+testing "config: the build names the missing entry" "grep -o 'applets/vsock_extra.c has no .config VSOCK_EXTRA. in Config.in' '$TEST_TMP/cfg.err' | sort -u" \
+	"applets/vsock_extra.c has no 'config VSOCK_EXTRA' in Config.in"
+
+# ---- one run at the protocol's full default sizes ----
+if [ "${1:-}" = "--full" ]; then
+	start=$(date +%s)
+	run_bench full --latency-count 10000 -- 
+	expect_status "full default sizes: vsock-bench passes" 0 "$BENCH_STATUS" \
+		"$(cat "$TEST_TMP/full-bench.err")"
+	expect_status "full default sizes: vsock-perf passes" 0 "$PERF_STATUS" \
+		"$(cat "$TEST_TMP/full-perf.err")"
+	echo "full default sizes took $(($(date +%s) - start)) s:"
+	cat "$TEST_TMP/full-perf.out"
+fi
+
+finish
