@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static const char usage[] =
 	"usage: vsock-perf [--listen ADDR] [--size BYTES] [--count N] [--latency-count N]\n"
@@ -79,6 +80,37 @@ static int slot_of_port(uint32_t port)
 		if (slot_port(slot) == port)
 			return slot;
 	return -1;
+}
+
+static unsigned slot_test(int slot)
+{
+	switch (slot) {
+	case SLOT_CTL: return 0;
+	case SLOT_ECHO: return TEST_LATENCY;
+	case SLOT_UNIDIR: return TEST_UNIDIR;
+	case SLOT_BIDIR: return TEST_BIDIR;
+	default: return TEST_MULTI;
+	}
+}
+
+/* Nothing may arrive on a data connection before its test: the guest
+ * writes only after its magic, and on unidirectional streams only after
+ * it has read. Checks the connections of the given tests. */
+static void expect_quiet(struct perf *p, unsigned tests, const char *now)
+{
+	for (int slot = 0; slot < SLOTS; slot++) {
+		struct conn *c = &p->conn[slot];
+		char byte;
+		if (c->fd < 0 || !(slot_test(slot) & tests))
+			continue;
+		ssize_t n = recv(c->fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+		if (n > 0)
+			die(EXIT_FAIL, "%s: %s: the guest wrote before its turn",
+			    now, c->name);
+		if (n == 0)
+			die(EXIT_FAIL, "%s: %s: the guest closed before its turn",
+			    now, c->name);
+	}
 }
 
 static unsigned min_ms(unsigned protocol_ms, unsigned timeout_s)
@@ -179,15 +211,15 @@ static void note_corruption(struct perf *p, const char *what, unsigned i,
 }
 
 static void round_trip(struct perf *p, const unsigned char *out,
-		       unsigned char *in, int deadline_ms, const char *what)
+		       unsigned char *in, const char *what)
 {
 	struct conn *c = &p->conn[SLOT_ECHO];
 	int err = write_full(c->fd, out, PERF_ECHO_PACKET);
 	if (err)
 		die(io_exit_code(err), "latency: write %s packet to %s: %s", what,
 		    c->name, io_error_text(err));
-	err = deadline_ms ? read_within(c->fd, in, PERF_ECHO_PACKET, deadline_ms)
-			  : read_full(c->fd, in, PERF_ECHO_PACKET);
+	/* One recv(MSG_WAITALL) per echo; SO_RCVTIMEO bounds the wait. */
+	err = read_full(c->fd, in, PERF_ECHO_PACKET);
 	if (err)
 		die(io_exit_code(err), "latency: read %s echo from %s: %s", what,
 		    c->name, io_error_text(err));
@@ -201,7 +233,7 @@ static void run_latency(struct perf *p)
 	p->corruption = 0;
 	for (unsigned i = 0; i < PERF_WARMUP_PACKETS; i++) {
 		warmup_packet(i, out, sizeof(out));
-		round_trip(p, out, in, 0, "warm-up");
+		round_trip(p, out, in, "warm-up");
 		if (memcmp(out, in, sizeof(in)) != 0) {
 			size_t at = 0;
 			while (out[at] == in[at])
@@ -211,10 +243,12 @@ static void run_latency(struct perf *p)
 	}
 	memset(out, PERF_LATENCY_BYTE, sizeof(out));
 	record(&p->latency, p->s.latency_count);
+	set_recv_timeout_ms(p->conn[SLOT_ECHO].fd,
+			    min_ms(PERF_ECHO_DEADLINE_MS, p->s.timeout_s));
 	progress_start(&prog, "latency", p->s.latency_count);
 	for (uint64_t i = 0; i < p->s.latency_count; i++) {
 		uint64_t start = now_ns();
-		round_trip(p, out, in, PERF_ECHO_DEADLINE_MS, "timed");
+		round_trip(p, out, in, "timed (100 ms at most)");
 		p->latency.v[p->latency.n++] = (double)(now_ns() - start);
 		size_t at = find_not_byte(in, sizeof(in), PERF_LATENCY_BYTE);
 		if (at != sizeof(in))
@@ -283,6 +317,7 @@ static void run_bidir(struct perf *p)
 	struct progress prog;
 	pthread_t thread;
 
+	expect_quiet(p, TEST_UNIDIR | TEST_MULTI, "bidirectional");
 	expect_magic(p, "bidirectional", MAGIC_BIDIR);
 	rx.ends = xmalloc(count * sizeof(uint64_t));
 	tx.ends = xmalloc(count * sizeof(uint64_t));
@@ -357,6 +392,7 @@ static void run_unidir(struct perf *p)
 	struct progress prog;
 
 	expect_magic(p, "unidirectional", MAGIC_UNIDIR);
+	expect_quiet(p, TEST_UNIDIR | TEST_MULTI, "unidirectional");
 	record(&p->unidir, count);
 	struct stream st = {p, &p->conn[SLOT_UNIDIR], count, p->unidir.v,
 			    p->buf, &prog, "", 0};
@@ -392,6 +428,7 @@ static void run_multi(struct perf *p)
 	pthread_t threads[PERF_MULTI_STREAMS];
 
 	expect_multi_magics(p);
+	expect_quiet(p, TEST_MULTI, "multi stream");
 	record(&p->multi, count * PERF_MULTI_STREAMS);
 	for (int i = 0; i < PERF_MULTI_STREAMS; i++) {
 		st[i] = (struct stream){p, &p->conn[SLOT_MULTI + i], count,
@@ -526,6 +563,10 @@ int vsock_perf_main(int argc, char **argv)
 	format_address(&p->listen, where, sizeof(where));
 	fprintf(stderr, "vsock-perf: listening on %s\n", where);
 	accept_all(p, lfd);
+	close(lfd);
+	/* The test bits are in the run order; the first may start at once. */
+	unsigned first = p->s.tests & -p->s.tests;
+	expect_quiet(p, p->s.tests & ~(2 * first - 1), "start");
 
 	if (p->s.tests & TEST_LATENCY)
 		run_latency(p);

@@ -60,11 +60,18 @@ static void from_sockaddr(const struct sockaddr_storage *ss, struct address *a)
 	a->port = ntohs(in->sin_port);
 }
 
+void set_recv_timeout_ms(int fd, unsigned ms)
+{
+	struct timeval tv = {.tv_sec = (time_t)(ms / 1000),
+			     .tv_usec = (suseconds_t)(ms % 1000) * 1000};
+	/* Best effort on non-sockets; sockets here always accept it. */
+	(void)setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+}
+
 void set_io_timeout(int fd, unsigned timeout_s)
 {
 	struct timeval tv = {.tv_sec = (time_t)timeout_s};
-	/* Best effort on non-sockets; sockets here always accept it. */
-	(void)setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	set_recv_timeout_ms(fd, timeout_s * 1000u);
 	(void)setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 }
 

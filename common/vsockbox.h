@@ -109,6 +109,7 @@ int conn_accept(struct conn *c, int lfd, const struct address *local,
 		int timeout_ms, struct address *peer);
 /* Kernel-side timeouts on every blocking read and write of fd. */
 void set_io_timeout(int fd, unsigned timeout_s);
+void set_recv_timeout_ms(int fd, unsigned ms);
 
 /* ---- io.c: whole transfers, EINTR and short I/O handled ---- */
 enum { ERR_EOF = -1 };	/* the peer closed; other results are errnos */

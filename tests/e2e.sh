@@ -138,6 +138,18 @@ testing "guest stage: one-line chain error" "cat '$TEST_TMP/e'" \
 	"vsock-bidir: chain: the previous stage failed (stdin closed before 'done')"
 reap "$LAST_PID"
 expect_status "magic out of order: host exit 1" 1 "$STATUS"
+# A stage whose previous stage ended without 'done' fails at once, and
+# the host sees the control connection close instead of a magic.
+start_bg nodone vsb vsock-perf --listen $LOOP:0 --tests unidir --timeout 5
+wait_listening nodone && vsb vsock-unidir --peer $LOOP:"$PORT" --chain \
+	</dev/null 2>"$TEST_TMP/e"
+expect_status "guest stage without 'done' from the previous stage: exit 1" 1 $?
+reap "$LAST_PID"
+expect_status "no magic, control closed: host exit 1" 1 "$STATUS"
+testing "no magic: host's one-line error" "grep -v listening '$TEST_TMP/nodone.err' | sed 's/:[0-9]* from/:P from/'" \
+	"vsock-perf: unidirectional: read magic from tcp:127.0.0.1:P from tcp:127.0.0.1:8501: peer closed the connection"
+testing "guest stage: one-line chain error" "cat '$TEST_TMP/e'" \
+	"vsock-unidir: chain: the previous stage failed (stdin closed before 'done')"
 testing "magic out of order: one-line error" "cat '$TEST_TMP/order.err' | grep -v listening" \
 	"vsock-perf: bidirectional: magic 123 (unidirectional) out of order, expected 129"
 
