@@ -53,7 +53,7 @@ build/applets.mk build/applets.h build/config.h: Config.in .config \
 -include build/applets.mk
 
 # ---- the binary ----
-%.o: %.c common/vsockbox.h common/protocol.h build/applets.h
+%.o: %.c common/vsockbox.h common/protocol.h common/vsock_abi.h build/applets.h
 	@$(if $(Q),echo "  CC      $@")
 	$(Q)$(CC) $(VSB_CFLAGS) $(CFLAGS) -c -o $@ $<
 
@@ -74,7 +74,7 @@ check-e2e: vsockbox
 	sh tests/e2e.sh --full
 
 # Every shell script: shellcheck, and a parse by dash and busybox ash.
-SHELL_SCRIPTS := scripts/vsock-bench scripts/*.sh tests/*.sh $(wildcard tests/vm/*.sh)
+SHELL_SCRIPTS := scripts/vsock-bench .ci/run $(wildcard scripts/*.sh tests/*.sh tests/vm/*.sh)
 check-sh:
 	shellcheck -s sh -x $(SHELL_SCRIPTS)
 	for s in $(SHELL_SCRIPTS); do dash -n $$s || exit 1; done

@@ -33,7 +33,7 @@ static void *read_all(void *arg)
 	struct reader *r = arg;
 	void *buf = xmalloc(r->buf_len);
 	r->err = recv_bytes(r->fd, r->total, buf, r->buf_len);
-	free(buf);
+	xfree(buf);
 	return NULL;
 }
 
@@ -65,7 +65,7 @@ int vsock_bidir_main(int argc, char **argv)
 		die_io(&data, "write", err);
 	conn_close(&data);
 	conn_close(&ctl);
-	free(buf);
+	xfree(buf);
 	if (s.chain)
 		chain_done();
 	return EXIT_PASS;

@@ -10,6 +10,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 static const char usage[] =
@@ -26,11 +27,31 @@ static const char usage[] =
 	"\n"
 	"example: vsock-ctl -- sh -c 'vsock-echo --chain | vsock-bidir --chain'\n";
 
+extern char **environ;
+
+/* The environment with NAME=VALUE in place of any NAME=... (setenv would
+ * link a whole allocator into a static musl binary). */
+static char **environment_with(char *assignment)
+{
+	size_t name_len = (size_t)(strchr(assignment, '=') - assignment) + 1;
+	size_t n = 0;
+	while (environ[n])
+		n++;
+	char **env = xmalloc((n + 2) * sizeof(char *));
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++)
+		if (strncmp(environ[i], assignment, name_len) != 0)
+			env[k++] = environ[i];
+	env[k++] = assignment;
+	env[k] = NULL;
+	return env;
+}
+
 int vsock_ctl_main(int argc, char **argv)
 {
 	struct settings s;
 	struct conn ctl;
-	char fd_text[16];
+	char fd_text[sizeof(CTL_FD_ENV) + 16];
 
 	settings_defaults(&s, PERF_HOST_PORT);
 	int first = parse_options(argc, argv, OPT_PEER | OPT_TIMEOUT | OPT_MAGIC,
@@ -46,9 +67,8 @@ int vsock_ctl_main(int argc, char **argv)
 	/* The program inherits the connection; our own timeouts stay on it. */
 	if (fcntl(ctl.fd, F_SETFD, 0) < 0)
 		die_errno(EXIT_ENV, "fcntl %s", ctl.name);
-	snprintf(fd_text, sizeof(fd_text), "%d", ctl.fd);
-	if (setenv(CTL_FD_ENV, fd_text, 1) < 0)
-		die_errno(EXIT_ENV, "setenv %s", CTL_FD_ENV);
+	snprintf(fd_text, sizeof(fd_text), CTL_FD_ENV "=%d", ctl.fd);
+	environ = environment_with(fd_text);
 	signal(SIGPIPE, SIG_DFL);	/* ignored for us, not for PROG */
 	execvp(argv[first], argv + first);
 	die_errno(127, "exec %s", argv[first]);

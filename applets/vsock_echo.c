@@ -48,7 +48,7 @@ int vsock_echo_main(int argc, char **argv)
 			die_io(&c, "write", err);
 	}
 	conn_close(&c);
-	free(packet);
+	xfree(packet);
 	if (s.chain)
 		chain_done();
 	return EXIT_PASS;

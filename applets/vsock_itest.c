@@ -159,6 +159,6 @@ int vsock_itest_main(int argc, char **argv)
 	host_terminated(t);
 	guest_terminated(t);
 	printf("PASS\n");
-	free(t);
+	xfree(t);
 	return EXIT_PASS;
 }

@@ -200,6 +200,6 @@ int vsock_itest_host_main(int argc, char **argv)
 	}
 	if (failed)
 		warn_msg("%d of %d checks failed", failed, CHECKS);
-	free(t);
+	xfree(t);
 	return first_failure;
 }

@@ -35,7 +35,7 @@ static void *run_stream(void *arg)
 	void *buf = xmalloc(st->s->io_size);
 	st->err = guest_unidir(st->conn.fd, st->s->size, st->s->count, buf,
 			       st->s->io_size, NULL, &st->failed_op);
-	free(buf);
+	xfree(buf);
 	return NULL;
 }
 

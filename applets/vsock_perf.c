@@ -282,7 +282,7 @@ static void *bidir_reader(void *arg)
 				    s->io_size);
 		h->ends[i] = now_ns();
 	}
-	free(buf);
+	xfree(buf);
 	return NULL;
 }
 
@@ -336,8 +336,8 @@ static void run_bidir(struct perf *p)
 		    io_error_text(tx.err));
 	rates(&p->tx, &tx, count, s->size);
 	rates(&p->rx, &rx, count, s->size);
-	free(rx.ends);
-	free(tx.ends);
+	xfree(rx.ends);
+	xfree(tx.ends);
 	conn_close(c);
 }
 
@@ -440,7 +440,7 @@ static void run_multi(struct perf *p)
 		xthread_join(threads[i]);
 	for (int i = 0; i < PERF_MULTI_STREAMS; i++) {
 		stream_failed("multi stream", &st[i]);
-		free(st[i].buf);
+		xfree(st[i].buf);
 		conn_close(st[i].conn);
 	}
 	p->multi.n = count * PERF_MULTI_STREAMS;
@@ -456,22 +456,23 @@ struct row {
 
 static void print_json_summary(const struct row *r)
 {
+	static const char *const keys[6] = {"min", "p_25th", "p_50th", "p_75th",
+					    "p_99th", "max"};
 	struct summary m;
+	char num[32];
+
 	if (!r->series->ran) {
 		printf("null");
 		return;
 	}
 	summarize(r->series->v, r->series->n, &m);
-	if (r->latency)
-		printf("{\"min\": %.0f, \"p_25th\": %.0f, \"p_50th\": %.0f, "
-		       "\"p_75th\": %.0f, \"p_99th\": %.0f, \"max\": %.0f, "
-		       "\"unit\": \"Nanoseconds\"}",
-		       m.min, m.p25, m.p50, m.p75, m.p99, m.max);
-	else
-		printf("{\"min\": %.3f, \"p_25th\": %.3f, \"p_50th\": %.3f, "
-		       "\"p_75th\": %.3f, \"p_99th\": %.3f, \"max\": %.3f, "
-		       "\"unit\": \"MebibytesPerSecond\"}",
-		       m.min, m.p25, m.p50, m.p75, m.p99, m.max);
+	const double v[6] = {m.min, m.p25, m.p50, m.p75, m.p99, m.max};
+	printf("{");
+	for (int i = 0; i < 6; i++)
+		printf("\"%s\": %s, ", keys[i],
+		       format_fixed(num, sizeof(num), v[i], r->latency ? 0 : 3));
+	printf("\"unit\": \"%s\"}",
+	       r->latency ? "Nanoseconds" : "MebibytesPerSecond");
 }
 
 static void print_json(const struct perf *p, const struct row *rows, size_t n)
@@ -488,9 +489,13 @@ static void print_json(const struct perf *p, const struct row *rows, size_t n)
 static void print_table_row(const char *label, const char *unit,
 			    const struct summary *m, double scale)
 {
-	printf("%-28s %-7s %10.2f %10.2f %10.2f %10.2f %10.2f %10.2f\n", label,
-	       unit, m->min * scale, m->p25 * scale, m->p50 * scale,
-	       m->p75 * scale, m->p99 * scale, m->max * scale);
+	const double v[6] = {m->min, m->p25, m->p50, m->p75, m->p99, m->max};
+	char num[32];
+
+	printf("%-28s %-7s", label, unit);
+	for (int i = 0; i < 6; i++)
+		printf(" %10s", format_fixed(num, sizeof(num), v[i] * scale, 2));
+	printf("\n");
 }
 
 static void print_table(const struct perf *p, const struct row *rows, size_t n)

@@ -46,7 +46,7 @@ int vsock_unidir_main(int argc, char **argv)
 		die_io(&data, op, err);
 	conn_close(&data);
 	conn_close(&ctl);
-	free(buf);
+	xfree(buf);
 	if (s.chain)
 		chain_done();
 	return EXIT_PASS;

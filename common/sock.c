@@ -3,7 +3,7 @@
 #include "vsockbox.h"
 
 #include <errno.h>
-#include <linux/vm_sockets.h>
+#include "vsock_abi.h"
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>

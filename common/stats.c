@@ -2,6 +2,7 @@
  * the sample at index floor(p/100 * (n - 1)). */
 #include "vsockbox.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 
 size_t percentile_index(size_t n, unsigned p)
@@ -32,4 +33,29 @@ void summarize(double *samples, size_t n, struct summary *out)
 	out->p75 = samples[percentile_index(n, 75)];
 	out->p99 = samples[percentile_index(n, 99)];
 	out->max = samples[n - 1];
+}
+
+/* Fixed-point text without the C library's floating-point printf, which
+ * would double the size of a static musl binary. Rounds half up. */
+const char *format_fixed(char *buf, size_t len, double v, unsigned decimals)
+{
+	static const uint64_t scale[] = {1, 10, 100, 1000, 10000};
+	const char *sign = v < 0 ? "-" : "";
+
+	if (decimals > 4)
+		decimals = 4;
+	if (v < 0)
+		v = -v;
+	if (!(v < 1e15)) {	/* also NaN */
+		snprintf(buf, len, "%s", v != v ? "nan" : "inf");
+		return buf;
+	}
+	uint64_t units = (uint64_t)(v * (double)scale[decimals] + 0.5);
+	uint64_t whole = units / scale[decimals], frac = units % scale[decimals];
+	if (decimals)
+		snprintf(buf, len, "%s%llu.%0*llu", sign, (unsigned long long)whole,
+			 (int)decimals, (unsigned long long)frac);
+	else
+		snprintf(buf, len, "%s%llu", sign, (unsigned long long)whole);
+	return buf;
 }

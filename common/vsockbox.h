@@ -129,7 +129,8 @@ int send_bytes(int fd, uint64_t total, const void *buf, size_t buf_len);
 /* Waits for the peer to close (reads until EOF, discarding). */
 int wait_for_close(int fd);
 _Noreturn void die_io(const struct conn *c, const char *op, int err);
-void *xmalloc(size_t len);
+void *xmalloc(size_t len);	/* zeroed; fatal when out of memory */
+void xfree(void *p);
 
 /* ---- pattern.c: data the protocol defines ---- */
 /* Warm-up packet i: "DAVID" + i as three digits, repeated to len bytes. */
@@ -166,6 +167,8 @@ struct summary {
 size_t percentile_index(size_t n, unsigned p);
 /* Sorts samples in place. */
 void summarize(double *samples, size_t n, struct summary *out);
+/* v with the given decimals (0..4), rounded half away from zero. */
+const char *format_fixed(char *buf, size_t len, double v, unsigned decimals);
 
 /* ---- clock and progress ---- */
 uint64_t now_ns(void);

@@ -232,6 +232,19 @@ static void test_stats(void)
 	CHECK(s.p25 == 249 && s.p50 == 499 && s.p75 == 749 && s.p99 == 989);
 	summarize(many, 0, &s);
 	CHECK(s.n == 0 && s.max == 0);
+
+	/* Fixed-point text, rounded half away from zero. */
+	char buf[32];
+	CHECK(strcmp(format_fixed(buf, sizeof(buf), 1234.5678, 2), "1234.57") == 0);
+	CHECK(strcmp(format_fixed(buf, sizeof(buf), 0.004, 2), "0.00") == 0);
+	CHECK(strcmp(format_fixed(buf, sizeof(buf), 0.005, 3), "0.005") == 0);
+	CHECK(strcmp(format_fixed(buf, sizeof(buf), 9.9996, 3), "10.000") == 0);
+	CHECK(strcmp(format_fixed(buf, sizeof(buf), 13410.0, 0), "13410") == 0);
+	CHECK(strcmp(format_fixed(buf, sizeof(buf), 13410.5, 0), "13411") == 0);
+	CHECK(strcmp(format_fixed(buf, sizeof(buf), -2.25, 1), "-2.3") == 0);
+	CHECK(strcmp(format_fixed(buf, sizeof(buf), 1e300, 2), "inf") == 0);
+	CHECK(strcmp(format_fixed(buf, sizeof(buf), 0.0 / 0.0, 2), "nan") == 0);
+	CHECK(strcmp(format_fixed(buf, sizeof(buf), 5.0, 9), "5.0000") == 0);
 }
 
 /* ---- I/O ---- */
@@ -252,6 +265,19 @@ static pid_t trickle(int fd, size_t len, size_t piece)
 		usleep(200);
 	}
 	_exit(0);
+}
+
+static void test_memory(void)
+{
+	unsigned char *p = xmalloc(100000);
+	int zero = 1;
+	for (size_t i = 0; i < 100000; i++)
+		zero &= p[i] == 0;
+	CHECK(zero);
+	CHECK(((uintptr_t)p & 15) == 0);
+	memset(p, 1, 100000);
+	xfree(p);
+	xfree(NULL);
 }
 
 static void test_io(void)
@@ -324,6 +350,7 @@ int main(void)
 	test_addresses();
 	test_patterns();
 	test_stats();
+	test_memory();
 	test_io();
 	printf("unit: %d passed, %d failed\n", passed, failed);
 	return failed ? 1 : 0;
