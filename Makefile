@@ -3,7 +3,7 @@
 #   make check           every test (unit, end to end over TCP, QEMU guest)
 #   make run / run-quick the micro benchmark on this machine
 #   make install DESTDIR=... PREFIX=...
-# Honours CC, CFLAGS, LDFLAGS, CROSS_COMPILE, V=1.
+# Honours CC, CFLAGS, LDFLAGS, CROSS_COMPILE, STATIC=, SMALL=1, V=1.
 
 CROSS_COMPILE ?=
 CC := $(CROSS_COMPILE)$(if $(filter default,$(origin CC)),gcc,$(CC))
@@ -19,6 +19,17 @@ DESTDIR ?=
 VSB_CFLAGS := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -pthread \
 	-Icommon -Ibuild
 VSB_LDFLAGS := -pthread $(STATIC)
+
+# SMALL=1: the smallest binary (with CC=musl-gcc, under 64 KiB stripped):
+# optimise for size, drop unwind tables, and let the linker drop whatever
+# nothing calls.
+ifeq ($(SMALL),1)
+CFLAGS := -Os
+VSB_CFLAGS += -ffunction-sections -fdata-sections \
+	-fno-asynchronous-unwind-tables -fno-unwind-tables
+VSB_LDFLAGS += -Wl,--gc-sections -Wl,-z,norelro -Wl,--build-id=none \
+	-Wl,-z,noseparate-code
+endif
 
 ifeq ($(V),1)
 Q :=

@@ -8,7 +8,6 @@
 
 #include <fcntl.h>
 #include <signal.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -67,7 +66,7 @@ int vsock_ctl_main(int argc, char **argv)
 	/* The program inherits the connection; our own timeouts stay on it. */
 	if (fcntl(ctl.fd, F_SETFD, 0) < 0)
 		die_errno(EXIT_ENV, "fcntl %s", ctl.name);
-	snprintf(fd_text, sizeof(fd_text), CTL_FD_ENV "=%d", ctl.fd);
+	format(fd_text, sizeof(fd_text), CTL_FD_ENV "=%d", ctl.fd);
 	environ = environment_with(fd_text);
 	signal(SIGPIPE, SIG_DFL);	/* ignored for us, not for PROG */
 	execvp(argv[first], argv + first);

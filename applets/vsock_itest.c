@@ -11,7 +11,6 @@
 #include "vsockbox.h"
 
 #include <errno.h>
-#include <stdio.h>
 #include <stdlib.h>
 
 static const char usage[] =
@@ -38,8 +37,7 @@ struct itest {
 _Noreturn static void fail_io(const char *step, const struct conn *c,
 			      const char *op, int err)
 {
-	printf("FAIL %s\n", step);
-	fflush(stdout);
+	out("FAIL %s\n", step);
 	die(io_exit_code(err), "%s: %s %s: %s", step, op, c->name,
 	    io_error_text(err));
 }
@@ -56,7 +54,7 @@ static void exchange(struct itest *t, const char *step, struct conn *c)
 	if (err)
 		fail_io(step, c, "read", err);
 	if (reply != ITEST_BYTE) {
-		printf("FAIL %s\n", step);
+		out("FAIL %s\n", step);
 		die(EXIT_FAIL, "%s: read %s: got byte %u, expected %u", step,
 		    c->name, reply, ITEST_BYTE);
 	}
@@ -68,7 +66,7 @@ static void accept_on(struct itest *t, int server, const char *step,
 	int err = conn_accept(c, t->server_fd[server], &t->server_addr[server],
 			      (int)t->s.timeout_s * 1000, NULL);
 	if (err) {
-		printf("FAIL %s\n", step);
+		out("FAIL %s\n", step);
 		die(EXIT_ENV, "%s: accept %s: %s", step, c->name,
 		    io_error_text(err));
 	}
@@ -81,7 +79,7 @@ static void guest_initiated(struct itest *t)
 	int err = conn_open(&c, &t->s.peer, ITEST_GUEST_LOCAL_PORT,
 			    t->s.timeout_s);
 	if (err) {
-		printf("FAIL guest-initiated\n");
+		out("FAIL guest-initiated\n");
 		die(EXIT_ENV, "guest-initiated: %s %s: %s",
 		    err == EADDRINUSE ? "bind" : "connect", c.name,
 		    io_error_text(err));
@@ -158,7 +156,7 @@ int vsock_itest_main(int argc, char **argv)
 	host_initiated(t);
 	host_terminated(t);
 	guest_terminated(t);
-	printf("PASS\n");
+	out("PASS\n");
 	xfree(t);
 	return EXIT_PASS;
 }

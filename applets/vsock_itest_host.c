@@ -6,7 +6,6 @@
 #include "vsockbox.h"
 
 #include <errno.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -35,7 +34,7 @@ struct itest_host {
 static int io_failed(struct itest_host *t, const char *op,
 		     const struct conn *c, int err)
 {
-	snprintf(t->why, sizeof(t->why), "%s %s: %s", op, c->name,
+	format(t->why, sizeof(t->why), "%s %s: %s", op, c->name,
 		 io_error_text(err));
 	return io_exit_code(err);
 }
@@ -51,7 +50,7 @@ static int exchange(struct itest_host *t, const struct conn *c)
 			return io_failed(t, "read", c, err);
 		size_t at = find_not_byte(t->buf, chunk, ITEST_BYTE);
 		if (at != chunk) {
-			snprintf(t->why, sizeof(t->why), "read %s: byte %llu is "
+			format(t->why, sizeof(t->why), "read %s: byte %llu is "
 				 "%u, expected %u", c->name,
 				 (unsigned long long)(ITEST_EXCHANGE_BYTES - left + at),
 				 t->buf[at], ITEST_BYTE);
@@ -75,7 +74,7 @@ static int guest_initiated(struct itest_host *t, int lfd,
 	set_io_timeout(c.fd, t->s.timeout_s);
 	int code = EXIT_PASS;
 	if (peer.port != ITEST_GUEST_LOCAL_PORT) {
-		snprintf(t->why, sizeof(t->why), "accept %s: source port %u, "
+		format(t->why, sizeof(t->why), "accept %s: source port %u, "
 			 "expected %u", c.name, (unsigned)peer.port,
 			 ITEST_GUEST_LOCAL_PORT);
 		code = EXIT_FAIL;
@@ -119,7 +118,7 @@ static int host_terminated(struct itest_host *t)
 		code = io_failed(t, "read", &c, err);
 	else if (find_not_byte(t->buf, ITEST_HOST_READ_BYTES, ITEST_BYTE) !=
 		 ITEST_HOST_READ_BYTES) {
-		snprintf(t->why, sizeof(t->why), "read %s: bytes other than %u",
+		format(t->why, sizeof(t->why), "read %s: bytes other than %u",
 			 c.name, ITEST_BYTE);
 		code = EXIT_FAIL;
 	}
@@ -174,7 +173,7 @@ int vsock_itest_host_main(int argc, char **argv)
 	struct address listen = t->s.listen;
 	int lfd = xlisten(&listen, 1);
 	format_address(&listen, where, sizeof(where));
-	fprintf(stderr, "vsock-itest-host: listening on %s\n", where);
+	err_out("vsock-itest-host: listening on %s\n", where);
 
 	for (int i = 0; i < CHECKS; i++) {
 		int code;
@@ -186,13 +185,12 @@ int vsock_itest_host_main(int argc, char **argv)
 		default: code = guest_terminated(t); break;
 		}
 		if (code) {
-			printf("%s: FAIL: %s\n", names[i], t->why);
+			out("%s: FAIL: %s\n", names[i], t->why);
 			failed++;
 			if (!first_failure)
 				first_failure = code;
 		} else
-			printf("%s: PASS\n", names[i]);
-		fflush(stdout);
+			out("%s: PASS\n", names[i]);
 		/* Without the guest's address the rest cannot run. */
 		if (code && i == 0 && !t->s.guest_given &&
 		    t->s.guest.family == 0)

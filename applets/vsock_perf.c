@@ -7,7 +7,6 @@
 #include "vsockbox.h"
 
 #include <errno.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -462,28 +461,28 @@ static void print_json_summary(const struct row *r)
 	char num[32];
 
 	if (!r->series->ran) {
-		printf("null");
+		out("null");
 		return;
 	}
 	summarize(r->series->v, r->series->n, &m);
 	const double v[6] = {m.min, m.p25, m.p50, m.p75, m.p99, m.max};
-	printf("{");
+	out("{");
 	for (int i = 0; i < 6; i++)
-		printf("\"%s\": %s, ", keys[i],
+		out("\"%s\": %s, ", keys[i],
 		       format_fixed(num, sizeof(num), v[i], r->latency ? 0 : 3));
-	printf("\"unit\": \"%s\"}",
+	out("\"unit\": \"%s\"}",
 	       r->latency ? "Nanoseconds" : "MebibytesPerSecond");
 }
 
 static void print_json(const struct perf *p, const struct row *rows, size_t n)
 {
-	printf("{\"data_corruption\": %s",
+	out("{\"data_corruption\": %s",
 	       p->corruption < 0 ? "null" : p->corruption ? "true" : "false");
 	for (size_t i = 0; i < n; i++) {
-		printf(", \"%s\": ", rows[i].key);
+		out(", \"%s\": ", rows[i].key);
 		print_json_summary(&rows[i]);
 	}
-	printf("}\n");
+	out("}\n");
 }
 
 static void print_table_row(const char *label, const char *unit,
@@ -492,10 +491,10 @@ static void print_table_row(const char *label, const char *unit,
 	const double v[6] = {m->min, m->p25, m->p50, m->p75, m->p99, m->max};
 	char num[32];
 
-	printf("%-28s %-7s", label, unit);
+	out("%-28s %-7s", label, unit);
 	for (int i = 0; i < 6; i++)
-		printf(" %10s", format_fixed(num, sizeof(num), v[i] * scale, 2));
-	printf("\n");
+		out(" %10s", format_fixed(num, sizeof(num), v[i] * scale, 2));
+	out("\n");
 }
 
 static void print_table(const struct perf *p, const struct row *rows, size_t n)
@@ -505,9 +504,9 @@ static void print_table(const struct perf *p, const struct row *rows, size_t n)
 	char where[ADDRESS_TEXT_MAX];
 
 	format_address(&p->listen, where, sizeof(where));
-	printf("vsock-perf on %s: %llu bytes per iteration\n", where,
+	out("vsock-perf on %s: %llu bytes per iteration\n", where,
 	       (unsigned long long)p->s.size);
-	printf("%-28s %-7s %10s %10s %10s %10s %10s %10s\n", "test", "unit",
+	out("%-28s %-7s %10s %10s %10s %10s %10s %10s\n", "test", "unit",
 	       "min", "p25", "p50", "p75", "p99", "max");
 	for (size_t i = 0; i < n; i++) {
 		struct summary m;
@@ -521,7 +520,7 @@ static void print_table(const struct perf *p, const struct row *rows, size_t n)
 		print_table_row(rows[i].label, "MiB/s", &m, 1);
 		print_table_row("", "Gbit/s", &m, gbit);
 	}
-	printf("data corruption check: %s\n",
+	out("data corruption check: %s\n",
 	       p->corruption < 0 ? "not run" : p->corruption ? "FAILED" : "PASSED");
 }
 
@@ -541,7 +540,6 @@ static void report(struct perf *p)
 		print_json(p, rows, n);
 	else
 		print_table(p, rows, n);
-	fflush(stdout);
 }
 
 int vsock_perf_main(int argc, char **argv)
@@ -566,7 +564,7 @@ int vsock_perf_main(int argc, char **argv)
 	p->listen = p->s.listen;
 	int lfd = xlisten(&p->listen, SLOTS);
 	format_address(&p->listen, where, sizeof(where));
-	fprintf(stderr, "vsock-perf: listening on %s\n", where);
+	err_out("vsock-perf: listening on %s\n", where);
 	accept_all(p, lfd);
 	close(lfd);
 	/* The test bits are in the run order; the first may start at once. */

@@ -8,7 +8,6 @@
 #include "vsockbox.h"
 
 #include <errno.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -34,7 +33,7 @@ void ctl_open(struct conn *ctl, const struct settings *s)
 
 	if (env && *env) {
 		ctl->fd = inherited_ctl_fd(env);
-		snprintf(ctl->name, sizeof(ctl->name), "control connection (fd %d)",
+		format(ctl->name, sizeof(ctl->name), "control connection (fd %d)",
 			 ctl->fd);
 		return;
 	}

@@ -3,7 +3,6 @@
 
 #include <errno.h>
 #include <stdarg.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -25,13 +24,10 @@ const char *applet_name(void)
 static void vmessage(const char *fmt, va_list ap, const char *suffix)
 {
 	char line[512];
-	int n = snprintf(line, sizeof(line), "%s: ", current_applet);
-	if (n < 0)
-		n = 0;
-	vsnprintf(line + n, sizeof(line) - (size_t)n, fmt, ap);
-	fprintf(stderr, "%s%s%s\n", line, suffix ? ": " : "",
-		suffix ? suffix : "");
-	fflush(stderr);
+	size_t n = format(line, sizeof(line), "%s: ", current_applet);
+	if (n < sizeof(line))
+		format_v(line + n, sizeof(line) - n, fmt, ap);
+	err_out("%s%s%s\n", line, suffix ? ": " : "", suffix ? suffix : "");
 }
 
 void warn_msg(const char *fmt, ...)

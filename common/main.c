@@ -2,7 +2,6 @@
 #include "vsockbox.h"
 
 #include <signal.h>
-#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -41,18 +40,18 @@ static const struct applet *find_applet(const char *name)
 static int list_applets(void)
 {
 	for (size_t i = 0; i < APPLET_COUNT; i++)
-		printf("%s\n", applets[i].name);
+		out("%s\n", applets[i].name);
 	return EXIT_PASS;
 }
 
-static int usage(FILE *out, int code)
+static int usage(int fd, int code)
 {
-	fprintf(out,
+	print_to(fd,
 		"vsockbox " VSOCKBOX_VERSION ": virtio-vsock tests and benchmarks\n"
 		"usage: vsockbox APPLET [ARGS...]   or a link named APPLET\n"
 		"       vsockbox --list | --help | --version\n\napplets:\n");
 	for (size_t i = 0; i < APPLET_COUNT; i++)
-		fprintf(out, "  %-18s %s\n", applets[i].name, applets[i].summary);
+		print_to(fd, "  %-18s %s\n", applets[i].name, applets[i].summary);
 	return code;
 }
 
@@ -99,14 +98,14 @@ int main(int argc, char **argv)
 	/* Any vsockbox* name is the multicall binary (vsockbox-aarch64...). */
 	if (strncmp(name, "vsockbox", 8) == 0) {
 		if (argc < 2)
-			return usage(stderr, EXIT_USAGE);
+			return usage(STDERR_FILENO, EXIT_USAGE);
 		name = argv[1];
 		if (strcmp(name, "--list") == 0 || strcmp(name, "-l") == 0)
 			return list_applets();
 		if (strcmp(name, "--help") == 0 || strcmp(name, "-h") == 0)
-			return usage(stdout, EXIT_PASS);
+			return usage(STDOUT_FILENO, EXIT_PASS);
 		if (strcmp(name, "--version") == 0) {
-			printf("vsockbox " VSOCKBOX_VERSION "\n");
+			out("vsockbox " VSOCKBOX_VERSION "\n");
 			return EXIT_PASS;
 		}
 		argc--;
@@ -114,7 +113,7 @@ int main(int argc, char **argv)
 	}
 	a = find_applet(name);
 	if (!a) {
-		fprintf(stderr, "vsockbox: unknown applet '%s' (try vsockbox --list)\n",
+		err_out("vsockbox: unknown applet '%s' (try vsockbox --list)\n",
 			name);
 		return EXIT_USAGE;
 	}

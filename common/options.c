@@ -4,7 +4,6 @@
 #include "vsockbox.h"
 
 #include <getopt.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -167,7 +166,7 @@ int parse_options(int argc, char **argv, unsigned accepted, const char *usage,
 	/* "+": stop at the first operand, so vsock-ctl can run a program. */
 	while ((opt = getopt_long(argc, argv, "+:h", long_options, NULL)) != -1) {
 		if (opt == 'h') {
-			fputs(usage, stdout);
+			out_text(usage);
 			exit(EXIT_PASS);
 		}
 		if (opt == ':')

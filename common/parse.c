@@ -5,7 +5,6 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <limits.h>
-#include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -174,23 +173,70 @@ const char *parse_address(const char *s, struct address *out)
 	return NULL;
 }
 
+/* RFC 5952 text: lowercase hex groups, the longest run of two or more
+ * zero groups (the first of equals) as "::". Written out here because
+ * musl's inet_ntop pulls in the whole of printf. */
+static void ipv6_text(const unsigned char ip[16], char *buf, size_t len)
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned group[8];
+	int best = -1, best_len = 1;
+	size_t n = 0;
+
+	for (int i = 0; i < 8; i++)
+		group[i] = (unsigned)ip[2 * i] << 8 | ip[2 * i + 1];
+	for (int i = 0, run; i < 8; i += run ? run : 1) {
+		for (run = 0; i + run < 8 && group[i + run] == 0; run++)
+			;
+		if (run > best_len) {
+			best = i;
+			best_len = run;
+		}
+	}
+	char text[INET6_ADDRSTRLEN];
+	for (int i = 0; i < 8; i++) {
+		if (i == best) {
+			text[n++] = ':';
+			if (i == 0)
+				text[n++] = ':';
+			i += best_len - 1;
+			continue;
+		}
+		bool started = false;
+		for (int shift = 12; shift >= 0; shift -= 4) {
+			unsigned d = group[i] >> shift & 15;
+			if (d || started || shift == 0) {
+				text[n++] = hex[d];
+				started = true;
+			}
+		}
+		if (i < 7)
+			text[n++] = ':';
+	}
+	text[n] = '\0';
+	format(buf, len, "%s", text);
+}
+
 void format_address(const struct address *a, char *buf, size_t len)
 {
 	char host[INET6_ADDRSTRLEN] = "?";
 	char port[16] = "";
 
 	if (a->port != PORT_UNSET)
-		snprintf(port, sizeof(port), ":%u", (unsigned)a->port);
+		format(port, sizeof(port), ":%u", (unsigned)a->port);
 	if (a->transport == TRANSPORT_VSOCK) {
 		if (a->cid == VSOCK_CID_ANY)
-			snprintf(buf, len, "vsock:any%s", port);
+			format(buf, len, "vsock:any%s", port);
 		else
-			snprintf(buf, len, "vsock:%u%s", (unsigned)a->cid, port);
+			format(buf, len, "vsock:%u%s", (unsigned)a->cid, port);
 		return;
 	}
-	if (!inet_ntop(a->family, a->ip, host, sizeof(host)))
-		snprintf(host, sizeof(host), "?");
-	snprintf(buf, len, a->family == AF_INET6 ? "tcp:[%s]%s" : "tcp:%s%s",
+	if (a->family == AF_INET6)
+		ipv6_text(a->ip, host, sizeof(host));
+	else
+		format(host, sizeof(host), "%u.%u.%u.%u", a->ip[0], a->ip[1],
+		       a->ip[2], a->ip[3]);
+	format(buf, len, a->family == AF_INET6 ? "tcp:[%s]%s" : "tcp:%s%s",
 		 host, port);
 }
 

@@ -1,7 +1,6 @@
 /* Data the protocol defines byte for byte. */
 #include "vsockbox.h"
 
-#include <stdio.h>
 #include <string.h>
 
 void warmup_packet(unsigned i, unsigned char *buf, size_t len)
@@ -9,7 +8,7 @@ void warmup_packet(unsigned i, unsigned char *buf, size_t len)
 	char unit[WARMUP_UNIT + 1];
 
 	/* "DAVID" + three digits: exactly WARMUP_UNIT bytes for i < 1000. */
-	snprintf(unit, sizeof(unit), WARMUP_TAG "%03u", i % 1000);
+	format(unit, sizeof(unit), WARMUP_TAG "%03u", i % 1000);
 	for (size_t off = 0; off < len; off += WARMUP_UNIT) {
 		size_t n = len - off < WARMUP_UNIT ? len - off : WARMUP_UNIT;
 		memcpy(buf + off, unit, n);

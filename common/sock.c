@@ -7,7 +7,6 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
-#include <stdio.h>
 #include <string.h>
 #include <sys/time.h>
 #include <unistd.h>
@@ -106,10 +105,10 @@ static void describe(struct conn *c, const struct address *peer,
 	char text[ADDRESS_TEXT_MAX];
 	format_address(peer, text, sizeof(text));
 	if (local_port)
-		snprintf(c->name, sizeof(c->name), "%s from port %u", text,
+		format(c->name, sizeof(c->name), "%s from port %u", text,
 			 (unsigned)local_port);
 	else
-		snprintf(c->name, sizeof(c->name), "%s", text);
+		format(c->name, sizeof(c->name), "%s", text);
 }
 
 static int bind_port(int fd, const struct address *peer, uint32_t port)
@@ -219,7 +218,7 @@ int conn_accept(struct conn *c, int lfd, const struct address *local,
 	from_sockaddr(&ss, &peer);
 	format_address(local, local_text, sizeof(local_text));
 	format_address(&peer, peer_text, sizeof(peer_text));
-	snprintf(c->name, sizeof(c->name), "%s from %s", local_text, peer_text);
+	format(c->name, sizeof(c->name), "%s from %s", local_text, peer_text);
 	if (peer_out)
 		*peer_out = peer;
 	return 0;

@@ -2,7 +2,6 @@
  * the sample at index floor(p/100 * (n - 1)). */
 #include "vsockbox.h"
 
-#include <stdio.h>
 #include <stdlib.h>
 
 size_t percentile_index(size_t n, unsigned p)
@@ -47,15 +46,15 @@ const char *format_fixed(char *buf, size_t len, double v, unsigned decimals)
 	if (v < 0)
 		v = -v;
 	if (!(v < 1e15)) {	/* also NaN */
-		snprintf(buf, len, "%s", v != v ? "nan" : "inf");
+		format(buf, len, "%s", v != v ? "nan" : "inf");
 		return buf;
 	}
 	uint64_t units = (uint64_t)(v * (double)scale[decimals] + 0.5);
 	uint64_t whole = units / scale[decimals], frac = units % scale[decimals];
 	if (decimals)
-		snprintf(buf, len, "%s%llu.%0*llu", sign, (unsigned long long)whole,
+		format(buf, len, "%s%llu.%0*llu", sign, (unsigned long long)whole,
 			 (int)decimals, (unsigned long long)frac);
 	else
-		snprintf(buf, len, "%s%llu", sign, (unsigned long long)whole);
+		format(buf, len, "%s%llu", sign, (unsigned long long)whole);
 	return buf;
 }

@@ -2,7 +2,6 @@
 #include "vsockbox.h"
 
 #include <limits.h>
-#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -18,14 +17,14 @@ void progress_start(struct progress *p, const char *what, uint64_t total)
 void progress_step(struct progress *p, uint64_t done)
 {
 	if (p->on)
-		fprintf(stderr, "\r%s: %s %llu/%llu ", applet_name(), p->what,
+		err_out("\r%s: %s %llu/%llu ", applet_name(), p->what,
 			(unsigned long long)done, (unsigned long long)p->total);
 }
 
 void progress_end(struct progress *p)
 {
 	if (p->on)
-		fprintf(stderr, "\r%*s\r", 60, "");
+		err_out("\r%*s\r", 60, "");
 }
 
 enum { THREAD_STACK = 256 << 10 };

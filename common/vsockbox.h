@@ -3,6 +3,7 @@
 #define VSOCKBOX_H
 
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -22,6 +23,15 @@ enum {
 };
 
 #define PRINTF_LIKE(f, a) __attribute__((format(printf, f, a)))
+
+/* ---- format.c: the subset of printf the applets use, without stdio:
+ * %s %c %d %u (l, ll, z sizes), flags '-' '0', width and precision ---- */
+size_t format(char *buf, size_t len, const char *fmt, ...) PRINTF_LIKE(3, 4);
+size_t format_v(char *buf, size_t len, const char *fmt, va_list ap);
+void out(const char *fmt, ...) PRINTF_LIKE(1, 2);	/* stdout; fatal on error */
+void out_text(const char *text);
+void err_out(const char *fmt, ...) PRINTF_LIKE(1, 2);	/* stderr */
+void print_to(int fd, const char *fmt, ...) PRINTF_LIKE(2, 3);
 
 /* ---- error.c: one-line messages prefixed with the applet's name ---- */
 void set_applet_name(const char *name);	/* once, before any thread */

@@ -123,6 +123,17 @@ static void test_addresses(void)
 	expect_address("tcp:[::1]", "tcp:[::1]");
 	expect_address("tcp:[::1]:65535", "tcp:[::1]:65535");
 	expect_address("tcp:[fe80::1:2]:80", "tcp:[fe80::1:2]:80");
+	/* IPv6 text as RFC 5952 (and inet_ntop) writes it. */
+	expect_address("tcp:[::]", "tcp:[::]");
+	expect_address("tcp:[1::]", "tcp:[1::]");
+	expect_address("tcp:[2001:DB8:0:0:1:0:0:1]", "tcp:[2001:db8::1:0:0:1]");
+	expect_address("tcp:[2001:db8:0:1:1:1:1:1]", "tcp:[2001:db8:0:1:1:1:1:1]");
+	expect_address("tcp:[1:0:0:2:0:0:0:3]", "tcp:[1:0:0:2::3]");
+	expect_address("tcp:[0:0:1:0:0:0:0:0]:7", "tcp:[0:0:1::]:7");
+	expect_address("tcp:[::ffff:1.2.3.4]", "tcp:[::ffff:102:304]");
+	expect_address("tcp:[abcd:ef01:2345:6789:abcd:ef01:2345:6789]",
+		       "tcp:[abcd:ef01:2345:6789:abcd:ef01:2345:6789]");
+	expect_address("tcp:255.255.255.255:65535", "tcp:255.255.255.255:65535");
 
 	CHECK(!parse_address("vsock:2", &a) && a.port == PORT_UNSET &&
 	      a.family == AF_VSOCK && a.cid == 2);
@@ -247,6 +258,42 @@ static void test_stats(void)
 	CHECK(strcmp(format_fixed(buf, sizeof(buf), 5.0, 9), "5.0000") == 0);
 }
 
+/* ---- format: the C library's snprintf is the oracle ---- */
+
+#define SAME_AS_LIBC(...)                                                     \
+	do {                                                                  \
+		char ours[128], libc[128];                                    \
+		size_t n = format(ours, sizeof(ours), __VA_ARGS__);           \
+		int m = snprintf(libc, sizeof(libc), __VA_ARGS__);            \
+		if (strcmp(ours, libc) != 0 || (int)n != m)                   \
+			fprintf(stderr, "  format: \"%s\" vs libc \"%s\"\n", \
+				ours, libc);                                  \
+		CHECK(strcmp(ours, libc) == 0 && (int)n == m);                \
+	} while (0)
+
+static void test_format(void)
+{
+	SAME_AS_LIBC("plain text");
+	SAME_AS_LIBC("%s: %s", "vsock-echo", "read");
+	SAME_AS_LIBC("%d %d %d", 0, -1, 2147483647);
+	SAME_AS_LIBC("%d", (int)-2147483647 - 1);
+	SAME_AS_LIBC("%u %u", 0u, 4294967295u);
+	SAME_AS_LIBC("%llu %lld", 18446744073709551615ull, -9223372036854775807ll);
+	SAME_AS_LIBC("%lu %ld", 123456789ul, -5l);
+	SAME_AS_LIBC("%zu %zd", (size_t)4096, (ssize_t)-3);
+	SAME_AS_LIBC("[%03u] [%05d] [%5d] [%-5d|]", 7u, -42, 42, 42);
+	SAME_AS_LIBC("[%10s] [%-10s] [%3s]", "abc", "abc", "abcdef");
+	SAME_AS_LIBC("[%.*s] [%.2s] [%-28s]", 3, "abcdef", "xyz", "round trip");
+	SAME_AS_LIBC("[%*s] [%0*llu]", 6, "r", 4, 12ull);
+	SAME_AS_LIBC("%c%c 100%%", 'o', 'k');
+	SAME_AS_LIBC("DAVID%03u", 99u);
+
+	char small[8];
+	CHECK(format(small, sizeof(small), "%s", "truncated text") == 14);
+	CHECK(strcmp(small, "truncat") == 0);
+	CHECK(format(small, 0, "%d", 5) == 1);
+}
+
 /* ---- I/O ---- */
 
 /* A child writes `len` bytes in pieces of `piece`, then closes. */
@@ -350,6 +397,7 @@ int main(void)
 	test_addresses();
 	test_patterns();
 	test_stats();
+	test_format();
 	test_memory();
 	test_io();
 	printf("unit: %d passed, %d failed\n", passed, failed);

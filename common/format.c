@@ -1,0 +1,202 @@
+/* A printf subset for the applets' text: %s %c %d %u with the l, ll and z
+ * sizes, the flags '-' and '0', a width and a precision (a number or '*'),
+ * and %%. The C library's printf drags its floating-point formatter and
+ * stdio into a static binary (about 11 KiB with musl); the applets print
+ * only text and integers, and write each piece with one write(2). The
+ * format attribute on every caller keeps the compiler's argument checks. */
+#include "vsockbox.h"
+
+#include <stdarg.h>
+#include <string.h>
+#include <unistd.h>
+
+struct sink {
+	char *buf;
+	size_t len, used;	/* used may pass len: that is truncation */
+};
+
+static void put(struct sink *s, char c)
+{
+	if (s->used + 1 < s->len)
+		s->buf[s->used] = c;
+	s->used++;
+}
+
+static void put_padded(struct sink *s, const char *text, size_t n,
+		       unsigned width, bool left, char pad)
+{
+	size_t fill = width > n ? width - n : 0;
+	if (!left && pad == '0' && n && (*text == '-')) {
+		put(s, *text++);	/* the sign goes before zeros */
+		n--;
+	}
+	if (!left)
+		while (fill--)
+			put(s, pad);
+	for (size_t i = 0; i < n; i++)
+		put(s, text[i]);
+	if (left)
+		while (fill--)
+			put(s, ' ');
+}
+
+/* Decimal digits of v, with a minus sign if negative. */
+static size_t decimal(char *out, unsigned long long v, bool negative)
+{
+	char rev[24];
+	size_t n = 0, k = 0;
+	do
+		rev[n++] = (char)('0' + v % 10);
+	while ((v /= 10) != 0);
+	if (negative)
+		out[k++] = '-';
+	while (n)
+		out[k++] = rev[--n];
+	return k;
+}
+
+static unsigned field(const char **f, va_list *ap)
+{
+	unsigned v = 0;
+	if (**f == '*') {
+		int arg = va_arg(*ap, int);
+		(*f)++;
+		return arg < 0 ? 0 : (unsigned)arg;
+	}
+	while (**f >= '0' && **f <= '9')
+		v = v * 10 + (unsigned)(*(*f)++ - '0');
+	return v;
+}
+
+static void convert(struct sink *s, const char **f, va_list *ap)
+{
+	bool left = false, has_precision = false;
+	char pad = ' ', digits[24];
+	unsigned width, precision = 0, size = 0;	/* 1 l, 2 ll, 3 z */
+
+	for (;; (*f)++) {
+		if (**f == '-')
+			left = true;
+		else if (**f == '0')
+			pad = '0';
+		else
+			break;
+	}
+	width = field(f, ap);
+	if (**f == '.') {
+		(*f)++;
+		has_precision = true;
+		precision = field(f, ap);
+	}
+	for (; **f == 'l' || **f == 'z'; (*f)++)
+		size = **f == 'z' ? 3 : size + 1;
+
+	char c = *(*f)++;
+	if (c == 's') {
+		const char *str = va_arg(*ap, const char *);
+		if (!str)
+			str = "(null)";
+		size_t n = strlen(str);
+		if (has_precision && precision < n)
+			n = precision;
+		put_padded(s, str, n, width, left, ' ');
+	} else if (c == 'c') {
+		digits[0] = (char)va_arg(*ap, int);
+		put_padded(s, digits, 1, width, left, ' ');
+	} else if (c == 'd' || c == 'i') {
+		long long v = size == 0 ? va_arg(*ap, int)
+			      : size == 1 ? va_arg(*ap, long)
+			      : size == 2 ? va_arg(*ap, long long)
+					  : (long long)va_arg(*ap, ssize_t);
+		unsigned long long mag = v < 0 ? 0ull - (unsigned long long)v
+					       : (unsigned long long)v;
+		put_padded(s, digits, decimal(digits, mag, v < 0), width, left,
+			   pad);
+	} else if (c == 'u') {
+		unsigned long long v = size == 0 ? va_arg(*ap, unsigned)
+				       : size == 1 ? va_arg(*ap, unsigned long)
+				       : size == 2 ? va_arg(*ap, unsigned long long)
+						   : va_arg(*ap, size_t);
+		put_padded(s, digits, decimal(digits, v, false), width, left, pad);
+	} else {
+		put(s, '%');	/* %% and anything unknown stand as written */
+		if (c != '%' && c)
+			put(s, c);
+		if (!c)
+			(*f)--;
+	}
+}
+
+size_t format_v(char *buf, size_t len, const char *fmt, va_list ap)
+{
+	struct sink s = {buf, len, 0};
+	va_list args;
+
+	va_copy(args, ap);
+	while (*fmt) {
+		if (*fmt != '%') {
+			put(&s, *fmt++);
+			continue;
+		}
+		fmt++;
+		convert(&s, &fmt, &args);
+	}
+	va_end(args);
+	if (len)
+		buf[s.used < len ? s.used : len - 1] = '\0';
+	return s.used;
+}
+
+size_t format(char *buf, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	size_t n = format_v(buf, len, fmt, ap);
+	va_end(ap);
+	return n;
+}
+
+/* Lines longer than this are cut: no applet prints one. */
+enum { OUTPUT_LINE_MAX = 1024 };
+
+static int print_v(int fd, const char *fmt, va_list ap)
+{
+	char line[OUTPUT_LINE_MAX];
+	size_t n = format_v(line, sizeof(line), fmt, ap);
+	if (n >= sizeof(line))
+		n = sizeof(line) - 1;
+	return write_full(fd, line, n);
+}
+
+void out(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int err = print_v(STDOUT_FILENO, fmt, ap);
+	va_end(ap);
+	if (err)
+		die(EXIT_ENV, "write stdout: %s", io_error_text(err));
+}
+
+void out_text(const char *text)
+{
+	int err = write_full(STDOUT_FILENO, text, strlen(text));
+	if (err)
+		die(EXIT_ENV, "write stdout: %s", io_error_text(err));
+}
+
+void print_to(int fd, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	(void)print_v(fd, fmt, ap);	/* help and messages: best effort */
+	va_end(ap);
+}
+
+void err_out(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	(void)print_v(STDERR_FILENO, fmt, ap);	/* nowhere to report failure */
+	va_end(ap);
+}
