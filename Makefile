@@ -110,12 +110,13 @@ install: vsockbox
 	for a in $$(./vsockbox --list); do \
 		ln -sf vsockbox $(DESTDIR)$(BINDIR)/$$a || exit 1; done
 
+# clean keeps downloads (the QEMU guest's kernel under build/vm).
 clean:
-	rm -rf vsockbox build common/*.o applets/*.o tests/*.o tests/unit \
-		tests/fuzz-* fuzz-*
+	rm -rf vsockbox build/applets.h build/config.h build/applets.mk \
+		common/*.o applets/*.o tests/*.o tests/unit
 
 distclean: clean
-	rm -f .config
+	rm -rf .config build
 
 .PHONY: all defconfig allyesconfig allnoconfig install clean distclean \
 	check check-unit check-e2e check-sh run run-quick

@@ -163,10 +163,7 @@ int vsock_itest_host_main(int argc, char **argv)
 	int first_failure = EXIT_PASS, failed = 0;
 
 	settings_defaults(&t->s, ITEST_HOST_PORT);
-	t->s.listen.transport = TRANSPORT_VSOCK;
-	t->s.listen.family = AF_VSOCK;
-	t->s.listen.cid = VSOCK_CID_ANY;
-	t->s.listen.port = ITEST_HOST_PORT;
+	t->s.listen = vsock_any(ITEST_HOST_PORT);
 	no_operands(argc, argv, parse_options(argc, argv,
 		OPT_GUEST | OPT_LISTEN | OPT_TIMEOUT, usage, &t->s));
 

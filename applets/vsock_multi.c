@@ -46,11 +46,7 @@ int vsock_multi_main(int argc, char **argv)
 	struct settings s;
 	struct conn ctl;
 
-	settings_defaults(&s, PERF_HOST_PORT);
-	s.count = PERF_MULTI_COUNT;
-	no_operands(argc, argv, parse_options(argc, argv,
-		OPT_PEER | OPT_TIMEOUT | OPT_SIZE | OPT_COUNT | OPT_IO_SIZE |
-		OPT_CHAIN, usage, &s));
+	guest_data_options(&s, argc, argv, usage, PERF_MULTI_COUNT);
 
 	for (int i = 0; i < PERF_MULTI_STREAMS; i++) {
 		streams[i].s = &s;
@@ -70,8 +66,6 @@ int vsock_multi_main(int argc, char **argv)
 			       streams[i].err);
 	for (int i = 0; i < PERF_MULTI_STREAMS; i++)
 		conn_close(&streams[i].conn);
-	conn_close(&ctl);
-	if (s.chain)
-		chain_done();
+	guest_finish(&ctl, &s);
 	return EXIT_PASS;
 }

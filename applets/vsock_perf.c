@@ -548,10 +548,7 @@ int vsock_perf_main(int argc, char **argv)
 	char where[ADDRESS_TEXT_MAX];
 
 	settings_defaults(&p->s, PERF_HOST_PORT);
-	p->s.listen.transport = TRANSPORT_VSOCK;
-	p->s.listen.family = AF_VSOCK;
-	p->s.listen.cid = VSOCK_CID_ANY;
-	p->s.listen.port = PERF_HOST_PORT;
+	p->s.listen = vsock_any(PERF_HOST_PORT);
 	no_operands(argc, argv, parse_options(argc, argv,
 		OPT_LISTEN | OPT_SIZE | OPT_COUNT | OPT_LATENCY_COUNT |
 		OPT_TESTS | OPT_JSON | OPT_IO_SIZE | OPT_TIMEOUT, usage, &p->s));

@@ -29,11 +29,7 @@ int vsock_unidir_main(int argc, char **argv)
 	struct progress progress;
 	const char *op = "";
 
-	settings_defaults(&s, PERF_HOST_PORT);
-	s.count = PERF_UNIDIR_COUNT;
-	no_operands(argc, argv, parse_options(argc, argv,
-		OPT_PEER | OPT_TIMEOUT | OPT_SIZE | OPT_COUNT | OPT_IO_SIZE |
-		OPT_CHAIN, usage, &s));
+	guest_data_options(&s, argc, argv, usage, PERF_UNIDIR_COUNT);
 
 	void *buf = xmalloc(s.io_size);
 	xconn_open(&data, &s.peer, PERF_UNIDIR_PORT, s.timeout_s);
@@ -45,9 +41,7 @@ int vsock_unidir_main(int argc, char **argv)
 	if (err)
 		die_io(&data, op, err);
 	conn_close(&data);
-	conn_close(&ctl);
 	xfree(buf);
-	if (s.chain)
-		chain_done();
+	guest_finish(&ctl, &s);
 	return EXIT_PASS;
 }

@@ -1,6 +1,23 @@
 /* The steps that every guest data applet takes, in the protocol's order. */
 #include "vsockbox.h"
 
+void guest_data_options(struct settings *s, int argc, char **argv,
+			const char *usage, uint64_t default_count)
+{
+	settings_defaults(s, PERF_HOST_PORT);
+	s->count = default_count;
+	no_operands(argc, argv, parse_options(argc, argv,
+		OPT_PEER | OPT_TIMEOUT | OPT_SIZE | OPT_COUNT | OPT_IO_SIZE |
+		OPT_CHAIN, usage, s));
+}
+
+void guest_finish(struct conn *ctl, const struct settings *s)
+{
+	conn_close(ctl);
+	if (s->chain)
+		chain_done();
+}
+
 void guest_announce(struct conn *ctl, const struct settings *s,
 		    const unsigned char *magic, size_t n)
 {

@@ -47,10 +47,8 @@ void settings_defaults(struct settings *s, uint32_t peer_port)
 		if (why)
 			usage_error("VSOCKBOX_PEER=%s: %s", env, why);
 	} else {
-		s->peer.transport = TRANSPORT_VSOCK;
-		s->peer.family = AF_VSOCK;
+		s->peer = vsock_any(PORT_UNSET);
 		s->peer.cid = CID_HOST;
-		s->peer.port = PORT_UNSET;
 	}
 	if (s->peer.port == PORT_UNSET)
 		s->peer.port = peer_port;

@@ -255,3 +255,14 @@ struct address any_address_like(const struct address *a, uint32_t port)
 	r.port = port;
 	return r;
 }
+
+struct address vsock_any(uint32_t port)
+{
+	struct address a;
+	memset(&a, 0, sizeof(a));
+	a.transport = TRANSPORT_VSOCK;
+	a.family = AF_VSOCK;
+	a.cid = VSOCK_CID_ANY;
+	a.port = port;
+	return a;
+}

@@ -65,6 +65,8 @@ enum { ADDRESS_TEXT_MAX = 64 };
 /* The wildcard address of a's transport and family, with the given port. */
 struct address any_address_like(const struct address *a, uint32_t port);
 struct address with_port(const struct address *a, uint32_t port);
+/* vsock:any:PORT, where hosts listen by default. */
+struct address vsock_any(uint32_t port);
 
 /* ---- options.c: one option parser for every applet ---- */
 enum {
@@ -161,9 +163,14 @@ void chain_done(void);
 
 /* ---- guest.c: the steps every guest data applet takes ---- */
 struct progress;
+/* The throughput applets' options, with their own default count. */
+void guest_data_options(struct settings *s, int argc, char **argv,
+			const char *usage, uint64_t default_count);
 /* Control connection, --chain wait, then the magic numbers. */
 void guest_announce(struct conn *ctl, const struct settings *s,
 		    const unsigned char *magic, size_t n);
+/* Closes the control connection; with --chain, tells the next stage. */
+void guest_finish(struct conn *ctl, const struct settings *s);
 /* Per iteration: read size bytes, then write them back. 0 or an error;
  * *failed_op says which half failed. */
 int guest_unidir(int fd, uint64_t size, uint64_t count, void *buf,
