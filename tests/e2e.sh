@@ -109,6 +109,20 @@ expect_status "ad hoc vsock-$t: host passes" 0 "$STATUS" \
 		"$(cat "$TEST_TMP/adhoc-$t.err")"
 done
 
+# Progress on stderr when it is a terminal (script(1) gives it a pty).
+if command -v script >/dev/null 2>&1; then
+	start_bg tty script -q -e -c "'$VSOCKBOX' vsock-perf --listen $LOOP:18500 --tests unidir --size 64K --count 3" /dev/null
+	tty_pid=$LAST_PID
+	tries=0
+	until grep -q listening "$TEST_TMP/tty.out" || [ $tries -gt 200 ]; do
+		tries=$((tries + 1)); sleep 0.05
+	done
+	vsb vsock-unidir --peer $LOOP:18500 --size 64K --count 3 2>/dev/null
+	reap "$tty_pid"
+	testing "progress on a terminal" \
+		"tr '\r' '\n' < '$TEST_TMP/tty.out' | grep -c '^vsock-perf: unidirectional [0-3]/3'" "4"
+fi
+
 # IPv6 loopback, and the peer from $VSOCKBOX_PEER.
 start_bg v6 vsb vsock-perf --listen "tcp:[::1]:0" --tests unidir --size 64K --count 2
 wait_listening v6 && VSOCKBOX_PEER="tcp:[::1]:$PORT" vsb vsock-unidir \
