@@ -95,6 +95,9 @@ check-sh:
 
 check: check-unit check-sh check-e2e
 
+# Reliability suites, sanitizer builds and fuzzing; the QEMU guest; benchmarks.
+include $(sort $(wildcard mk/*.mk))
+
 # ---- the main job: the micro benchmark on this machine ----
 run: vsockbox
 	sh scripts/run-benchmark.sh ./vsockbox

@@ -159,7 +159,7 @@ int vsock_itest_host_main(int argc, char **argv)
 		"guest-terminated",
 	};
 	struct itest_host *t = xmalloc(sizeof(*t));
-	char where[ADDRESS_TEXT_MAX];
+	char where[ADDRESS_TEXT_MAX], first_why[sizeof(t->why)];
 	int first_failure = EXIT_PASS, failed = 0;
 
 	settings_defaults(&t->s, ITEST_HOST_PORT);
@@ -184,8 +184,11 @@ int vsock_itest_host_main(int argc, char **argv)
 		if (code) {
 			out("%s: FAIL: %s\n", names[i], t->why);
 			failed++;
-			if (!first_failure)
+			if (!first_failure) {
 				first_failure = code;
+				format(first_why, sizeof(first_why), "%s: %s",
+				       names[i], t->why);
+			}
 		} else
 			out("%s: PASS\n", names[i]);
 		/* Without the guest's address the rest cannot run. */
@@ -193,8 +196,9 @@ int vsock_itest_host_main(int argc, char **argv)
 		    t->s.guest.family == 0)
 			break;
 	}
+	/* One line on stderr: the first failure is the cause. */
 	if (failed)
-		warn_msg("%d of %d checks failed", failed, CHECKS);
+		warn_msg("%s (%d of %d checks failed)", first_why, failed, CHECKS);
 	xfree(t);
 	return first_failure;
 }

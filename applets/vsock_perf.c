@@ -50,6 +50,7 @@ struct perf {
 	bool expected[SLOTS];
 	void *buf;		/* the main thread's data buffer */
 	int corruption;		/* -1 not checked, 0 clean, 1 corrupted */
+	char corruption_why[128];	/* the first difference */
 	struct series latency, tx, rx, unidir, multi;
 };
 
@@ -204,8 +205,8 @@ static void note_corruption(struct perf *p, const char *what, unsigned i,
 			    size_t at)
 {
 	if (p->corruption != 1)
-		warn_msg("latency: data corruption: %s packet %u differs at "
-			 "byte %zu", what, i, at);
+		format(p->corruption_why, sizeof(p->corruption_why),
+		       "%s packet %u differs at byte %zu", what, i, at);
 	p->corruption = 1;
 }
 
@@ -579,6 +580,14 @@ int vsock_perf_main(int argc, char **argv)
 	report(p);
 	int code = p->corruption == 1 ? EXIT_FAIL : EXIT_PASS;
 	if (code)
-		warn_msg("data corruption check FAILED");
+		warn_msg("latency: data corruption check FAILED: %s",
+			 p->corruption_why);
+	xfree(p->latency.v);
+	xfree(p->tx.v);
+	xfree(p->rx.v);
+	xfree(p->unidir.v);
+	xfree(p->multi.v);
+	xfree(p->buf);
+	xfree(p);
 	return code;
 }

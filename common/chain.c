@@ -27,6 +27,14 @@ static int inherited_ctl_fd(const char *text)
 	return (int)fd;
 }
 
+void ctl_check(void)
+{
+	const char *env = getenv(CTL_FD_ENV);
+
+	if (env && *env)
+		(void)inherited_ctl_fd(env);
+}
+
 void ctl_open(struct conn *ctl, const struct settings *s)
 {
 	const char *env = getenv(CTL_FD_ENV);

@@ -9,6 +9,7 @@ void guest_data_options(struct settings *s, int argc, char **argv,
 	no_operands(argc, argv, parse_options(argc, argv,
 		OPT_PEER | OPT_TIMEOUT | OPT_SIZE | OPT_COUNT | OPT_IO_SIZE |
 		OPT_CHAIN, usage, s));
+	ctl_check();
 }
 
 void guest_finish(struct conn *ctl, const struct settings *s)

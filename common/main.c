@@ -62,8 +62,16 @@ static void interrupted(int sig)
 	const char *name = applet_name();
 	const char *what = sig == SIGINT ? ": interrupted (SIGINT)\n"
 					 : ": terminated (SIGTERM)\n";
-	ssize_t ignored = write(STDERR_FILENO, name, strlen(name));
-	ignored = write(STDERR_FILENO, what, strlen(what));
+	char line[128];
+	size_t n = strlen(name), w = strlen(what);
+
+	/* One write: the stages of a pipeline share stderr, and a ^C
+	 * reaches them all at once. */
+	if (n > sizeof(line) - w)
+		n = sizeof(line) - w;
+	memcpy(line, name, n);
+	memcpy(line + n, what, w);
+	ssize_t ignored = write(STDERR_FILENO, line, n + w);
 	(void)ignored;
 	_exit(128 + sig);
 }
@@ -87,7 +95,13 @@ static int run(const struct applet *a, int argc, char **argv)
 	set_applet_name(a->name);
 	set_signals();
 	argv[0] = (char *)a->name;
-	return a->main(argc, argv);
+	int code = a->main(argc, argv);
+#ifdef VSOCKBOX_MALLOC
+	/* Checked builds: an applet that returns has freed what it took. */
+	if (xmalloc_live())
+		die(99, "%zu buffers not freed", xmalloc_live());
+#endif
+	return code;
 }
 
 int main(int argc, char **argv)

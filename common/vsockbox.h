@@ -124,7 +124,10 @@ void set_io_timeout(int fd, unsigned timeout_s);
 void set_recv_timeout_ms(int fd, unsigned ms);
 
 /* ---- io.c: whole transfers, EINTR and short I/O handled ---- */
-enum { ERR_EOF = -1 };	/* the peer closed; other results are errnos */
+enum {
+	ERR_EOF = -1,	/* the peer closed; other results are errnos */
+	ERR_DATA = -2,	/* the peer wrote where the protocol allows nothing */
+};
 const char *io_error_text(int err);
 /* EOF and resets are the peer's fault (1); timeouts and the rest are 3. */
 int io_exit_code(int err);
@@ -138,11 +141,14 @@ int read_within(int fd, void *buf, size_t len, int timeout_ms);
 /* Moves total bytes through a buffer of buf_len bytes. */
 int recv_bytes(int fd, uint64_t total, void *buf, size_t buf_len);
 int send_bytes(int fd, uint64_t total, const void *buf, size_t buf_len);
-/* Waits for the peer to close (reads until EOF, discarding). */
+/* Waits for the peer to close: 0 at EOF, ERR_DATA if data comes first. */
 int wait_for_close(int fd);
 _Noreturn void die_io(const struct conn *c, const char *op, int err);
 void *xmalloc(size_t len);	/* zeroed; fatal when out of memory */
 void xfree(void *p);
+#ifdef VSOCKBOX_MALLOC
+size_t xmalloc_live(void);	/* blocks not freed yet (checked builds) */
+#endif
 
 /* ---- pattern.c: data the protocol defines ---- */
 /* Warm-up packet i: "DAVID" + i as three digits, repeated to len bytes. */
@@ -155,6 +161,8 @@ size_t find_not_byte(const unsigned char *buf, size_t len, unsigned char value);
 /* The control connection: inherited through $VSOCK_CTL_FD, else a new one
  * from port 8501. */
 void ctl_open(struct conn *ctl, const struct settings *s);
+/* Refuses a bad $VSOCK_CTL_FD before any connection is opened. */
+void ctl_check(void);
 void send_magics(struct conn *ctl, const unsigned char *magic, size_t n);
 /* --chain: wait for "done" from the previous stage on stdin. */
 void chain_wait(void);
