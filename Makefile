@@ -85,7 +85,7 @@ check-e2e: vsockbox
 	sh tests/e2e.sh --full
 
 # Every shell script: shellcheck, and a parse by dash and busybox ash.
-SHELL_SCRIPTS := scripts/vsock-bench .ci/run $(wildcard scripts/*.sh tests/*.sh tests/vm/*.sh)
+SHELL_SCRIPTS := scripts/vsock-bench .ci/run $(wildcard scripts/*.sh tests/*.sh tests/vm/*.sh bench/*.sh)
 check-sh:
 	shellcheck -s sh -x $(SHELL_SCRIPTS)
 	for s in $(SHELL_SCRIPTS); do dash -n $$s || exit 1; done
@@ -93,7 +93,11 @@ check-sh:
 		for s in $(SHELL_SCRIPTS); do busybox ash -n $$s || exit 1; done; fi
 	@echo "check-sh: $(words $(SHELL_SCRIPTS)) scripts clean"
 
-check: check-unit check-sh check-e2e
+check: check-unit check-sh check-e2e check-bench
+
+# The benchmark at small sizes: it runs, every figure comes out (no timing
+# is asserted: targets are judged by make bench, see bench/RESULTS.md).
+check-bench: bench-quick
 
 # Reliability suites, sanitizer builds and fuzzing; the QEMU guest; benchmarks.
 include $(sort $(wildcard mk/*.mk))
@@ -122,4 +126,4 @@ distclean: clean
 	rm -rf .config build
 
 .PHONY: all defconfig allyesconfig allnoconfig install clean distclean \
-	check check-unit check-e2e check-sh run run-quick
+	check check-unit check-e2e check-sh check-bench run run-quick

@@ -17,7 +17,7 @@ static const char usage[] =
 	"  --peer ADDR      host (default $VSOCKBOX_PEER or vsock:2; port 8500)\n"
 	"  --size BYTES     bytes per iteration, K/M/G suffixes (default 128M)\n"
 	"  --count N        iterations (default 100)\n"
-	"  --io-size BYTES  bytes per read or write call (default 128K)\n"
+	"  --io-size BYTES  bytes per read or write call (default 512K)\n"
 	"  --timeout S      give up after S seconds without progress (default 30)\n"
 	"  --chain          wait for 'done' on stdin before the magic; print 'done'\n";
 
@@ -46,13 +46,14 @@ int vsock_bidir_main(int argc, char **argv)
 
 	guest_data_options(&s, argc, argv, usage, PERF_BIDIR_COUNT);
 
-	void *buf = xmalloc(s.io_size);
+	size_t io_size = io_size_for(&s, BIDIR_IO_SIZE);
+	void *buf = xmalloc(io_size);
 	xconn_open(&data, &s.peer, PERF_BIDIR_PORT, s.timeout_s);
 	guest_announce(&ctl, &s, magic, sizeof(magic));
 
-	struct reader reader = {data.fd, s.size * s.count, s.io_size, 0};
+	struct reader reader = {data.fd, s.size * s.count, io_size, 0};
 	xthread_start(&thread, read_all, &reader);
-	int err = send_bytes(data.fd, s.size * s.count, buf, s.io_size);
+	int err = send_bytes(data.fd, s.size * s.count, buf, io_size);
 	xthread_join(thread);
 	/* The reader's failure is usually the cause of the writer's. */
 	if (reader.err)

@@ -32,9 +32,10 @@ struct stream {
 static void *run_stream(void *arg)
 {
 	struct stream *st = arg;
-	void *buf = xmalloc(st->s->io_size);
+	size_t io_size = io_size_for(st->s, MULTI_IO_SIZE);
+	void *buf = xmalloc(io_size);
 	st->err = guest_unidir(st->conn.fd, st->s->size, st->s->count, buf,
-			       st->s->io_size, NULL, &st->failed_op);
+			       io_size, NULL, &st->failed_op);
 	xfree(buf);
 	return NULL;
 }

@@ -28,7 +28,8 @@ static const char usage[] =
 	"  --tests LIST         comma list of latency,bidir,unidir,multi (default all);\n"
 	"                       only the connections those tests use are expected\n"
 	"  --json               one JSON object on stdout instead of the table\n"
-	"  --io-size BYTES      bytes per read or write call (default 128K)\n"
+	"  --io-size BYTES      bytes per read or write call (default:\n"
+	"                       unidirectional 256K, bidirectional 512K, multi 128K)\n"
 	"  --timeout S          bound on every other wait, in seconds (default 30)\n"
 	"\n"
 	"Exit: 0 all tests ran and the data check passed, 1 protocol or data failure,\n"
@@ -275,11 +276,12 @@ static void *bidir_reader(void *arg)
 {
 	struct bidir_half *h = arg;
 	const struct settings *s = &h->p->s;
-	void *buf = xmalloc(s->io_size);
+	size_t io_size = io_size_for(s, BIDIR_IO_SIZE);
+	void *buf = xmalloc(io_size);
 
 	for (uint64_t i = 0; i < h->count && !h->err; i++) {
 		h->err = recv_bytes(h->p->conn[SLOT_BIDIR].fd, s->size, buf,
-				    s->io_size);
+				    io_size);
 		h->ends[i] = now_ns();
 	}
 	xfree(buf);
@@ -289,10 +291,11 @@ static void *bidir_reader(void *arg)
 static void bidir_writer(struct bidir_half *h, struct progress *prog)
 {
 	const struct settings *s = &h->p->s;
+	size_t io_size = io_size_for(s, BIDIR_IO_SIZE);
 
 	for (uint64_t i = 0; i < h->count && !h->err; i++) {
 		h->err = send_bytes(h->p->conn[SLOT_BIDIR].fd, s->size,
-				    h->p->buf, s->io_size);
+				    h->p->buf, io_size);
 		h->ends[i] = now_ns();
 		progress_step(prog, i + 1);
 	}
@@ -349,6 +352,7 @@ struct stream {
 	uint64_t count;
 	double *samples;
 	void *buf;
+	size_t io_size;
 	struct progress *prog;
 	const char *failed_op;
 	int err;
@@ -362,12 +366,12 @@ static void *unidir_stream(void *arg)
 
 	for (uint64_t i = 0; i < st->count; i++) {
 		uint64_t start = now_ns();
-		st->err = send_bytes(st->conn->fd, s->size, st->buf, s->io_size);
+		st->err = send_bytes(st->conn->fd, s->size, st->buf, st->io_size);
 		if (st->err) {
 			st->failed_op = "write";
 			return NULL;
 		}
-		st->err = recv_bytes(st->conn->fd, s->size, st->buf, s->io_size);
+		st->err = recv_bytes(st->conn->fd, s->size, st->buf, st->io_size);
 		if (st->err) {
 			st->failed_op = "read";
 			return NULL;
@@ -395,7 +399,8 @@ static void run_unidir(struct perf *p)
 	expect_quiet(p, TEST_UNIDIR | TEST_MULTI, "unidirectional");
 	record(&p->unidir, count);
 	struct stream st = {p, &p->conn[SLOT_UNIDIR], count, p->unidir.v,
-			    p->buf, &prog, "", 0};
+			    p->buf, io_size_for(&p->s, UNIDIR_IO_SIZE), &prog,
+			    "", 0};
 	progress_start(&prog, "unidirectional", count);
 	unidir_stream(&st);
 	progress_end(&prog);
@@ -430,10 +435,12 @@ static void run_multi(struct perf *p)
 	expect_multi_magics(p);
 	expect_quiet(p, TEST_MULTI, "multi stream");
 	record(&p->multi, count * PERF_MULTI_STREAMS);
+	size_t io_size = io_size_for(&p->s, MULTI_IO_SIZE);
+
 	for (int i = 0; i < PERF_MULTI_STREAMS; i++) {
 		st[i] = (struct stream){p, &p->conn[SLOT_MULTI + i], count,
 					p->multi.v + (size_t)i * count,
-					xmalloc(p->s.io_size), NULL, "", 0};
+					xmalloc(io_size), io_size, NULL, "", 0};
 		xthread_start(&threads[i], unidir_stream, &st[i]);
 	}
 	for (int i = 0; i < PERF_MULTI_STREAMS; i++)
@@ -557,7 +564,10 @@ int vsock_perf_main(int argc, char **argv)
 	for (int slot = 0; slot < SLOTS; slot++)
 		p->conn[slot].fd = -1;
 	expect_connections(p);
-	p->buf = xmalloc(p->s.io_size);
+	/* Shared by the bidirectional writer and the unidirectional stream:
+	 * the larger of their sizes. */
+	_Static_assert(BIDIR_IO_SIZE >= UNIDIR_IO_SIZE, "p->buf's size");
+	p->buf = xmalloc(io_size_for(&p->s, BIDIR_IO_SIZE));
 
 	p->listen = p->s.listen;
 	int lfd = xlisten(&p->listen, SLOTS);

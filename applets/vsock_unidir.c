@@ -17,7 +17,7 @@ static const char usage[] =
 	"  --peer ADDR      host (default $VSOCKBOX_PEER or vsock:2; port 8500)\n"
 	"  --size BYTES     bytes per iteration, K/M/G suffixes (default 128M)\n"
 	"  --count N        iterations (default 100)\n"
-	"  --io-size BYTES  bytes per read or write call (default 128K)\n"
+	"  --io-size BYTES  bytes per read or write call (default 256K)\n"
 	"  --timeout S      give up after S seconds without progress (default 30)\n"
 	"  --chain          wait for 'done' on stdin before the magic; print 'done'\n";
 
@@ -31,11 +31,12 @@ int vsock_unidir_main(int argc, char **argv)
 
 	guest_data_options(&s, argc, argv, usage, PERF_UNIDIR_COUNT);
 
-	void *buf = xmalloc(s.io_size);
+	size_t io_size = io_size_for(&s, UNIDIR_IO_SIZE);
+	void *buf = xmalloc(io_size);
 	xconn_open(&data, &s.peer, PERF_UNIDIR_PORT, s.timeout_s);
 	guest_announce(&ctl, &s, magic, sizeof(magic));
 	progress_start(&progress, "unidirectional", s.count);
-	int err = guest_unidir(data.fd, s.size, s.count, buf, s.io_size,
+	int err = guest_unidir(data.fd, s.size, s.count, buf, io_size,
 			       &progress, &op);
 	progress_end(&progress);
 	if (err)

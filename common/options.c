@@ -38,7 +38,7 @@ void settings_defaults(struct settings *s, uint32_t peer_port)
 	memset(s, 0, sizeof(*s));
 	s->timeout_s = DEFAULT_TIMEOUT_S;
 	s->size = PERF_DEFAULT_SIZE;
-	s->io_size = DEFAULT_IO_SIZE;
+	s->io_size = 0;
 	s->packet_size = PERF_ECHO_PACKET;
 	s->latency_count = PERF_LATENCY_PACKETS;
 	s->tests = TEST_ALL;
@@ -193,4 +193,9 @@ void no_operands(int argc, char **argv, int first)
 {
 	if (first < argc)
 		usage_error("unexpected argument '%s' (try --help)", argv[first]);
+}
+
+size_t io_size_for(const struct settings *s, size_t test_default)
+{
+	return s->io_size ? s->io_size : test_default;
 }

@@ -78,18 +78,26 @@ enum {
 };
 enum { TEST_LATENCY = 1, TEST_BIDIR = 2, TEST_UNIDIR = 4, TEST_MULTI = 8,
        TEST_ALL = 15 };
-enum { MAX_MAGICS = 16, DEFAULT_TIMEOUT_S = 30, DEFAULT_IO_SIZE = 128 << 10 };
+enum { MAX_MAGICS = 16, DEFAULT_TIMEOUT_S = 30 };
+/* Bytes per read or write call of each throughput test, unless --io-size
+ * says otherwise: the best of a side-by-side sweep over TCP loopback
+ * (bench/RESULTS.md); multi stream's five buffers stay small for RSS. */
+enum { UNIDIR_IO_SIZE = 256 << 10, BIDIR_IO_SIZE = 512 << 10,
+       MULTI_IO_SIZE = 128 << 10 };
 
 struct settings {
 	struct address peer, listen, guest;
 	bool listen_given, guest_given, count_given, json, chain;
 	unsigned timeout_s;
 	uint64_t size, count, latency_count;
-	size_t io_size, packet_size;
+	size_t io_size;		/* 0: each test's own default */
+	size_t packet_size;
 	unsigned tests;
 	unsigned char magic[MAX_MAGICS];
 	size_t magics;
 };
+/* --io-size if given, else the test's own default. */
+size_t io_size_for(const struct settings *s, size_t test_default);
 /* Defaults of the protocol; peer from $VSOCKBOX_PEER or vsock:2. */
 void settings_defaults(struct settings *s, uint32_t peer_port);
 /* Parses argv into s, accepting only the options in `accepted`; prints

@@ -390,6 +390,24 @@ static void test_io(void)
 	close(sv[0]);
 }
 
+/* --io-size overrides every test's own default; without it each keeps its. */
+static void test_io_size(void)
+{
+	static const char usage[] = "usage: unit\n";
+	struct settings s;
+	char arg0[] = "unit", opt[] = "--io-size", val[] = "4K";
+	char *argv[] = {arg0, opt, val, NULL};
+
+	settings_defaults(&s, PERF_HOST_PORT);
+	CHECK(io_size_for(&s, UNIDIR_IO_SIZE) == 256 << 10);
+	CHECK(io_size_for(&s, BIDIR_IO_SIZE) == 512 << 10);
+	CHECK(io_size_for(&s, MULTI_IO_SIZE) == 128 << 10);
+	optind = 1;
+	CHECK(parse_options(3, argv, OPT_IO_SIZE, usage, &s) == 3);
+	CHECK(io_size_for(&s, UNIDIR_IO_SIZE) == 4096);
+	CHECK(io_size_for(&s, MULTI_IO_SIZE) == 4096);
+}
+
 int main(void)
 {
 	set_applet_name("unit");
@@ -397,6 +415,7 @@ int main(void)
 	test_addresses();
 	test_patterns();
 	test_stats();
+	test_io_size();
 	test_format();
 	test_memory();
 	test_io();

@@ -1,0 +1,160 @@
+/*
+ * pingpong - the round-trip latency floor of one stream socket: the client
+ * writes a packet, the server reads all of it and writes it back, N times.
+ *
+ *   pingpong [-m SIZE] [-n COUNT] [-w WARMUP]             fork: server and client in one run
+ *   pingpong [-m SIZE] -l ADDR                            echo server only
+ *   pingpong [-m SIZE] [-n COUNT] [-w WARMUP] -c ADDR     timing client only
+ *
+ * ADDR is tcp:IPV4:PORT or vsock:CID:PORT; the fork mode uses tcp:127.0.0.1:0.
+ * TCP sockets get TCP_NODELAY. The client prints, in microseconds, percentiles
+ * of the sorted round trips at index floor(p/100 * (n-1)):
+ *   size=4096 count=N min_us=A p50_us=B p99_us=C max_us=D
+ */
+#define _POSIX_C_SOURCE 200809L
+#include "util.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static void echo(int fd, size_t size)
+{
+	char *buf = malloc(size);
+	ssize_t r;
+
+	if (!buf)
+		die("out of memory");
+	while ((r = read_full(fd, buf, size)) == (ssize_t)size)
+		if (write_full(fd, buf, size) < 0)
+			die_errno("write");
+	if (r < 0)
+		die_errno("read");
+	if (r > 0)
+		die("peer closed in the middle of a packet");
+	free(buf);
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+static double pct_us(const uint64_t *sorted, size_t n, unsigned p)
+{
+	return (double)sorted[(size_t)p * (n - 1) / 100] / 1e3;
+}
+
+static void ping(int fd, size_t size, size_t count, size_t warmup)
+{
+	char *buf = malloc(size);
+	uint64_t *rtt = calloc(count, sizeof(*rtt));
+
+	if (!buf || !rtt)
+		die("out of memory");
+	memset(buf, 42, size);
+	for (size_t i = 0; i < warmup + count; i++) {
+		uint64_t t0 = now_ns();
+
+		if (write_full(fd, buf, size) < 0)
+			die_errno("write");
+		ssize_t r = read_full(fd, buf, size);
+		if (r < 0)
+			die_errno("read");
+		if ((size_t)r != size)
+			die("peer closed");
+		if (i >= warmup)
+			rtt[i - warmup] = now_ns() - t0;
+	}
+	qsort(rtt, count, sizeof(*rtt), cmp_u64);
+	printf("size=%zu count=%zu min_us=%.1f p50_us=%.1f p99_us=%.1f max_us=%.1f\n",
+	       size, count, pct_us(rtt, count, 0), pct_us(rtt, count, 50),
+	       pct_us(rtt, count, 99), pct_us(rtt, count, 100));
+	if (fflush(stdout) == EOF)
+		die_errno("stdout");
+	free(rtt);
+	free(buf);
+}
+
+static _Noreturn void usage(void)
+{
+	fprintf(stderr, "usage: pingpong [-m SIZE] [-n COUNT] [-w WARMUP] [-l ADDR | -c ADDR]\n"
+		"  -m  packet size (default 4096)\n"
+		"  -n  timed round trips (default 10000)\n"
+		"  -w  untimed warm-up round trips first (default 100)\n"
+		"  -l  echo server only: listen on ADDR (tcp:IPV4:PORT or vsock:CID:PORT)\n"
+		"  -c  timing client only: connect to ADDR\n"
+		"  neither: fork an echo server on tcp:127.0.0.1:0 and time it\n");
+	exit(2);
+}
+
+int main(int argc, char **argv)
+{
+	const char *listen_addr = NULL, *connect_addr = NULL;
+	uint64_t size = 4096, count = 10000, warmup = 100;
+	int opt, fd;
+	struct addr a;
+
+	prog = "pingpong";
+	while ((opt = getopt(argc, argv, "m:n:w:l:c:")) != -1) {
+		switch (opt) {
+		case 'm': size = parse_size(optarg); break;
+		case 'n': count = parse_size(optarg); break;
+		case 'w': warmup = parse_size(optarg); break;
+		case 'l': listen_addr = optarg; break;
+		case 'c': connect_addr = optarg; break;
+		default: usage();
+		}
+	}
+	if (optind != argc || (listen_addr && connect_addr) || size == 0 ||
+	    size > (1u << 30) || count == 0 || count > (1u << 30) || warmup > (1u << 30))
+		usage();
+
+	if (connect_addr) {
+		parse_addr(connect_addr, &a);
+		fd = connect_to(&a, 0);
+		set_nodelay(fd);
+		ping(fd, (size_t)size, (size_t)count, (size_t)warmup);
+		if (close(fd) < 0)
+			die_errno("close");
+		return 0;
+	}
+
+	parse_addr(listen_addr ? listen_addr : "tcp:127.0.0.1:0", &a);
+	int lfd = listen_on(&a, 0);
+	pid_t pid = 0;
+
+	if (listen_addr)
+		fprintf(stderr, "pingpong: listening on %s\n", addr_str(&a));
+	else if ((pid = fork()) < 0)
+		die_errno("fork");
+	if (pid == 0) {		/* the echo server: -l, or the child */
+		fd = accept_one(lfd);
+		set_nodelay(fd);
+		echo(fd, (size_t)size);
+		if (!listen_addr)
+			_exit(0);
+	} else {		/* the parent times */
+		fd = connect_to(&a, 0);
+		set_nodelay(fd);
+		ping(fd, (size_t)size, (size_t)count, (size_t)warmup);
+	}
+	if (close(fd) < 0 || close(lfd) < 0)
+		die_errno("close");
+	if (pid > 0) {
+		int status;
+
+		while (waitpid(pid, &status, 0) < 0)
+			if (errno != EINTR)
+				die_errno("waitpid");
+		if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+			die("echo server failed");
+	}
+	return 0;
+}

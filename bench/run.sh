@@ -1,0 +1,883 @@
+#!/bin/sh
+# bench/run.sh - vsockbox's applets side by side with a C floor (ceiling.c,
+# pingpong.c) and with iperf3 and sockperf, over TCP loopback, repeated, and
+# reported as medians and ratios; plus CPU, peak RSS, binary size, start-up.
+#
+#   bench/run.sh [--quick] [--runs N] [--out FILE] [VSOCKBOX]
+#
+#   --quick    small sizes and 3 runs, under a minute; writes no RESULTS.md
+#              unless --out is given (also BENCH_QUICK=1)
+#   --runs N   repetitions of every measurement (default 7, quick 3)
+#   --out FILE where the report goes (default bench/RESULTS.md; quick: none)
+#   VSOCKBOX   the binary under test (default ./vsockbox next to bench/)
+#
+# Environment: HOSTCC builds the reference programs (default cc; not CC,
+# which may be a cross or musl compiler), MUSL_CC the musl build of vsockbox
+# (default musl-gcc). As root, apt-get installs what is missing (iperf3
+# sockperf musl-tools hyperfine) unless BENCH_INSTALL=0. Exit 0 when every
+# measurement ran (targets met or not), 1 when one failed, 2 on a usage error.
+#
+# Latency is taken twice: both ends pinned to one CPU (the software path
+# alone, stable) and to two CPUs (adds the cross-CPU wake-up, which in a VM
+# with idle vCPUs costs tens of microseconds). Throughput is not pinned.
+#
+# Every address is tcp:127.0.0.1: this never opens an AF_VSOCK socket.
+set -u
+
+usage() {
+	sed -n '6,12s/^# \{0,1\}//p' "$0"
+}
+
+quick=${BENCH_QUICK:-0}
+runs=
+out=
+vsb=${VSOCKBOX:-}
+while [ $# -gt 0 ]; do
+	case $1 in
+	--quick) quick=1 ;;
+	--runs | --out)
+		[ $# -ge 2 ] || { usage >&2; exit 2; }
+		if [ "$1" = --runs ]; then runs=$2; else out=$2; fi
+		shift ;;
+	-h | --help) usage; exit 0 ;;
+	-*) usage >&2; exit 2 ;;
+	*) vsb=$1 ;;
+	esac
+	shift
+done
+case $quick in 0 | '') quick=0 ;; *) quick=1 ;; esac
+
+here=$(cd "$(dirname "$0")" && pwd) || exit 2
+top=${here%/*}
+vsb=${vsb:-$top/vsockbox}
+case $vsb in /*) ;; *) vsb=$(pwd)/$vsb ;; esac
+HOSTCC=${HOSTCC:-cc}
+MUSL_CC=${MUSL_CC:-musl-gcc}
+# The musl build below is a make of its own, whatever make runs us.
+unset MAKEFLAGS MFLAGS MAKELEVEL
+# Belt and braces: no applet may fall back to its vsock default here.
+VSOCKBOX_PEER=tcp:127.0.0.1
+export VSOCKBOX_PEER
+
+MiB=1048576
+if [ "$quick" = 1 ]; then
+	runs=${runs:-3} size=$((16 * MiB)) count=4 lat=2000 sp_secs=1 starts=200 musl_runs=1
+else
+	runs=${runs:-7} size=$((128 * MiB)) count=10 lat=10000 sp_secs=2 starts=1000 musl_runs=3
+	[ -n "$out" ] || out=$here/RESULTS.md
+fi
+case $runs in '' | *[!0-9]* | 0) echo "bench: --runs wants a positive number" >&2; exit 2 ;; esac
+uni_bytes=$((2 * size * count))	# vsock-perf counts 2 x SIZE per iteration
+bi_bytes=$((size * count))	# each way
+lat_bytes=$((2 * 4096 * (lat + 100)))	# warm-up included
+timeout=30
+
+log() { printf '%s\n' "$*" >&2; }
+failures=0
+fail() {
+	log "bench: FAILED: $*"
+	failures=$((failures + 1))
+}
+
+W=$(mktemp -d "${TMPDIR:-/tmp}/vsockbox-bench.XXXXXX") || exit 3
+mkdir "$W/data"
+bgpids=
+# stop PID: end a background process we started (and a child of
+# bench/rusage, which does not pass signals on), then reap it.
+stop() {
+	for sp_child in $(ps -o pid= --ppid "$1" 2>/dev/null); do
+		kill "$sp_child" 2>/dev/null
+	done
+	kill "$1" 2>/dev/null
+	wait "$1" 2>/dev/null
+}
+cleanup() {
+	for cp_pid in $bgpids; do
+		kill -0 "$cp_pid" 2>/dev/null && stop "$cp_pid"
+	done
+	rm -rf "$W"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# ---- tools ----
+install_missing() {
+	pkgs=
+	command -v iperf3 >/dev/null 2>&1 || pkgs="$pkgs iperf3"
+	command -v sockperf >/dev/null 2>&1 || pkgs="$pkgs sockperf"
+	command -v "$MUSL_CC" >/dev/null 2>&1 || pkgs="$pkgs musl-tools"
+	command -v hyperfine >/dev/null 2>&1 || pkgs="$pkgs hyperfine"
+	[ -n "$pkgs" ] || return 0
+	if [ "${BENCH_INSTALL:-1}" != 0 ] && [ "$(id -u)" = 0 ] &&
+		command -v apt-get >/dev/null 2>&1; then
+		log "bench: installing$pkgs"
+		# shellcheck disable=SC2086 # a list of package names
+		if ! { apt-get update -qq &&
+			DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+				--no-install-recommends $pkgs; } >"$W/apt.log" 2>&1; then
+			log "bench: apt-get failed, going on without:$pkgs"
+			tail -n 5 "$W/apt.log" >&2
+		fi
+	else
+		log "bench: missing$pkgs (not installed: BENCH_INSTALL=0, not root or no apt-get);" \
+			"their figures read n/a"
+	fi
+}
+install_missing
+have() { command -v "$1" >/dev/null 2>&1; }
+if [ "$(nproc)" -ge 2 ]; then
+	lat_modes="same split"
+else
+	lat_modes=any
+fi
+
+[ -x "$vsb" ] || { log "bench: no $vsb (run make first)"; exit 3; }
+# A copy, so that a rebuild during the run changes nothing.
+vsb_given=$vsb vsb=$W/vsockbox
+cp "$vsb_given" "$vsb" || exit 3
+for f in ceiling pingpong rusage; do
+	if [ "$f" = rusage ]; then set -- "$here/rusage.c"; else set -- "$here/$f.c" "$here/util.c"; fi
+	"$HOSTCC" -std=c11 -O2 -Wall -Wextra -Werror -pthread -o "$W/$f" "$@" ||
+		{ log "bench: cannot build $f"; exit 3; }
+done
+
+# ---- helpers ----
+# start_bg NAME CPU CMD...: CMD in the background (on CPU, or anywhere
+# for -), stdout NAME.out, stderr NAME.err, "user sys maxrss" in NAME.time;
+# its pid in $bg.
+start_bg() {
+	sb_name=$1 sb_cpu=$2
+	shift 2
+	set -- "$W/$sb_name.time" "$@"
+	[ "$sb_cpu" = - ] || set -- -c "$sb_cpu" "$@"
+	# Gone before the start, so that no wait_line reads the last run's.
+	rm -f "$W/$sb_name.time" "$W/$sb_name.out" "$W/$sb_name.err"
+	"$W/rusage" "$@" >"$W/$sb_name.out" 2>"$W/$sb_name.err" &
+	bg=$!
+	bgpids="$bgpids $bg"
+}
+# run_fg NAME CPU CMD...: the same in the foreground; CMD's exit status.
+run_fg() {
+	rf_name=$1 rf_cpu=$2
+	shift 2
+	set -- "$W/$rf_name.time" "$@"
+	[ "$rf_cpu" = - ] || set -- -c "$rf_cpu" "$@"
+	rm -f "$W/$rf_name.time"
+	"$W/rusage" "$@" >"$W/$rf_name.out" 2>"$W/$rf_name.err"
+}
+# cpus MODE: sets hcpu and gcpu, where the host and guest ends run.
+cpus() {
+	case $1 in
+	same) hcpu=0 gcpu=0 ;;
+	split) hcpu=0 gcpu=1 ;;
+	*) hcpu=- gcpu=- ;;
+	esac
+}
+# wait_line FILE REGEX PID: until FILE holds a line matching REGEX; fails
+# when PID ends without it, or after 10 s. A poll, not a fixed sleep.
+wait_line() {
+	wl_i=0
+	until grep -q "$2" "$1" 2>/dev/null; do
+		if ! kill -0 "$3" 2>/dev/null; then
+			grep -q "$2" "$1" 2>/dev/null
+			return
+		fi
+		wl_i=$((wl_i + 1))
+		[ "$wl_i" -lt 1000 ] || return 1
+		sleep 0.01
+	done
+}
+# listen_port FILE: the port of "...: listening on tcp:127.0.0.1:PORT".
+listen_port() {
+	sed -n 's/.*listening on tcp:127\.0\.0\.1:\([0-9][0-9]*\)$/\1/p' "$1" | head -n 1
+}
+errtext() { tr '\n' ' ' <"$W/$1.err" | cut -c 1-300; }
+# jget FILE KEY: a scalar of a JSON file (keys joined by dots).
+jget() {
+	awk -f "$here/jsonflat.awk" "$1" | awk -v k="$2" '$1 == k { print $2; exit }'
+}
+# kv KEY FILE: KEY=VALUE out of a line of the reference programs.
+kv() { tr ' ' '\n' <"$2" | sed -n "s/^$1=//p" | head -n 1; }
+calc() { awk "BEGIN { printf \"%.6g\", $1 }"; }
+isnum() { case $1 in '' | n/a | *[!0-9.e+-]*) return 1 ;; esac; }
+# record METRIC VALUE: one sample (non-numbers are a failure of the caller).
+# Metrics are named "$pfx$METRIC": the musl pass sets pfx=musl.
+pfx=
+record() {
+	if isnum "$2"; then
+		printf '%s\n' "$2" >>"$W/data/$pfx$1"
+	else
+		fail "$pfx$1: no number in the output (got '$2')"
+	fi
+}
+median() {
+	if [ -s "$W/data/$1" ]; then
+		sort -n "$W/data/$1" | awk '{ v[NR] = $1 } END {
+			m = int((NR + 1) / 2); print (NR % 2) ? v[m] : (v[m] + v[m + 1]) / 2 }'
+	else
+		echo n/a
+	fi
+}
+maximum() {
+	if [ -s "$W/data/$1" ]; then sort -n "$W/data/$1" | tail -n 1; else echo n/a; fi
+}
+# whole NAME BYTES: BYTES in MiB over the wall time in NAME.time
+whole() {
+	awk -v b="$2" '{ if ($4 > 0) printf "%.6g", b / 1048576 / $4 }' "$W/$1.time" 2>/dev/null
+}
+# cost TAG BYTES NAME...: CPU seconds per GiB moved and peak RSS (KiB) of
+# the processes whose NAME.time files are given (summed, largest).
+cost() {
+	co_tag=$1 co_bytes=$2
+	shift 2
+	for co_n; do
+		[ -s "$W/$co_n.time" ] || return 0
+	done
+	for co_n; do cat "$W/$co_n.time"; done >"$W/cost.txt"
+	record "cpu.$co_tag" "$(awk -v b="$co_bytes" '{ s += $1 + $2 }
+		END { printf "%.6g", s / (b / 1073741824) }' "$W/cost.txt")"
+	record "rss.$co_tag" "$(awk '$3 > m { m = $3 } END { print m + 0 }' "$W/cost.txt")"
+}
+f1() { if isnum "$1"; then awk "BEGIN { printf \"%.1f\", $1 }"; else echo n/a; fi; }
+f2() { if isnum "$1"; then awk "BEGIN { printf \"%.2f\", $1 }"; else echo n/a; fi; }
+# ratio A B: A/B to two places, or n/a
+ratio() {
+	if isnum "$1" && isnum "$2" && [ "$(f2 "$2")" != 0.00 ]; then
+		awk "BEGIN { printf \"%.2f\", $1 / $2 }"
+	else
+		echo n/a
+	fi
+}
+
+# ---- vsockbox: vsock-perf on an ephemeral port, one guest applet ----
+# vsb_pair TAG GUEST_APPLET GUEST_ARGS -- HOST_ARGS: runs both (on $hcpu
+# and $gcpu), leaves host.out (JSON), host.time, guest.time; fails on any
+# error.
+vsb_pair() {
+	vp_tag=$1 vp_applet=$2
+	shift 2
+	vp_gargs=
+	while [ $# -gt 0 ] && [ "$1" != -- ]; do
+		vp_gargs="$vp_gargs $1"
+		shift
+	done
+	shift
+	start_bg host "$hcpu" "$vsb" vsock-perf --listen tcp:127.0.0.1:0 --json \
+		--timeout "$timeout" "$@"
+	vp_host=$bg
+	if ! wait_line "$W/host.err" 'listening on tcp:' "$vp_host"; then
+		fail "$vp_tag: vsock-perf did not listen: $(errtext host)"
+		stop "$vp_host"
+		return 1
+	fi
+	vp_port=$(listen_port "$W/host.err")
+	# shellcheck disable=SC2086 # options without spaces
+	if ! run_fg guest "$gcpu" "$vsb" "$vp_applet" --peer "tcp:127.0.0.1:$vp_port" \
+		--timeout "$timeout" $vp_gargs; then
+		fail "$vp_tag: $vp_applet: $(errtext guest)"
+		stop "$vp_host"
+		return 1
+	fi
+	if ! wait "$vp_host"; then
+		fail "$vp_tag: vsock-perf: $(errtext host)"
+		return 1
+	fi
+}
+
+# m_vsb_unidir [IO_SIZE]: with IO_SIZE, both sides get --io-size and the
+# figure goes to the vsbio series (no CPU accounting).
+m_vsb_unidir() {
+	cpus any
+	mu_io='' mu_who=vsb
+	[ $# = 0 ] || mu_io="--io-size $1" mu_who=vsbio
+	# shellcheck disable=SC2086 # $mu_io: nothing or two words
+	vsb_pair unidir vsock-unidir --size "$size" --count "$count" $mu_io -- \
+		--tests unidir --size "$size" --count "$count" $mu_io || return
+	record "tp.uni.$mu_who" "$(jget "$W/host.out" single_stream_unidirectional.p_50th)"
+	if [ "$mu_who" = vsbio ]; then
+		cost unidir-io.both "$uni_bytes" host guest
+		return
+	fi
+	record tp.uni.vsb.whole "$(whole guest "$uni_bytes")"
+	cost unidir.vsock-perf "$uni_bytes" host
+	cost unidir.vsock-unidir "$uni_bytes" guest
+}
+# m_vsb_bidir [IO_SIZE]: the same for bidir
+m_vsb_bidir() {
+	cpus any
+	mb_io='' mb_who=vsb
+	[ $# = 0 ] || mb_io="--io-size $1" mb_who=vsbio
+	# shellcheck disable=SC2086 # $mb_io: nothing or two words
+	vsb_pair bidir vsock-bidir --size "$size" --count "$count" $mb_io -- \
+		--tests bidir --size "$size" --count "$count" $mb_io || return
+	mb_tx=$(jget "$W/host.out" tx_throughput.p_50th)
+	mb_rx=$(jget "$W/host.out" rx_throughput.p_50th)
+	record "tp.bi.$mb_who.tx" "$mb_tx"
+	record "tp.bi.$mb_who.rx" "$mb_rx"
+	isnum "$mb_tx" && isnum "$mb_rx" && record "tp.bi.$mb_who" "$(calc "$mb_tx + $mb_rx")"
+	if [ "$mb_who" = vsbio ]; then
+		cost bidir-io.both "$((2 * bi_bytes))" host guest
+		return
+	fi
+	record tp.bi.vsb.whole "$(whole guest "$((2 * bi_bytes))")"
+	cost bidir.vsock-perf "$((2 * bi_bytes))" host
+	cost bidir.vsock-bidir "$((2 * bi_bytes))" guest
+}
+# m_vsb_latency MODE (same, split or any: see cpus)
+m_vsb_latency() {
+	cpus "$1"
+	vsb_pair latency vsock-echo -- --tests latency --latency-count "$lat" || return
+	ml_p50=$(jget "$W/host.out" round_trip_page.p_50th)
+	ml_p99=$(jget "$W/host.out" round_trip_page.p_99th)
+	isnum "$ml_p50" && ml_p50=$(calc "$ml_p50 / 1000")
+	isnum "$ml_p99" && ml_p99=$(calc "$ml_p99 / 1000")
+	record "lat50.$1.vsb" "$ml_p50"
+	record "lat99.$1.vsb" "$ml_p99"
+	cost "latency-$1.vsock-perf" "$lat_bytes" host
+	cost "latency-$1.vsock-echo" "$lat_bytes" guest
+}
+
+# ---- the C floor ----
+m_ceil_unidir() {
+	if ! run_fg ceil - "$W/ceiling" -b "$ceil_io_uni" -n "$uni_bytes" -i "$((2 * size))"; then
+		fail "ceiling unidir: $(errtext ceil)"
+		return
+	fi
+	record tp.uni.ceil "$(kv p50_mibps "$W/ceil.out")"
+	record tp.uni.ceil.whole "$(kv mibps "$W/ceil.out")"
+	cost unidir.ceiling "$uni_bytes" ceil
+}
+m_ceil_bidir() {
+	if ! run_fg ceil - "$W/ceiling" -B -b "$ceil_io_bi" -n "$bi_bytes" -i "$size"; then
+		fail "ceiling bidir: $(errtext ceil)"
+		return
+	fi
+	mc_tx=$(kv tx_p50_mibps "$W/ceil.out")
+	mc_rx=$(kv rx_p50_mibps "$W/ceil.out")
+	record tp.bi.ceil.whole "$(kv mibps "$W/ceil.out")"
+	record tp.bi.ceil.tx "$mc_tx"
+	record tp.bi.ceil.rx "$mc_rx"
+	isnum "$mc_tx" && isnum "$mc_rx" && record tp.bi.ceil "$(calc "$mc_tx + $mc_rx")"
+	cost bidir.ceiling "$((2 * bi_bytes))" ceil
+}
+# m_pingpong MODE: the echo server where vsock-echo runs, the client where
+# vsock-perf runs.
+m_pingpong() {
+	cpus "$1"
+	start_bg pps "$gcpu" "$W/pingpong" -l tcp:127.0.0.1:0
+	mp_srv=$bg
+	if ! wait_line "$W/pps.err" 'listening on tcp:' "$mp_srv"; then
+		fail "pingpong server: $(errtext pps)"
+		stop "$mp_srv"
+		return
+	fi
+	if ! run_fg pp "$hcpu" "$W/pingpong" -n "$lat" -w 100 \
+		-c "tcp:127.0.0.1:$(listen_port "$W/pps.err")"; then
+		fail "pingpong: $(errtext pp)"
+		stop "$mp_srv"
+		return
+	fi
+	wait "$mp_srv" || fail "pingpong server: $(errtext pps)"
+	record "lat50.$1.pp" "$(kv p50_us "$W/pp.out")"
+	record "lat99.$1.pp" "$(kv p99_us "$W/pp.out")"
+	cost "latency-$1.pingpong" "$lat_bytes" pp pps
+}
+
+# ---- iperf3 and sockperf, on a free port found by trying ----
+next_port=$((20000 + $$ % 20000))
+# tool_server NAME CPU READY_REGEX CMD...: CMD with "-p PORT" appended, in
+# the background (on CPU, or anywhere for -); retries the next port if CMD
+# dies unready. The port in $sport, the pid in $spid.
+tool_server() {
+	ts_name=$1 ts_cpu=$2 ts_ready=$3
+	shift 3
+	set -- "$W/$ts_name.time" "$@"
+	[ "$ts_cpu" = - ] || set -- -c "$ts_cpu" "$@"
+	for ts_try in 1 2 3 4 5 6 7 8; do
+		sport=$next_port
+		next_port=$((next_port + 1))
+		rm -f "$W/$ts_name.out"
+		"$W/rusage" "$@" -p "$sport" >"$W/$ts_name.out" 2>&1 &
+		spid=$!
+		bgpids="$bgpids $spid"
+		wait_line "$W/$ts_name.out" "$ts_ready" "$spid" && return 0
+		stop "$spid"
+		[ "$ts_try" -lt 8 ] || fail "$ts_name: does not start: $(tail -n 2 "$W/$ts_name.out")"
+	done
+	return 1
+}
+iperf3_run() { # TAG ARGS...: one iperf3 test, JSON in iperf3.json
+	ir_tag=$1
+	shift
+	tool_server iperf3-s - 'Server listening' iperf3 -s -1 --forceflush || return 1
+	if ! iperf3 -c 127.0.0.1 -p "$sport" -J "$@" >"$W/iperf3.json" 2>&1; then
+		fail "iperf3 $ir_tag: $(head -c 300 "$W/iperf3.json")"
+		stop "$spid"
+		return 1
+	fi
+	wait "$spid"
+}
+m_iperf_unidir() {
+	have iperf3 || return 0
+	iperf3_run unidir -n "$uni_bytes" || return
+	mi_bps=$(jget "$W/iperf3.json" end.sum_received.bits_per_second)
+	isnum "$mi_bps" && mi_bps=$(calc "$mi_bps / 8 / $MiB")
+	record tp.uni.iperf "$mi_bps"
+}
+# iperf3 --bidir -n stops when the first direction is done, so the figure is
+# all bytes received both ways over the test's time.
+m_iperf_bidir() {
+	have iperf3 || return 0
+	iperf3_run bidir --bidir -n "$bi_bytes" || return
+	mi_f=$(jget "$W/iperf3.json" end.sum_received.bytes)
+	mi_r=$(jget "$W/iperf3.json" end.sum_received_bidir_reverse.bytes)
+	mi_s=$(jget "$W/iperf3.json" end.sum_received.seconds)
+	if isnum "$mi_f" && isnum "$mi_r" && isnum "$mi_s"; then
+		record tp.bi.iperf "$(calc "($mi_f + $mi_r) / $MiB / $mi_s")"
+	else
+		fail "iperf3 bidir: no result in its JSON"
+	fi
+}
+# m_sockperf MODE
+m_sockperf() {
+	have sockperf || return 0
+	ms_mode=$1
+	cpus "$ms_mode"
+	tool_server sockperf-s "$gcpu" 'block on socket' sockperf server --tcp -i 127.0.0.1 || return
+	set -- "$W/sockperf.time" sockperf ping-pong --tcp -i 127.0.0.1 -p "$sport" \
+		-m 4096 -t "$sp_secs" --full-rtt
+	[ "$hcpu" = - ] || set -- -c "$hcpu" "$@"
+	if ! "$W/rusage" "$@" >"$W/sockperf.out" 2>&1; then
+		fail "sockperf: $(tail -n 3 "$W/sockperf.out")"
+	else
+		record "lat50.$ms_mode.sp" "$(sed -n 's/.*percentile 50\.000 = *\([0-9.]*\).*/\1/p' "$W/sockperf.out")"
+		record "lat99.$ms_mode.sp" "$(sed -n 's/.*percentile 99\.000 = *\([0-9.]*\).*/\1/p' "$W/sockperf.out")"
+	fi
+	stop "$spid"
+}
+
+# ---- the applets measured once: multi stream, integration test, vsock-ctl ----
+m_once() {
+	mcount=2
+	cpus any
+	if vsb_pair multi vsock-multi --size "$size" --count "$mcount" -- \
+		--tests multi --size "$size" --count "$mcount"; then
+		record tp.multi.vsb "$(jget "$W/host.out" multi_stream_unidirectional.p_50th)"
+		cost multi.vsock-perf "$((5 * 2 * size * mcount))" host
+		cost multi.vsock-multi "$((5 * 2 * size * mcount))" guest
+	fi
+
+	# vsock-itest-host first (ephemeral port); the guest's servers on P..P+2.
+	gport=$next_port
+	next_port=$((next_port + 3))
+	start_bg ihost - "$vsb" vsock-itest-host --guest "tcp:127.0.0.1:$gport" \
+		--listen tcp:127.0.0.1:0 --timeout "$timeout"
+	mo_host=$bg
+	if wait_line "$W/ihost.err" 'listening on tcp:' "$mo_host"; then
+		if ! run_fg iguest - "$vsb" vsock-itest --peer "tcp:127.0.0.1:$(listen_port "$W/ihost.err")" \
+			--listen "tcp:127.0.0.1:$gport" --timeout "$timeout"; then
+			fail "vsock-itest: $(errtext iguest) $(cat "$W/iguest.out")"
+		fi
+		if wait "$mo_host"; then
+			cost itest.vsock-itest-host 1073741824 ihost
+			cost itest.vsock-itest 1073741824 iguest
+		else
+			fail "vsock-itest-host: $(errtext ihost)"
+		fi
+	else
+		fail "vsock-itest-host did not listen: $(errtext ihost)"
+		stop "$mo_host"
+	fi
+
+	# vsock-ctl alone, against a bare listener (ceiling moving 0 bytes).
+	start_bg dummy - "$W/ceiling" -n 0 -l tcp:127.0.0.1:0
+	mo_dummy=$bg
+	if wait_line "$W/dummy.err" 'listening on tcp:' "$mo_dummy"; then
+		if run_fg ctl - "$vsb" vsock-ctl --peer "tcp:127.0.0.1:$(listen_port "$W/dummy.err")" \
+			--magic 123 --timeout "$timeout"; then
+			cost ctl.vsock-ctl 1073741824 ctl
+		else
+			fail "vsock-ctl: $(errtext ctl)"
+		fi
+		wait "$mo_dummy" || fail "dummy control peer: $(errtext dummy)"
+	else
+		fail "dummy control peer did not listen"
+		stop "$mo_dummy"
+	fi
+}
+
+# ---- the best read/write size for the ceiling ----
+ceil_io_uni=1M ceil_io_bi=1M
+sweep() {
+	sw_best_uni=0 sw_best_bi=0
+	for sw_io in 64K 128K 256K 512K 1M; do
+		for _ in 1 2 3; do
+			run_fg ceil - "$W/ceiling" -b "$sw_io" -n "$uni_bytes" -i "$((2 * size))" &&
+				record "sweep.uni.$sw_io" "$(kv p50_mibps "$W/ceil.out")"
+			run_fg ceil - "$W/ceiling" -B -b "$sw_io" -n "$bi_bytes" -i "$size" &&
+				record "sweep.bi.$sw_io" "$(calc "$(kv tx_p50_mibps "$W/ceil.out") + $(kv rx_p50_mibps "$W/ceil.out")")"
+		done
+		sw_u=$(median "sweep.uni.$sw_io")
+		sw_b=$(median "sweep.bi.$sw_io")
+		sweep_line="$sweep_line $sw_io:$(f1 "$sw_u")/$(f1 "$sw_b")"
+		if isnum "$sw_u" && awk "BEGIN { exit !($sw_u > $sw_best_uni) }"; then
+			sw_best_uni=$sw_u ceil_io_uni=$sw_io
+		fi
+		if isnum "$sw_b" && awk "BEGIN { exit !($sw_b > $sw_best_bi) }"; then
+			sw_best_bi=$sw_b ceil_io_bi=$sw_io
+		fi
+	done
+}
+
+# ---- binary size and start-up ----
+# Flags alone (no code change) that make the binary smaller: no unwind
+# tables, unused sections dropped, no page-aligned code segment, no build id.
+small_cflags='-Os -fno-asynchronous-unwind-tables -fno-unwind-tables -ffunction-sections -fdata-sections'
+small_ldflags='-Wl,--gc-sections -Wl,-z,noseparate-code -Wl,--build-id=none'
+sizes() {
+	if strip -o "$W/vsockbox.glibc" "$vsb"; then
+		size_glibc=$(wc -c <"$W/vsockbox.glibc")
+	else
+		fail "strip $vsb"
+	fi
+	printf 'int main(void) { return 0; }\n' >"$W/true.c"
+	"$HOSTCC" -static -O2 -o "$W/true.glibc" "$W/true.c" || fail "$HOSTCC -static true.c"
+	have "$MUSL_CC" || return 0
+	"$MUSL_CC" -static -O2 -o "$W/true.musl" "$W/true.c" || fail "$MUSL_CC true.c"
+	mkdir "$W/src"
+	# An out-of-tree copy, so that the main build stays untouched.
+	(cd "$top" && tar -cf - --exclude=./.git --exclude=./bench --exclude='*.o' \
+		--exclude=./build --exclude=./vsockbox .) | (cd "$W/src" && tar -xf -) ||
+		{ fail "copy of the source tree"; return; }
+	for sz_v in O2 Os small; do
+		case $sz_v in
+		small) set -- CFLAGS="$small_cflags" LDFLAGS="$small_ldflags" ;;
+		*) set -- CFLAGS="-$sz_v" LDFLAGS= ;;
+		esac
+		make -C "$W/src" clean >/dev/null 2>&1
+		if make -C "$W/src" CC="$MUSL_CC" "$@" vsockbox >"$W/musl-$sz_v.log" 2>&1 &&
+			strip -o "$W/vsockbox.musl-$sz_v" "$W/src/vsockbox"; then
+			sz_n=$(wc -c <"$W/vsockbox.musl-$sz_v")
+			case $sz_v in
+			O2) size_musl_O2=$sz_n ;;
+			Os) size_musl_Os=$sz_n ;;
+			small) size_musl_small=$sz_n ;;
+			esac
+		else
+			fail "musl build ($sz_v): $(tail -n 3 "$W/musl-$sz_v.log")"
+		fi
+	done
+}
+# startup NAME CMD...: median seconds per call, by hyperfine or a shell loop
+startup() {
+	su_name=$1
+	shift
+	"$@" >/dev/null 2>&1 || { fail "start-up: $* exits $?"; return; }
+	if have hyperfine; then
+		if hyperfine -N --style none --warmup 20 --runs "$starts" \
+			--export-json "$W/hf.json" -- "$*" >/dev/null 2>"$W/hf.err"; then
+			record "start.$su_name" "$(calc "$(jget "$W/hf.json" results.0.median) * 1000000")"
+		else
+			fail "hyperfine $*: $(head -c 300 "$W/hf.err")"
+		fi
+		return
+	fi
+	# No hyperfine: the mean of a shell loop, fork included.
+	su_t0=$(date +%s%N)
+	su_i=0
+	while [ "$su_i" -lt "$starts" ]; do
+		"$@" >/dev/null 2>&1
+		su_i=$((su_i + 1))
+	done
+	record "start.$su_name" "$(calc "($(date +%s%N) - $su_t0) / 1000 / $starts")"
+}
+
+# ---- run ----
+# cpu_jiffies: "BUSY TOTAL" of all CPUs, to tell how busy others kept them
+cpu_jiffies() {
+	awk '/^cpu / { b = $2 + $3 + $4 + $7 + $8 + $9; print b, b + $5 + $6 }' /proc/stat
+}
+jiffies0=$(cpu_jiffies)
+log "bench: $vsb_given, $runs runs, $(if [ "$quick" = 1 ]; then echo quick; else echo full; fi):" \
+	"unidir $uni_bytes B, bidir $bi_bytes B each way, latency $lat round trips"
+log "bench: binary sizes (a musl build in a copy of the tree)"
+size_glibc=n/a size_musl_O2=n/a size_musl_Os=n/a size_musl_small=n/a
+sizes
+sweep_line=
+if [ "$quick" = 0 ]; then
+	log "bench: ceiling read/write size sweep"
+	sweep
+fi
+r=0
+while [ "$r" -lt "$runs" ]; do
+	r=$((r + 1))
+	log "bench: run $r/$runs"
+	m_vsb_unidir
+	m_vsb_unidir "$ceil_io_uni"
+	m_ceil_unidir
+	m_iperf_unidir
+	m_vsb_bidir
+	m_vsb_bidir "$ceil_io_bi"
+	m_ceil_bidir
+	m_iperf_bidir
+	for mode in $lat_modes; do
+		m_vsb_latency "$mode"
+		m_pingpong "$mode"
+		m_sockperf "$mode"
+	done
+done
+log "bench: multi stream, integration test, vsock-ctl"
+m_once
+# The floor under every RSS figure: a static program that does nothing.
+for f in glibc musl; do
+	[ -x "$W/true.$f" ] && run_fg "true-$f" - "$W/true.$f" &&
+		cost "floor.$f" 1073741824 "true-$f"
+done
+musl=$W/vsockbox.musl-O2
+if [ -x "$musl" ]; then
+	log "bench: the musl build, $musl_runs run(s)"
+	glibc_vsb=$vsb vsb=$musl pfx=musl.
+	r=0
+	while [ "$r" -lt "$musl_runs" ]; do
+		r=$((r + 1))
+		m_vsb_unidir
+		m_vsb_bidir
+		m_vsb_latency "${lat_modes%% *}"
+	done
+	m_once
+	vsb=$glibc_vsb pfx=
+fi
+log "bench: start-up"
+startup glibc "$W/vsockbox.glibc" vsock-echo --help
+[ -x "$musl" ] && startup musl "$musl" vsock-echo --help
+[ -x "$W/true.glibc" ] && startup true.glibc "$W/true.glibc"
+[ -x "$W/true.musl" ] && startup true.musl "$W/true.musl"
+
+# ---- report ----
+# Other processes' share of the CPUs during the run (roughly): all busy time
+# less ours (the shell's children, from times).
+times >"$W/times.txt"	# not in a pipe: a subshell would have no children
+others=$(sed -n 2p "$W/times.txt" | tr 'ms' '  ' | awk -v j0="$jiffies0" -v j1="$(cpu_jiffies)" \
+	-v hz="$(getconf CLK_TCK)" '{
+		ours = $1 * 60 + $2 + $3 * 60 + $4
+		split(j0, a, " "); split(j1, b, " ")
+		busy = (b[1] - a[1]) / hz; total = (b[2] - a[2]) / hz
+		o = total > 0 ? (busy - ours) / total * 100 : 0
+		printf "%.0f%%", o < 0 ? 0 : o }')
+# Medians to the precision shown, so that the verdicts agree with the table.
+m1() { f1 "$(median "$1")"; }
+u_v=$(m1 tp.uni.vsb) u_c=$(m1 tp.uni.ceil) u_i=$(m1 tp.uni.iperf)
+b_v=$(m1 tp.bi.vsb) b_c=$(m1 tp.bi.ceil) b_i=$(m1 tp.bi.iperf)
+uw_v=$(m1 tp.uni.vsb.whole) uw_c=$(m1 tp.uni.ceil.whole)
+bw_v=$(m1 tp.bi.vsb.whole) bw_c=$(m1 tp.bi.ceil.whole)
+mib() { if isnum "$1"; then awk "BEGIN { printf \"%.2f\", $1 / 1024 }"; else echo n/a; fi; }
+kib() { if isnum "$1"; then awk "BEGIN { printf \"%.1f\", $1 / 1024 }"; else echo n/a; fi; }
+# verdict CONDITION: met, MISSED, or n/a when a figure is missing
+verdict() {
+	case $1 in *n/a*) echo n/a; return ;; esac
+	if awk "BEGIN { exit !($1) }"; then echo met; else echo MISSED; fi
+}
+mode_name() {
+	case $1 in same) echo 'one CPU' ;; split) echo 'two CPUs' ;; *) echo unpinned ;; esac
+}
+row() { printf '%-26s %10s %10s %10s %9s %9s\n' "$@"; }
+# best VSB CEIL IPERF: a row of the best runs of three series (- for none)
+best() {
+	bs_v=$(maximum "$1") bs_c=$(maximum "$2") bs_i=n/a
+	[ "$3" = - ] || bs_i=$(maximum "$3")
+	row "  best of $runs" "$(f1 "$bs_v")" "$(f1 "$bs_c")" "$(if [ "$3" = - ]; then echo -; else f1 "$bs_i"; fi)" \
+		"$(ratio "$bs_v" "$bs_c")" "$(if [ "$3" = - ]; then echo -; else ratio "$bs_v" "$bs_i"; fi)"
+}
+line() { printf '%-38s %12s %14s %14s\n' "$1" "$2" "${3-}" "${4-}"; }
+
+report() {
+	printf 'vsockbox bench over TCP 127.0.0.1: medians of %s runs\n' "$runs"
+	printf 'unidir %s B (vsock-perf --size %s --count %s); bidir %s B each way;\n' \
+		"$uni_bytes" "$size" "$count" "$bi_bytes"
+	printf 'latency %s x 4096 B round trips (sockperf: %s s)\n' "$lat" "$sp_secs"
+	printf 'other processes kept the CPUs %s busy meanwhile\n' "$others"
+	printf 'ceiling read/write size: unidir %s, bidir %s' "$ceil_io_uni" "$ceil_io_bi"
+	if [ -n "$sweep_line" ]; then
+		printf '\n  (sweep, MiB/s unidir/bidir:%s)\n' "$sweep_line"
+	else
+		printf ' (no sweep in quick mode)\n'
+	fi
+	echo
+	row 'throughput, MiB/s' vsockbox ceiling iperf3 vsb/ceil vsb/iperf
+	row 'unidir, p50 iteration' "$(f1 "$u_v")" "$(f1 "$u_c")" - "$(ratio "$u_v" "$u_c")" -
+	best tp.uni.vsb tp.uni.ceil -
+	row 'unidir, whole run' "$(f1 "$uw_v")" "$(f1 "$uw_c")" "$(f1 "$u_i")" \
+		"$(ratio "$uw_v" "$uw_c")" "$(ratio "$uw_v" "$u_i")"
+	best tp.uni.vsb.whole tp.uni.ceil.whole tp.uni.iperf
+	row 'bidir, p50 tx + p50 rx' "$(f1 "$b_v")" "$(f1 "$b_c")" - "$(ratio "$b_v" "$b_c")" -
+	best tp.bi.vsb tp.bi.ceil -
+	row '  p50 tx' "$(f1 "$(median tp.bi.vsb.tx)")" "$(f1 "$(median tp.bi.ceil.tx)")"
+	row '  p50 rx' "$(f1 "$(median tp.bi.vsb.rx)")" "$(f1 "$(median tp.bi.ceil.rx)")"
+	row 'bidir, whole run' "$(f1 "$bw_v")" "$(f1 "$bw_c")" "$(f1 "$b_i")" \
+		"$(ratio "$bw_v" "$bw_c")" "$(ratio "$bw_v" "$b_i")"
+	best tp.bi.vsb.whole tp.bi.ceil.whole tp.bi.iperf
+	rp_u=$(median tp.uni.vsbio) rp_b=$(median tp.bi.vsbio)
+	row "vsockbox --io-size as the ceiling's, p50:" '' '' '' '' ''
+	row "  unidir, $ceil_io_uni" "$(f1 "$rp_u")" '' '' "$(ratio "$rp_u" "$u_c")"
+	best tp.uni.vsbio tp.uni.ceil -
+	row "  bidir, $ceil_io_bi" "$(f1 "$rp_b")" '' '' "$(ratio "$rp_b" "$b_c")"
+	best tp.bi.vsbio tp.bi.ceil -
+	row "musl build, $musl_runs run(s), p50:" '' '' '' '' ''
+	row '  unidir' "$(f1 "$(median musl.tp.uni.vsb)")" '' '' "$(ratio "$(median musl.tp.uni.vsb)" "$u_c")"
+	row '  bidir' "$(f1 "$(median musl.tp.bi.vsb)")" '' '' "$(ratio "$(median musl.tp.bi.vsb)" "$b_c")"
+	row 'multi, 5 streams, p50' "$(f1 "$(median tp.multi.vsb)")"
+	echo '(p50 iteration: the median of per-iteration rates, as vsock-perf reports it;'
+	echo ' whole run: all bytes over the wall time of the guest applet / the ceiling;'
+	echo ' iperf3 gives the whole run only; "best": the best of the runs, as this'
+	echo ' machine is bimodal: a run lands in a fast or a slow mode as threads are placed)'
+	echo
+	row 'round trip 4 KiB, us' vsockbox pingpong sockperf vsb/pp vsb/sp
+	for rp_mode in $lat_modes; do
+		for rp_p in 50 99; do
+			rp_v=$(median "lat$rp_p.$rp_mode.vsb") rp_pp=$(median "lat$rp_p.$rp_mode.pp")
+			rp_sp=$(median "lat$rp_p.$rp_mode.sp")
+			row "p$rp_p, $(mode_name "$rp_mode")" "$(f1 "$rp_v")" "$(f1 "$rp_pp")" "$(f1 "$rp_sp")" \
+				"$(ratio "$rp_v" "$rp_pp")" "$(ratio "$rp_v" "$rp_sp")"
+		done
+	done
+	rp_mode=${lat_modes%% *}
+	for rp_p in 50 99; do
+		rp_v=$(median "musl.lat$rp_p.$rp_mode.vsb") rp_pp=$(median "lat$rp_p.$rp_mode.pp")
+		row "p$rp_p, $(mode_name "$rp_mode"), musl" "$(f1 "$rp_v")" '' '' "$(ratio "$rp_v" "$rp_pp")"
+	done
+	echo
+	line 'process (test)' 'CPU s/GiB' 'peak RSS KiB' 'musl: RSS KiB'
+	rp_lat=latency-${lat_modes%% *}
+	for rp_test in unidir:vsock-unidir:ceiling bidir:vsock-bidir:ceiling \
+		"$rp_lat:vsock-echo:pingpong" multi:vsock-multi: \
+		itest:vsock-itest:vsock-itest-host ctl:vsock-ctl:; do
+		IFS=: read -r rp_t rp_guest rp_ref <<-EOF
+			$rp_test
+		EOF
+		case $rp_t in
+		itest | ctl) rp_host=$rp_ref rp_ref= ;;
+		*) rp_host=vsock-perf ;;
+		esac
+		for rp_p in "$rp_host" "$rp_guest" "$rp_ref"; do
+			[ -n "$rp_p" ] || continue
+			rp_cpu=$(f2 "$(median "cpu.$rp_t.$rp_p")")
+			case $rp_t in itest | ctl) rp_cpu=- ;; esac
+			rp_musl=$(maximum "musl.rss.$rp_t.$rp_p")
+			case $rp_p in vsock-*) ;; *) rp_musl= ;; esac
+			line "$rp_p ($rp_t)" "$rp_cpu" "$(maximum "rss.$rp_t.$rp_p")" "$rp_musl"
+			if [ "$rp_p" = "$rp_guest" ] && [ "$rp_cpu" != - ]; then
+				rp_h=$(median "cpu.$rp_t.$rp_host") rp_g=$(median "cpu.$rp_t.$rp_guest")
+				rp_sum=n/a
+				isnum "$rp_h" && isnum "$rp_g" && rp_sum=$(calc "$rp_h + $rp_g")
+				line "  vsockbox, both ends ($rp_t)" "$(f2 "$rp_sum")" ''
+				case $rp_t in
+				unidir) line "  the same, --io-size $ceil_io_uni" "$(f2 "$(median cpu.unidir-io.both)")" ;;
+				bidir) line "  the same, --io-size $ceil_io_bi" "$(f2 "$(median cpu.bidir-io.both)")" ;;
+				esac
+			fi
+		done
+	done
+	line 'empty main(), static (the floor)' - "$(maximum rss.floor.glibc)" "$(maximum rss.floor.musl)"
+	echo '(ceiling, pingpong: CPU of both ends, RSS of the measuring end;'
+	echo ' latency: CPU per GiB of 4 KiB packets moved)'
+	echo
+	line 'static binary, stripped' bytes ''
+	line '  vsockbox, glibc' "$size_glibc" ''
+	line '  vsockbox, musl, -O2' "$size_musl_O2" ''
+	line '  vsockbox, musl, -Os' "$size_musl_Os" ''
+	line '  vsockbox, musl, -Os + size flags (*)' "$size_musl_small" ''
+	line 'start-up, us per call (median)' '' ''
+	line '  vsock-echo --help, glibc' "$(f1 "$(median start.glibc)")" ''
+	line '  vsock-echo --help, musl' "$(f1 "$(median start.musl)")" ''
+	line '  empty main(), glibc static' "$(f1 "$(median start.true.glibc)")" ''
+	line '  empty main(), musl static' "$(f1 "$(median start.true.musl)")" ''
+	echo
+	echo 'targets'
+	printf '  %-56s %s\n' 'unidir >= 0.95 x ceiling (p50 iteration)' "$(verdict "$u_v >= 0.95 * $u_c")"
+	printf '  %-56s %s\n' 'unidir >= iperf3 (whole run)' "$(verdict "$uw_v >= $u_i")"
+	printf '  %-56s %s\n' 'bidir >= 0.95 x ceiling (p50 iteration)' "$(verdict "$b_v >= 0.95 * $b_c")"
+	printf '  %-56s %s\n' 'bidir >= iperf3 (whole run)' "$(verdict "$bw_v >= $b_i")"
+	for rp_mode in $lat_modes; do
+		rp_v=$(m1 "lat50.$rp_mode.vsb") rp_pp=$(m1 "lat50.$rp_mode.pp")
+		rp_sp=$(m1 "lat50.$rp_mode.sp")
+		printf '  %-56s %s\n' "echo p50 <= 1.05 x pingpong, $(mode_name "$rp_mode")" \
+			"$(verdict "$rp_v <= 1.05 * $rp_pp")"
+		printf '  %-56s %s\n' "echo p50 <= sockperf, $(mode_name "$rp_mode")" \
+			"$(verdict "$rp_v <= $rp_sp")"
+	done
+	rp_rss=0
+	for rp_f in "$W"/data/rss.*.vsock-*; do
+		[ -s "$rp_f" ] || continue
+		rp_m=$(maximum "${rp_f##*/}")
+		[ "$rp_m" -gt "$rp_rss" ] && rp_rss=$rp_m
+	done
+	[ "$rp_rss" = 0 ] && rp_rss=n/a
+	printf '  %-56s %s\n' "peak RSS <= 2 MiB per applet (largest: $(mib "$rp_rss") MiB)" \
+		"$(verdict "$rp_rss <= 2048")"
+	printf '  %-56s %s\n' "stripped static musl binary <= 64 KiB, -O2 ($(kib "$size_musl_O2") KiB)" \
+		"$(verdict "$size_musl_O2 <= 65536")"
+	printf '  %-56s %s\n' "  the same with size flags (*) ($(kib "$size_musl_small") KiB)" \
+		"$(verdict "$size_musl_small <= 65536")"
+	echo
+	echo "(*) CFLAGS=$small_cflags"
+	echo "    LDFLAGS=$small_ldflags"
+}
+
+report >"$W/table.txt"
+cat "$W/table.txt"
+if [ -n "$out" ]; then
+	{
+		echo '# vsockbox benchmark results'
+		echo
+		echo "Taken $(date -u '+%Y-%m-%d %H:%M UTC') by \`bench/run.sh$(
+			[ "$quick" = 1 ] && echo ' --quick')\` ($failures failures)."
+		echo
+		echo "- source: $(git -C "$top" describe --always --dirty 2>/dev/null || echo '?')," \
+			"binary $(wc -c <"$vsb_given") bytes ($vsb_given)"
+		echo "- machine: $(nproc) CPUs, $(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -n 1)"
+		echo "- kernel: $(uname -srm)"
+		echo "- compilers: $("$HOSTCC" --version | head -n 1); musl $(
+			dpkg-query -W -f='${Version}' musl 2>/dev/null || echo '?')"
+		echo "- tools: $(iperf3 --version 2>/dev/null | head -n 1 | cut -d' ' -f1-2), sockperf $(
+			sockperf --version 2>/dev/null | sed -n 's/.*version \([^ ]*\).*/\1/p' | head -n 1)"
+		echo
+		echo '```'
+		cat "$W/table.txt"
+		echo '```'
+		echo
+		cat <<-'EOF'
+			How: every figure is the median of the runs, taken side by side (each run
+			does every tool in turn). vsockbox: `vsock-perf --listen tcp:127.0.0.1:0
+			--json` with the guest applet; "p50 iteration" is vsock-perf's own p50,
+			"whole run" all bytes over the guest applet's wall time. ceiling:
+			bench/ceiling.c, one plain stream (unidir: all bytes one way; bidir: a
+			writer thread beside the reader), timed per iteration like vsock-perf
+			(2 x SIZE unidir, SIZE each way bidir; a direction's time runs to its last
+			byte written or read), at the best read/write size of a sweep. iperf3:
+			`-n` bytes; `--bidir -n` ends when the first direction is done, so its
+			figure is the bytes received both ways over the test time. Throughput runs
+			unpinned. Latency: vsock-perf with vsock-echo (100 warm-up, then N timed
+			4096-byte round trips) vs bench/pingpong.c (the same, TCP_NODELAY) vs
+			`sockperf ping-pong --tcp -m 4096 --full-rtt` (its own percentiles), with
+			both ends on one CPU, then on two (host end CPU 0, guest end CPU 1).
+			CPU: wait4's user+sys of each process (bench/rusage.c). Peak RSS: the
+			largest VmRSS of the process, read every 10 ms and at its exit (a ptrace
+			exit stop), which is exact; ru_maxrss and VmHWM would not be: they would
+			count the wrapper's pages before exec, and since Linux 6.2 they read
+			per-CPU counters that can miss ~32 pages per CPU. ceiling and pingpong:
+			the parent process (the measuring end) only.
+
+			Every sample, sorted (this machine is noisy: judge a ratio by the spread):
+		EOF
+		echo
+		echo '```'
+		for rs_f in "$W"/data/*; do
+			case ${rs_f##*/} in start.* | sweep.*) continue ;; esac
+			printf '%-32s %s\n' "${rs_f##*/}" "$(sort -n "$rs_f" | tr '\n' ' ')"
+		done
+		echo '```'
+	} >"$out"
+	log "bench: wrote $out"
+fi
+[ "$failures" = 0 ] || { log "bench: $failures failures"; exit 1; }
