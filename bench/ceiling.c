@@ -32,7 +32,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #define MIB (1024.0 * 1024.0)
@@ -238,14 +237,7 @@ int main(int argc, char **argv)
 	run(fd, 1, bidir, bytes, (size_t)io, iter);
 	if (close(fd) < 0 || close(lfd) < 0)
 		die_errno("close");
-	if (pid > 0) {
-		int status;
-
-		while (waitpid(pid, &status, 0) < 0)
-			if (errno != EINTR)
-				die_errno("waitpid");
-		if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-			die("client failed");
-	}
+	if (pid > 0)
+		reap_child(pid, "client");
 	return 0;
 }

@@ -19,7 +19,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 static void echo(int fd, size_t size)
@@ -147,14 +146,7 @@ int main(int argc, char **argv)
 	}
 	if (close(fd) < 0 || close(lfd) < 0)
 		die_errno("close");
-	if (pid > 0) {
-		int status;
-
-		while (waitpid(pid, &status, 0) < 0)
-			if (errno != EINTR)
-				die_errno("waitpid");
-		if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-			die("echo server failed");
-	}
+	if (pid > 0)
+		reap_child(pid, "echo server");
 	return 0;
 }

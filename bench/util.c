@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 const char *prog = "bench";
@@ -282,4 +283,15 @@ uint64_t now_ns(void)
 	if (clock_gettime(CLOCK_MONOTONIC, &ts) < 0)
 		die_errno("clock_gettime");
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+void reap_child(pid_t pid, const char *what)
+{
+	int status;
+
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			die_errno("waitpid");
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		die("%s failed", what);
 }

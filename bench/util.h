@@ -32,5 +32,7 @@ int write_full(int fd, const void *buf, size_t n);	/* 0, or -1 with errno */
 ssize_t read_full(int fd, void *buf, size_t n);	/* n, fewer at EOF, or -1 */
 
 uint64_t now_ns(void);	/* CLOCK_MONOTONIC */
+/* Waits for the child; fatal unless it exited 0. */
+void reap_child(pid_t pid, const char *what);
 
 #endif
