@@ -1,0 +1,390 @@
+#!/bin/sh
+# The QEMU guest's half of the real-kernel tests (tests/vm/run.sh boots a
+# kernel with this as /bin/vm-tests and runs it from /init). Every test talks
+# over AF_VSOCK loopback (CID 1, vsock_loopback.ko) and prints one line:
+#   VMTEST NAME PASS|FAIL DETAIL (SECONDS)
+# and the run ends with "VMTEST-DONE passed=N failed=N"; exit 1 on any
+# failure. Settings come from kernel command-line words name=value:
+#   vm_size=4M vm_count=10 vm_latency_count=1000   micro benchmark sizes
+#   vm_timeout=20     the applets' --timeout (every blocking wait)
+#   vm_bound=90       seconds after which any one process is killed
+#   vm_tests=LIST     comma list of tests to run (default: all): busybox,
+#                     modules, itest, bench-table, bench-json, listen-in-use,
+#                     bind-in-use, refused, host-killed, guest-killed
+set -u
+
+size=${vm_size:-4M}
+count=${vm_count:-10}
+latency_count=${vm_latency_count:-1000}
+tmo=${vm_timeout:-20}
+bound=${vm_bound:-90}
+only=${vm_tests:-}
+work=/tmp/vmtest
+passed=0
+failed=0
+
+mkdir -p "$work"
+
+# Seconds since boot in hundredths, from /proc/uptime.
+now() {
+	read -r up _ </proc/uptime
+	echo "${up%.*}${up#*.}" | sed 's/^0*//; s/^$/0/'
+}
+seconds() { # hundredths -> "S.HH"
+	printf '%d.%02d' $(($1 / 100)) $(($1 % 100))
+}
+
+result() { # name PASS|FAIL detail
+	case $2 in
+	PASS) passed=$((passed + 1)) ;;
+	*) failed=$((failed + 1)) ;;
+	esac
+	echo "VMTEST $1 $2 $3 ($(seconds $(($(now) - t0)))s)"
+}
+
+# Show a file on the console, each line indented, when a test fails.
+show() { # label file
+	[ -s "$2" ] || return 0
+	sed "s/^/  | $1: /" "$2"
+}
+
+wanted() {
+	[ -z "$only" ] && return 0
+	case ",$only," in *",$1,"*) return 0 ;; esac
+	return 1
+}
+
+# Start a server in the background, bounded by $bound seconds, and wait for
+# its readiness line ("APPLET: listening on ADDR") on stderr, which goes
+# through a FIFO into $work/NAME.err; stdout goes to $work/NAME.out. Sets
+# server_pid. Fails if the server ends without saying it listens.
+start_server() { # name command...
+	name=$1
+	shift
+	fifo=$work/$name.fifo
+	rm -f "$fifo" "$work/$name.err" "$work/$name.out"
+	mkfifo "$fifo"
+	# busybox timeout execs the command in its own process: $! is the server.
+	timeout "$bound" "$@" >"$work/$name.out" 2>"$fifo" &
+	server_pid=$!
+	exec 3<"$fifo"
+	ready=""
+	while IFS= read -r line <&3; do
+		printf '%s\n' "$line" >>"$work/$name.err"
+		case $line in *": listening on "*) ready=1 && break ;; esac
+	done
+	cat <&3 >>"$work/$name.err" &
+	exec 3<&-
+	[ -n "$ready" ]
+}
+
+# Run a client bounded by $bound seconds: stdout to $work/NAME.out, stderr
+# to $work/NAME.err; sets rc.
+run_client() { # name command...
+	name=$1
+	shift
+	timeout "$bound" "$@" >"$work/$name.out" 2>"$work/$name.err"
+	rc=$?
+}
+
+stop_server() {
+	kill "$server_pid" 2>/dev/null
+	wait "$server_pid" || :
+}
+
+first_error() { # file: its first line but a readiness line
+	grep -v ': listening on ' "$1" | head -n 1
+}
+
+# A one-line error naming the applet, as DESIGN.md asks, with WORDS in it.
+one_line_error() { # file applet words
+	[ "$(wc -l <"$1")" -eq 1 ] && grep -q "^$2: .*$3" "$1"
+}
+
+# The static busybox that /init runs on: its applets are there and work.
+test_busybox() {
+	t0=$(now)
+	why=""
+	for a in sh insmod mount poweroff timeout mkfifo; do
+		command -v "$a" >/dev/null 2>&1 || why="$why no $a;"
+	done
+	for fs in proc sysfs devtmpfs tmpfs; do
+		grep -q "^[^ ]* [^ ]* $fs " /proc/mounts || why="$why $fs not mounted;"
+	done
+	version=$(busybox 2>&1 | sed -n '1s/^\(BusyBox v[^ ]*\).*/\1/p')
+	[ -n "$version" ] || why="$why busybox gives no version;"
+	if [ -z "$why" ]; then
+		result busybox PASS "$version: sh insmod mount poweroff; proc, sysfs, devtmpfs, tmpfs mounted"
+	else
+		why=${why%;}
+		result busybox FAIL "${why# }"
+	fi
+}
+
+test_modules() {
+	t0=$(now)
+	missing=""
+	for m in vsock vmw_vsock_virtio_transport_common vsock_loopback; do
+		[ -d "/sys/module/$m" ] || missing="$missing $m"
+	done
+	if [ -n "$missing" ]; then
+		result modules FAIL "not loaded:$missing"
+	elif [ ! -c /dev/vsock ]; then
+		result modules FAIL "no /dev/vsock"
+	else
+		result modules PASS "vsock, vmw_vsock_virtio_transport_common, vsock_loopback loaded"
+	fi
+}
+
+# PROTOCOL.md's integration test, both sides in the guest: one result for
+# the whole run, then one per check of the host side. host-terminated is the
+# kernel's EPIPE (or ECONNRESET): the guest writes until the host's close
+# makes a write fail, and says PASS only if it did.
+test_itest() {
+	t0=$(now)
+	if ! start_server itest-host vsock-itest-host --listen vsock:any:8000 \
+		--timeout "$tmo"; then
+		wait "$server_pid"
+		result itest FAIL "vsock-itest-host did not listen (exit $?)"
+		show host "$work/itest-host.err"
+		return
+	fi
+	run_client itest vsock-itest --peer vsock:1 --timeout "$tmo"
+	wait "$server_pid" 2>/dev/null
+	host_rc=$?
+	checks=$(grep -c ': PASS$' "$work/itest-host.out")
+	if [ "$rc" -eq 0 ] && [ "$(cat "$work/itest.out")" = PASS ] &&
+		[ "$host_rc" -eq 0 ] && [ "$checks" -eq 4 ]; then
+		result itest PASS "vsock-itest PASS, vsock-itest-host 4/4 checks"
+	else
+		result itest FAIL "vsock-itest exit $rc, vsock-itest-host exit $host_rc, $checks/4 host checks"
+		show guest "$work/itest.out"
+		show guest "$work/itest.err"
+		show host "$work/itest-host.out"
+		show host "$work/itest-host.err"
+	fi
+	for check in guest-initiated host-initiated host-terminated \
+		guest-terminated; do
+		line=$(grep "^$check: " "$work/itest-host.out")
+		case $line in
+		"$check: PASS") result "itest-$check" PASS "vsock-itest-host: $line" ;;
+		"") result "itest-$check" FAIL "vsock-itest-host printed no $check line" ;;
+		*) result "itest-$check" FAIL "vsock-itest-host: $line" ;;
+		esac
+	done
+}
+
+# The micro benchmark at reduced sizes; $1 = table or json.
+test_bench() {
+	t0=$(now)
+	json=""
+	[ "$1" = json ] && json=--json
+	if ! start_server perf vsock-perf --listen vsock:any:8500 --size "$size" \
+		--count "$count" --latency-count "$latency_count" \
+		--timeout "$tmo" $json; then
+		wait "$server_pid"
+		result "bench-$1" FAIL "vsock-perf did not listen (exit $?)"
+		show perf "$work/perf.err"
+		return
+	fi
+	run_client bench vsock-bench --peer vsock:1 --size "$size" \
+		--count "$count" --timeout "$tmo"
+	wait "$server_pid" 2>/dev/null
+	perf_rc=$?
+	if [ "$1" = json ]; then
+		check='"data_corruption": false'
+		shape=$(sed -n '1{/^{.*}$/p;}' "$work/perf.out")
+		[ "$(wc -l <"$work/perf.out")" -eq 1 ] && [ -n "$shape" ] ||
+			check="(one JSON object)"
+	else
+		check='data corruption check: PASSED'
+	fi
+	sed 's/^/  /' "$work/perf.out"
+	detail="size $size count $count latency-count $latency_count"
+	if [ "$rc" -eq 0 ] && [ "$perf_rc" -eq 0 ] &&
+		grep -qF "$check" "$work/perf.out"; then
+		result "bench-$1" PASS "$detail"
+	else
+		result "bench-$1" FAIL "vsock-bench exit $rc, vsock-perf exit $perf_rc, want '$check' ($detail)"
+		show bench "$work/bench.out"
+		show bench "$work/bench.err"
+		show perf "$work/perf.err"
+	fi
+}
+
+# A second server on a port a server holds: exit 3, one line, "in use".
+test_listen_in_use() {
+	t0=$(now)
+	if ! start_server perf vsock-perf --listen vsock:any:8500 --timeout "$tmo"; then
+		wait "$server_pid"
+		result listen-in-use FAIL "first vsock-perf did not listen (exit $?)"
+		show perf "$work/perf.err"
+		return
+	fi
+	run_client perf2 vsock-perf --listen vsock:any:8500 --timeout "$tmo"
+	stop_server
+	if [ "$rc" -eq 3 ] && one_line_error "$work/perf2.err" vsock-perf \
+		"bind vsock:any:8500: Address already in use$"; then
+		result listen-in-use PASS "exit 3: $(cat "$work/perf2.err")"
+	else
+		result listen-in-use FAIL "second vsock-perf on 8500: exit $rc, want 3 and one 'in use' line"
+		show perf2 "$work/perf2.err"
+	fi
+}
+
+# A guest applet whose fixed local port (8502) is taken: exit 3, one line.
+test_bind_in_use() {
+	t0=$(now)
+	if ! start_server holder vsock-itest-host --listen vsock:any:8502 \
+		--timeout "$tmo"; then
+		wait "$server_pid"
+		result bind-in-use FAIL "vsock-itest-host did not listen on 8502 (exit $?)"
+		show holder "$work/holder.err"
+		return
+	fi
+	run_client echo vsock-echo --peer vsock:1:8500 --timeout "$tmo"
+	stop_server
+	if [ "$rc" -eq 3 ] && one_line_error "$work/echo.err" vsock-echo \
+		"bind .* from port 8502: Address already in use$"; then
+		result bind-in-use PASS "exit 3: $(cat "$work/echo.err")"
+	else
+		result bind-in-use FAIL "vsock-echo from taken port 8502: exit $rc, want 3 and one 'in use' line"
+		show echo "$work/echo.err"
+	fi
+}
+
+# Connecting to a port nobody listens on: exit 3, one line. Over vsock the
+# kernel answers with a reset (ECONNRESET), over TCP with ECONNREFUSED.
+test_refused() {
+	t0=$(now)
+	run_client ctl vsock-ctl --peer vsock:1:8999 --timeout "$tmo"
+	if [ "$rc" -eq 3 ] && one_line_error "$work/ctl.err" vsock-ctl \
+		"connect vsock:1:8999.*: Connection re\(set by peer\|fused\)$"; then
+		result refused PASS "exit 3: $(cat "$work/ctl.err")"
+	else
+		result refused FAIL "vsock-ctl to vsock:1:8999: exit $rc, want 3 and one line 'connect ... refused|reset'"
+		show ctl "$work/ctl.err"
+	fi
+}
+
+# Note the listening socket of server $server_pid (its only socket yet):
+# call before any client starts.
+note_listener() {
+	listener="" link=""
+	for fd in "/proc/$server_pid/fd/"*; do
+		link=$(readlink "$fd") || continue
+		case $link in socket:*) listener=$fd && break ;; esac
+	done
+}
+
+# Wait until vsock-perf has closed that listening socket, which it does once
+# it has accepted all nine connections, just before it starts the latency
+# test. Nothing tells that from outside but /proc/PID/fd, so look every
+# 0.05 s (a bounded wait on that condition, not a delay). Sets started.
+wait_all_accepted() {
+	tries=0 started=""
+	while [ -n "$listener" ] && [ "$tries" -lt $((tmo * 20)) ]; do
+		if [ "$(readlink "$listener" 2>/dev/null)" != "$link" ]; then
+			started=1
+			break
+		fi
+		tries=$((tries + 1))
+		sleep 0.05
+	done
+}
+
+# Start vsock-perf for the benchmark with a latency test that would last for
+# many minutes (5000000 round trips: the host keeps 8 bytes a sample), note
+# its listener, and start vsock-bench: sets server_pid and bench_pid.
+start_long_bench() { # test name
+	if ! start_server perf vsock-perf --listen vsock:any:8500 --size "$size" \
+		--count "$count" --latency-count 5000000 --timeout "$tmo"; then
+		wait "$server_pid"
+		result "$1" FAIL "vsock-perf did not listen (exit $?)"
+		show perf "$work/perf.err"
+		return 1
+	fi
+	note_listener
+	timeout "$bound" vsock-bench --peer vsock:1 --size "$size" \
+		--count "$count" --timeout "$tmo" \
+		>"$work/bench.out" 2>"$work/bench.err" &
+	bench_pid=$!
+	wait_all_accepted
+	if [ -z "$listener" ] || [ -z "$started" ]; then
+		kill -KILL "$server_pid" 2>/dev/null
+		kill_guest_side
+		wait "$server_pid" "$bench_pid"
+		note=""
+		[ -n "$listener" ] || note=" (no listening socket found)"
+		result "$1" FAIL "vsock-perf never accepted all nine connections$note"
+		show perf "$work/perf.err"
+		show bench "$work/bench.err"
+		return 1
+	fi
+}
+
+# Kill every guest-side process of vsock-bench at once: all run as
+# "vsockbox APPLET" (vsock-bench calls the binary by name), the server as
+# vsock-perf; leave the server alone.
+kill_guest_side() {
+	pids=""
+	for p in $(pidof vsockbox); do
+		[ "$p" = "$server_pid" ] || pids="$pids $p"
+	done
+	# shellcheck disable=SC2086
+	[ -z "$pids" ] || kill -KILL $pids 2>/dev/null
+}
+
+# The host side dies (SIGKILL) as the latency test starts: the guest side
+# must fail (exit 1 or 3) on its own, well within its timeout.
+test_host_killed() {
+	t0=$(now)
+	start_long_bench host-killed || return
+	kill -KILL "$server_pid" 2>/dev/null
+	wait "$server_pid" 2>/dev/null
+	t1=$(now)
+	wait "$bench_pid"
+	rc=$?
+	took=$(seconds $(($(now) - t1)))
+	if [ "$rc" -eq 1 ] || [ "$rc" -eq 3 ]; then
+		result host-killed PASS "vsock-bench exit $rc ${took}s after the host died: $(first_error "$work/bench.err")"
+	else
+		result host-killed FAIL "vsock-bench exit $rc ${took}s after the host died, want 1 or 3"
+		show bench "$work/bench.err"
+	fi
+}
+
+# The guest side dies (SIGKILL to all its processes) as the latency test
+# starts: the host side must fail (exit 1 or 3) on its own.
+test_guest_killed() {
+	t0=$(now)
+	start_long_bench guest-killed || return
+	kill_guest_side
+	wait "$bench_pid"
+	t1=$(now)
+	wait "$server_pid" 2>/dev/null
+	rc=$?
+	took=$(seconds $(($(now) - t1)))
+	if [ "$rc" -eq 1 ] || [ "$rc" -eq 3 ]; then
+		result guest-killed PASS "vsock-perf exit $rc ${took}s after the guest died: $(first_error "$work/perf.err")"
+	else
+		result guest-killed FAIL "vsock-perf exit $rc ${took}s after the guest died, want 1 or 3"
+		show perf "$work/perf.err"
+	fi
+}
+
+read -r up _ </proc/uptime
+echo "VMTEST-START uptime ${up}s, $(uname -r), size $size count $count latency-count $latency_count timeout $tmo"
+wanted busybox && test_busybox
+wanted modules && test_modules
+wanted itest && test_itest
+wanted bench-table && test_bench table
+wanted bench-json && test_bench json
+wanted listen-in-use && test_listen_in_use
+wanted bind-in-use && test_bind_in_use
+wanted refused && test_refused
+wanted host-killed && test_host_killed
+wanted guest-killed && test_guest_killed
+read -r up _ </proc/uptime
+echo "VMTEST-DONE passed=$passed failed=$failed uptime=${up}s"
+[ "$failed" -eq 0 ]
