@@ -93,7 +93,7 @@ check-sh:
 		for s in $(SHELL_SCRIPTS); do busybox ash -n $$s || exit 1; done; fi
 	@echo "check-sh: $(words $(SHELL_SCRIPTS)) scripts clean"
 
-check: check-unit check-sh check-e2e check-bench check-vm
+check: check-unit check-sh check-e2e check-reliability check-bench check-vm
 
 # The benchmark at small sizes: it runs, every figure comes out (no timing
 # is asserted: targets are judged by make bench, see bench/RESULTS.md).

@@ -45,6 +45,11 @@ int vsock_bidir_main(int argc, char **argv)
 	pthread_t thread;
 
 	guest_data_options(&s, argc, argv, usage, PERF_BIDIR_COUNT);
+	/* Each thread moves SIZE x COUNT bytes in one go: no wrapping. */
+	if (s.count > UINT64_MAX / s.size)
+		usage_error("--size %llu --count %llu: more than 2^64 bytes in all",
+			    (unsigned long long)s.size,
+			    (unsigned long long)s.count);
 
 	size_t io_size = io_size_for(&s, BIDIR_IO_SIZE);
 	void *buf = xmalloc(io_size);

@@ -1,0 +1,349 @@
+#!/bin/sh
+# Command lines that must be refused: every option of every applet with an
+# empty, negative, huge (overflowing), non-numeric, out-of-range or
+# duplicate value, unknown and misplaced options, bad addresses, stray
+# operands. Each must exit 2 with exactly one line on stderr (naming the
+# applet and the option), nothing on stdout, and without creating a
+# socket: every case runs under `supervise run --no-socket`, whose seccomp
+# filter kills the first socket() call (status 159), so that not even a
+# refused connection goes unseen; and a sentinel listener, the peer of
+# every otherwise valid command line, reports any connection. Ends with
+# "cmdline: N passed, N failed".
+# Usage: sh tests/cmdline.sh [-v]   (CMDLINE_QUICK=N: one case in N, for
+# slow wrappers such as valgrind; a fixed sample across every applet)
+set -u
+SUITE=cmdline
+# shellcheck source=tests/faultlib.sh
+. "$(dirname "$0")/faultlib.sh"
+[ "${1:-}" = -v ] && VERBOSE=1
+set -f	# values such as tcp:[::1 are not patterns
+
+start_peer sentinel sentinel none --timeout 600
+SENTINEL=$LOOP:$PORT
+SUPERVISE_FLAGS=--no-socket
+
+# refused NAME PREFIX CONTAINS APPLET ARGS...: the applet's command line
+# must be refused as described above. PREFIX: the applets that may sign
+# the line (names separated by '|'); CONTAINS: text the line must hold.
+refused() {
+	_r1=$1 _r2=$2 _r3=$3
+	shift 3
+	# shellcheck disable=SC2086
+	refused_cmd "$_r1" "$_r2" "$_r3" $VSOCKBOX_WRAP "$VSOCKBOX" "$@"
+}
+
+# signed_by LINE NAMES: LINE starts with "NAME: " for one of NAMES
+# (separated by '|').
+signed_by() {
+	_sb_rest=$2
+	while [ -n "$_sb_rest" ]; do
+		_sb_name=${_sb_rest%%|*}
+		case $1 in "$_sb_name: "*) return 0 ;; esac
+		case $_sb_rest in *"|"*) _sb_rest=${_sb_rest#*|} ;; *) _sb_rest="" ;; esac
+	done
+	return 1
+}
+
+# refused_cmd NAME PREFIX CONTAINS CMD...: the same for any command.
+# Shell builtins only, but for the supervised run: a thousand cases.
+CASES=0 RUN_CASES=0
+refused_cmd() {
+	_name=$1 _prefix=$2 _contains=$3
+	shift 3
+	CASES=$((CASES + 1))
+	[ -z "${CMDLINE_QUICK:-}" ] || [ $((CASES % CMDLINE_QUICK)) = 1 ] ||
+		[ "$CMDLINE_QUICK" = 1 ] || return 0
+	RUN_CASES=$((RUN_CASES + 1))
+	supervised 20 case "$@"
+	_problems=""
+	case $STATUS in
+	2) ;;
+	159) _problems="$_problems created a socket (killed by SIGSYS);" ;;
+	*) _problems="$_problems exit $STATUS, expected 2;" ;;
+	esac
+	_lines=0 _line="" _l=""
+	while IFS= read -r _l; do
+		_lines=$((_lines + 1))
+		_line=$_l
+	done <"$TEST_TMP/case.err"
+	if [ -n "$_l" ]; then
+		_problems="$_problems stderr does not end with a newline;"
+	elif [ "$_lines" != 1 ]; then
+		_problems="$_problems $_lines lines on stderr;"
+	elif ! signed_by "$_line" "$_prefix"; then
+		_problems="$_problems the line is not signed by $_prefix;"
+	else
+		case $_line in
+		*"$_contains"*) ;;
+		*) _problems="$_problems the line does not name '$_contains';" ;;
+		esac
+	fi
+	[ ! -s "$TEST_TMP/case.out" ] || _problems="$_problems output on stdout;"
+	[ "$LEFTOVER" = 0 ] || _problems="$_problems left processes: $LEFTOVER;"
+	if [ -z "$_problems" ]; then
+		pass "$_name"
+	else
+		fail "$_name:$_problems" "command: $*" \
+			"stderr: $(head -c 400 "$TEST_TMP/case.err")" \
+			"stdout: $(head -c 200 "$TEST_TMP/case.out")"
+	fi
+}
+
+# The options of every applet, with their kind.
+options_of() {
+	case $1 in
+	vsock-ctl) echo "peer:addr timeout:num magic:magic" ;;
+	vsock-echo) echo "peer:addr timeout:num packet-size:size chain:flag" ;;
+	vsock-unidir|vsock-bidir|vsock-multi)
+		echo "peer:addr timeout:num size:size count:num io-size:size chain:flag" ;;
+	vsock-itest) echo "peer:addr listen:addr timeout:num" ;;
+	vsock-perf) echo "listen:addr size:size count:num latency-count:num tests:tests json:flag io-size:size timeout:num" ;;
+	vsock-itest-host) echo "guest:addr listen:addr timeout:num" ;;
+	esac
+}
+
+# A command line every applet accepts, with every address at the
+# sentinel (hosts listen on the sentinel's port: were they to bind
+# before refusing, it would be "address in use", exit 3).
+base_of() {
+	case $1 in
+	vsock-itest) echo "--peer $SENTINEL --listen $LOOP:$LISTEN_P" ;;
+	vsock-perf) echo "--listen $SENTINEL" ;;
+	vsock-itest-host) echo "--listen $SENTINEL --guest $SENTINEL" ;;
+	*) echo "--peer $SENTINEL" ;;
+	esac
+}
+
+# The base without option $2 (when $2 itself is under test).
+base_without() {
+	_b=$(base_of "$1") _drop=--$2
+	case $2 in
+	peer|listen|guest)
+		# shellcheck disable=SC2086
+		set -- $_b
+		_out=""
+		while [ $# -gt 0 ]; do
+			if [ "$1" = "$_drop" ]; then shift 2; continue; fi
+			_out="$_out $1"
+			shift
+		done
+		echo "$_out" ;;
+	*) echo "$_b" ;;
+	esac
+}
+
+# Values past each numeric option's limits.
+too_large() {
+	case $1 in
+	timeout) echo 86401 ;;
+	size) echo 1025G ;;
+	count|latency-count) echo 1000000001 ;;
+	io-size|packet-size) echo 65M ;;
+	magic) echo 256 ;;
+	esac
+}
+
+LISTEN_P=$("$SUPERVISE" ports 3)
+NUMBERS="-1 -0 abc 12abc 1.5 0x10 +1 1e3 18446744073709551616 18446744073709551615 99999999999999999999999"
+ADDRESSES="vsock: vsock:x:1 tcp:host tcp:[::1 tcp:127.0.0.1:70000 vsock:4294967296 4294967296 vsock:4294967295:1 tcp: tcp:127.0.0.1: tcp:[::1]x tcp:[::1]:65536 vsock:2:4294967295 unix:/tmp/x tcp:127.0.0.1:-1 tcp:1.2.3 tcp:[1.2.3.4]:1 tcp:::1 vsock:-1 x:1 vsock:2:8500:1 tcp:localhost:1"
+
+for applet in vsock-ctl vsock-echo vsock-unidir vsock-bidir vsock-multi \
+	vsock-itest vsock-perf vsock-itest-host; do
+	for spec in $(options_of "$applet"); do
+		opt=${spec%%:*} kind=${spec#*:}
+		base=$(base_without "$applet" "$opt")
+		# Word splitting of $base is wanted: an option list.
+		# shellcheck disable=SC2086
+		case $kind in
+		num|size|magic)
+			for v in $NUMBERS "" " 1" "1 " "$(too_large "$opt")"; do
+				refused "$applet --$opt '$v'" "$applet" "--$opt" \
+					"$applet" $base "--$opt" "$v"
+			done
+			refused "$applet --$opt=" "$applet" "--$opt" \
+				"$applet" $base "--$opt="
+			[ "$opt" = magic ] ||
+				refused "$applet --$opt 0" "$applet" "--$opt" \
+					"$applet" $base "--$opt" 0
+			case $kind in
+			size)
+				for v in 1X 1KB 1k1 99999999999T 16777216T K; do
+					refused "$applet --$opt $v" "$applet" "--$opt" \
+						"$applet" $base "--$opt" "$v"
+				done ;;
+			*)
+				refused "$applet --$opt 1K" "$applet" "--$opt" \
+					"$applet" $base "--$opt" 1K ;;
+			esac
+			;;
+		addr)
+			for v in "" $ADDRESSES " tcp:127.0.0.1:1"; do
+				refused "$applet --$opt '$v'" "$applet" "--$opt" \
+					"$applet" $base "--$opt" "$v"
+			done
+			;;
+		tests)
+			for v in "" foo "," ,latency latency,,bidir latency,foo LATENCY "latency bidir" all,x; do
+				refused "$applet --$opt '$v'" "$applet" "--$opt" \
+					"$applet" $base "--$opt" "$v"
+			done
+			;;
+		flag)
+			refused "$applet --$opt=1" "$applet" "--$opt" \
+				"$applet" $base "--$opt=1"
+			;;
+		esac
+		# Missing value (last on the line), and given twice.
+		# shellcheck disable=SC2086
+		case $kind in
+		flag)
+			refused "$applet --$opt twice" "$applet" "--$opt" \
+				"$applet" $base "--$opt" "--$opt" ;;
+		magic) ;;	# repeatable
+		*)
+			refused "$applet --$opt (no value)" "$applet" "--$opt" \
+				"$applet" $base "--$opt"
+			good=$(base_of "$applet" | sed -n "s/.*--$opt \([^ ]*\).*/\1/p")
+			case $kind in
+			addr) v1=${good:-$SENTINEL} ;;
+			tests) v1=latency ;;
+			*) v1=1 ;;
+			esac
+			refused "$applet --$opt twice" "$applet" "--$opt" \
+				"$applet" $base "--$opt" "$v1" "--$opt" "$v1" ;;
+		esac
+	done
+	base=$(base_of "$applet")
+	# Unknown, ambiguous and foreign options; stray operands.
+	# shellcheck disable=SC2086
+	{
+		refused "$applet --nosuch" "$applet" "--nosuch" \
+			"$applet" $base --nosuch
+		refused "$applet --nosuch=1" "$applet" "--nosuch" \
+			"$applet" $base --nosuch=1
+		refused "$applet -x" "$applet" "-x" "$applet" $base -x
+	}
+	for foreign in peer:$SENTINEL listen:$SENTINEL guest:$SENTINEL json chain magic:1 tests:all latency-count:1 packet-size:1 io-size:1 size:1 count:1; do
+		o=${foreign%%:*}
+		case " $(options_of "$applet") " in *" $o:"*) continue ;; esac
+		if [ "$o" = "$foreign" ]; then set -- "--$o"; else set -- "--$o" "${foreign#*:}"; fi
+		# shellcheck disable=SC2086
+		refused "$applet $* (not its option)" "$applet" "--$o" \
+			"$applet" $base "$@"
+	done
+	# vsock-ctl runs its operands: a program.
+	if [ "$applet" != vsock-ctl ]; then
+		# shellcheck disable=SC2086
+		{
+			refused "$applet operand" "$applet" "'extra'" \
+				"$applet" $base extra
+			refused "$applet -" "$applet" "'-'" "$applet" $base -
+			refused "$applet -- extra" "$applet" "'extra'" \
+				"$applet" $base -- extra
+		}
+	fi
+	# A bad value before --help is still refused.
+	# shellcheck disable=SC2086
+	refused "$applet bad value then --help" "$applet" "--timeout" \
+		"$applet" $base --timeout 0 --help
+done
+
+# Abbreviations: unambiguous ones are getopt's, ambiguous ones refused.
+refused "vsock-perf --l (ambiguous)" vsock-perf "--l" \
+	vsock-perf --listen "$SENTINEL" --l 1
+refused "vsock-echo --p (ambiguous)" vsock-echo "--p" \
+	vsock-echo --peer "$SENTINEL" --p 1
+
+# Applet-specific rules.
+refused "vsock-ctl: 17 magic numbers" vsock-ctl "--magic" \
+	vsock-ctl --peer "$SENTINEL" --magic 1 --magic 2 --magic 3 \
+	--magic 4 --magic 5 --magic 6 --magic 7 --magic 8 --magic 9 --magic 10 \
+	--magic 11 --magic 12 --magic 13 --magic 14 --magic 15 --magic 16 --magic 17
+# Bidirectional moves SIZE x COUNT bytes each way in one go: a product
+# past 2^64 would wrap (1T x 16777216 is 0 bytes: a silent "pass").
+for args in "--size 1T --count 16777216" "--count 1000000000 --size 1T"; do
+	# shellcheck disable=SC2086
+	refused "vsock-bidir $args" vsock-bidir "--size" \
+		vsock-bidir --peer "$SENTINEL" $args
+done
+for p in 0 65534 65535; do
+	refused "vsock-itest --listen port $p" vsock-itest "--listen" \
+		vsock-itest --peer "$SENTINEL" --listen "$LOOP:$p"
+done
+refused "vsock-itest: --listen and --peer transports differ" vsock-itest "--listen" \
+	vsock-itest --peer "$SENTINEL" --listen vsock:any:18001
+for v in vsock:x "tcp:[::1" tcp:127.0.0.1:70000; do
+	# shellcheck disable=SC2086
+	refused_cmd "VSOCKBOX_PEER=$v" vsock-echo "VSOCKBOX_PEER" \
+		env VSOCKBOX_PEER="$v" $VSOCKBOX_WRAP "$VSOCKBOX" vsock-echo
+done
+
+for applet in vsock-unidir vsock-bidir vsock-multi; do
+	for v in abc -1 99999999999; do
+		# shellcheck disable=SC2086
+		refused_cmd "$applet VSOCK_CTL_FD=$v" "$applet" "VSOCK_CTL_FD" \
+			env VSOCK_CTL_FD="$v" $VSOCKBOX_WRAP "$VSOCKBOX" "$applet" \
+			--peer "$SENTINEL"
+	done
+done
+
+# The dispatcher.
+refused "vsockbox nosuch" vsockbox "nosuch" nosuch
+refused "vsockbox --nosuch" vsockbox "--nosuch" --nosuch
+refused "vsockbox ''" vsockbox "''" ""
+# shellcheck disable=SC2086
+supervised 10 case $VSOCKBOX_WRAP "$VSOCKBOX"
+if [ "$STATUS" = 2 ] && [ ! -s "$TEST_TMP/case.out" ] &&
+	grep -q '^usage: vsockbox' "$TEST_TMP/case.err"; then
+	pass "vsockbox without arguments: usage on stderr, exit 2"
+else
+	fail "vsockbox without arguments: usage on stderr, exit 2" "exit $STATUS"
+fi
+
+# vsock-bench (a script): the applets' parser judges its values.
+BENCH="sh $SRC_DIR/scripts/vsock-bench"
+for args in "--size abc" "--size -1" "--size 1025G" "--count 0" \
+	"--count 18446744073709551616" "--io-size 65M" "--timeout 0" \
+	"--size 1M --size 2M" "--nosuch" "--size" "extra"; do
+	# shellcheck disable=SC2086
+	refused_cmd "vsock-bench $args" "vsock-bench|vsock-unidir" "" \
+		$BENCH --peer "$SENTINEL" $args
+done
+for args in "--peer vsock:x:1" "--peer tcp:[::1" "--peer tcp:127.0.0.1:70000" \
+	"--peer" "--peer=tcp:127.0.0.1:70000" "--peer tcp:1;2"; do
+	# shellcheck disable=SC2086
+	refused_cmd "vsock-bench $args" "vsock-bench|vsock-unidir" "" $BENCH $args
+done
+
+# Every applet's --help: usage on stdout, nothing on stderr, exit 0, and
+# no socket either.
+for applet in $("$VSOCKBOX" --list); do
+	# shellcheck disable=SC2086
+	supervised 10 case $VSOCKBOX_WRAP "$VSOCKBOX" "$applet" --help
+	if [ "$STATUS" = 0 ] && grep -q "^usage: $applet" "$TEST_TMP/case.out" &&
+		[ ! -s "$TEST_TMP/case.err" ]; then
+		pass "$applet --help"
+	else
+		fail "$applet --help" "exit $STATUS" "$(head -c 300 "$TEST_TMP/case.err")"
+	fi
+done
+
+[ -z "${CMDLINE_QUICK:-}" ] ||
+	echo "cmdline: CMDLINE_QUICK=$CMDLINE_QUICK: $RUN_CASES of $CASES refusals run"
+
+supervised 10 case sh "$SRC_DIR/scripts/vsock-bench" --help
+if [ "$STATUS" = 0 ] && grep -q "^usage: vsock-bench" "$TEST_TMP/case.out" &&
+	[ ! -s "$TEST_TMP/case.err" ]; then
+	pass "vsock-bench --help"
+else
+	fail "vsock-bench --help" "exit $STATUS" "$(head -c 300 "$TEST_TMP/case.err")"
+fi
+
+# The sentinel, peer of every case: not one connection.
+stop_peer
+if grep -q 'connection from' "$TEST_TMP/sentinel.err"; then
+	fail "no case connected to the sentinel" "$(grep 'connection from' "$TEST_TMP/sentinel.err" | head -n 3)"
+else
+	pass "no case connected to the sentinel"
+fi
+finish

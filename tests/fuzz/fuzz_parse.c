@@ -1,0 +1,407 @@
+/* libFuzzer harness for the command-line parsers: parse_u64,
+ * parse_address (with format_address) and parse_options.
+ *
+ * An input is a list of fields separated by newlines. Every field goes
+ * through parse_u64 under four sets of limits, checked against a
+ * reference built on strtoull, and through parse_address: an accepted
+ * address must keep the form's invariants and come back unchanged from
+ * format_address and a second parse. Then the fields are a command line
+ * for parse_options, once with every option accepted and once with the
+ * throughput applets' set, followed by no_operands; and the first field
+ * is $VSOCKBOX_PEER for settings_defaults.
+ *
+ * parse_options ends a bad command line with usage_error(), which calls
+ * exit(2). The binary is linked with -Wl,--wrap=exit: while a parser runs,
+ * __wrap_exit records the status and longjmps back here, so one process
+ * sees millions of refusals; outside a parser (libFuzzer's own exit) it is
+ * the real exit. A refusal must be status 2 with exactly one line on
+ * stderr, signed with the program's name; --help is status 0; any other
+ * status, or a line that is not one, aborts (a finding). */
+#include "vsockbox.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <setjmp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+extern char **environ;
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+int LLVMFuzzerInitialize(int *argc, char ***argv);
+_Noreturn void __real_exit(int code);
+_Noreturn void __wrap_exit(int code);
+
+static jmp_buf exit_jump;
+static volatile int exit_armed;
+static int stderr_pipe[2] = {-1, -1};
+static int saved_stderr = -1;
+
+_Noreturn void __wrap_exit(int code)
+{
+	if (exit_armed) {
+		exit_armed = 0;
+		longjmp(exit_jump, code + 1);	/* never 0: setjmp's first return */
+	}
+	__real_exit(code);
+}
+
+enum { MAX_FIELDS = 64, MAX_FIELD = 512 };
+
+/* Reads what the parser wrote on stderr (at most one small message). */
+static size_t drain_stderr(char *buf, size_t len)
+{
+	size_t used = 0;
+	for (;;) {
+		ssize_t n = read(stderr_pipe[0], buf + used, len - 1 - used);
+		if (n <= 0)
+			break;
+		used += (size_t)n;
+		if (used == len - 1)
+			break;
+	}
+	buf[used] = '\0';
+	return used;
+}
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	(void)argc;
+	(void)argv;
+	set_applet_name("fuzz");
+	unsetenv("VSOCKBOX_PEER");
+	if (pipe(stderr_pipe) < 0 ||
+	    fcntl(stderr_pipe[0], F_SETFL, O_NONBLOCK) < 0 ||
+	    fcntl(stderr_pipe[1], F_SETFL, O_NONBLOCK) < 0)
+		abort();
+	return 0;
+}
+
+/* ---- numbers ---- */
+
+/* The reference: digits only (then one suffix letter if allowed),
+ * strtoull for the value and its overflow. */
+static bool reference_u64(const char *s, uint64_t min, uint64_t max,
+			  unsigned flags, uint64_t *out)
+{
+	size_t digits = strspn(s, "0123456789");
+	unsigned shift = 0;
+
+	if (digits == 0)
+		return false;
+	if (s[digits] != '\0') {
+		const char *letters = "kKmMgGtT";
+		const char *at = strchr(letters, s[digits]);
+		if (!(flags & NUM_SUFFIX) || !at || s[digits + 1] != '\0')
+			return false;
+		shift = 10 * (unsigned)((at - letters) / 2 + 1);
+	}
+	char text[MAX_FIELD + 1];
+	memcpy(text, s, digits);
+	text[digits] = '\0';
+	errno = 0;
+	unsigned long long v = strtoull(text, NULL, 10);
+	if (errno == ERANGE || v > (UINT64_MAX >> shift))
+		return false;
+	v <<= shift;
+	if (v < min || v > max)
+		return false;
+	*out = v;
+	return true;
+}
+
+static void check_u64(const char *field)
+{
+	static const struct {
+		uint64_t min, max;
+		unsigned flags;
+	} limits[] = {
+		{0, UINT64_MAX, 0},
+		{1, (uint64_t)1 << 40, NUM_SUFFIX},
+		{0, 255, 0},
+		{1, UINT64_MAX, NUM_SUFFIX},
+	};
+	for (size_t i = 0; i < sizeof(limits) / sizeof(limits[0]); i++) {
+		uint64_t got = 0x5eed, want = 0;
+		const char *why = parse_u64(field, limits[i].min, limits[i].max,
+					    limits[i].flags, &got);
+		bool ok = reference_u64(field, limits[i].min, limits[i].max,
+					limits[i].flags, &want);
+		if (ok != (why == NULL))
+			abort();	/* accepted by one, refused by the other */
+		if (ok && got != want)
+			abort();
+		if (!ok && (got != 0x5eed || !*why))
+			abort();	/* refused, yet wrote; or no reason */
+	}
+}
+
+/* ---- addresses ---- */
+
+static bool same_address(const struct address *a, const struct address *b)
+{
+	return a->transport == b->transport && a->family == b->family &&
+	       a->cid == b->cid && a->port == b->port &&
+	       memcmp(a->ip, b->ip, sizeof(a->ip)) == 0;
+}
+
+static void check_address_invariants(const struct address *a)
+{
+	if (a->transport == TRANSPORT_VSOCK) {
+		if (a->family != AF_VSOCK)
+			abort();
+		for (size_t i = 0; i < sizeof(a->ip); i++)
+			if (a->ip[i])
+				abort();
+		return;
+	}
+	if (a->transport != TRANSPORT_TCP || a->cid != 0)
+		abort();
+	if (a->family != AF_INET && a->family != AF_INET6)
+		abort();
+	if (a->port != PORT_UNSET && a->port > 65535)
+		abort();
+	if (a->family == AF_INET)
+		for (size_t i = 4; i < sizeof(a->ip); i++)
+			if (a->ip[i])
+				abort();
+}
+
+static void check_address(const char *field)
+{
+	struct address a, b, untouched;
+	char text[ADDRESS_TEXT_MAX], again[ADDRESS_TEXT_MAX];
+
+	memset(&a, 0xa5, sizeof(a));
+	untouched = a;
+	const char *why = parse_address(field, &a);
+	if (why) {
+		if (!*why || memcmp(&a, &untouched, sizeof(a)) != 0)
+			abort();	/* no reason, or wrote on refusal */
+		return;
+	}
+	check_address_invariants(&a);
+	format_address(&a, text, sizeof(text));
+	if (strlen(text) + 1 >= sizeof(text))
+		abort();	/* the longest text must fit with room */
+	if (parse_address(text, &b) != NULL || !same_address(&a, &b))
+		abort();	/* format_address's text does not parse back */
+	format_address(&b, again, sizeof(again));
+	if (strcmp(text, again) != 0)
+		abort();
+	/* The text names the transport it parsed. */
+	if (strncmp(text, a.transport == TRANSPORT_TCP ? "tcp:" : "vsock:",
+		    a.transport == TRANSPORT_TCP ? 4 : 6) != 0)
+		abort();
+}
+
+/* ---- options ---- */
+
+/* glibc's getopt keeps a pointer into the previous argv between calls;
+ * a run cut short by usage_error leaves it behind. optind = 0 starts
+ * afresh (parse_options itself sets optind = 1, which is enough in a
+ * process that parses once). */
+static void reset_getopt(void)
+{
+	static char name[] = "fuzz";
+	static char *none[] = {name, NULL};
+	optind = 0;
+	opterr = 0;
+	(void)getopt(1, none, "");
+}
+
+static void check_settings(const struct settings *s, unsigned accepted)
+{
+	if (s->timeout_s < 1 || s->timeout_s > 86400)
+		abort();
+	if (s->size < 1 || s->size > (uint64_t)1 << 40)
+		abort();
+	if (s->count_given && (s->count < 1 || s->count > 1000000000u))
+		abort();
+	if (s->latency_count < 1 || s->latency_count > 1000000000u)
+		abort();
+	if (s->io_size > (size_t)64 << 20 || s->packet_size < 1 ||
+	    s->packet_size > (size_t)64 << 20)
+		abort();
+	if (!s->tests || (s->tests & ~(unsigned)TEST_ALL))
+		abort();
+	if (s->magics > MAX_MAGICS || (s->magics && !(accepted & OPT_MAGIC)))
+		abort();
+	if ((s->json && !(accepted & OPT_JSON)) ||
+	    (s->chain && !(accepted & OPT_CHAIN)) ||
+	    (s->listen_given && !(accepted & OPT_LISTEN)) ||
+	    (s->guest_given && !(accepted & OPT_GUEST)))
+		abort();
+	const struct address *given[] = {&s->peer,
+					 s->listen_given ? &s->listen : NULL,
+					 s->guest_given ? &s->guest : NULL};
+	for (size_t i = 0; i < 3; i++)
+		if (given[i]) {
+			check_address_invariants(given[i]);
+			if (given[i]->port == PORT_UNSET)
+				abort();	/* the default port applies */
+		}
+}
+
+/* One call that may end in exit(): parse_options, no_operands, or
+ * settings_defaults with $VSOCKBOX_PEER set. */
+struct call {
+	enum { CALL_OPTIONS, CALL_OPERANDS, CALL_DEFAULTS } what;
+	int argc;
+	char **argv;
+	unsigned accepted;
+	struct settings *s;
+	int first;	/* parse_options' result; no_operands' argument */
+};
+
+enum { RETURNED = -1 };
+
+/* Runs the call with stderr caught in message; RETURNED, or the status
+ * given to exit(). */
+static int guarded(struct call *c, char *message, size_t size, size_t *len)
+{
+	drain_stderr(message, size);
+	if (dup2(stderr_pipe[1], STDERR_FILENO) < 0)
+		abort();
+	int jumped = setjmp(exit_jump);
+	if (!jumped) {
+		exit_armed = 1;
+		switch (c->what) {
+		case CALL_OPTIONS:
+			c->first = parse_options(c->argc, c->argv, c->accepted,
+						 "usage: fuzz\n", c->s);
+			break;
+		case CALL_OPERANDS:
+			no_operands(c->argc, c->argv, c->first);
+			break;
+		case CALL_DEFAULTS:
+			settings_defaults(c->s, PERF_HOST_PORT);
+			break;
+		}
+		exit_armed = 0;
+	}
+	if (dup2(saved_stderr, STDERR_FILENO) < 0)
+		abort();
+	*len = drain_stderr(message, size);
+	return jumped ? jumped - 1 : RETURNED;
+}
+
+/* A refusal: status 2 and one line "fuzz: ...\n" (a value cannot hold a
+ * newline of its own: fields are split on newlines). */
+static void check_refusal(int code, const char *message, size_t len)
+{
+	if (code != EXIT_USAGE)
+		abort();	/* a command line is refused with 2, only */
+	if (len < 7 || strncmp(message, "fuzz: ", 6) != 0 ||
+	    message[len - 1] != '\n' || memchr(message, '\n', len - 1))
+		abort();
+}
+
+static void check_options(char **fields, int n, unsigned accepted)
+{
+	static char program[] = "fuzz";
+	static char *argv[MAX_FIELDS + 2];
+	static struct settings s;
+	char message[1024];
+	size_t len;
+
+	argv[0] = program;
+	for (int i = 0; i < n; i++)
+		argv[i + 1] = fields[i];
+	argv[n + 1] = NULL;
+
+	reset_getopt();
+	settings_defaults(&s, PERF_HOST_PORT);
+	struct call c = {CALL_OPTIONS, n + 1, argv, accepted, &s, -1};
+	int code = guarded(&c, message, sizeof(message), &len);
+	if (code == EXIT_PASS) {
+		if (len != 0)
+			abort();	/* --help: usage on stdout only */
+		return;
+	}
+	if (code != RETURNED) {
+		check_refusal(code, message, len);
+		return;
+	}
+	if (c.first < 1 || c.first > n + 1 || len != 0)
+		abort();
+	check_settings(&s, accepted);
+	/* Operands: refused (by the applets that take none) iff any. */
+	c.what = CALL_OPERANDS;
+	code = guarded(&c, message, sizeof(message), &len);
+	if (c.first == n + 1) {
+		if (code != RETURNED || len != 0)
+			abort();
+	} else
+		check_refusal(code, message, len);
+}
+
+/* $VSOCKBOX_PEER: refused as --peer would be, else the peer. */
+static void check_env_peer(const char *field)
+{
+	static struct settings s;
+	struct address a;
+	char message[1024];
+	size_t len;
+
+	/* An environment of one entry: setenv would keep every value it
+	 * was ever given (glibc), millions of them. */
+	static char entry[sizeof("VSOCKBOX_PEER=") + MAX_FIELD];
+	static char *one[] = {entry, NULL};
+	char **saved = environ;
+	format(entry, sizeof(entry), "VSOCKBOX_PEER=%s", field);
+	environ = one;
+	struct call c = {CALL_DEFAULTS, 0, NULL, 0, &s, 0};
+	int code = guarded(&c, message, sizeof(message), &len);
+	environ = saved;
+	const char *why = *field ? parse_address(field, &a) : NULL;
+	if (why) {
+		check_refusal(code, message, len);
+		return;
+	}
+	if (code != RETURNED || len != 0)
+		abort();
+	if (!*field)	/* empty: the default, vsock:2:8500 */
+		a = vsock_any(PERF_HOST_PORT), a.cid = CID_HOST;
+	if (a.port == PORT_UNSET)
+		a.port = PERF_HOST_PORT;
+	if (!same_address(&s.peer, &a))
+		abort();
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static char copy[MAX_FIELDS * (MAX_FIELD + 1)];
+	char *fields[MAX_FIELDS];
+	int n = 0;
+
+	if (size >= sizeof(copy))
+		return 0;
+	if (saved_stderr < 0 && (saved_stderr = dup(STDERR_FILENO)) < 0)
+		abort();
+	memcpy(copy, data, size);
+	copy[size] = '\0';
+	/* Fields end at newlines; a NUL ends a field's text early, as it
+	 * would in argv. */
+	for (char *p = copy; n < MAX_FIELDS;) {
+		char *nl = memchr(p, '\n', (size_t)(copy + size - p));
+		if (nl)
+			*nl = '\0';
+		if (strlen(p) > MAX_FIELD)
+			return 0;
+		fields[n++] = p;
+		if (!nl)
+			break;
+		p = nl + 1;
+	}
+	for (int i = 0; i < n; i++) {
+		check_u64(fields[i]);
+		check_address(fields[i]);
+	}
+	check_options(fields, n, (OPT_MAGIC << 1) - 1);	/* every option */
+	check_options(fields, n, OPT_PEER | OPT_TIMEOUT | OPT_SIZE |
+		      OPT_COUNT | OPT_IO_SIZE | OPT_CHAIN);
+	check_env_peer(fields[0]);
+	return 0;
+}
