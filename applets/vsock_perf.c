@@ -29,7 +29,7 @@ static const char usage[] =
 	"                       only the connections those tests use are expected\n"
 	"  --json               one JSON object on stdout instead of the table\n"
 	"  --io-size BYTES      bytes per read or write call (default:\n"
-	"                       unidirectional 256K, bidirectional 512K, multi 128K)\n"
+	"                       unidirectional 1M, bidirectional 512K, multi 128K)\n"
 	"  --timeout S          bound on every other wait, in seconds (default 30)\n"
 	"\n"
 	"Exit: 0 all tests ran and the data check passed, 1 protocol or data failure,\n"
@@ -49,7 +49,6 @@ struct perf {
 	struct address listen;
 	struct conn conn[SLOTS];
 	bool expected[SLOTS];
-	void *buf;		/* the main thread's data buffer */
 	int corruption;		/* -1 not checked, 0 clean, 1 corrupted */
 	char corruption_why[128];	/* the first difference */
 	struct series latency, tx, rx, unidir, multi;
@@ -269,33 +268,28 @@ struct bidir_half {
 	uint64_t count;
 	uint64_t start;
 	uint64_t *ends;		/* when each iteration's last byte moved */
+	void *buf;
+	size_t io_size;
 	int err;
 };
 
 static void *bidir_reader(void *arg)
 {
 	struct bidir_half *h = arg;
-	const struct settings *s = &h->p->s;
-	size_t io_size = io_size_for(s, BIDIR_IO_SIZE);
-	void *buf = xmalloc(io_size);
 
 	for (uint64_t i = 0; i < h->count && !h->err; i++) {
-		h->err = recv_bytes(h->p->conn[SLOT_BIDIR].fd, s->size, buf,
-				    io_size);
+		h->err = recv_bytes(h->p->conn[SLOT_BIDIR].fd, h->p->s.size,
+				    h->buf, h->io_size);
 		h->ends[i] = now_ns();
 	}
-	xfree(buf);
 	return NULL;
 }
 
 static void bidir_writer(struct bidir_half *h, struct progress *prog)
 {
-	const struct settings *s = &h->p->s;
-	size_t io_size = io_size_for(s, BIDIR_IO_SIZE);
-
 	for (uint64_t i = 0; i < h->count && !h->err; i++) {
-		h->err = send_bytes(h->p->conn[SLOT_BIDIR].fd, s->size,
-				    h->p->buf, io_size);
+		h->err = send_bytes(h->p->conn[SLOT_BIDIR].fd, h->p->s.size,
+				    h->buf, h->io_size);
 		h->ends[i] = now_ns();
 		progress_step(prog, i + 1);
 	}
@@ -316,7 +310,9 @@ static void run_bidir(struct perf *p)
 {
 	uint64_t count = p->s.count_given ? p->s.count : PERF_BIDIR_COUNT;
 	const struct settings *s = &p->s;
-	struct bidir_half rx = {p, count, 0, NULL, 0}, tx = {p, count, 0, NULL, 0};
+	size_t io_size = io_size_for(s, BIDIR_IO_SIZE);
+	struct bidir_half rx = {p, count, 0, NULL, NULL, io_size, 0},
+			  tx = {p, count, 0, NULL, NULL, io_size, 0};
 	struct progress prog;
 	pthread_t thread;
 
@@ -324,6 +320,8 @@ static void run_bidir(struct perf *p)
 	expect_magic(p, "bidirectional", MAGIC_BIDIR);
 	rx.ends = xmalloc(count * sizeof(uint64_t));
 	tx.ends = xmalloc(count * sizeof(uint64_t));
+	rx.buf = xmalloc(io_size);
+	tx.buf = xmalloc(io_size);
 	progress_start(&prog, "bidirectional", count);
 	rx.start = tx.start = now_ns();
 	xthread_start(&thread, bidir_reader, &rx);
@@ -341,6 +339,8 @@ static void run_bidir(struct perf *p)
 	rates(&p->rx, &rx, count, s->size);
 	xfree(rx.ends);
 	xfree(tx.ends);
+	xfree(rx.buf);
+	xfree(tx.buf);
 	conn_close(c);
 }
 
@@ -397,14 +397,16 @@ static void run_unidir(struct perf *p)
 
 	expect_magic(p, "unidirectional", MAGIC_UNIDIR);
 	expect_quiet(p, TEST_UNIDIR | TEST_MULTI, "unidirectional");
+	size_t io_size = io_size_for(&p->s, UNIDIR_IO_SIZE);
+
 	record(&p->unidir, count);
 	struct stream st = {p, &p->conn[SLOT_UNIDIR], count, p->unidir.v,
-			    p->buf, io_size_for(&p->s, UNIDIR_IO_SIZE), &prog,
-			    "", 0};
+			    xmalloc(io_size), io_size, &prog, "", 0};
 	progress_start(&prog, "unidirectional", count);
 	unidir_stream(&st);
 	progress_end(&prog);
 	stream_failed("unidirectional", &st);
+	xfree(st.buf);
 	p->unidir.n = count;
 	conn_close(st.conn);
 }
@@ -564,10 +566,6 @@ int vsock_perf_main(int argc, char **argv)
 	for (int slot = 0; slot < SLOTS; slot++)
 		p->conn[slot].fd = -1;
 	expect_connections(p);
-	/* Shared by the bidirectional writer and the unidirectional stream:
-	 * the larger of their sizes. */
-	_Static_assert(BIDIR_IO_SIZE >= UNIDIR_IO_SIZE, "p->buf's size");
-	p->buf = xmalloc(io_size_for(&p->s, BIDIR_IO_SIZE));
 
 	p->listen = p->s.listen;
 	int lfd = xlisten(&p->listen, SLOTS);
@@ -597,7 +595,6 @@ int vsock_perf_main(int argc, char **argv)
 	xfree(p->rx.v);
 	xfree(p->unidir.v);
 	xfree(p->multi.v);
-	xfree(p->buf);
 	xfree(p);
 	return code;
 }

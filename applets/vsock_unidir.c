@@ -17,7 +17,7 @@ static const char usage[] =
 	"  --peer ADDR      host (default $VSOCKBOX_PEER or vsock:2; port 8500)\n"
 	"  --size BYTES     bytes per iteration, K/M/G suffixes (default 128M)\n"
 	"  --count N        iterations (default 100)\n"
-	"  --io-size BYTES  bytes per read or write call (default 256K)\n"
+	"  --io-size BYTES  bytes per read or write call (default 1M)\n"
 	"  --timeout S      give up after S seconds without progress (default 30)\n"
 	"  --chain          wait for 'done' on stdin before the magic; print 'done'\n";
 

@@ -81,8 +81,9 @@ enum { TEST_LATENCY = 1, TEST_BIDIR = 2, TEST_UNIDIR = 4, TEST_MULTI = 8,
 enum { MAX_MAGICS = 16, DEFAULT_TIMEOUT_S = 30 };
 /* Bytes per read or write call of each throughput test, unless --io-size
  * says otherwise: the best of a side-by-side sweep over TCP loopback
- * (bench/RESULTS.md); multi stream's five buffers stay small for RSS. */
-enum { UNIDIR_IO_SIZE = 256 << 10, BIDIR_IO_SIZE = 512 << 10,
+ * (bench/RESULTS.md), within 2 MiB of RSS per applet: bidirectional's
+ * two threads take one buffer each, multi stream's five streams five. */
+enum { UNIDIR_IO_SIZE = 1 << 20, BIDIR_IO_SIZE = 512 << 10,
        MULTI_IO_SIZE = 128 << 10 };
 
 struct settings {

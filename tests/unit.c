@@ -399,7 +399,7 @@ static void test_io_size(void)
 	char *argv[] = {arg0, opt, val, NULL};
 
 	settings_defaults(&s, PERF_HOST_PORT);
-	CHECK(io_size_for(&s, UNIDIR_IO_SIZE) == 256 << 10);
+	CHECK(io_size_for(&s, UNIDIR_IO_SIZE) == 1 << 20);
 	CHECK(io_size_for(&s, BIDIR_IO_SIZE) == 512 << 10);
 	CHECK(io_size_for(&s, MULTI_IO_SIZE) == 128 << 10);
 	optind = 1;
