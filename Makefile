@@ -1,7 +1,11 @@
 # vsockbox: one static binary, one applet per file, configured by Config.in.
 #   make                 build ./vsockbox (static)
-#   make check           every test (unit, end to end over TCP, QEMU guest)
+#   make check           every test (unit, end to end over TCP, faults, bad
+#                        command lines, signals, quick benchmark, QEMU guest)
 #   make run / run-quick the micro benchmark on this machine
+#   make bench           vsockbox against a C ceiling, iperf3 and sockperf
+#   make initramfs       build/vsockbox.cpio.gz (BUSYBOX=path: with /init)
+#   make check-asan, check-valgrind, fuzz   (mk/reliability.mk)
 #   make install DESTDIR=... PREFIX=...
 # Honours CC, CFLAGS, LDFLAGS, CROSS_COMPILE, STATIC=, SMALL=1, V=1.
 
