@@ -44,34 +44,25 @@ int read_full(int fd, void *buf, size_t len)
 	return read_counted(fd, buf, len, &got);
 }
 
-/* One receive of up to len bytes: whole (MSG_WAITALL) while *flags keeps
- * it. AF_VSOCK refuses a MSG_WAITALL read as large as its receive buffer
- * (256 KiB by default) with ENOMEM: then *flags drops MSG_WAITALL for the
- * rest of the transfer, and each call takes what is there. 0 is EOF; -1
- * with errno, EINTR included, for the caller to retry. */
-static ssize_t recv_some(int fd, void *p, size_t len, int *flags)
+/* Reads len bytes, counting them in *got, whole (MSG_WAITALL) while *flags
+ * keeps it. AF_VSOCK refuses a MSG_WAITALL read as large as its receive
+ * buffer (256 KiB by default) with ENOMEM: then *flags drops MSG_WAITALL
+ * for the rest of the transfer, and each call takes what is there. */
+static int read_whole(int fd, unsigned char *p, size_t len, size_t *got,
+		      int *flags)
 {
-	ssize_t n = recv(fd, p, len, *flags);
-	if (n < 0 && errno == ENOTSOCK)
-		n = read(fd, p, len);
-	if (n < 0 && errno == ENOMEM && *flags) {
-		*flags = 0;
-		errno = EINTR;
-	}
-	return n;
-}
-
-int read_counted(int fd, void *buf, size_t len, size_t *got)
-{
-	unsigned char *p = buf;
-	int flags = MSG_WAITALL;
-
 	*got = 0;
 	while (len) {
-		ssize_t n = recv_some(fd, p, len, &flags);
+		ssize_t n = recv(fd, p, len, *flags);
+		if (n < 0 && errno == ENOTSOCK)
+			n = read(fd, p, len);
 		if (n == 0)
 			return ERR_EOF;
 		if (n < 0) {
+			if (errno == ENOMEM && *flags) {
+				*flags = 0;
+				continue;
+			}
 			if (errno == EINTR)
 				continue;
 			return timeout_errno();
@@ -81,6 +72,12 @@ int read_counted(int fd, void *buf, size_t len, size_t *got)
 		*got += (size_t)n;
 	}
 	return 0;
+}
+
+int read_counted(int fd, void *buf, size_t len, size_t *got)
+{
+	int flags = MSG_WAITALL;
+	return read_whole(fd, buf, len, got, &flags);
 }
 
 int write_full(int fd, const void *buf, size_t len)
@@ -140,18 +137,14 @@ int read_within(int fd, void *buf, size_t len, int timeout_ms)
 int recv_bytes(int fd, uint64_t total, void *buf, size_t buf_len)
 {
 	int flags = MSG_WAITALL;
+	size_t got;
 
 	while (total) {
 		size_t chunk = total < buf_len ? (size_t)total : buf_len;
-		ssize_t n = recv_some(fd, buf, chunk, &flags);
-		if (n == 0)
-			return ERR_EOF;
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return timeout_errno();
-		}
-		total -= (uint64_t)n;
+		int err = read_whole(fd, buf, chunk, &got, &flags);
+		if (err)
+			return err;
+		total -= chunk;
 	}
 	return 0;
 }

@@ -185,6 +185,26 @@ static void drain_all(void)
 	}
 }
 
+/* The itest faults at its first connection: close or reset it at once, or
+ * stall (hold it, never answering); any other fault goes on. */
+static void first_connection_fault(struct conn *c, const char *stall_what)
+{
+	if (fault == F_CLOSE || fault == F_RESET) {
+		inject("%s the guest-initiated connection at once",
+		       fault == F_CLOSE ? "closed" : "reset");
+		if (fault == F_CLOSE)
+			conn_close(c);
+		else
+			reset_close(c);
+		finish();
+	}
+	if (fault == F_STALL) {
+		inject("%s", stall_what);
+		drain_all();
+		finish();
+	}
+}
+
 /* A failure of the applet's side: expected after the fault, a protocol
  * failure of the applet before it. */
 static void check_io(int err, const struct conn *c, const char *op)
@@ -786,20 +806,8 @@ static void itest_host(void)
 	if (peer.port != ITEST_GUEST_LOCAL_PORT)
 		die(EXIT_FAIL, "accept %s: source port %u, expected %u",
 		    c0.name, (unsigned)peer.port, ITEST_GUEST_LOCAL_PORT);
-	if (fault == F_CLOSE || fault == F_RESET) {
-		inject("%s the guest-initiated connection at once",
-		       fault == F_CLOSE ? "closed" : "reset");
-		if (fault == F_CLOSE)
-			conn_close(&c0);
-		else
-			reset_close(&c0);
-		finish();
-	}
-	if (fault == F_STALL) {
-		inject("accepted the guest-initiated connection, never reading");
-		drain_all();
-		finish();
-	}
+	first_connection_fault(&c0, "accepted the guest-initiated connection, "
+			       "never reading");
 	host_read_exchange(&c0, buf);
 	unsigned char reply = ITEST_BYTE;
 	if (fault == F_WRONG_BYTE) {
@@ -879,20 +887,7 @@ static void itest_guest(void)
 		from = 0;
 	}
 	connect_from(&c0, &s.peer, from);
-	if (fault == F_CLOSE || fault == F_RESET) {
-		inject("%s the guest-initiated connection at once",
-		       fault == F_CLOSE ? "closed" : "reset");
-		if (fault == F_CLOSE)
-			conn_close(&c0);
-		else
-			reset_close(&c0);
-		finish();
-	}
-	if (fault == F_STALL) {
-		inject("connected, never writing");
-		drain_all();
-		finish();
-	}
+	first_connection_fault(&c0, "connected, never writing");
 	fill(buf, ITEST_WRITE_BLOCK, ITEST_BYTE);
 	if (fault == F_TRUNCATE) {
 		inject("wrote 100000 of 240000 bytes, then closed");
