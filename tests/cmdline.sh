@@ -315,29 +315,30 @@ for args in "--peer vsock:x:1" "--peer tcp:[::1" "--peer tcp:127.0.0.1:70000" \
 	refused_cmd "vsock-bench $args" "vsock-bench|vsock-unidir" "" $BENCH $args
 done
 
-# Every applet's --help: usage on stdout, nothing on stderr, exit 0, and
-# no socket either.
+# expect_help NAME CMD...: CMD (NAME's --help) prints NAME's usage on
+# stdout, nothing on stderr, and exits 0.
+expect_help() {
+	eh_name=$1
+	shift
+	supervised 10 case "$@"
+	if [ "$STATUS" = 0 ] && grep -q "^usage: $eh_name" "$TEST_TMP/case.out" &&
+		[ ! -s "$TEST_TMP/case.err" ]; then
+		pass "$eh_name --help"
+	else
+		fail "$eh_name --help" "exit $STATUS" "$(head -c 300 "$TEST_TMP/case.err")"
+	fi
+}
+
+# Every applet's --help, and no socket either.
 for applet in $("$VSOCKBOX" --list); do
 	# shellcheck disable=SC2086
-	supervised 10 case $VSOCKBOX_WRAP "$VSOCKBOX" "$applet" --help
-	if [ "$STATUS" = 0 ] && grep -q "^usage: $applet" "$TEST_TMP/case.out" &&
-		[ ! -s "$TEST_TMP/case.err" ]; then
-		pass "$applet --help"
-	else
-		fail "$applet --help" "exit $STATUS" "$(head -c 300 "$TEST_TMP/case.err")"
-	fi
+	expect_help "$applet" $VSOCKBOX_WRAP "$VSOCKBOX" "$applet" --help
 done
 
 [ -z "${CMDLINE_QUICK:-}" ] ||
 	echo "cmdline: CMDLINE_QUICK=$CMDLINE_QUICK: $RUN_CASES of $CASES refusals run"
 
-supervised 10 case sh "$SRC_DIR/scripts/vsock-bench" --help
-if [ "$STATUS" = 0 ] && grep -q "^usage: vsock-bench" "$TEST_TMP/case.out" &&
-	[ ! -s "$TEST_TMP/case.err" ]; then
-	pass "vsock-bench --help"
-else
-	fail "vsock-bench --help" "exit $STATUS" "$(head -c 300 "$TEST_TMP/case.err")"
-fi
+expect_help vsock-bench sh "$SRC_DIR/scripts/vsock-bench" --help
 
 # The sentinel, peer of every case: not one connection.
 stop_peer
