@@ -110,3 +110,16 @@ wait_all_accepted() {
 		sleep 0.05
 	done
 }
+
+# One result per check of vsock-itest-host, from its stdout (FILE).
+itest_checks() {
+	for check in guest-initiated host-initiated host-terminated \
+		guest-terminated; do
+		line=$(grep "^$check: " "$1")
+		case $line in
+		"$check: PASS") result "itest-$check" PASS "vsock-itest-host: $line" ;;
+		"") result "itest-$check" FAIL "vsock-itest-host printed no $check line" ;;
+		*) result "itest-$check" FAIL "vsock-itest-host: $line" ;;
+		esac
+	done
+}

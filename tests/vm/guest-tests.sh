@@ -91,15 +91,7 @@ test_itest() {
 		show host "$work/itest-host.out"
 		show host "$work/itest-host.err"
 	fi
-	for check in guest-initiated host-initiated host-terminated \
-		guest-terminated; do
-		line=$(grep "^$check: " "$work/itest-host.out")
-		case $line in
-		"$check: PASS") result "itest-$check" PASS "vsock-itest-host: $line" ;;
-		"") result "itest-$check" FAIL "vsock-itest-host printed no $check line" ;;
-		*) result "itest-$check" FAIL "vsock-itest-host: $line" ;;
-		esac
-	done
+	itest_checks "$work/itest-host.out"
 }
 
 # The micro benchmark at reduced sizes; $1 = table or json.
