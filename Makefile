@@ -6,7 +6,7 @@
 #   make bench           vsockbox against a C ceiling, iperf3 and sockperf
 #   make initramfs       build/vsockbox.cpio.gz (BUSYBOX=path: with /init)
 #   make check-asan, check-valgrind, fuzz   (mk/reliability.mk)
-#   make install DESTDIR=... PREFIX=...
+#   make install DESTDIR=... PREFIX=...   (stripped; install-unstripped)
 # Honours CC, CFLAGS, LDFLAGS, CROSS_COMPILE, STATIC=, SMALL=1, V=1.
 
 CROSS_COMPILE ?=
@@ -135,13 +135,18 @@ run: vsockbox
 run-quick: vsockbox
 	sh scripts/run-benchmark.sh ./vsockbox --quick
 
-# ---- install: the binary, a relative link per applet, vsock-bench ----
+# ---- install: the binary (stripped; STRIP= or install-unstripped keeps
+# its symbols), a relative link per applet, vsock-bench ----
 install: vsockbox
 	install -d $(DESTDIR)$(BINDIR)
-	install -m 755 vsockbox $(DESTDIR)$(BINDIR)/vsockbox
+	install -m 755 $(if $(STRIP),-s --strip-program=$(STRIP)) vsockbox \
+		$(DESTDIR)$(BINDIR)/vsockbox
 	install -m 755 scripts/vsock-bench $(DESTDIR)$(BINDIR)/vsock-bench
 	for a in $$(./vsockbox --list); do \
 		ln -sf vsockbox $(DESTDIR)$(BINDIR)/$$a || exit 1; done
+
+install-unstripped:
+	$(MAKE) install STRIP=
 
 # clean keeps downloads (the QEMU guest's kernel under build/vm).
 clean:
@@ -151,6 +156,7 @@ clean:
 distclean: clean
 	rm -rf .config build
 
-.PHONY: all defconfig allyesconfig allnoconfig oldconfig install clean \
+.PHONY: all defconfig allyesconfig allnoconfig oldconfig install \
+	install-unstripped clean \
 	distclean check check-unit check-e2e check-sh check-bench check-config \
 	run run-quick

@@ -350,17 +350,46 @@ static double mib_per_s(uint64_t bytes, uint64_t ns)
 	return ns ? (double)bytes / (1024.0 * 1024.0) / ((double)ns / 1e9) : 0;
 }
 
+/* With --progress, what the run will do, once the guest is in. */
+static void announce(const struct perf *p)
+{
+	char line[256];
+	size_t n = 0;
+	static const struct { unsigned test; const char *name; } tests[] = {
+		{TEST_BIDIR, "bidirectional"}, {TEST_UNIDIR, "unidirectional"},
+		{TEST_MULTI, "multi stream"},
+	};
+
+	if (!p->o.progress)
+		return;
+	if (p->o.tests & TEST_LATENCY)
+		n += format(line + n, sizeof(line) - n, ", latency %llu round trips",
+			    (unsigned long long)p->o.latency_count);
+	for (size_t i = 0; i < sizeof(tests) / sizeof(tests[0]); i++)
+		if (p->o.tests & tests[i].test && n < sizeof(line))
+			n += format(line + n, sizeof(line) - n, ", %s %llu x %llu bytes%s",
+				    tests[i].name,
+				    (unsigned long long)p->count[tests[i].test],
+				    (unsigned long long)p->o.size,
+				    tests[i].test == TEST_MULTI ? " per stream" : "");
+	err_out("vsock-perf: the guest is in; running%s\n", line + 1);
+}
+
 /* One line per finished test with --progress, when no terminal shows the
  * running count. */
+static const char *seconds_since(char *buf, size_t len, uint64_t started)
+{
+	return format_fixed(buf, len, (double)(now_ns() - started) / 1e9, 1);
+}
+
 static void finished(const struct perf *p, const char *test, uint64_t n,
 		     uint64_t started)
 {
 	char secs[32];
-	if (!p->o.progress)
-		return;
-	format_fixed(secs, sizeof(secs), (double)(now_ns() - started) / 1e9, 1);
-	err_out("vsock-perf: %s done: %llu iterations in %s s\n", test,
-		(unsigned long long)n, secs);
+	if (p->o.progress)
+		err_out("vsock-perf: %s done: %llu iterations in %s s\n", test,
+			(unsigned long long)n,
+			seconds_since(secs, sizeof(secs), started));
 }
 
 /* ---- latency ---- */
@@ -773,8 +802,7 @@ static void print_table(const struct perf *p, const struct row *rows, size_t n)
 	}
 	out("data corruption check: %s\n",
 	       p->corruption < 0 ? "not run" : p->corruption ? "FAILED" : "PASSED");
-	format_fixed(secs, sizeof(secs), (double)(now_ns() - p->started_ns) / 1e9, 1);
-	out("run took %s s\n", secs);
+	out("run took %s s\n", seconds_since(secs, sizeof(secs), p->started_ns));
 }
 
 static void report(struct perf *p)
@@ -845,6 +873,7 @@ int vsock_perf_main(int argc, char **argv)
 	close(lfd);
 	p->started_ns = now_ns();
 	zerocopy_streams(p);
+	announce(p);
 	/* The test bits are in the run order; the first may start at once. */
 	unsigned first = p->o.tests & -p->o.tests;
 	expect_quiet(p, p->o.tests & ~(2 * first - 1), "start");
@@ -858,6 +887,9 @@ int vsock_perf_main(int argc, char **argv)
 	if (p->o.tests & TEST_MULTI)
 		run_multi(p);
 	expect_quiet_control(p);
+	if (p->o.progress)
+		err_out("vsock-perf: every test done in %s s\n",
+			seconds_since(where, sizeof(where), p->started_ns));
 	report(p);
 	int code = p->corruption == 1 ? EXIT_FAIL : EXIT_PASS;
 	if (code)

@@ -89,84 +89,82 @@ refused_cmd() {
 	fi
 }
 
-# The options of every applet, with their kind.
+# Every option of every applet, from the binary itself (a new applet or
+# option is covered with no edit here): "APPLET OPTION KIND MIN MAX
+# DEFAULT NAMES" per line.
+"$VSOCKBOX" --list-options >"$TEST_TMP/options" ||
+	{ echo "cmdline: vsockbox --list-options failed"; exit 1; }
+
+# options_of APPLET: its options as NAME:KIND.
 options_of() {
-	case $1 in
-	vsock-ctl) echo "peer:addr timeout:num magic:magic" ;;
-	vsock-echo) echo "peer:addr timeout:num packet-size:size chain:flag" ;;
-	vsock-unidir|vsock-bidir|vsock-multi)
-		echo "peer:addr timeout:num size:size count:num io-size:size chain:flag" ;;
-	vsock-itest) echo "peer:addr listen:addr timeout:num" ;;
-	vsock-perf) echo "listen:addr size:size count:num latency-count:num tests:tests json:flag io-size:size timeout:num" ;;
-	vsock-itest-host) echo "guest:addr listen:addr timeout:num" ;;
-	esac
+	awk -v a="$1" '$1 == a { printf "%s:%s ", $2, $3 }' "$TEST_TMP/options"
 }
 
-# A command line every applet accepts, with every address at the
-# sentinel (hosts listen on the sentinel's port: were they to bind
-# before refusing, it would be "address in use", exit 3).
+# option_field APPLET OPTION N: field N of the option's line.
+option_field() {
+	awk -v a="$1" -v o="$2" -v n="$3" '$1 == a && $2 == o { print $n; exit }' \
+		"$TEST_TMP/options"
+}
+
+# A command line every applet accepts: every address at the sentinel
+# (were an applet to bind or connect before refusing, the supervisor's
+# seccomp filter would kill it at its first socket()).
 base_of() {
-	case $1 in
-	vsock-itest) echo "--peer $SENTINEL --listen $LOOP:$LISTEN_P" ;;
-	vsock-perf) echo "--listen $SENTINEL" ;;
-	vsock-itest-host) echo "--listen $SENTINEL --guest $SENTINEL" ;;
-	*) echo "--peer $SENTINEL" ;;
-	esac
+	awk -v a="$1" -v s="$SENTINEL" \
+		'$1 == a && $3 == "addr" { printf "--%s %s ", $2, s }' "$TEST_TMP/options"
 }
 
 # The base without option $2 (when $2 itself is under test).
 base_without() {
-	_b=$(base_of "$1") _drop=--$2
-	case $2 in
-	peer|listen|guest)
-		# shellcheck disable=SC2086
-		set -- $_b
-		_out=""
-		while [ $# -gt 0 ]; do
-			if [ "$1" = "$_drop" ]; then shift 2; continue; fi
-			_out="$_out $1"
-			shift
-		done
-		echo "$_out" ;;
-	*) echo "$_b" ;;
+	_drop=--$2
+	# shellcheck disable=SC2046
+	set -- $(base_of "$1")
+	_out=""
+	while [ $# -gt 0 ]; do
+		if [ "$1" = "$_drop" ]; then shift 2; continue; fi
+		_out="$_out $1"
+		shift
+	done
+	echo "$_out"
+}
+
+# A value past the option's upper limit.
+too_large() { # APPLET OPTION
+	echo $(($(option_field "$1" "$2" 5) + 1))
+}
+
+# A value the option accepts, by its kind.
+good_value() { # APPLET OPTION KIND
+	case $3 in
+	addr) echo "$SENTINEL" ;;
+	names) option_field "$1" "$2" 7 | cut -d, -f1 ;;
+	*) echo 1 ;;
 	esac
 }
 
-# Values past each numeric option's limits.
-too_large() {
-	case $1 in
-	timeout) echo 86401 ;;
-	size) echo 1025G ;;
-	count|latency-count) echo 1000000001 ;;
-	io-size|packet-size) echo 65M ;;
-	magic) echo 256 ;;
-	esac
-}
-
-LISTEN_P=$("$SUPERVISE" ports 3)
 NUMBERS="-1 -0 abc 12abc 1.5 0x10 +1 1e3 18446744073709551616 18446744073709551615 99999999999999999999999"
 ADDRESSES="vsock: vsock:x:1 tcp:host tcp:[::1 tcp:127.0.0.1:70000 vsock:4294967296 4294967296 vsock:4294967295:1 tcp: tcp:127.0.0.1: tcp:[::1]x tcp:[::1]:65536 vsock:2:4294967295 unix:/tmp/x tcp:127.0.0.1:-1 tcp:1.2.3 tcp:[1.2.3.4]:1 tcp:::1 vsock:-1 x:1 vsock:2:8500:1 tcp:localhost:1"
 
-for applet in vsock-ctl vsock-echo vsock-unidir vsock-bidir vsock-multi \
-	vsock-itest vsock-perf vsock-itest-host; do
+APPLETS=$("$VSOCKBOX" --list)
+for applet in $APPLETS; do
 	for spec in $(options_of "$applet"); do
 		opt=${spec%%:*} kind=${spec#*:}
 		base=$(base_without "$applet" "$opt")
 		# Word splitting of $base is wanted: an option list.
 		# shellcheck disable=SC2086
 		case $kind in
-		num|size|magic)
-			for v in $NUMBERS "" " 1" "1 " "$(too_large "$opt")"; do
+		num|bytes|byte-list)
+			for v in $NUMBERS "" " 1" "1 " "$(too_large "$applet" "$opt")"; do
 				refused "$applet --$opt '$v'" "$applet" "--$opt" \
 					"$applet" $base "--$opt" "$v"
 			done
 			refused "$applet --$opt=" "$applet" "--$opt" \
 				"$applet" $base "--$opt="
-			[ "$opt" = magic ] ||
+			[ "$(option_field "$applet" "$opt" 4)" != 1 ] ||
 				refused "$applet --$opt 0" "$applet" "--$opt" \
 					"$applet" $base "--$opt" 0
 			case $kind in
-			size)
+			bytes)
 				for v in 1X 1KB 1k1 99999999999T 16777216T K; do
 					refused "$applet --$opt $v" "$applet" "--$opt" \
 						"$applet" $base "--$opt" "$v"
@@ -182,8 +180,10 @@ for applet in vsock-ctl vsock-echo vsock-unidir vsock-bidir vsock-multi \
 					"$applet" $base "--$opt" "$v"
 			done
 			;;
-		tests)
-			for v in "" foo "," ,latency latency,,bidir latency,foo LATENCY "latency bidir" all,x; do
+		names)
+			n1=$(good_value "$applet" "$opt" names)
+			N1=$(echo "$n1" | tr '[:lower:]' '[:upper:]')
+			for v in "" foo "," ",$n1" "$n1,,$n1" "$n1,foo" "$N1" "$n1 $n1" "$n1,x"; do
 				refused "$applet --$opt '$v'" "$applet" "--$opt" \
 					"$applet" $base "--$opt" "$v"
 			done
@@ -199,16 +199,11 @@ for applet in vsock-ctl vsock-echo vsock-unidir vsock-bidir vsock-multi \
 		flag)
 			refused "$applet --$opt twice" "$applet" "--$opt" \
 				"$applet" $base "--$opt" "--$opt" ;;
-		magic) ;;	# repeatable
+		byte-list) ;;	# repeatable
 		*)
 			refused "$applet --$opt (no value)" "$applet" "--$opt" \
 				"$applet" $base "--$opt"
-			good=$(base_of "$applet" | sed -n "s/.*--$opt \([^ ]*\).*/\1/p")
-			case $kind in
-			addr) v1=${good:-$SENTINEL} ;;
-			tests) v1=latency ;;
-			*) v1=1 ;;
-			esac
+			v1=$(good_value "$applet" "$opt" "$kind")
 			refused "$applet --$opt twice" "$applet" "--$opt" \
 				"$applet" $base "--$opt" "$v1" "--$opt" "$v1" ;;
 		esac
@@ -223,10 +218,13 @@ for applet in vsock-ctl vsock-echo vsock-unidir vsock-bidir vsock-multi \
 			"$applet" $base --nosuch=1
 		refused "$applet -x" "$applet" "-x" "$applet" $base -x
 	}
-	for foreign in peer:$SENTINEL listen:$SENTINEL guest:$SENTINEL json chain magic:1 tests:all latency-count:1 packet-size:1 io-size:1 size:1 count:1; do
-		o=${foreign%%:*}
+	# Every other applet's options, with a value they would accept.
+	for foreign in $(awk '{ print $2 ":" $3 ":" $1 }' "$TEST_TMP/options" | sort -u -t: -k1,1); do
+		o=${foreign%%:*} rest=${foreign#*:}
+		kind=${rest%%:*} owner=${rest#*:}
 		case " $(options_of "$applet") " in *" $o:"*) continue ;; esac
-		if [ "$o" = "$foreign" ]; then set -- "--$o"; else set -- "--$o" "${foreign#*:}"; fi
+		if [ "$kind" = flag ]; then set -- "--$o"
+		else set -- "--$o" "$(good_value "$owner" "$o" "$kind")"; fi
 		# shellcheck disable=SC2086
 		refused "$applet $* (not its option)" "$applet" "--$o" \
 			"$applet" $base "$@"
@@ -265,6 +263,14 @@ for args in "--size 1T --count 16777216" "--count 1000000000 --size 1T"; do
 	# shellcheck disable=SC2086
 	refused "vsock-bidir $args" vsock-bidir "--size" \
 		vsock-bidir --peer "$SENTINEL" $args
+done
+# Every sample is kept: a count the statistics cannot hold is refused
+# before anything listens.
+for args in "--tests multi --count 1000000000" "--count 3355444" \
+	"--tests unidir --count 16777217"; do
+	# shellcheck disable=SC2086
+	refused "vsock-perf $args" vsock-perf "--count" \
+		vsock-perf --listen "$SENTINEL" $args
 done
 for p in 0 65534 65535; do
 	refused "vsock-itest --listen port $p" vsock-itest "--listen" \
