@@ -219,6 +219,8 @@ for applet in $APPLETS; do
 		refused "$applet -x" "$applet" "-x" "$applet" $base -x
 	}
 	# Every other applet's options, with a value they would accept.
+	# (one word per option: its lines hold no blanks)
+	# shellcheck disable=SC2013
 	for foreign in $(awk '{ print $2 ":" $3 ":" $1 }' "$TEST_TMP/options" | sort -u -t: -k1,1); do
 		o=${foreign%%:*} rest=${foreign#*:}
 		kind=${rest%%:*} owner=${rest#*:}
