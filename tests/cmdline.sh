@@ -367,6 +367,71 @@ refused_cmd "vsock-bench VSOCKBOX_PEER=tcp:1;2" vsock-bench \
 	"VSOCKBOX_PEER=tcp:1;2: not a numeric IP address" \
 	env VSOCKBOX_PEER="tcp:1;2" $BENCH --peer "$SENTINEL"
 
+# A stand-in for vsockbox runs vsock-bench's pipeline without a socket:
+# its vsock-ctl runs the program at once, its stages pass the chain's
+# "done" on, but stage $FAKE_STAGE, which kills itself with $FAKE_SIGNAL
+# (or exits $FAKE_EXIT) once its turn comes.
+FAKE=$TEST_TMP/fakebox
+cat >"$FAKE" <<'EOF'
+#!/bin/sh
+applet=$1
+shift
+case $applet in
+vsock-ctl)
+	while [ "$1" != -- ]; do shift; done
+	shift
+	VSOCK_CTL_FD=3 exec "$@" 3</dev/null ;;
+vsock-echo) ;;
+*) read -r line && [ "$line" = done ] || exit 1 ;;
+esac
+if [ "$applet" = "${FAKE_STAGE:-}" ]; then
+	[ -z "${FAKE_SIGNAL:-}" ] || kill -s "$FAKE_SIGNAL" $$
+	exit "${FAKE_EXIT:-0}"
+fi
+echo done
+EOF
+chmod +x "$FAKE"
+BENCH_TMP=$TEST_TMP/bench-tmp
+mkdir "$BENCH_TMP"
+
+# bench_ends NAME STATUS LINE [VAR=VALUE...]: vsock-bench with the
+# stand-in (and the environment given) ends with STATUS and LINE on
+# stderr (or nothing), nothing on stdout, no process and no temporary
+# file left behind.
+bench_ends() {
+	_be_name=$1 _be_status=$2 _be_line=$3
+	shift 3
+	supervised 20 case env TMPDIR="$BENCH_TMP" VSOCKBOX="$FAKE" "$@" \
+		sh "$SRC_DIR/scripts/vsock-bench" --peer "$SENTINEL"
+	_problems=""
+	[ "$STATUS" = "$_be_status" ] || _problems="$_problems exit $STATUS;"
+	[ "$(cat "$TEST_TMP/case.err")" = "$_be_line" ] ||
+		_problems="$_problems stderr;"
+	[ ! -s "$TEST_TMP/case.out" ] || _problems="$_problems output on stdout;"
+	[ "$LEFTOVER" = 0 ] || _problems="$_problems left processes: $LEFTOVER;"
+	[ -z "$(ls -A "$BENCH_TMP")" ] || _problems="$_problems left files;"
+	if [ -z "$_problems" ]; then
+		pass "$_be_name"
+	else
+		fail "$_be_name:$_problems" "want exit $_be_status, stderr: $_be_line" \
+			"stderr: $(head -c 400 "$TEST_TMP/case.err")"
+	fi
+}
+bench_ends "vsock-bench: the pipeline passes" 0 ""
+bench_ends "vsock-bench: a stage killed by SIGKILL is an environment failure" 3 \
+	"vsock-bench: vsock-multi killed by signal 9 (SIGKILL)" \
+	FAKE_STAGE=vsock-multi FAKE_SIGNAL=KILL
+bench_ends "vsock-bench: the first stage killed, the others' chain broken" 3 \
+	"vsock-bench: vsock-echo killed by signal 1 (SIGHUP)" \
+	FAKE_STAGE=vsock-echo FAKE_SIGNAL=HUP
+bench_ends "vsock-bench: the first failure's status is the result" 1 "" \
+	FAKE_STAGE=vsock-bidir FAKE_EXIT=1
+bench_ends "vsock-bench: a status outside 0 to 3 is an environment failure" 3 \
+	"vsock-bench: vsock-unidir ended with status 42" \
+	FAKE_STAGE=vsock-unidir FAKE_EXIT=42
+bench_ends "vsock-bench: VSOCKBOX missing" 3 \
+	"vsock-bench: $TEST_TMP/nosuch: not found" VSOCKBOX="$TEST_TMP/nosuch"
+
 # Values at their limits pass vsock-bench's checks (on to true here).
 for args in "--peer vsock:4294967294:4294967294 --size 1T --count 1000000000 --io-size 64M --timeout 86400" \
 	"--peer vsock:any --size 0001t --io-size 64m" "--peer vsock:local" \
