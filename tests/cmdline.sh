@@ -308,19 +308,147 @@ else
 	fail "vsockbox without arguments: usage on stderr, exit 2" "exit $STATUS"
 fi
 
-# vsock-bench (a script): the applets' parser judges its values.
+# vsock-bench (a script) judges its values itself, as the applets' parser
+# does, before it runs any applet: one line signed vsock-bench. Each case
+# is ARGS|TEXT THE LINE MUST HOLD.
 BENCH="sh $SRC_DIR/scripts/vsock-bench"
-for args in "--size abc" "--size -1" "--size 1025G" "--count 0" \
-	"--count 18446744073709551616" "--io-size 65M" "--timeout 0" \
-	"--size 1M --size 2M" "--nosuch" "--size" "extra"; do
+while IFS='|' read -r args text; do
 	# shellcheck disable=SC2086
-	refused_cmd "vsock-bench $args" "vsock-bench|vsock-unidir" "" \
+	refused_cmd "vsock-bench $args" vsock-bench "$text" \
 		$BENCH --peer "$SENTINEL" $args
-done
-for args in "--peer vsock:x:1" "--peer tcp:[::1" "--peer tcp:127.0.0.1:70000" \
-	"--peer" "--peer=tcp:127.0.0.1:70000" "--peer tcp:1;2"; do
+done <<EOF
+--size abc|--size abc: not a number
+--size -1|--size -1: must not be negative
+--size=|--size : empty value
+--size 1025G|--size 1025G: too large
+--size 2T|--size 2T: too large
+--size 1099511627777|too large
+--size 16777216T|--size 16777216T: too large
+--size 18446744073709551616|--size 18446744073709551616: too large
+--size 99999999999999999999999999999999999999K|too large
+--size 1P|--size 1P: not a number (suffixes: K, M, G, T)
+--size 1KK|not a number (suffixes: K, M, G, T)
+--size 1.5M|not a number (suffixes: K, M, G, T)
+--count 0|--count 0: must be at least 1
+--count 1K|--count 1K: not a whole number
+--count 1000000001|too large
+--count 18446744073709551616|--count 18446744073709551616: too large
+--count 18446744073709551615|too large
+--io-size 65M|--io-size 65M: too large
+--io-size 67108865|too large
+--io-size 0|must be at least 1
+--timeout 0|--timeout 0: must be at least 1
+--timeout 86401|--timeout 86401: too large
+--timeout 0x10|not a whole number
+--size 1M --size 2M|--size given twice
+--size 1M --size=2M|--size given twice
+--nosuch|unknown argument '--nosuch'
+--size|--size: missing value
+extra|unknown argument 'extra'
+@pipeline|unknown argument '@pipeline'
+EOF
+while IFS='|' read -r args text; do
 	# shellcheck disable=SC2086
-	refused_cmd "vsock-bench $args" "vsock-bench|vsock-unidir" "" $BENCH $args
+	refused_cmd "vsock-bench $args" vsock-bench "$text" $BENCH $args
+done <<EOF
+--peer vsock:x:1|--peer vsock:x:1: bad CID
+--peer vsock:4294967295|bad CID
+--peer vsock:|missing CID
+--peer vsock:2:4294967295|bad port (0 to 4294967294)
+--peer 2:x|bad port
+--peer tcp:[::1|missing ']'
+--peer tcp:[::1]x|expected ':PORT' after ']'
+--peer tcp:[::g]:1|not a numeric IPv6 address
+--peer tcp:[1::2::3]|not a numeric IPv6 address
+--peer tcp:[::1.2.3.04]|not a numeric IPv6 address
+--peer tcp:127.0.0.1:70000|--peer tcp:127.0.0.1:70000: bad port (0 to 65535)
+--peer=tcp:127.0.0.1:70000|bad port (0 to 65535)
+--peer tcp:01.2.3.4|not a numeric IP address
+--peer tcp:1;2|not a numeric IP address
+--peer tcp:|missing host
+--peer udp:127.0.0.1|expected vsock:CID[:PORT], tcp:HOST[:PORT] or a CID
+--peer=|--peer : empty address
+--peer|--peer: missing value
+EOF
+# shellcheck disable=SC2086
+refused_cmd "vsock-bench VSOCKBOX_PEER=tcp:1;2" vsock-bench \
+	"VSOCKBOX_PEER=tcp:1;2: not a numeric IP address" \
+	env VSOCKBOX_PEER="tcp:1;2" $BENCH --peer "$SENTINEL"
+
+# A stand-in for vsockbox runs vsock-bench's pipeline without a socket:
+# its vsock-ctl runs the program at once, its stages pass the chain's
+# "done" on, but stage $FAKE_STAGE, which kills itself with $FAKE_SIGNAL
+# (or exits $FAKE_EXIT) once its turn comes.
+FAKE=$TEST_TMP/fakebox
+cat >"$FAKE" <<'EOF'
+#!/bin/sh
+applet=$1
+shift
+case $applet in
+vsock-ctl)
+	while [ "$1" != -- ]; do shift; done
+	shift
+	VSOCK_CTL_FD=3 exec "$@" 3</dev/null ;;
+vsock-echo) ;;
+*) read -r line && [ "$line" = done ] || exit 1 ;;
+esac
+if [ "$applet" = "${FAKE_STAGE:-}" ]; then
+	[ -z "${FAKE_SIGNAL:-}" ] || kill -s "$FAKE_SIGNAL" $$
+	exit "${FAKE_EXIT:-0}"
+fi
+echo done
+EOF
+chmod +x "$FAKE"
+BENCH_TMP=$TEST_TMP/bench-tmp
+mkdir "$BENCH_TMP"
+
+# bench_ends NAME STATUS LINE [VAR=VALUE...]: vsock-bench with the
+# stand-in (and the environment given) ends with STATUS and LINE on
+# stderr (or nothing), nothing on stdout, no process and no temporary
+# file left behind.
+bench_ends() {
+	_be_name=$1 _be_status=$2 _be_line=$3
+	shift 3
+	supervised 20 case env TMPDIR="$BENCH_TMP" VSOCKBOX="$FAKE" "$@" \
+		sh "$SRC_DIR/scripts/vsock-bench" --peer "$SENTINEL"
+	_problems=""
+	[ "$STATUS" = "$_be_status" ] || _problems="$_problems exit $STATUS;"
+	[ "$(cat "$TEST_TMP/case.err")" = "$_be_line" ] ||
+		_problems="$_problems stderr;"
+	[ ! -s "$TEST_TMP/case.out" ] || _problems="$_problems output on stdout;"
+	[ "$LEFTOVER" = 0 ] || _problems="$_problems left processes: $LEFTOVER;"
+	[ -z "$(ls -A "$BENCH_TMP")" ] || _problems="$_problems left files;"
+	if [ -z "$_problems" ]; then
+		pass "$_be_name"
+	else
+		fail "$_be_name:$_problems" "want exit $_be_status, stderr: $_be_line" \
+			"stderr: $(head -c 400 "$TEST_TMP/case.err")"
+	fi
+}
+bench_ends "vsock-bench: the pipeline passes" 0 ""
+bench_ends "vsock-bench: a stage killed by SIGKILL is an environment failure" 3 \
+	"vsock-bench: vsock-multi killed by signal 9 (SIGKILL)" \
+	FAKE_STAGE=vsock-multi FAKE_SIGNAL=KILL
+bench_ends "vsock-bench: the first stage killed, the others' chain broken" 3 \
+	"vsock-bench: vsock-echo killed by signal 1 (SIGHUP)" \
+	FAKE_STAGE=vsock-echo FAKE_SIGNAL=HUP
+bench_ends "vsock-bench: the first failure's status is the result" 1 "" \
+	FAKE_STAGE=vsock-bidir FAKE_EXIT=1
+bench_ends "vsock-bench: a status outside 0 to 3 is an environment failure" 3 \
+	"vsock-bench: vsock-unidir ended with status 42" \
+	FAKE_STAGE=vsock-unidir FAKE_EXIT=42
+bench_ends "vsock-bench: VSOCKBOX missing" 3 \
+	"vsock-bench: $TEST_TMP/nosuch: not found" VSOCKBOX="$TEST_TMP/nosuch"
+
+# Values at their limits pass vsock-bench's checks (on to true here).
+for args in "--peer vsock:4294967294:4294967294 --size 1T --count 1000000000 --io-size 64M --timeout 86400" \
+	"--peer vsock:any --size 0001t --io-size 64m" "--peer vsock:local" \
+	"--peer tcp:255.255.255.255:65535" "--peer tcp:[1:2:3:4:5:6:1.2.3.4]:0" \
+	"--peer=tcp:[::]" "--peer 0002:0008500 --count 01"; do
+	# shellcheck disable=SC2086
+	supervised 20 case env VSOCKBOX=true sh "$SRC_DIR/scripts/vsock-bench" $args
+	expect_status "vsock-bench $args passes its checks" 0 "$STATUS" \
+		"$(cat "$TEST_TMP/case.err")"
 done
 
 # expect_help NAME CMD...: CMD (NAME's --help) prints NAME's usage on
