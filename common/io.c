@@ -13,9 +13,10 @@
 
 #include "vsock_abi.h"
 
-/* A time-out set within this of the time left is left alone: the kernel
- * counts in jiffies (4 ms at HZ=250) anyway. */
-enum { TIMEOUT_SLACK_NS = 2000000 };
+/* A time-out set within this of the time left is left alone: 2 ms (the
+ * kernel counts in jiffies, 4 ms at HZ=250, anyway) or 1/128 of the time
+ * left (0.23 s of 30 s), so a long step's many calls set it rarely. */
+enum { TIMEOUT_SLACK_NS = 2000000, TIMEOUT_SLACK_SHIFT = 7 };
 /* What a connection's time-out is after a call ran out of it early. */
 #define TIMEOUT_UNKNOWN UINT64_MAX
 
@@ -49,11 +50,14 @@ static int set_kernel_timeout(int fd, int option, uint64_t ns)
 static int bound(int fd, int option, uint64_t *set, struct deadline d)
 {
 	uint64_t left = d.at_ns == UINT64_MAX ? 0 : deadline_left_ns(d);
+	uint64_t slack = left >> TIMEOUT_SLACK_SHIFT;
 
 	if (d.at_ns != UINT64_MAX && left == 0)
 		return ETIMEDOUT;
+	if (slack < TIMEOUT_SLACK_NS)
+		slack = TIMEOUT_SLACK_NS;
 	if (*set == left || (left && *set && *set != TIMEOUT_UNKNOWN &&
-			     *set <= left + TIMEOUT_SLACK_NS))
+			     *set <= left + slack))
 		return 0;
 	int err = set_kernel_timeout(fd, option, left);
 	if (err)
