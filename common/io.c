@@ -76,19 +76,18 @@ int conn_bound_send(struct conn *c, struct deadline d)
 	return bound(c->fd, SO_SNDTIMEO, &c->send_timeout_ns, d);
 }
 
-/* A call that ran out of its time-out: the step's end, or (when a shorter
- * time-out of an earlier step was still set) a reason to wait longer. */
-static int ran_out(uint64_t *set, struct deadline d)
+/* After a call failed: 0 to call again (interrupted, or it ran out of a
+ * shorter time-out an earlier step left set), else the step's error. */
+static int after_failure(uint64_t *set, struct deadline d)
 {
+	if (errno == EINTR)
+		return 0;
+	if (errno != EAGAIN && errno != EWOULDBLOCK)
+		return errno;
 	if (deadline_left_ns(d) == 0)
 		return ETIMEDOUT;
 	*set = TIMEOUT_UNKNOWN;
 	return 0;
-}
-
-static bool timed_out(void)
-{
-	return errno == EAGAIN || errno == EWOULDBLOCK;
 }
 
 /* Reads len bytes, counting them in *got, whole (MSG_WAITALL) while *flags
@@ -106,16 +105,12 @@ static int read_whole(struct conn *c, unsigned char *p, size_t len,
 		ssize_t n = recv(c->fd, p, len, *flags);
 		if (n == 0)
 			return ERR_EOF;
+		if (n < 0 && errno == ENOMEM && *flags) {
+			*flags = 0;
+			continue;
+		}
 		if (n < 0) {
-			if (errno == ENOMEM && *flags) {
-				*flags = 0;
-				continue;
-			}
-			if (errno == EINTR)
-				continue;
-			if (!timed_out())
-				return errno;
-			if ((err = ran_out(&c->recv_timeout_ns, d)) != 0)
+			if ((err = after_failure(&c->recv_timeout_ns, d)) != 0)
 				return err;
 			continue;
 		}
@@ -211,11 +206,7 @@ int write_full(struct conn *c, const void *buf, size_t len, struct deadline d)
 		/* MSG_NOSIGNAL: a closed peer is EPIPE, never SIGPIPE. */
 		ssize_t n = send_some(c, p, len);
 		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			if (!timed_out())
-				return errno;
-			if ((err = ran_out(&c->send_timeout_ns, d)) != 0)
+			if ((err = after_failure(&c->send_timeout_ns, d)) != 0)
 				return err;
 			continue;
 		}
@@ -269,11 +260,7 @@ int wait_for_close(struct conn *c, struct deadline d)
 			return 0;
 		if (n > 0)
 			return ERR_DATA;
-		if (errno == EINTR)
-			continue;
-		if (!timed_out())
-			return errno;
-		if ((err = ran_out(&c->recv_timeout_ns, d)) != 0)
+		if ((err = after_failure(&c->recv_timeout_ns, d)) != 0)
 			return err;
 	}
 }
