@@ -112,7 +112,8 @@ test_bench() {
 	wait "$server_pid" 2>/dev/null
 	perf_rc=$?
 	if [ "$1" = json ]; then
-		check='"data_corruption": false'
+		# PROTOCOL.md: data_corruption is true when the check passed.
+		check='"data_corruption": true'
 		shape=$(sed -n '1{/^{.*}$/p;}' "$work/perf.out")
 		[ "$(wc -l <"$work/perf.out")" -eq 1 ] && [ -n "$shape" ] ||
 			check="(one JSON object)"
