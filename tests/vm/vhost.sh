@@ -130,7 +130,8 @@ copy_libs() { # binary: its libraries into the stage, as ldd resolves them
 		done
 }
 mkdir -p "$stage/bin" "$stage/usr/share/qemu"
-cp -L "$qemu_path" "$stage/bin/$qemu" || die "cannot copy $qemu_path"
+# L1's script runs it by this name.
+cp -L "$qemu_path" "$stage/bin/qemu-system-x86_64" || die "cannot copy $qemu_path"
 copy_libs "$qemu_path" || die "cannot copy the libraries of $qemu_path"
 accel=$(find /usr/lib /usr/lib64 -path "*/qemu/accel-tcg-x86_64.so" 2>/dev/null | head -n 1)
 [ -n "$accel" ] || skip "no accel-tcg-x86_64.so module of $qemu (TCG for the inner guest)"
@@ -149,7 +150,7 @@ set -- -o "$tmp/l1.cpio.gz" -b "$vsockbox" -s "$repo/scripts/vsock-bench" \
 	-B "$busybox" -i "$repo/scripts/init.sh" \
 	-f "$repo/tests/vm/vhost-host.sh:/bin/vm-tests" \
 	-f "$repo/tests/vm/guest-lib.sh:/bin/vm-lib.sh" \
-	-f "$stage/bin/$qemu:/bin/$qemu" -f "$stage/l2:/l2" \
+	-f "$stage/bin/qemu-system-x86_64:/bin/qemu-system-x86_64" -f "$stage/l2:/l2" \
 	-f "$stage/usr/share/qemu:/usr/share/qemu"
 # Directory by directory: /lib/modules is mkinitramfs's.
 for d in "$stage"/lib/* "$stage"/lib64 "$stage"/usr/lib/* "$stage"/usr/lib64; do
