@@ -76,10 +76,6 @@ stop_server() {
 	wait "$server_pid" || :
 }
 
-first_error() { # file: its first line but a readiness line
-	grep -v ': listening on ' "$1" | head -n 1
-}
-
 # A one-line error naming the applet, as DESIGN.md asks, with WORDS in it.
 one_line_error() { # file applet words
 	[ "$(wc -l <"$1")" -eq 1 ] && grep -q "^$2: .*$3" "$1"
@@ -111,15 +107,72 @@ wait_all_accepted() {
 	done
 }
 
-# One result per check of vsock-itest-host, from its stdout (FILE).
-itest_checks() {
+# PROTOCOL.md's integration test: vsock-itest-host here, then GUEST, a
+# function that runs vsock-itest (WHERE says where, for the results) and
+# sets guest_rc, guest_out and guest_err (files). One result for the whole
+# run, then one per check of the host side. host-terminated is the kernel's
+# EPIPE (or ECONNRESET): the guest writes until the host's close makes a
+# write fail, and says PASS only if it did.
+run_itest() { # guest-function where
+	t0=$(now)
+	if ! start_server itest-host vsock-itest-host --listen vsock:any:8000 \
+		--timeout "$tmo"; then
+		wait "$server_pid"
+		result itest FAIL "vsock-itest-host did not listen (exit $?)"
+		show host "$work/itest-host.err"
+		return
+	fi
+	"$1"
+	wait "$server_pid" 2>/dev/null
+	host_rc=$?
+	checks=$(grep -c ': PASS$' "$work/itest-host.out")
+	if [ "$guest_rc" = 0 ] && [ "$(cat "$guest_out")" = PASS ] &&
+		[ "$host_rc" -eq 0 ] && [ "$checks" -eq 4 ]; then
+		result itest PASS "vsock-itest$2 PASS, vsock-itest-host 4/4 checks"
+	else
+		result itest FAIL "vsock-itest$2 exit $guest_rc, vsock-itest-host exit $host_rc, $checks/4 host checks"
+		show guest "$guest_out"
+		show guest "$guest_err"
+		show host "$work/itest-host.out"
+		show host "$work/itest-host.err"
+	fi
 	for check in guest-initiated host-initiated host-terminated \
 		guest-terminated; do
-		line=$(grep "^$check: " "$1")
+		line=$(grep "^$check: " "$work/itest-host.out")
 		case $line in
 		"$check: PASS") result "itest-$check" PASS "vsock-itest-host: $line" ;;
 		"") result "itest-$check" FAIL "vsock-itest-host printed no $check line" ;;
 		*) result "itest-$check" FAIL "vsock-itest-host: $line" ;;
 		esac
 	done
+}
+
+# A connection to ADDR, where nobody listens, ended with exit 3 and one
+# line: "vsock-ctl: connect ADDR ...: Connection reset by peer" (vsock's
+# answer; TCP's is "refused").
+refused_result() { # name rc errfile addr [detail-prefix]
+	if [ "$2" = 3 ] && one_line_error "$3" vsock-ctl \
+		"connect $4.*: Connection re\(set by peer\|fused\)$"; then
+		result "$1" PASS "${5:-}exit 3: $(cat "$3")"
+	else
+		result "$1" FAIL "${5:-}vsock-ctl to $4: exit $2, want 3 and one line 'connect ... reset|refused'"
+		show ctl "$3"
+	fi
+}
+
+# APPLET, whose peer (WHO) died mid-run, ended on its own: exit 1 or 3
+# (and, with WORDS, one error line naming them). TOOK: seconds since.
+survivor_result() { # name rc took applet who errfile [words]
+	grep -v ': listening on ' "$6" >"$6.lines"
+	ok=""
+	if [ "$2" -eq 1 ] || [ "$2" -eq 3 ]; then
+		ok=1
+		[ -z "${7:-}" ] || one_line_error "$6.lines" "$4" "$7" || ok=""
+	fi
+	if [ -n "$ok" ]; then
+		result "$1" PASS "$4 exit $2 ${3}s after $5 died: $(head -n 1 "$6.lines")"
+	else
+		result "$1" FAIL "$4 exit $2 ${3}s after $5 died, want 1 or 3${7:+ and one line naming $7}"
+		show "$4" "$6"
+	fi
 }

@@ -33,6 +33,23 @@ skip() {
 	exit 77
 }
 
+# runner_setup DEFAULT MIN NAME: the bound on the whole run (VM_TIMEOUT,
+# else DEFAULT seconds; at least MIN), vsockbox's path made absolute, the
+# cache made and absolute, a scratch directory NAME.XXXXXX removed on exit.
+# Sets host_timeout, vsockbox, cache, tmp.
+runner_setup() {
+	host_timeout=${VM_TIMEOUT:-$1}
+	case $host_timeout in '' | *[!0-9]*) die "VM_TIMEOUT=$host_timeout: want seconds" ;; esac
+	[ "$host_timeout" -ge "$2" ] || die "VM_TIMEOUT=$host_timeout: want $2 s or more"
+	case $vsockbox in /*) ;; *) vsockbox=$(pwd)/$vsockbox ;; esac
+	mkdir -p "$cache" || die "cannot create $cache"
+	cache=$(cd "$cache" && pwd)
+	tmp=$(mktemp -d "${TMPDIR:-/tmp}/$3.XXXXXX") || die "mktemp failed"
+	trap 'rm -rf "$tmp"' EXIT
+	trap 'exit 130' INT
+	trap 'exit 143' TERM
+}
+
 # ---- tools ----
 can_install() {
 	[ -z "${VM_NO_INSTALL:-}" ] && [ "$(id -u)" -eq 0 ] &&

@@ -109,19 +109,9 @@ bookworm | trixie) ;;
 *) die "--suite $suite: want bookworm or trixie" ;;
 esac
 set_arch "$arch"
-host_timeout=${VM_TIMEOUT:-240}
-case $host_timeout in '' | *[!0-9]*) die "VM_TIMEOUT=$host_timeout: want seconds" ;; esac
-[ "$host_timeout" -ge 30 ] || die "VM_TIMEOUT=$host_timeout: want 30 s or more"
-
 [ -n "$fetch" ] || [ -x "$vsockbox" ] ||
 	die "$vsockbox: not built (run make first)"
-case $vsockbox in /*) ;; *) vsockbox=$(pwd)/$vsockbox ;; esac
-mkdir -p "$cache" || die "cannot create $cache"
-cache=$(cd "$cache" && pwd)
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/vmtest.XXXXXX") || die "mktemp failed"
-trap 'rm -rf "$tmp"' EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+runner_setup 240 30 vmtest
 
 # ---- tools ----
 need "$qemu:$qemu_package" cpio:cpio timeout:coreutils gzip:gzip \

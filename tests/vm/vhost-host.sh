@@ -134,37 +134,13 @@ test_l2_boot() {
 test_host_refused() {
 	t0=$(now)
 	run_client ctl vsock-ctl --peer vsock:3:8999 --timeout "$tmo"
-	if [ "$rc" -eq 3 ] && one_line_error "$work/ctl.err" vsock-ctl \
-		"connect vsock:3:8999.*: Connection re\(set by peer\|fused\)$"; then
-		result host-refused PASS "exit 3: $(cat "$work/ctl.err")"
-	else
-		result host-refused FAIL "vsock-ctl to vsock:3:8999: exit $rc, want 3 and one line 'connect ... reset|refused'"
-		show ctl "$work/ctl.err"
-	fi
+	refused_result host-refused "$rc" "$work/ctl.err" vsock:3:8999
 }
 
-test_itest() {
-	t0=$(now)
-	if ! start_server itest-host vsock-itest-host --listen vsock:any:8000 \
-		--timeout "$tmo"; then
-		wait "$server_pid"
-		result itest FAIL "vsock-itest-host did not listen (exit $?)"
-		show host "$work/itest-host.err"
-		return
-	fi
+# The integration test's guest side in L2.
+itest_l2() {
 	l2_run itest
-	wait "$server_pid" 2>/dev/null
-	host_rc=$?
-	checks=$(grep -c ': PASS$' "$work/itest-host.out")
-	if [ "$l2_rc" = 0 ] && [ "$(cat "$work/l2-itest.out")" = PASS ] &&
-		[ "$host_rc" -eq 0 ] && [ "$checks" -eq 4 ]; then
-		result itest PASS "vsock-itest in L2 PASS, vsock-itest-host 4/4 checks, over vhost-vsock-pci"
-	else
-		result itest FAIL "vsock-itest in L2 exit $l2_rc, vsock-itest-host exit $host_rc, $checks/4 host checks"
-		show host "$work/itest-host.out"
-		show host "$work/itest-host.err"
-	fi
-	itest_checks "$work/itest-host.out"
+	guest_rc=$l2_rc guest_out=$work/l2-itest.out guest_err=$work/l2-itest.err
 }
 
 # A port of the host nobody listens on: the guest's vsock-ctl exits 3 with
@@ -172,13 +148,7 @@ test_itest() {
 test_guest_refused() {
 	t0=$(now)
 	l2_run refused
-	if [ "$l2_rc" = 3 ] && one_line_error "$work/l2-refused.err" vsock-ctl \
-		"connect vsock:2:8999.*: Connection re\(set by peer\|fused\)$"; then
-		result guest-refused PASS "L2 exit 3: $(cat "$work/l2-refused.err")"
-	else
-		result guest-refused FAIL "L2's vsock-ctl to vsock:2:8999: exit $l2_rc, want 3 and one line 'connect ... reset|refused'"
-		show l2 "$work/l2-refused.err"
-	fi
+	refused_result guest-refused "$l2_rc" "$work/l2-refused.err" vsock:2:8999 "L2 "
 }
 
 # The guest connects to the itest host from the wrong port: the host's
@@ -290,15 +260,8 @@ test_l2_killed() {
 	t1=$(now)
 	wait "$server_pid" 2>/dev/null
 	rc=$?
-	took=$(seconds $(($(now) - t1)))
-	grep -v ': listening on ' "$work/perf.err" >"$work/perf.lines"
-	if { [ "$rc" -eq 1 ] || [ "$rc" -eq 3 ]; } &&
-		one_line_error "$work/perf.lines" vsock-perf "vsock:3:85"; then
-		result l2-killed PASS "vsock-perf exit $rc ${took}s after L2 died: $(cat "$work/perf.lines")"
-	else
-		result l2-killed FAIL "vsock-perf exit $rc ${took}s after L2 died, want 1 or 3 and one line naming vsock:3:85xx"
-		show perf "$work/perf.err"
-	fi
+	survivor_result l2-killed "$rc" "$(seconds $(($(now) - t1)))" \
+		vsock-perf L2 "$work/perf.err" "vsock:3:85"
 }
 
 read -r up _ </proc/uptime
@@ -306,7 +269,7 @@ echo "VMTEST-START uptime ${up}s, $(uname -r), size $size count $count latency-c
 test_vhost_modules
 if test_l2_boot; then
 	test_host_refused
-	test_itest
+	run_itest itest_l2 " in L2 over vhost-vsock-pci"
 	test_guest_refused
 	test_peer_cid
 	test_bench

@@ -72,17 +72,8 @@ bookworm | trixie) ;;
 *) die "--suite $suite: want bookworm or trixie" ;;
 esac
 set_arch amd64
-host_timeout=${VM_TIMEOUT:-1200}
-case $host_timeout in '' | *[!0-9]*) die "VM_TIMEOUT=$host_timeout: want seconds" ;; esac
-[ "$host_timeout" -ge 300 ] || die "VM_TIMEOUT=$host_timeout: want 300 s or more"
 [ -x "$vsockbox" ] || die "$vsockbox: not built (run make first)"
-case $vsockbox in /*) ;; *) vsockbox=$(pwd)/$vsockbox ;; esac
-mkdir -p "$cache" || die "cannot create $cache"
-cache=$(cd "$cache" && pwd)
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/vhost.XXXXXX") || die "mktemp failed"
-trap 'rm -rf "$tmp"' EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+runner_setup 1200 300 vhost
 
 # ---- tools, the kernel ----
 need "$qemu:$qemu_package" cpio:cpio ldd:libc-bin timeout:coreutils \
