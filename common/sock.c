@@ -11,8 +11,7 @@
 #include <sys/time.h>
 #include <unistd.h>
 
-static socklen_t to_sockaddr(const struct address *a,
-			     struct sockaddr_storage *ss)
+socklen_t to_sockaddr(const struct address *a, struct sockaddr_storage *ss)
 {
 	memset(ss, 0, sizeof(*ss));
 	if (a->family == AF_VSOCK) {

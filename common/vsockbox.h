@@ -219,6 +219,9 @@ struct socket_setup {
 	uint64_t buffer_size;	/* 0: the kernel's default */
 	bool zerocopy;		/* ask for MSG_ZEROCOPY sends (probed) */
 };
+/* An address as the kernel takes it, for a socket beyond the calls below
+ * (the test peer's bound-only and source-bound sockets). */
+socklen_t to_sockaddr(const struct address *a, struct sockaddr_storage *ss);
 /* Connects from local_port (0: any) by the deadline; 0 or an errno. */
 int conn_open(struct conn *c, const struct address *peer, uint32_t local_port,
 	      const struct socket_setup *setup, struct deadline d);
