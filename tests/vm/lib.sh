@@ -196,7 +196,7 @@ papt_deb() {
 	apt_private "$1" "$2"
 	: >>"$tmp/apt.log"
 	for try in 1 2; do
-		set -- "$1" "$2" "$3" "${4:-}" "$cache/apt/$1-$2/lists/"*_Packages
+		set -- "$1" "$2" "$3" "${4:-}" "$cache/apt/$1-$2/lists/"*_Packages*
 		if [ "$try" -eq 2 ] || [ ! -f "$5" ]; then
 			papt_update
 		fi
