@@ -161,18 +161,19 @@ refused_result() { # name rc errfile addr [detail-prefix]
 }
 
 # APPLET, whose peer (WHO) died mid-run, ended on its own: exit 1 or 3
-# (and, with WORDS, one error line naming them). TOOK: seconds since.
+# within its own --timeout ($tmo), and, with WORDS, one error line naming
+# them. TOOK: seconds since the peer died ("S.HH").
 survivor_result() { # name rc took applet who errfile [words]
 	grep -v ': listening on ' "$6" >"$6.lines"
 	ok=""
-	if [ "$2" -eq 1 ] || [ "$2" -eq 3 ]; then
+	if { [ "$2" -eq 1 ] || [ "$2" -eq 3 ]; } && [ "${3%.*}" -lt "$tmo" ]; then
 		ok=1
 		[ -z "${7:-}" ] || one_line_error "$6.lines" "$4" "$7" || ok=""
 	fi
 	if [ -n "$ok" ]; then
 		result "$1" PASS "$4 exit $2 ${3}s after $5 died: $(head -n 1 "$6.lines")"
 	else
-		result "$1" FAIL "$4 exit $2 ${3}s after $5 died, want 1 or 3${7:+ and one line naming $7}"
+		result "$1" FAIL "$4 exit $2 ${3}s after $5 died, want 1 or 3 within ${tmo}s${7:+ and one line naming $7}"
 		show "$4" "$6"
 	fi
 }

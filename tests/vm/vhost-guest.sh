@@ -57,14 +57,6 @@ while read -r cmd; do
 	bench)
 		# shellcheck disable=SC2086
 		run_client bench vsock-bench --peer vsock:2 $data --timeout "$tmo" ;;
-	# The same but the latency test (for a vsock-perf that cannot raise
-	# its per-echo bound): the three throughput stages alone.
-	bench-throughput)
-		run_client bench-throughput vsock-ctl --peer vsock:2 \
-			--timeout "$tmo" -- sh -c "echo done |
-			vsock-bidir --chain $data --timeout $tmo |
-			vsock-unidir --chain $data --timeout $tmo |
-			vsock-multi --chain $data --timeout $tmo >/dev/null" ;;
 	# In the background, for L1 to kill this guest mid-run.
 	bench-bg)
 		# shellcheck disable=SC2086
