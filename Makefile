@@ -118,8 +118,11 @@ check-sh:
 		for s in $(SHELL_SCRIPTS); do busybox ash -n $$s || exit 1; done; fi
 	@echo "check-sh: $(words $(SHELL_SCRIPTS)) scripts clean"
 
+# Every test: the suites, the QEMU guests (amd64 on two kernels, arm64, the
+# nested pair over vhost-vsock-pci), the sanitizer build over the suites,
+# the parsers' fuzzer for a minute, and the committed Config.in.
 check: check-unit check-sh check-e2e check-reliability check-bench check-vm \
-	check-config
+	check-vm-arm64 check-vhost check-asan fuzz check-config
 
 # The benchmark at small sizes: it runs, every figure comes out (no timing
 # is asserted: targets are judged by make bench, see bench/RESULTS.md).
