@@ -866,7 +866,9 @@ int vsock_perf_main(int argc, char **argv)
 	plan(p);
 
 	p->listen = p->o.listen;
-	int lfd = xlisten(&p->listen, PERF_SLOTS, &p->setup);
+	/* Room for strangers' connections too: a full backlog would drop the
+	 * guest's SYN and make it wait a second for the retry. */
+	int lfd = xlisten(&p->listen, 4 * PERF_SLOTS, &p->setup);
 	format_address(&p->listen, where, sizeof(where));
 	err_out("vsock-perf: listening on %s\n", where);
 	accept_all(p, lfd);
