@@ -432,6 +432,9 @@ static void run_latency(struct perf *p)
 	format(what, sizeof(what), "timed (%llu ms at most)",
 	       (unsigned long long)p->o.echo_timeout_ms);
 	p->corruption = 0;
+	/* Every echo is timed: its deadline costs no kernel timer. */
+	struct watchdog watchdog;
+	watchdog_start(&watchdog, &p->conn[SLOT_ECHO]);
 	for (unsigned i = 0; i < PERF_WARMUP_PACKETS; i++) {
 		warmup_packet(i, out, sizeof(out));
 		round_trip(p, out, in, "warm-up");
@@ -456,6 +459,7 @@ static void run_latency(struct perf *p)
 			progress_step(&prog, i + 1);
 	}
 	progress_end(&prog);
+	watchdog_stop(&watchdog);
 	expect_no_surplus(&p->conn[SLOT_ECHO], "latency");
 	/* Our close ends the guest's echo loop. */
 	conn_close(&p->conn[SLOT_ECHO]);

@@ -66,24 +66,53 @@ static int bound(int fd, int option, uint64_t *set, struct deadline d)
 	return 0;
 }
 
+/* A watched connection: the deadline goes to its watchdog, and the
+ * kernel waits without a time-out. */
+static struct deadline watched(struct conn *c, struct deadline d)
+{
+	if (!c->watchdog || (d.at_ns != UINT64_MAX && !deadline_left_ns(d)))
+		return d;
+	if (atomic_load_explicit(&c->watchdog->fired, memory_order_relaxed))
+		return (struct deadline){1};	/* passed */
+	atomic_store_explicit(&c->watchdog->deadline_ns,
+			      d.at_ns == UINT64_MAX ? 0 : d.at_ns,
+			      memory_order_release);
+	return NO_DEADLINE;
+}
+
+/* A transfer is over: its step no longer runs on the watchdog's clock. */
+static int settled(struct conn *c, int err)
+{
+	if (c->watchdog)
+		atomic_store(&c->watchdog->deadline_ns, 0);
+	return err;
+}
+
+/* The watchdog ended the step: what the call saw is a time-out. */
+static int unless_fired(const struct conn *c, int err)
+{
+	return c->watchdog && atomic_load(&c->watchdog->fired) ? ETIMEDOUT : err;
+}
+
 int conn_bound_recv(struct conn *c, struct deadline d)
 {
-	return bound(c->fd, SO_RCVTIMEO, &c->recv_timeout_ns, d);
+	return bound(c->fd, SO_RCVTIMEO, &c->recv_timeout_ns, watched(c, d));
 }
 
 int conn_bound_send(struct conn *c, struct deadline d)
 {
-	return bound(c->fd, SO_SNDTIMEO, &c->send_timeout_ns, d);
+	return bound(c->fd, SO_SNDTIMEO, &c->send_timeout_ns, watched(c, d));
 }
 
 /* After a call failed: 0 to call again (interrupted, or it ran out of a
  * shorter time-out an earlier step left set), else the step's error. */
-static int after_failure(uint64_t *set, struct deadline d)
+static int after_failure(const struct conn *c, uint64_t *set,
+			 struct deadline d)
 {
 	if (errno == EINTR)
 		return 0;
 	if (errno != EAGAIN && errno != EWOULDBLOCK)
-		return errno;
+		return unless_fired(c, errno);
 	if (deadline_left_ns(d) == 0)
 		return ETIMEDOUT;
 	*set = TIMEOUT_UNKNOWN;
@@ -104,13 +133,13 @@ static int read_whole(struct conn *c, unsigned char *p, size_t len,
 			return err;
 		ssize_t n = recv(c->fd, p, len, *flags);
 		if (n == 0)
-			return ERR_EOF;
+			return unless_fired(c, ERR_EOF);
 		if (n < 0 && errno == ENOMEM && *flags) {
 			*flags = 0;
 			continue;
 		}
 		if (n < 0) {
-			if ((err = after_failure(&c->recv_timeout_ns, d)) != 0)
+			if ((err = after_failure(c, &c->recv_timeout_ns, d)) != 0)
 				return err;
 			continue;
 		}
@@ -125,7 +154,7 @@ int read_counted(struct conn *c, void *buf, size_t len, size_t *got,
 		 struct deadline d)
 {
 	int flags = MSG_WAITALL;
-	return read_whole(c, buf, len, got, &flags, d);
+	return settled(c, read_whole(c, buf, len, got, &flags, d));
 }
 
 int read_full(struct conn *c, void *buf, size_t len, struct deadline d)
@@ -195,7 +224,8 @@ static ssize_t send_some(struct conn *c, const void *p, size_t len)
 	return n;
 }
 
-int write_full(struct conn *c, const void *buf, size_t len, struct deadline d)
+static int write_whole(struct conn *c, const void *buf, size_t len,
+		       struct deadline d)
 {
 	const unsigned char *p = buf;
 
@@ -206,7 +236,7 @@ int write_full(struct conn *c, const void *buf, size_t len, struct deadline d)
 		/* MSG_NOSIGNAL: a closed peer is EPIPE, never SIGPIPE. */
 		ssize_t n = send_some(c, p, len);
 		if (n < 0) {
-			if ((err = after_failure(&c->send_timeout_ns, d)) != 0)
+			if ((err = after_failure(c, &c->send_timeout_ns, d)) != 0)
 				return err;
 			continue;
 		}
@@ -216,36 +246,39 @@ int write_full(struct conn *c, const void *buf, size_t len, struct deadline d)
 	return 0;
 }
 
+int write_full(struct conn *c, const void *buf, size_t len, struct deadline d)
+{
+	return settled(c, write_whole(c, buf, len, d));
+}
+
 int recv_bytes(struct conn *c, uint64_t total, void *buf, size_t buf_len,
 	       struct deadline d)
 {
-	int flags = MSG_WAITALL;
+	int flags = MSG_WAITALL, err = 0;
 	size_t got;
 
-	while (total) {
+	while (total && !err) {
 		size_t chunk = total < buf_len ? (size_t)total : buf_len;
-		int err = read_whole(c, buf, chunk, &got, &flags, d);
-		if (err)
-			return err;
+		err = read_whole(c, buf, chunk, &got, &flags, d);
 		total -= chunk;
 	}
-	return 0;
+	return settled(c, err);
 }
 
 int send_bytes(struct conn *c, uint64_t total, const void *buf,
 	       size_t buf_len, struct deadline d)
 {
-	while (total) {
+	int err = 0;
+
+	while (total && !err) {
 		size_t chunk = total < buf_len ? (size_t)total : buf_len;
-		int err = write_full(c, buf, chunk, d);
-		if (err)
-			return err;
+		err = write_whole(c, buf, chunk, d);
 		total -= chunk;
 	}
-	return 0;
+	return settled(c, err);
 }
 
-int wait_for_close(struct conn *c, struct deadline d)
+static int await_close(struct conn *c, struct deadline d)
 {
 	char byte;
 
@@ -257,12 +290,17 @@ int wait_for_close(struct conn *c, struct deadline d)
 			return err;
 		ssize_t n = recv(c->fd, &byte, 1, 0);
 		if (n == 0)
-			return 0;
+			return unless_fired(c, 0);
 		if (n > 0)
 			return ERR_DATA;
-		if ((err = after_failure(&c->recv_timeout_ns, d)) != 0)
+		if ((err = after_failure(c, &c->recv_timeout_ns, d)) != 0)
 			return err;
 	}
+}
+
+int wait_for_close(struct conn *c, struct deadline d)
+{
+	return settled(c, await_close(c, d));
 }
 
 int check_surplus(struct conn *c, int grace_ms)

@@ -105,6 +105,7 @@ static void conn_init(struct conn *c, int fd)
 	c->recv_timeout_ns = c->send_timeout_ns = 0;
 	c->zerocopy = false;
 	c->zc_sent = c->zc_done = 0;
+	c->watchdog = NULL;
 }
 
 bool conn_zerocopy(struct conn *c, struct socket_setup *setup)

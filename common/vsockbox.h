@@ -6,6 +6,7 @@
 
 #include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -213,6 +214,7 @@ struct conn {
 	 * said it is done with (completions from the error queue). */
 	bool zerocopy;
 	uint32_t zc_sent, zc_done;
+	struct watchdog *watchdog;	/* NULL: the kernel's time-outs */
 };
 /* How every connection of an applet is set up. */
 struct socket_setup {
@@ -273,6 +275,21 @@ int check_surplus(struct conn *c, int grace_ms);
 /* How long a finished stream is watched for surplus: a peer that writes
  * too much writes it with its last bytes. */
 enum { SURPLUS_GRACE_MS = 10 };
+
+/* ---- watchdog.c: deadlines without kernel time-outs, for a connection
+ * whose every call counts (the echo path) ---- */
+struct watchdog {
+	struct conn *conn;
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t wake;
+	bool stopping;
+	_Atomic uint64_t deadline_ns;	/* of the step under way; 0: none */
+	_Atomic bool fired;		/* it shut the connection down */
+};
+/* Watches c until watchdog_stop, which must come before c is closed. */
+void watchdog_start(struct watchdog *w, struct conn *c);
+void watchdog_stop(struct watchdog *w);
 
 /* ---- pattern.c: data the protocol defines ---- */
 /* Warm-up packet i: "DAVID" + i as three digits, repeated to len bytes. */

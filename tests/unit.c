@@ -427,6 +427,35 @@ static void test_deadline(void)
 	waitpid(pid, NULL, 0);
 	close(sv[0]);
 
+	/* The same with a watchdog in place of the kernel's time-outs. */
+	pair(c, sv);
+	struct watchdog w;
+	watchdog_start(&w, &c[0]);
+	pid = trickle(&c[1], sizeof(buf), 1, 20000);
+	start = now_ns();
+	CHECK(read_counted(&c[0], buf, sizeof(buf), &got,
+			   deadline_after_ms(150)) == ETIMEDOUT);
+	took = now_ns() - start;
+	CHECK(took >= 145000000u && took < 200000000u);
+	CHECK(got >= 3 && got < sizeof(buf));
+	/* The next call on that connection is a time-out too. */
+	CHECK(write_full(&c[0], "x", 1, deadline_after_ms(100)) == ETIMEDOUT);
+	watchdog_stop(&w);
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	close(sv[0]);
+	close(sv[1]);
+	/* A step within its deadline is untouched. */
+	pair(c, sv);
+	watchdog_start(&w, &c[0]);
+	CHECK(write_full(&c[1], "abc", 3, NO_DEADLINE) == 0);
+	CHECK(read_full(&c[0], buf, 3, deadline_after_ms(50)) == 0);
+	usleep(80000);
+	CHECK(!atomic_load(&w.fired));
+	watchdog_stop(&w);
+	close(sv[0]);
+	close(sv[1]);
+
 	/* A writer whose peer never reads: ETIMEDOUT at its deadline. */
 	pair(c, sv);
 	static unsigned char big[1 << 20];
