@@ -60,12 +60,13 @@ else
 fi
 wait "$host_pid" 2>/dev/null || true
 
-sizes="" perf_sizes=""
+sizes="" perf_sizes="" scale="the protocol's full sizes"
 if $quick; then
 	sizes="--size 4M --count 5"
 	perf_sizes="$sizes --latency-count 1000"
+	scale="quick sizes (4 MiB x 5)"
 fi
-say "the micro benchmark over $transport${quick:+, quick sizes}"
+say "the micro benchmark over $transport, at $scale"
 
 # shellcheck disable=SC2086
 start_host perf --listen "$listen" --progress $perf_sizes $json

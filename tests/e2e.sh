@@ -348,7 +348,7 @@ expect_status "make run-quick passes" 0 $? "$(tail -n 5 "$TEST_TMP/run.log")"
 testing "make run: no error line" \
 	"grep -i -c -e 'error' -e 'No such file' -e \"can't\" '$TEST_TMP/run.log'" "0"
 testing "make run: names the transport" \
-	"grep -c '^vsockbox: the micro benchmark over \(TCP\|vsock\) loopback' '$TEST_TMP/run.log'" "1"
+	"grep -c '^vsockbox: the micro benchmark over \(TCP\|vsock\) loopback.*, at quick sizes' '$TEST_TMP/run.log'" "1"
 testing "make run: one progress line per test" \
 	"grep -c '^vsock-perf: \(latency\|bidirectional\|unidirectional\|multi stream\) done: [0-9]* iterations in [0-9.]* s\$' '$TEST_TMP/run.log'" "4"
 testing "make run: the total time" \
