@@ -4,11 +4,10 @@
  * out from the same table, so the text cannot drift from what is parsed. */
 #include "vsockbox.h"
 
-#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 
-enum { OPTIONS_MAX = 32, OPT_HELP = 'h', OPT_VERSION = 'V' };
+enum { OPTIONS_MAX = 32 };
 
 static void *field(void *values, const struct opt *o)
 {
@@ -119,63 +118,87 @@ static void apply(const struct opt *o, void *v, const char *arg)
 
 /* ---- the command line ---- */
 
-static void long_options(const struct applet_spec *spec, struct option *lo)
+enum { FOUND_NONE = -1, FOUND_HELP = -2, FOUND_VERSION = -3 };
+
+/* The option a word names: an exact name, else the one name it begins
+ * (getopt_long's abbreviations); FOUND_NONE when none or several. */
+static int find_option(const struct applet_spec *spec, const char *word,
+		       size_t len)
 {
+	static const char *const own[] = {"help", "version"};
+	int found = FOUND_NONE, matches = 0;
 	size_t n = option_count(spec);
 
-	if (n > OPTIONS_MAX)
-		die(EXIT_USAGE, "%zu options: at most %d", n, OPTIONS_MAX);
-	for (size_t i = 0; i < n; i++)
-		lo[i] = (struct option){spec->opts[i].name,
-					spec->opts[i].kind == OPT_FLAG
-						? no_argument : required_argument,
-					NULL, 256 + (int)i};
-	lo[n] = (struct option){"help", no_argument, NULL, OPT_HELP};
-	lo[n + 1] = (struct option){"version", no_argument, NULL, OPT_VERSION};
-	lo[n + 2] = (struct option){NULL, 0, NULL, 0};
+	for (size_t i = 0; i < n + 2; i++) {
+		const char *name = i < n ? spec->opts[i].name : own[i - n];
+		int id = i < n ? (int)i : (i == n ? FOUND_HELP : FOUND_VERSION);
+		if (strncmp(name, word, len) != 0)
+			continue;
+		if (name[len] == '\0')
+			return id;	/* exact */
+		found = id;
+		matches++;
+	}
+	return matches == 1 ? found : FOUND_NONE;
 }
 
+/* Long options (--name VALUE, --name=VALUE, unambiguous abbreviations),
+ * -h, and "--"; the first operand ends the options, so vsock-ctl can run
+ * a program with options of its own. */
 int parse_command_line(const struct applet_spec *spec, void *values,
 		       int argc, char **argv)
 {
-	struct option lo[OPTIONS_MAX + 3];
 	bool seen[OPTIONS_MAX] = {false};
-	int opt;
+	int i = 1;
 
-	long_options(spec, lo);
+	if (option_count(spec) > OPTIONS_MAX)
+		die(EXIT_USAGE, "%zu options: at most %d", option_count(spec),
+		    OPTIONS_MAX);
 	for (const struct opt *o = spec->opts; o->name; o++)
 		set_default(o, field(values, o));
-	opterr = 0;
-	optind = 1;
-	/* "+": stop at the first operand, so vsock-ctl can run a program. */
-	while ((opt = getopt_long(argc, argv, "+:h", lo, NULL)) != -1) {
-		if (opt == OPT_HELP) {
+	while (i < argc) {
+		const char *word = argv[i];
+		if (strcmp(word, "--") == 0) {
+			i++;
+			break;
+		}
+		if (word[0] != '-' || word[1] == '\0')
+			break;		/* an operand, "-" too */
+		if (word[1] != '-') {
+			if (word[1] != 'h')
+				usage_error("unknown option -%c (try --help)", word[1]);
 			print_usage(spec);
 			exit(EXIT_PASS);
 		}
-		if (opt == OPT_VERSION) {
+		const char *name = word + 2, *eq = strchr(name, '=');
+		size_t len = eq ? (size_t)(eq - name) : strlen(name);
+		int k = len ? find_option(spec, name, len) : FOUND_NONE;
+		const struct opt *o = k >= 0 ? &spec->opts[k] : NULL;
+		if (k == FOUND_NONE || (eq && (!o || o->kind == OPT_FLAG)))
+			usage_error("unknown option %s (try --help)", word);
+		if (k == FOUND_HELP) {
+			print_usage(spec);
+			exit(EXIT_PASS);
+		}
+		if (k == FOUND_VERSION) {
 			out("%s (vsockbox) " VSOCKBOX_VERSION "\n", applet_name());
 			exit(EXIT_PASS);
 		}
-		if (opt == ':')
-			usage_error("%s: missing value (try --help)",
-				    argv[optind - 1]);
-		if (opt == '?') {
-			if (optopt > 0 && optopt < 256)
-				usage_error("unknown option -%c (try --help)",
-					    optopt);
-			usage_error("unknown option %s (try --help)",
-				    argv[optind - 1]);
+		const char *value = eq ? eq + 1 : NULL;
+		if (o->kind != OPT_FLAG && !eq) {
+			if (i + 1 >= argc)
+				usage_error("%s: missing value (try --help)", word);
+			value = argv[++i];
 		}
-		const struct opt *o = &spec->opts[opt - 256];
-		if (seen[opt - 256] && o->kind != OPT_BYTE_LIST)
+		i++;
+		if (seen[k] && o->kind != OPT_BYTE_LIST)
 			usage_error("--%s given twice", o->name);
-		seen[opt - 256] = true;
-		apply(o, field(values, o), optarg);
+		seen[k] = true;
+		apply(o, field(values, o), value);
 	}
-	if (!spec->operands && optind < argc)
-		usage_error("unexpected argument '%s' (try --help)", argv[optind]);
-	return optind;
+	if (!spec->operands && i < argc)
+		usage_error("unexpected argument '%s' (try --help)", argv[i]);
+	return i;
 }
 
 /* ---- the usage text ---- */

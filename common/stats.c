@@ -2,7 +2,6 @@
  * the sample at index floor(p/100 * (n - 1)). */
 #include "vsockbox.h"
 
-#include <stdlib.h>
 
 size_t percentile_index(size_t n, unsigned p)
 {
@@ -12,10 +11,31 @@ size_t percentile_index(size_t n, unsigned p)
 	return (size_t)(((uint64_t)p * (uint64_t)(n - 1)) / 100u);
 }
 
-static int compare_doubles(const void *a, const void *b)
+/* Heapsort: in place, n log n at worst, and a few hundred bytes where
+ * the C library's qsort is a kilobyte of a static binary. */
+static void sift_down(double *v, size_t root, size_t n)
 {
-	double x = *(const double *)a, y = *(const double *)b;
-	return (x > y) - (x < y);
+	for (size_t child; (child = 2 * root + 1) < n; root = child) {
+		if (child + 1 < n && v[child + 1] > v[child])
+			child++;
+		if (!(v[child] > v[root]))
+			return;
+		double t = v[root];
+		v[root] = v[child];
+		v[child] = t;
+	}
+}
+
+static void sort_doubles(double *v, size_t n)
+{
+	for (size_t i = n / 2; i-- > 0;)
+		sift_down(v, i, n);
+	for (size_t end = n; end-- > 1;) {
+		double t = v[0];
+		v[0] = v[end];
+		v[end] = t;
+		sift_down(v, 0, end);
+	}
 }
 
 void summarize(double *samples, size_t n, struct summary *out)
@@ -25,7 +45,7 @@ void summarize(double *samples, size_t n, struct summary *out)
 		out->min = out->p25 = out->p50 = out->p75 = out->p99 = out->max = 0;
 		return;
 	}
-	qsort(samples, n, sizeof(samples[0]), compare_doubles);
+	sort_doubles(samples, n);
 	out->min = samples[0];
 	out->p25 = samples[percentile_index(n, 25)];
 	out->p50 = samples[percentile_index(n, 50)];

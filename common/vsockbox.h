@@ -281,9 +281,7 @@ enum { SURPLUS_GRACE_MS = 10 };
 struct watchdog {
 	struct conn *conn;
 	pthread_t thread;
-	pthread_mutex_t lock;
-	pthread_cond_t wake;
-	bool stopping;
+	_Atomic bool stopping;
 	_Atomic uint64_t deadline_ns;	/* of the step under way; 0: none */
 	_Atomic bool fired;		/* it shut the connection down */
 };
