@@ -21,7 +21,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <setjmp.h>
 #include <stdlib.h>
 #include <string.h>
@@ -198,19 +197,6 @@ static void check_address(const char *field)
 
 /* ---- options ---- */
 
-/* glibc's getopt keeps a pointer into the previous argv between calls;
- * a run cut short by usage_error leaves it behind. optind = 0 starts
- * afresh (parse_command_line itself sets optind = 1, which is enough in a
- * process that parses once). */
-static void reset_getopt(void)
-{
-	static char name[] = "fuzz";
-	static char *none[] = {name, NULL};
-	optind = 0;
-	opterr = 0;
-	(void)getopt(1, none, "");
-}
-
 /* Every kind of option the parser knows, as applets declare them. */
 struct values {
 	struct address peer, listen;
@@ -316,7 +302,6 @@ static int check_command_line(const struct applet_spec *spec, int argc,
 	size_t len;
 	int first = -1;
 
-	reset_getopt();
 	memset(v, 0, sizeof(*v));
 	int code = guarded(spec, v, argc, argv, &first, message,
 			   sizeof(message), &len);
@@ -372,7 +357,6 @@ static void check_env_peer(const char *field)
 	char **saved = environ;
 	format(entry, sizeof(entry), "VSOCKBOX_PEER=%s", field);
 	environ = one;
-	reset_getopt();
 	int code = guarded(&without_operands, &v, 1, argv, &first, message,
 			   sizeof(message), &len);
 	environ = saved;
