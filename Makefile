@@ -6,7 +6,7 @@
 #   make bench           vsockbox against a C ceiling, iperf3 and sockperf
 #   make initramfs       build/vsockbox.cpio.gz (BUSYBOX=path: with /init)
 #   make check-asan, check-valgrind, fuzz   (mk/reliability.mk)
-#   make install DESTDIR=... PREFIX=...
+#   make install DESTDIR=... PREFIX=...   (stripped; install-unstripped)
 # Honours CC, CFLAGS, LDFLAGS, CROSS_COMPILE, STATIC=, SMALL=1, V=1.
 
 CROSS_COMPILE ?=
@@ -47,22 +47,43 @@ LIB_OBJS := $(filter-out common/main.o,$(COMMON_OBJS))
 all: vsockbox
 
 # ---- configuration ----
-ALL_APPLETS_ON := awk '/^config /{print "CONFIG_" $$2 "=y"}' Config.in
+# Config.in is generated from the //config: block of each applets/*.c and
+# committed; .config follows it (oldconfig): a new applet comes in at its
+# default, choices already made stay.
+KCONFIG := sh scripts/kconfig.sh
 
-# No .config yet: the default one (every applet), as `make defconfig`.
-.config:
-	$(Q)$(ALL_APPLETS_ON) > .config
+Config.in: $(wildcard applets/*.c) scripts/kconfig.sh
+	$(Q)$(KCONFIG) config-in . > $@.tmp
+	$(Q)if cmp -s $@.tmp $@; then rm -f $@.tmp; touch $@; else mv $@.tmp $@; \
+		echo "  GEN     $@"; fi
 
-defconfig allyesconfig:
-	$(Q)$(ALL_APPLETS_ON) > .config
+.config: Config.in
+	$(Q)if [ -f $@ ]; then $(KCONFIG) oldconfig Config.in $@ > $@.tmp; \
+	else $(KCONFIG) defconfig Config.in > $@.tmp; fi
+	$(Q)mv $@.tmp $@
+
+defconfig allyesconfig allnoconfig: Config.in
+	$(Q)$(KCONFIG) $@ Config.in > .config
 	@echo "  GEN     .config ($@)"
 
-allnoconfig:
-	$(Q)awk '/^config /{print "# CONFIG_" $$2 " is not set"}' Config.in > .config
+oldconfig: Config.in
+	$(Q)if [ -f .config ]; then $(KCONFIG) oldconfig Config.in .config > .config.tmp; \
+	else $(KCONFIG) defconfig Config.in > .config.tmp; fi
+	$(Q)mv .config.tmp .config
 	@echo "  GEN     .config ($@)"
+
+# The committed Config.in must be what the applets say (the build has
+# regenerated it by now): a difference means it was not committed.
+check-config: Config.in
+	@if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then \
+		if git diff --quiet HEAD -- Config.in; then \
+			echo "check-config: Config.in matches the applets"; \
+		else echo "check-config: Config.in differs from the committed one: the applets' //config: blocks changed (commit Config.in)"; \
+			git --no-pager diff --stat HEAD -- Config.in; exit 1; fi; \
+	else echo "check-config: not a git checkout, nothing to compare"; fi
 
 build/applets.mk build/applets.h build/config.h: Config.in .config \
-		scripts/gen-applets.sh $(wildcard applets/*.c)
+		scripts/gen-applets.sh
 	$(Q)sh scripts/gen-applets.sh Config.in .config build
 
 -include build/applets.mk
@@ -97,7 +118,8 @@ check-sh:
 		for s in $(SHELL_SCRIPTS); do busybox ash -n $$s || exit 1; done; fi
 	@echo "check-sh: $(words $(SHELL_SCRIPTS)) scripts clean"
 
-check: check-unit check-sh check-e2e check-reliability check-bench check-vm
+check: check-unit check-sh check-e2e check-reliability check-bench check-vm \
+	check-config
 
 # The benchmark at small sizes: it runs, every figure comes out (no timing
 # is asserted: targets are judged by make bench, see bench/RESULTS.md).
@@ -113,13 +135,18 @@ run: vsockbox
 run-quick: vsockbox
 	sh scripts/run-benchmark.sh ./vsockbox --quick
 
-# ---- install: the binary, a relative link per applet, vsock-bench ----
+# ---- install: the binary (stripped; STRIP= or install-unstripped keeps
+# its symbols), a relative link per applet, vsock-bench ----
 install: vsockbox
 	install -d $(DESTDIR)$(BINDIR)
-	install -m 755 vsockbox $(DESTDIR)$(BINDIR)/vsockbox
+	install -m 755 $(if $(STRIP),-s --strip-program=$(STRIP)) vsockbox \
+		$(DESTDIR)$(BINDIR)/vsockbox
 	install -m 755 scripts/vsock-bench $(DESTDIR)$(BINDIR)/vsock-bench
 	for a in $$(./vsockbox --list); do \
 		ln -sf vsockbox $(DESTDIR)$(BINDIR)/$$a || exit 1; done
+
+install-unstripped:
+	$(MAKE) install STRIP=
 
 # clean keeps downloads (the QEMU guest's kernel under build/vm).
 clean:
@@ -129,5 +156,7 @@ clean:
 distclean: clean
 	rm -rf .config build
 
-.PHONY: all defconfig allyesconfig allnoconfig install clean distclean \
-	check check-unit check-e2e check-sh check-bench run run-quick
+.PHONY: all defconfig allyesconfig allnoconfig oldconfig install \
+	install-unstripped clean \
+	distclean check check-unit check-e2e check-sh check-bench check-config \
+	run run-quick

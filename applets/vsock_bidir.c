@@ -1,72 +1,88 @@
 /* vsock-bidir: single stream bidirectional throughput, guest side.
  *
  * Connects from port 8509, announces magic 129, then one thread reads
- * COUNT x SIZE bytes while the main thread writes as many. */
+ * COUNT x SIZE bytes while the main thread writes as many, each iteration
+ * of each by its own deadline. */
+//config:config VSOCK_BIDIR
+//config:	bool "vsock-bidir: single stream bidirectional throughput, guest side"
+//config:	default y
+//config:	help
+//config:	  Connects from the bidirectional port, announces its magic
+//config:	  number, then one thread reads while another writes.
 #include "vsockbox.h"
 
-#include <stdlib.h>
+static const struct opt options[] = {
+	THROUGHPUT_OPTIONS(PERF_BIDIR_COUNT, BIDIR_IO_SIZE),
+};
 
-static const char usage[] =
-	"usage: vsock-bidir [--peer ADDR] [--size BYTES] [--count N] [--io-size BYTES]\n"
-	"                   [--timeout S] [--chain]\n"
-	"\n"
-	"Single stream bidirectional test: connect from port 8509, send magic 129 on\n"
-	"the control connection ($VSOCK_CTL_FD, or a new one from port 8501), then\n"
-	"read and write COUNT x SIZE bytes at once.\n"
-	"\n"
-	"  --peer ADDR      host (default $VSOCKBOX_PEER or vsock:2; port 8500)\n"
-	"  --size BYTES     bytes per iteration, K/M/G suffixes (default 128M)\n"
-	"  --count N        iterations (default 100)\n"
-	"  --io-size BYTES  bytes per read or write call (default 512K)\n"
-	"  --timeout S      give up after S seconds without progress (default 30)\n"
-	"  --chain          wait for 'done' on stdin before the magic; print 'done'\n";
+static void describe(void)
+{
+	out("Single stream bidirectional test: connect from port %u, send magic %u on\n"
+	    "the control connection ($VSOCK_CTL_FD, or a new one from port %u), then\n"
+	    "read and write COUNT x SIZE bytes at once.\n",
+	    PERF_BIDIR_PORT, MAGIC_BIDIR, PERF_CTL_PORT);
+}
 
-struct reader {
-	int fd;
-	uint64_t total;
-	size_t buf_len;
+const struct applet_spec vsock_bidir_spec = {NULL, describe, options};
+
+struct half {
+	struct conn *conn;
+	const struct throughput *t;
 	int err;
 };
 
 static void *read_all(void *arg)
 {
-	struct reader *r = arg;
-	void *buf = xmalloc(r->buf_len);
-	r->err = recv_bytes(r->fd, r->total, buf, r->buf_len);
+	struct half *r = arg;
+	void *buf = xmalloc(r->t->io_size);
+	for (uint64_t i = 0; i < r->t->count && !r->err; i++)
+		r->err = recv_bytes(r->conn, r->t->size, buf, r->t->io_size,
+				    deadline_after_s(r->t->timeout_s));
 	xfree(buf);
 	return NULL;
+}
+
+static void write_all(struct half *w, const void *buf)
+{
+	for (uint64_t i = 0; i < w->t->count && !w->err; i++)
+		w->err = send_bytes(w->conn, w->t->size, buf, w->t->io_size,
+				    deadline_after_s(w->t->timeout_s));
+	if (!w->err)
+		w->err = zerocopy_wait(w->conn, deadline_after_s(w->t->timeout_s));
 }
 
 int vsock_bidir_main(int argc, char **argv)
 {
 	static const unsigned char magic[] = {MAGIC_BIDIR};
-	struct settings s;
+	struct throughput t;
 	struct conn data, ctl;
 	pthread_t thread;
 
-	guest_data_options(&s, argc, argv, usage, PERF_BIDIR_COUNT);
-	/* Each thread moves SIZE x COUNT bytes in one go: no wrapping. */
-	if (s.count > UINT64_MAX / s.size)
+	throughput_options(&vsock_bidir_spec, &t, argc, argv);
+	/* Not more than 2^64 bytes each way: what no counter could tell. */
+	if (t.count > UINT64_MAX / t.size)
 		usage_error("--size %llu --count %llu: more than 2^64 bytes in all",
-			    (unsigned long long)s.size,
-			    (unsigned long long)s.count);
+			    (unsigned long long)t.size,
+			    (unsigned long long)t.count);
 
-	size_t io_size = io_size_for(&s, BIDIR_IO_SIZE);
-	void *buf = xmalloc(io_size);
-	xconn_open(&data, &s.peer, PERF_BIDIR_PORT, s.timeout_s);
-	guest_announce(&ctl, &s, magic, sizeof(magic));
+	void *buf = xmalloc(t.io_size);
+	throughput_connect(&t, &data, PERF_BIDIR_PORT);
+	guest_announce(&ctl, &t, magic, sizeof(magic));
 
-	struct reader reader = {data.fd, s.size * s.count, io_size, 0};
+	struct half reader = {&data, &t, 0}, writer = {&data, &t, 0};
 	xthread_start(&thread, read_all, &reader);
-	int err = send_bytes(data.fd, s.size * s.count, buf, io_size);
+	write_all(&writer, buf);
 	xthread_join(thread);
 	/* The reader's failure is usually the cause of the writer's. */
 	if (reader.err)
 		die_io(&data, "read", reader.err);
-	if (err)
-		die_io(&data, "write", err);
+	if (writer.err)
+		die_io(&data, "write", writer.err);
+	int err = check_surplus(&data, SURPLUS_GRACE_MS);
+	if (err == ERR_DATA)
+		die_io(&data, "read", err);
 	conn_close(&data);
 	xfree(buf);
-	guest_finish(&ctl, &s);
+	guest_finish(&ctl, &t);
 	return EXIT_PASS;
 }

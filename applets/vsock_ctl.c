@@ -4,6 +4,15 @@
  * then (UCSPI style) runs PROG with the connection open on the descriptor
  * named by $VSOCK_CTL_FD, so that the data applets it starts announce
  * their tests on it. */
+//config:config VSOCK_CTL
+//config:	bool "vsock-ctl: open the control connection and send magic numbers"
+//config:	default y
+//config:	help
+//config:	  Guest side of the micro benchmark's control connection. Connects
+//config:	  from the control port to the host, writes any --magic bytes,
+//config:	  then runs a program with the connection on the descriptor named
+//config:	  by VSOCK_CTL_FD, so that the data applets can announce their
+//config:	  tests on it.
 #include "vsockbox.h"
 
 #include <fcntl.h>
@@ -12,19 +21,34 @@
 #include <string.h>
 #include <unistd.h>
 
-static const char usage[] =
-	"usage: vsock-ctl [--peer ADDR] [--timeout S] [--magic N]... [PROG [ARGS...]]\n"
-	"\n"
-	"Open the control connection from port 8501 to the host and write each\n"
-	"magic number N (0..255) as one byte. With PROG, run it with the connection\n"
-	"on the descriptor named by $VSOCK_CTL_FD; its exit status is ours.\n"
-	"Magic numbers: 129 bidirectional, 123 unidirectional, 124..128 multi stream.\n"
-	"\n"
-	"  --peer ADDR   host (default $VSOCKBOX_PEER or vsock:2; port 8500)\n"
-	"  --timeout S   connect and write timeout in seconds (default 30)\n"
-	"  --magic N     write this magic number (repeatable, in order)\n"
-	"\n"
-	"example: vsock-ctl -- sh -c 'vsock-echo --chain | vsock-bidir --chain'\n";
+struct ctl {
+	struct address peer;
+	uint64_t timeout_s, buffer_size;
+	struct byte_list magic;
+};
+
+static const struct opt options[] = {
+	OPTION_PEER(struct ctl, peer, PERF_HOST_PORT),
+	OPTION_TIMEOUT(struct ctl, timeout_s),
+	{"magic", "N", OPT_BYTE_LIST, offsetof(struct ctl, magic), 0, 255, 0,
+	 "write this magic number (repeatable, in order)", NULL, NULL},
+	OPTION_BUFFER_SIZE(struct ctl, buffer_size),
+	OPTION_END
+};
+
+static void describe(void)
+{
+	out("Open the control connection from port %u to the host and write each\n"
+	    "magic number N (0..255) as one byte. With PROG, run it with the connection\n"
+	    "on the descriptor named by $" CTL_FD_ENV "; its exit status is ours.\n"
+	    "Magic numbers: %u bidirectional, %u unidirectional, %u..%u multi stream.\n"
+	    "example: vsock-ctl -- sh -c 'vsock-echo --chain | vsock-bidir --chain'\n",
+	    PERF_CTL_PORT, MAGIC_BIDIR, MAGIC_UNIDIR, MAGIC_MULTI,
+	    MAGIC_MULTI + PERF_MULTI_STREAMS - 1);
+}
+
+const struct applet_spec vsock_ctl_spec = {"[PROG [ARGS...]]", describe,
+					   options};
 
 extern char **environ;
 
@@ -48,22 +72,22 @@ static char **environment_with(char *assignment)
 
 int vsock_ctl_main(int argc, char **argv)
 {
-	struct settings s;
+	struct ctl o;
 	struct conn ctl;
 	char fd_text[sizeof(CTL_FD_ENV) + 16];
 
-	settings_defaults(&s, PERF_HOST_PORT);
-	int first = parse_options(argc, argv, OPT_PEER | OPT_TIMEOUT | OPT_MAGIC,
-				  usage, &s);
-
-	xconn_open(&ctl, &s.peer, PERF_CTL_PORT, s.timeout_s);
-	if (s.magics)
-		send_magics(&ctl, s.magic, s.magics);
+	int first = parse_command_line(&vsock_ctl_spec, &o, argc, argv);
+	struct socket_setup setup = {o.buffer_size, false};
+	xconn_open(&ctl, &o.peer, PERF_CTL_PORT, &setup,
+		   deadline_after_s(o.timeout_s));
+	if (o.magic.n)
+		send_magics(&ctl, o.magic.v, o.magic.n,
+			    deadline_after_s(o.timeout_s));
 	if (first >= argc) {
 		conn_close(&ctl);
 		return EXIT_PASS;
 	}
-	/* The program inherits the connection; our own timeouts stay on it. */
+	/* The program inherits the connection. */
 	if (fcntl(ctl.fd, F_SETFD, 0) < 0)
 		die_errno(EXIT_ENV, "fcntl %s", ctl.name);
 	format(fd_text, sizeof(fd_text), CTL_FD_ENV "=%d", ctl.fd);

@@ -3,45 +3,67 @@
  * Connects from local port 8502 and echoes every whole packet until the
  * host closes. A stream may split a packet, so each one is read in full
  * before it goes back. */
+//config:config VSOCK_ECHO
+//config:	bool "vsock-echo: echo whole packets until the host closes"
+//config:	default y
+//config:	help
+//config:	  The latency and data-corruption socket of the micro benchmark:
+//config:	  connects from the latency port, reads whole packets and writes
+//config:	  each back until the host closes.
 #include "vsockbox.h"
 
 #include <errno.h>
-#include <stdlib.h>
 
-static const char usage[] =
-	"usage: vsock-echo [--peer ADDR] [--packet-size BYTES] [--timeout S] [--chain]\n"
-	"\n"
-	"Latency socket of the micro benchmark: connect from port 8502 to the\n"
-	"host and echo every packet until the host closes.\n"
-	"\n"
-	"  --peer ADDR          host to connect to (default $VSOCKBOX_PEER or vsock:2;\n"
-	"                       port 8500)\n"
-	"  --packet-size BYTES  packet size (default 4096)\n"
-	"  --timeout S          give up after S seconds without data (default 30)\n"
-	"  --chain              print 'done' on stdout when the host has closed\n";
+struct echo {
+	struct address peer;
+	uint64_t packet_size, timeout_s, buffer_size;
+	bool chain;
+};
+
+static const struct opt options[] = {
+	OPTION_PEER(struct echo, peer, PERF_HOST_PORT),
+	{"packet-size", "BYTES", OPT_BYTES, offsetof(struct echo, packet_size),
+	 1, MAX_IO_SIZE, PERF_ECHO_PACKET, "packet size", NULL, NULL},
+	OPTION_BUFFER_SIZE(struct echo, buffer_size),
+	OPTION_TIMEOUT(struct echo, timeout_s),
+	{"chain", NULL, OPT_FLAG, offsetof(struct echo, chain), 0, 0, 0,
+	 "print 'done' on stdout when the host has closed", NULL, NULL},
+	OPTION_END
+};
+
+static void describe(void)
+{
+	out("Latency socket of the micro benchmark: connect from port %u to the\n"
+	    "host and echo every packet until the host closes.\n",
+	    PERF_ECHO_PORT);
+}
+
+const struct applet_spec vsock_echo_spec = {NULL, describe, options};
 
 int vsock_echo_main(int argc, char **argv)
 {
-	struct settings s;
+	struct echo e;
 	struct conn c;
 
-	settings_defaults(&s, PERF_HOST_PORT);
-	no_operands(argc, argv, parse_options(argc, argv,
-		OPT_PEER | OPT_TIMEOUT | OPT_PACKET_SIZE | OPT_CHAIN, usage, &s));
-
-	unsigned char *packet = xmalloc(s.packet_size);
-	xconn_open(&c, &s.peer, PERF_ECHO_PORT, s.timeout_s);
+	parse_command_line(&vsock_echo_spec, &e, argc, argv);
+	struct socket_setup setup = {e.buffer_size, false};
+	unsigned char *packet = xmalloc(e.packet_size);
+	xconn_open(&c, &e.peer, PERF_ECHO_PORT, &setup,
+		   deadline_after_s(e.timeout_s));
 	for (;;) {
 		size_t got;
-		int err = read_counted(c.fd, packet, s.packet_size, &got);
+		/* One step per packet: its wait, its read and its echo. */
+		struct deadline d = deadline_after_s(e.timeout_s);
+		int err = read_counted(&c, packet, e.packet_size, &got, d);
 		if (err == ERR_EOF && got == 0)
 			break;		/* the host closed between packets */
 		if (err == ERR_EOF)
 			die(EXIT_FAIL, "read %s: peer closed after %zu of %zu "
-			    "bytes of a packet", c.name, got, s.packet_size);
+			    "bytes of a packet", c.name, got,
+			    (size_t)e.packet_size);
 		if (err)
 			die_io(&c, "read", err);
-		err = write_full(c.fd, packet, s.packet_size);
+		err = write_full(&c, packet, e.packet_size, d);
 		if (err == EPIPE || err == ECONNRESET)
 			break;		/* the host closed while we echoed */
 		if (err)
@@ -49,7 +71,7 @@ int vsock_echo_main(int argc, char **argv)
 	}
 	conn_close(&c);
 	xfree(packet);
-	if (s.chain)
+	if (e.chain)
 		chain_done();
 	return EXIT_PASS;
 }

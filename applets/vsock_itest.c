@@ -8,49 +8,83 @@
  *    close makes a write fail with EPIPE or ECONNRESET;
  * 5. guest-terminated (8003): read one byte, close;
  * 6. print PASS. */
+//config:config VSOCK_ITEST
+//config:	bool "vsock-itest: integration test, guest side"
+//config:	default y
+//config:	help
+//config:	  Opens three servers, exchanges data with the host on a
+//config:	  guest-initiated and a host-initiated connection, and checks
+//config:	  host- and guest-terminated connections. Prints PASS.
 #include "vsockbox.h"
 
 #include <errno.h>
-#include <stdlib.h>
 
-static const char usage[] =
-	"usage: vsock-itest [--peer ADDR] [--listen ADDR] [--timeout S]\n"
-	"\n"
-	"Integration test, guest side: listen on ports 8001-8003, connect from port\n"
-	"49152 to the host's port 8000, exchange 240000 bytes of 42 both ways, check\n"
-	"host- and guest-terminated connections, then print PASS.\n"
-	"\n"
-	"  --peer ADDR    host (default $VSOCKBOX_PEER or vsock:2; port 8000)\n"
-	"  --listen ADDR  where the three servers listen (default: any address of\n"
-	"                 the peer's transport; a port P moves them to P..P+2)\n"
-	"  --timeout S    bound on every wait, in seconds (default 30)\n";
+struct itest_options {
+	struct address peer, listen;
+	uint64_t timeout_s, buffer_size;
+};
 
-enum { SERVERS = 3 };
+static const struct opt options[] = {
+	OPTION_PEER(struct itest_options, peer, ITEST_HOST_PORT),
+	{"listen", "ADDR", OPT_ADDR, offsetof(struct itest_options, listen),
+	 0, 0, ITEST_GUEST_PORT, "where the three servers listen; a port P"
+	 " moves them to P..P+2", "any address of the peer's transport", NULL},
+	OPTION_BUFFER_SIZE(struct itest_options, buffer_size),
+	OPTION_TIMEOUT(struct itest_options, timeout_s),
+	OPTION_END
+};
+
+static void describe(void)
+{
+	out("Integration test, guest side: listen on ports %u-%u, connect from port\n"
+	    "%u to the host's port %u, exchange %u bytes of %u both ways, check\n"
+	    "host- and guest-terminated connections, then print PASS.\n",
+	    ITEST_GUEST_PORT, ITEST_GUEST_PORT + ITEST_SERVERS - 1,
+	    ITEST_GUEST_LOCAL_PORT, ITEST_HOST_PORT, ITEST_EXCHANGE_BYTES,
+	    ITEST_BYTE);
+}
+
+const struct applet_spec vsock_itest_spec = {NULL, describe, options};
 
 struct itest {
-	struct settings s;
-	struct address server_addr[SERVERS];
-	int server_fd[SERVERS];
+	struct itest_options o;
+	struct socket_setup setup;
+	struct address server_addr[ITEST_SERVERS];
+	int server_fd[ITEST_SERVERS];
 	unsigned char block[ITEST_WRITE_BLOCK];
 };
+
+/* "FAIL STEP" on stdout, the reason on stderr. Setting a connection up
+ * fails for the environment (3), whatever the errno. */
+_Noreturn static void fail_step(const char *step, int code,
+				const struct conn *c, const char *op, int err)
+{
+	char why[384];
+	out("FAIL %s\n", step);
+	format_io_failure(why, sizeof(why), op, c, err);
+	die(code, "%s: %s", step, why);
+}
 
 _Noreturn static void fail_io(const char *step, const struct conn *c,
 			      const char *op, int err)
 {
-	out("FAIL %s\n", step);
-	die(io_exit_code(err), "%s: %s %s: %s", step, op, c->name,
-	    io_error_text(err));
+	fail_step(step, io_exit_code(err), c, op, err);
+}
+
+static struct deadline step_deadline(const struct itest *t)
+{
+	return deadline_after_s(t->o.timeout_s);
 }
 
 /* Write 240000 x 42, then expect one byte of 42 back. */
 static void exchange(struct itest *t, const char *step, struct conn *c)
 {
 	unsigned char reply;
-	int err = send_bytes(c->fd, ITEST_EXCHANGE_BYTES, t->block,
-			     sizeof(t->block));
+	int err = send_bytes(c, ITEST_EXCHANGE_BYTES, t->block,
+			     sizeof(t->block), step_deadline(t));
 	if (err)
 		fail_io(step, c, "write", err);
-	err = read_full(c->fd, &reply, 1);
+	err = read_full(c, &reply, 1, step_deadline(t));
 	if (err)
 		fail_io(step, c, "read", err);
 	if (reply != ITEST_BYTE) {
@@ -64,26 +98,19 @@ static void accept_on(struct itest *t, int server, const char *step,
 		      struct conn *c)
 {
 	int err = conn_accept(c, t->server_fd[server], &t->server_addr[server],
-			      (int)t->s.timeout_s * 1000, NULL);
-	if (err) {
-		out("FAIL %s\n", step);
-		die(EXIT_ENV, "%s: accept %s: %s", step, c->name,
-		    io_error_text(err));
-	}
-	set_io_timeout(c->fd, t->s.timeout_s);
+			      step_deadline(t), NULL);
+	if (err)
+		fail_step(step, EXIT_ENV, c, "accept", err);
 }
 
 static void guest_initiated(struct itest *t)
 {
 	struct conn c;
-	int err = conn_open(&c, &t->s.peer, ITEST_GUEST_LOCAL_PORT,
-			    t->s.timeout_s);
-	if (err) {
-		out("FAIL guest-initiated\n");
-		die(EXIT_ENV, "guest-initiated: %s %s: %s",
-		    err == EADDRINUSE ? "bind" : "connect", c.name,
-		    io_error_text(err));
-	}
+	int err = conn_open(&c, &t->o.peer, ITEST_GUEST_LOCAL_PORT, &t->setup,
+			    step_deadline(t));
+	if (err)
+		fail_step("guest-initiated", EXIT_ENV, &c,
+			  err == EADDRINUSE ? "bind" : "connect", err);
 	exchange(t, "guest-initiated", &c);
 	conn_close(&c);
 }
@@ -96,13 +123,15 @@ static void host_initiated(struct itest *t)
 	conn_close(&c);
 }
 
-/* The expected outcome is a failed write once the host has closed. */
+/* The expected outcome is a failed write once the host has closed; the
+ * whole loop is one step, so a host that reads for ever fails it. */
 static void host_terminated(struct itest *t)
 {
 	struct conn c;
 	accept_on(t, 1, "host-terminated", &c);
+	struct deadline d = step_deadline(t);
 	for (;;) {
-		int err = write_full(c.fd, t->block, sizeof(t->block));
+		int err = write_full(&c, t->block, sizeof(t->block), d);
 		if (err == EPIPE || err == ECONNRESET)
 			break;
 		if (err)
@@ -116,38 +145,38 @@ static void guest_terminated(struct itest *t)
 	struct conn c;
 	unsigned char byte;
 	accept_on(t, 2, "guest-terminated", &c);
-	int err = read_full(c.fd, &byte, 1);
+	int err = read_full(&c, &byte, 1, step_deadline(t));
 	if (err)
 		fail_io("guest-terminated", &c, "read", err);
 	conn_close(&c);
 }
 
-static void check_listen(const struct settings *s)
+static void check_listen(const struct itest_options *o)
 {
-	uint32_t max = s->listen.transport == TRANSPORT_TCP ? 65535 : UINT32_MAX - 1;
+	uint32_t max = o->listen.transport == TRANSPORT_TCP ? 65535 : UINT32_MAX - 1;
 
-	if (s->listen.transport != s->peer.transport)
+	if (o->listen.transport != o->peer.transport)
 		usage_error("--listen and --peer must use the same transport");
-	if (s->listen.port == 0 || s->listen.port > max - (SERVERS - 1))
+	if (o->listen.port == 0 || o->listen.port > max - (ITEST_SERVERS - 1))
 		usage_error("--listen: the three servers need ports P..P+2, "
-			    "1 <= P <= %u", (unsigned)(max - (SERVERS - 1)));
+			    "1 <= P <= %u", (unsigned)(max - (ITEST_SERVERS - 1)));
 }
 
 int vsock_itest_main(int argc, char **argv)
 {
 	struct itest *t = xmalloc(sizeof(*t));
 
-	settings_defaults(&t->s, ITEST_HOST_PORT);
-	t->s.listen.port = ITEST_GUEST_PORT;
-	no_operands(argc, argv, parse_options(argc, argv,
-		OPT_PEER | OPT_LISTEN | OPT_TIMEOUT, usage, &t->s));
-	if (!t->s.listen_given)
-		t->s.listen = any_address_like(&t->s.peer, ITEST_GUEST_PORT);
-	check_listen(&t->s);
+	parse_command_line(&vsock_itest_spec, &t->o, argc, argv);
+	if (!t->o.listen.family)
+		t->o.listen = any_address_like(&t->o.peer, ITEST_GUEST_PORT);
+	check_listen(&t->o);
+	t->setup = (struct socket_setup){t->o.buffer_size, false};
 
-	for (int i = 0; i < SERVERS; i++) {
-		t->server_addr[i] = with_port(&t->s.listen, t->s.listen.port + (uint32_t)i);
-		t->server_fd[i] = xlisten(&t->server_addr[i], ITEST_SERVER_BACKLOG);
+	for (int i = 0; i < ITEST_SERVERS; i++) {
+		t->server_addr[i] = with_port(&t->o.listen,
+					      t->o.listen.port + (uint32_t)i);
+		t->server_fd[i] = xlisten(&t->server_addr[i],
+					  ITEST_SERVER_BACKLOG, &t->setup);
 	}
 	for (size_t i = 0; i < sizeof(t->block); i++)
 		t->block[i] = ITEST_BYTE;

@@ -2,50 +2,80 @@
  *
  * Listens on 8000 for the guest-initiated exchange, then connects to the
  * guest's servers 8001 (host-initiated exchange), 8002 (host-terminated)
- * and 8003 (guest-terminated), and reports each check. */
+ * and 8003 (guest-terminated), and reports each check. The run belongs to
+ * one guest: the one named by --guest, else the first to connect. */
+//config:config VSOCK_ITEST_HOST
+//config:	bool "vsock-itest-host: integration test, host side"
+//config:	default y
+//config:	help
+//config:	  Drives the four integration checks against vsock-itest and
+//config:	  reports each one.
 #include "vsockbox.h"
 
 #include <errno.h>
-#include <stdlib.h>
 #include <string.h>
 
-static const char usage[] =
-	"usage: vsock-itest-host [--guest ADDR] [--listen ADDR] [--timeout S]\n"
-	"\n"
-	"Integration test, host side: accept the guest's connection from port 49152\n"
-	"on port 8000, then connect to the guest's servers on 8001, 8002 and 8003.\n"
-	"Prints one line per check (guest-initiated, host-initiated, host-terminated,\n"
-	"guest-terminated) and exits 0 only if all four pass.\n"
-	"\n"
-	"  --guest ADDR   the guest's servers (default: the address the guest\n"
-	"                 connected from; port 8001, then 8002 and 8003)\n"
-	"  --listen ADDR  where to listen (default vsock:any:8000; port 0: any)\n"
-	"  --timeout S    bound on every wait, in seconds (default 30)\n";
+struct itest_host_options {
+	struct address guest, listen;
+	uint64_t timeout_s, buffer_size;
+};
+
+static const struct opt options[] = {
+	{"guest", "ADDR", OPT_ADDR, offsetof(struct itest_host_options, guest),
+	 0, 0, ITEST_GUEST_PORT, "the guest: only its connection counts, and its"
+	 " servers are at PORT..PORT+2", "the address the guest connected from",
+	 NULL},
+	{"listen", "ADDR", OPT_ADDR, offsetof(struct itest_host_options, listen),
+	 0, 0, ITEST_HOST_PORT, "where to listen (port 0: any)", NULL, NULL},
+	OPTION_BUFFER_SIZE(struct itest_host_options, buffer_size),
+	OPTION_TIMEOUT(struct itest_host_options, timeout_s),
+	OPTION_END
+};
+
+static void describe(void)
+{
+	out("Integration test, host side: accept the guest's connection from port %u\n"
+	    "on port %u, then connect to the guest's servers on %u, %u and %u.\n"
+	    "Prints one line per check (guest-initiated, host-initiated, host-terminated,\n"
+	    "guest-terminated) and exits 0 only if all four pass. A connection from\n"
+	    "another port or another machine than --guest ends the run (exit 1).\n",
+	    ITEST_GUEST_LOCAL_PORT, ITEST_HOST_PORT, ITEST_GUEST_PORT,
+	    ITEST_GUEST_PORT + 1, ITEST_GUEST_PORT + 2);
+}
+
+const struct applet_spec vsock_itest_host_spec = {NULL, describe, options};
 
 enum { CHECKS = 4 };
 
 struct itest_host {
-	struct settings s;
+	struct itest_host_options o;
+	struct socket_setup setup;
+	bool stop;		/* the guest is not who it should be: no more */
 	unsigned char buf[ITEST_WRITE_BLOCK];
-	char why[256];		/* the reason of the current check's failure */
+	char why[384];		/* the reason of the current check's failure */
 };
+
+static struct deadline step_deadline(const struct itest_host *t)
+{
+	return deadline_after_s(t->o.timeout_s);
+}
 
 /* A check returns an exit code and leaves its reason in t->why. */
 static int io_failed(struct itest_host *t, const char *op,
 		     const struct conn *c, int err)
 {
-	format(t->why, sizeof(t->why), "%s %s: %s", op, c->name,
-		 io_error_text(err));
+	format_io_failure(t->why, sizeof(t->why), op, c, err);
 	return io_exit_code(err);
 }
 
 /* Read 240000 bytes, all 42; answer 42. */
-static int exchange(struct itest_host *t, const struct conn *c)
+static int exchange(struct itest_host *t, struct conn *c)
 {
 	uint64_t left = ITEST_EXCHANGE_BYTES;
+	struct deadline d = step_deadline(t);
 	while (left) {
 		size_t chunk = left < sizeof(t->buf) ? (size_t)left : sizeof(t->buf);
-		int err = read_full(c->fd, t->buf, chunk);
+		int err = read_full(c, t->buf, chunk, d);
 		if (err)
 			return io_failed(t, "read", c, err);
 		size_t at = find_not_byte(t->buf, chunk, ITEST_BYTE);
@@ -59,8 +89,31 @@ static int exchange(struct itest_host *t, const struct conn *c)
 		left -= chunk;
 	}
 	unsigned char reply = ITEST_BYTE;
-	int err = write_full(c->fd, &reply, 1);
+	int err = write_full(c, &reply, 1, step_deadline(t));
 	return err ? io_failed(t, "write", c, err) : EXIT_PASS;
+}
+
+/* The guest's connection must come from its known port and, with
+ * --guest, from that machine; else the run stops here. */
+static int check_guest(struct itest_host *t, const struct conn *c,
+		       const struct address *peer)
+{
+	char want[ADDRESS_TEXT_MAX];
+
+	if (t->o.guest.family && !same_host(peer, &t->o.guest)) {
+		struct address host = with_port(&t->o.guest, PORT_UNSET);
+		format_address(&host, want, sizeof(want));
+		format(t->why, sizeof(t->why), "accept %s: not the guest %s",
+		       c->name, want);
+	} else if (peer->port != ITEST_GUEST_LOCAL_PORT) {
+		format(t->why, sizeof(t->why), "accept %s: source port %u, "
+			 "expected %u", c->name, (unsigned)peer->port,
+			 ITEST_GUEST_LOCAL_PORT);
+	} else {
+		return EXIT_PASS;
+	}
+	t->stop = true;
+	return EXIT_FAIL;
 }
 
 static int guest_initiated(struct itest_host *t, int lfd,
@@ -68,31 +121,27 @@ static int guest_initiated(struct itest_host *t, int lfd,
 {
 	struct conn c;
 	struct address peer;
-	int err = conn_accept(&c, lfd, listen, (int)t->s.timeout_s * 1000, &peer);
-	if (err)
+	int err = conn_accept(&c, lfd, listen, step_deadline(t), &peer);
+	if (err) {
+		t->stop = !t->o.guest.family;	/* no guest to connect to */
 		return io_failed(t, "accept", &c, err);
-	set_io_timeout(c.fd, t->s.timeout_s);
-	int code = EXIT_PASS;
-	if (peer.port != ITEST_GUEST_LOCAL_PORT) {
-		format(t->why, sizeof(t->why), "accept %s: source port %u, "
-			 "expected %u", c.name, (unsigned)peer.port,
-			 ITEST_GUEST_LOCAL_PORT);
-		code = EXIT_FAIL;
 	}
+	int code = check_guest(t, &c, &peer);
 	if (!code)
 		code = exchange(t, &c);
-	if (!code && (err = wait_for_close(c.fd)) != 0)
+	if (!code && (err = wait_for_close(&c, step_deadline(t))) != 0)
 		code = io_failed(t, "wait for the guest to close", &c, err);
-	if (!t->s.guest_given)
-		t->s.guest = with_port(&peer, ITEST_GUEST_PORT);
+	if (!t->o.guest.family)
+		t->o.guest = with_port(&peer, ITEST_GUEST_PORT);
 	conn_close(&c);
 	return code;
 }
 
 static int open_server(struct itest_host *t, struct conn *c, int server)
 {
-	struct address a = with_port(&t->s.guest, t->s.guest.port + (uint32_t)server);
-	int err = conn_open(c, &a, 0, t->s.timeout_s);
+	struct address a = with_port(&t->o.guest,
+				     t->o.guest.port + (uint32_t)server);
+	int err = conn_open(c, &a, 0, &t->setup, step_deadline(t));
 	return err ? io_failed(t, "connect", c, err) : EXIT_PASS;
 }
 
@@ -113,7 +162,7 @@ static int host_terminated(struct itest_host *t)
 	int code = open_server(t, &c, 1);
 	if (code)
 		return code;
-	int err = read_full(c.fd, t->buf, ITEST_HOST_READ_BYTES);
+	int err = read_full(&c, t->buf, ITEST_HOST_READ_BYTES, step_deadline(t));
 	if (err)
 		code = io_failed(t, "read", &c, err);
 	else if (find_not_byte(t->buf, ITEST_HOST_READ_BYTES, ITEST_BYTE) !=
@@ -126,25 +175,21 @@ static int host_terminated(struct itest_host *t)
 	return code;
 }
 
-/* Write until the guest's close shows, within the timeout. */
+/* Write until the guest's close shows: one step, by one deadline. */
 static int guest_terminated(struct itest_host *t)
 {
 	struct conn c;
 	int code = open_server(t, &c, 2);
 	if (code)
 		return code;
-	uint64_t deadline = now_ns() + (uint64_t)t->s.timeout_s * 1000000000u;
+	struct deadline d = step_deadline(t);
 	memset(t->buf, ITEST_BYTE, ITEST_HOST_WRITE_BLOCK);
 	for (;;) {
-		int err = write_full(c.fd, t->buf, ITEST_HOST_WRITE_BLOCK);
+		int err = write_full(&c, t->buf, ITEST_HOST_WRITE_BLOCK, d);
 		if (err == EPIPE || err == ECONNRESET)
 			break;
 		if (err) {
 			code = io_failed(t, "write", &c, err);
-			break;
-		}
-		if (now_ns() > deadline) {
-			code = io_failed(t, "write", &c, ETIMEDOUT);
 			break;
 		}
 	}
@@ -159,20 +204,19 @@ int vsock_itest_host_main(int argc, char **argv)
 		"guest-terminated",
 	};
 	struct itest_host *t = xmalloc(sizeof(*t));
-	char where[ADDRESS_TEXT_MAX], first_why[sizeof(t->why)];
+	char where[ADDRESS_TEXT_MAX], first_why[sizeof(t->why) + 32];
 	int first_failure = EXIT_PASS, failed = 0;
 
-	settings_defaults(&t->s, ITEST_HOST_PORT);
-	t->s.listen = vsock_any(ITEST_HOST_PORT);
-	no_operands(argc, argv, parse_options(argc, argv,
-		OPT_GUEST | OPT_LISTEN | OPT_TIMEOUT, usage, &t->s));
+	t->o.listen = vsock_any(ITEST_HOST_PORT);
+	parse_command_line(&vsock_itest_host_spec, &t->o, argc, argv);
+	t->setup = (struct socket_setup){t->o.buffer_size, false};
 
-	struct address listen = t->s.listen;
-	int lfd = xlisten(&listen, 1);
+	struct address listen = t->o.listen;
+	int lfd = xlisten(&listen, 1, &t->setup);
 	format_address(&listen, where, sizeof(where));
 	err_out("vsock-itest-host: listening on %s\n", where);
 
-	for (int i = 0; i < CHECKS; i++) {
+	for (int i = 0; i < CHECKS && !t->stop; i++) {
 		int code;
 		t->why[0] = '\0';
 		switch (i) {
@@ -191,14 +235,11 @@ int vsock_itest_host_main(int argc, char **argv)
 			}
 		} else
 			out("%s: PASS\n", names[i]);
-		/* Without the guest's address the rest cannot run. */
-		if (code && i == 0 && !t->s.guest_given &&
-		    t->s.guest.family == 0)
-			break;
 	}
 	/* One line on stderr: the first failure is the cause. */
 	if (failed)
-		warn_msg("%s (%d of %d checks failed)", first_why, failed, CHECKS);
+		warn_msg("%s (%d of %d checks failed%s)", first_why, failed,
+			 CHECKS, t->stop ? ", the rest not run" : "");
 	xfree(t);
 	return first_failure;
 }

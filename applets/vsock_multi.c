@@ -2,28 +2,34 @@
  *
  * Connects from ports 8504..8508, announces magics 124..128, then each
  * stream runs the unidirectional loop in its own thread. */
+//config:config VSOCK_MULTI
+//config:	bool "vsock-multi: five unidirectional streams at once, guest side"
+//config:	default y
+//config:	help
+//config:	  Multi stream unidirectional throughput: five connections from
+//config:	  the multi stream ports, each announcing its own magic number,
+//config:	  each running the unidirectional loop in its own thread.
 #include "vsockbox.h"
 
-#include <stdlib.h>
+static const struct opt options[] = {
+	THROUGHPUT_OPTIONS(PERF_MULTI_COUNT, MULTI_IO_SIZE),
+};
 
-static const char usage[] =
-	"usage: vsock-multi [--peer ADDR] [--size BYTES] [--count N] [--io-size BYTES]\n"
-	"                   [--timeout S] [--chain]\n"
-	"\n"
-	"Multi stream test: five streams from ports 8504..8508 send magics 124..128 on\n"
-	"the control connection ($VSOCK_CTL_FD, or a new one from port 8501); each\n"
-	"then COUNT times reads SIZE bytes and writes SIZE bytes, all at once.\n"
-	"\n"
-	"  --peer ADDR      host (default $VSOCKBOX_PEER or vsock:2; port 8500)\n"
-	"  --size BYTES     bytes per iteration, K/M/G suffixes (default 128M)\n"
-	"  --count N        iterations of each stream (default 50)\n"
-	"  --io-size BYTES  bytes per read or write call (default 128K)\n"
-	"  --timeout S      give up after S seconds without progress (default 30)\n"
-	"  --chain          wait for 'done' on stdin before the magics; print 'done'\n";
+static void describe(void)
+{
+	out("Multi stream test: %d streams from ports %u..%u send magics %u..%u on\n"
+	    "the control connection ($VSOCK_CTL_FD, or a new one from port %u); each\n"
+	    "then COUNT times reads SIZE bytes and writes SIZE bytes, all at once.\n",
+	    PERF_MULTI_STREAMS, PERF_MULTI_PORT,
+	    PERF_MULTI_PORT + PERF_MULTI_STREAMS - 1, MAGIC_MULTI,
+	    MAGIC_MULTI + PERF_MULTI_STREAMS - 1, PERF_CTL_PORT);
+}
+
+const struct applet_spec vsock_multi_spec = {NULL, describe, options};
 
 struct stream {
 	struct conn conn;
-	const struct settings *s;
+	const struct throughput *t;
 	pthread_t thread;
 	const char *failed_op;
 	int err;
@@ -32,10 +38,9 @@ struct stream {
 static void *run_stream(void *arg)
 {
 	struct stream *st = arg;
-	size_t io_size = io_size_for(st->s, MULTI_IO_SIZE);
-	void *buf = xmalloc(io_size);
-	st->err = guest_unidir(st->conn.fd, st->s->size, st->s->count, buf,
-			       io_size, NULL, &st->failed_op);
+	void *buf = xmalloc(st->t->io_size);
+	st->err = guest_unidir(&st->conn, st->t, buf, st->t->io_size, NULL,
+			       &st->failed_op);
 	xfree(buf);
 	return NULL;
 }
@@ -44,19 +49,18 @@ int vsock_multi_main(int argc, char **argv)
 {
 	struct stream streams[PERF_MULTI_STREAMS];
 	unsigned char magic[PERF_MULTI_STREAMS];
-	struct settings s;
+	struct throughput t;
 	struct conn ctl;
 
-	guest_data_options(&s, argc, argv, usage, PERF_MULTI_COUNT);
-
+	throughput_options(&vsock_multi_spec, &t, argc, argv);
 	for (int i = 0; i < PERF_MULTI_STREAMS; i++) {
-		streams[i].s = &s;
+		streams[i].t = &t;
 		streams[i].err = 0;
-		xconn_open(&streams[i].conn, &s.peer,
-			   (uint32_t)(PERF_MULTI_PORT + i), s.timeout_s);
+		throughput_connect(&t, &streams[i].conn,
+				   (uint32_t)(PERF_MULTI_PORT + i));
 		magic[i] = (unsigned char)(MAGIC_MULTI + i);
 	}
-	guest_announce(&ctl, &s, magic, sizeof(magic));
+	guest_announce(&ctl, &t, magic, sizeof(magic));
 	for (int i = 0; i < PERF_MULTI_STREAMS; i++)
 		xthread_start(&streams[i].thread, run_stream, &streams[i]);
 	for (int i = 0; i < PERF_MULTI_STREAMS; i++)
@@ -67,6 +71,6 @@ int vsock_multi_main(int argc, char **argv)
 			       streams[i].err);
 	for (int i = 0; i < PERF_MULTI_STREAMS; i++)
 		conn_close(&streams[i].conn);
-	guest_finish(&ctl, &s);
+	guest_finish(&ctl, &t);
 	return EXIT_PASS;
 }

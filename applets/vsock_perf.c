@@ -1,42 +1,94 @@
 /* vsock-perf: the micro benchmark, host side (PROTOCOL.md).
  *
- * Accepts the guest's nine connections (told apart by source port), then
- * runs latency, bidirectional, unidirectional and multi stream tests in
- * that order, each after its magic number arrives on the control
- * connection, and prints percentiles as a table or JSON. */
+ * Accepts the guest's nine connections (told apart by source port, all
+ * from one guest), then runs latency, bidirectional, unidirectional and
+ * multi stream tests in that order, each after its magic number arrives on
+ * the control connection, and prints percentiles as a table or JSON. */
+//config:config VSOCK_PERF
+//config:	bool "vsock-perf: micro benchmark, host side, with statistics"
+//config:	default y
+//config:	help
+//config:	  Accepts the guest's connections, runs the latency,
+//config:	  bidirectional, unidirectional and multi stream tests and prints
+//config:	  percentiles as a table or JSON.
 #include "vsockbox.h"
 
 #include <errno.h>
-#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-static const char usage[] =
-	"usage: vsock-perf [--listen ADDR] [--size BYTES] [--count N] [--latency-count N]\n"
-	"                  [--tests LIST] [--json] [--io-size BYTES] [--timeout S]\n"
-	"\n"
-	"Micro benchmark, host side: wait up to 15 s for the guest's connections from\n"
-	"ports 8501..8509, then run the latency (8502), bidirectional (8509, magic 129),\n"
-	"unidirectional (8503, magic 123) and multi stream (8504..8508, magics 124..128)\n"
-	"tests and print min, p25, p50, p75, p99 and max of each.\n"
-	"\n"
-	"  --listen ADDR        where to listen (default vsock:any:8500; port 0: any)\n"
-	"  --size BYTES         bytes per iteration, K/M/G suffixes (default 128M)\n"
-	"  --count N            iterations of every throughput test (default 100\n"
-	"                       bidirectional, 100 unidirectional, 50 multi stream)\n"
-	"  --latency-count N    timed 4096-byte round trips (default 10000)\n"
-	"  --tests LIST         comma list of latency,bidir,unidir,multi (default all);\n"
-	"                       only the connections those tests use are expected\n"
-	"  --json               one JSON object on stdout instead of the table\n"
-	"  --io-size BYTES      bytes per read or write call (default:\n"
-	"                       unidirectional 1M, bidirectional 512K, multi 128K)\n"
-	"  --timeout S          bound on every other wait, in seconds (default 30)\n"
-	"\n"
-	"Exit: 0 all tests ran and the data check passed, 1 protocol or data failure,\n"
-	"2 usage, 3 environment or time-out.\n";
+/* Every sample is kept for exact percentiles: a bound on their memory. */
+enum { MAX_SAMPLES = 1 << 24 };
 
-enum { SLOT_CTL, SLOT_ECHO, SLOT_UNIDIR, SLOT_BIDIR, SLOT_MULTI, SLOTS =
-	       SLOT_MULTI + PERF_MULTI_STREAMS };
+struct perf_options {
+	struct address listen, guest;
+	uint64_t size, count, latency_count, io_size, buffer_size, timeout_s;
+	uint64_t echo_timeout_ms, connect_timeout_s;
+	unsigned tests;
+	bool json, zerocopy, progress;
+};
+
+static const struct opt_name test_names[] = {
+	{"latency", TEST_LATENCY}, {"bidir", TEST_BIDIR},
+	{"unidir", TEST_UNIDIR}, {"multi", TEST_MULTI}, {"all", TEST_ALL},
+	{NULL, 0},
+};
+
+#define O(field) offsetof(struct perf_options, field)
+static const struct opt options[] = {
+	{"listen", "ADDR", OPT_ADDR, O(listen), 0, 0, PERF_HOST_PORT,
+	 "where to listen (port 0: any)", NULL, NULL},
+	{"guest", "ADDR", OPT_ADDR, O(guest), 0, 0, PORT_UNSET,
+	 "the guest: only its connections count (its port is ignored)",
+	 "the first peer to open every connection it needs", NULL},
+	OPTION_SIZE(struct perf_options, size),
+	{"count", "N", OPT_NUM, O(count), 1, MAX_COUNT, 0,
+	 "iterations of every throughput test", "each test's own, above", NULL},
+	{"latency-count", "N", OPT_NUM, O(latency_count), 1, MAX_SAMPLES,
+	 PERF_LATENCY_PACKETS, "timed round trips", NULL, NULL},
+	{"tests", "LIST", OPT_NAMES, O(tests), 0, 0, TEST_ALL,
+	 "comma list of latency,bidir,unidir,multi; only the"
+	 " connections those tests use are expected", "all", test_names},
+	{"json", NULL, OPT_FLAG, O(json), 0, 0, 0,
+	 "one JSON object on stdout instead of the table", NULL, NULL},
+	{"io-size", "BYTES", OPT_BYTES, O(io_size), 1, MAX_IO_SIZE, 0,
+	 "bytes per read or write call", "each test's own, above", NULL},
+	OPTION_BUFFER_SIZE(struct perf_options, buffer_size),
+	OPTION_ZEROCOPY(struct perf_options, zerocopy),
+	OPTION_TIMEOUT(struct perf_options, timeout_s),
+	{"echo-timeout", "MS", OPT_NUM, O(echo_timeout_ms), 1, 60000,
+	 PERF_ECHO_DEADLINE_MS, "bound on each whole echo, warm-ups included"
+	 " (raise it only for emulated devices)", NULL, NULL},
+	{"connect-timeout", "S", OPT_NUM, O(connect_timeout_s), 1, MAX_TIMEOUT_S,
+	 0, "how long to wait for the guest's connections (for a guest still "
+	 "booting)", "above", NULL},
+	{"progress", NULL, OPT_FLAG, O(progress), 0, 0, 0,
+	 "one line on stderr per finished test, terminal or not", NULL, NULL},
+	OPTION_END
+};
+#undef O
+
+static void describe(void)
+{
+	out("Micro benchmark, host side: wait up to %u s for the guest's connections from\n"
+	    "ports %u..%u, then run the latency (%u), bidirectional (%u, magic %u),\n"
+	    "unidirectional (%u, magic %u) and multi stream (%u..%u, magics %u..%u)\n"
+	    "tests and print min, p25, p50, p75, p99 and max of each. The run belongs\n"
+	    "to one guest: connections from any other peer are closed with a warning.\n"
+	    "Each test's iterations: bidirectional %u, unidirectional %u, multi stream\n"
+	    "%u; bytes per call: %uK, %uK, %uK. The connections are awaited %u s (or\n"
+	    "--timeout S if shorter), a magic number %u s, each whole echo %u ms.\n",
+	    PERF_CONNECT_DEADLINE_MS / 1000, PERF_CTL_PORT, PERF_BIDIR_PORT,
+	    PERF_ECHO_PORT, PERF_BIDIR_PORT, MAGIC_BIDIR, PERF_UNIDIR_PORT,
+	    MAGIC_UNIDIR, PERF_MULTI_PORT, PERF_MULTI_PORT + PERF_MULTI_STREAMS - 1,
+	    MAGIC_MULTI, MAGIC_MULTI + PERF_MULTI_STREAMS - 1, PERF_BIDIR_COUNT,
+	    PERF_UNIDIR_COUNT, PERF_MULTI_COUNT, BIDIR_IO_SIZE >> 10,
+	    UNIDIR_IO_SIZE >> 10, MULTI_IO_SIZE >> 10,
+	    PERF_CONNECT_DEADLINE_MS / 1000, PERF_MAGIC_DEADLINE_MS / 1000,
+	    PERF_ECHO_DEADLINE_MS);
+}
+
+const struct applet_spec vsock_perf_spec = {NULL, describe, options};
 
 struct series {
 	double *v;
@@ -45,52 +97,33 @@ struct series {
 };
 
 struct perf {
-	struct settings s;
+	struct perf_options o;
+	struct socket_setup setup;
 	struct address listen;
-	struct conn conn[SLOTS];
-	bool expected[SLOTS];
+	struct conn conn[PERF_SLOTS];
+	uint64_t count[TEST_MULTI + 1];	/* iterations, by test bit */
 	int corruption;		/* -1 not checked, 0 clean, 1 corrupted */
 	char corruption_why[128];	/* the first difference */
+	bool zerocopy_ran;	/* MSG_ZEROCOPY sends on every data stream */
+	uint64_t started_ns;
 	struct series latency, tx, rx, unidir, multi;
 };
 
-static uint32_t slot_port(int slot)
+static struct deadline step(const struct perf *p)
 {
-	static const uint32_t ports[SLOT_MULTI] = {
-		PERF_CTL_PORT, PERF_ECHO_PORT, PERF_UNIDIR_PORT, PERF_BIDIR_PORT,
-	};
-	return slot < SLOT_MULTI ? ports[slot]
-				 : (uint32_t)(PERF_MULTI_PORT + slot - SLOT_MULTI);
+	return deadline_after_s(p->o.timeout_s);
 }
 
-static void expect_connections(struct perf *p)
+/* A protocol bound, but never more than --timeout. */
+static struct deadline bound_ms(const struct perf *p, uint64_t ms)
 {
-	unsigned t = p->s.tests;
-	p->expected[SLOT_CTL] = t & (TEST_BIDIR | TEST_UNIDIR | TEST_MULTI);
-	p->expected[SLOT_ECHO] = t & TEST_LATENCY;
-	p->expected[SLOT_UNIDIR] = t & TEST_UNIDIR;
-	p->expected[SLOT_BIDIR] = t & TEST_BIDIR;
-	for (int i = 0; i < PERF_MULTI_STREAMS; i++)
-		p->expected[SLOT_MULTI + i] = t & TEST_MULTI;
+	uint64_t cap = p->o.timeout_s * 1000u;
+	return deadline_after_ms(ms < cap ? ms : cap);
 }
 
-static int slot_of_port(uint32_t port)
+static bool expected(const struct perf *p, int slot)
 {
-	for (int slot = 0; slot < SLOTS; slot++)
-		if (slot_port(slot) == port)
-			return slot;
-	return -1;
-}
-
-static unsigned slot_test(int slot)
-{
-	switch (slot) {
-	case SLOT_CTL: return 0;
-	case SLOT_ECHO: return TEST_LATENCY;
-	case SLOT_UNIDIR: return TEST_UNIDIR;
-	case SLOT_BIDIR: return TEST_BIDIR;
-	default: return TEST_MULTI;
-	}
+	return perf_slot_tests(slot) & p->o.tests;
 }
 
 /* Nothing may arrive on a data connection before its test: the guest
@@ -98,10 +131,10 @@ static unsigned slot_test(int slot)
  * it has read. Checks the connections of the given tests. */
 static void expect_quiet(struct perf *p, unsigned tests, const char *now)
 {
-	for (int slot = 0; slot < SLOTS; slot++) {
+	for (int slot = SLOT_ECHO; slot < PERF_SLOTS; slot++) {
 		struct conn *c = &p->conn[slot];
 		char byte;
-		if (c->fd < 0 || !(slot_test(slot) & tests))
+		if (c->fd < 0 || !(perf_slot_tests(slot) & tests))
 			continue;
 		ssize_t n = recv(c->fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
 		if (n > 0)
@@ -113,48 +146,168 @@ static void expect_quiet(struct perf *p, unsigned tests, const char *now)
 	}
 }
 
-static unsigned min_ms(unsigned protocol_ms, unsigned timeout_s)
+/* What a stream may carry is over: anything more is a protocol failure. */
+static void expect_no_surplus(struct conn *c, const char *test)
 {
-	return protocol_ms < timeout_s * 1000u ? protocol_ms : timeout_s * 1000u;
+	int err = check_surplus(c, SURPLUS_GRACE_MS);
+	if (err == ERR_DATA)
+		die(EXIT_FAIL, "%s: %s: the guest sent more than the test's bytes",
+		    test, c->name);
 }
 
-/* ---- connections ---- */
+/* ---- connections: one guest's set ---- */
+
+/* The connections of one peer (one guest, or a stranger) so far. */
+struct peer_set {
+	struct address host;
+	struct conn conn[PERF_SLOTS];
+	int open;		/* how many are held */
+	int made;		/* how many it opened in all */
+	char why[256];		/* a connection the protocol does not know */
+};
+
+enum { PEERS_MAX = 8 };
+
+struct accept_state {
+	struct peer_set peer[PEERS_MAX];
+	int peers;
+	int needed;
+	bool stranger_warned;	/* --guest given: one line for all others */
+};
+
+static void close_set(struct peer_set *s)
+{
+	for (int slot = 0; slot < PERF_SLOTS; slot++)
+		conn_close(&s->conn[slot]);
+	s->open = 0;
+}
+
+static struct peer_set *set_of(struct accept_state *a, const struct address *peer)
+{
+	for (int i = 0; i < a->peers; i++)
+		if (same_host(&a->peer[i].host, peer))
+			return &a->peer[i];
+	if (a->peers == PEERS_MAX)
+		return NULL;
+	struct peer_set *s = &a->peer[a->peers++];
+	s->host = with_port(peer, PORT_UNSET);
+	for (int slot = 0; slot < PERF_SLOTS; slot++)
+		s->conn[slot].fd = -1;
+	return s;
+}
+
+/* Files a new connection with its peer's set; true when that set is now
+ * complete. A connection the protocol does not know spoils its peer's
+ * set (a stranger's never fails the guest's run). */
+static bool file_connection(struct perf *p, struct accept_state *a,
+			    struct conn *c, const struct address *peer)
+{
+	char text[ADDRESS_TEXT_MAX];
+	struct address host = with_port(peer, PORT_UNSET);
+
+	format_address(&host, text, sizeof(text));
+	if (p->o.guest.family && !same_host(peer, &p->o.guest)) {
+		if (!a->stranger_warned)
+			warn_msg("accept %s: not the guest: closed (so is every "
+				 "other stranger's)", c->name);
+		a->stranger_warned = true;
+		conn_close(c);
+		return false;
+	}
+	struct peer_set *s = set_of(a, peer);
+	if (!s) {
+		warn_msg("accept %s: too many peers at once: closed", c->name);
+		conn_close(c);
+		return false;
+	}
+	int slot = perf_port_slot(peer->port);
+	s->made++;
+	if (s->why[0]) {
+		conn_close(c);
+	} else if (slot < 0 || !expected(p, slot)) {
+		format(s->why, sizeof(s->why), "accept %s: unexpected "
+		       "connection from port %u", c->name, (unsigned)peer->port);
+		conn_close(c);
+	} else if (s->conn[slot].fd >= 0) {
+		format(s->why, sizeof(s->why), "accept %s: second connection "
+		       "from port %u", c->name, (unsigned)peer->port);
+		conn_close(c);
+	} else {
+		s->conn[slot] = *c;
+		s->open++;
+	}
+	if (s->why[0] && s->open)
+		close_set(s);
+	return !s->why[0] && s->open == a->needed;
+}
+
+/* The guest's set is complete: the others' connections go. */
+static void take_set(struct perf *p, struct accept_state *a,
+		     struct peer_set *guest)
+{
+	char text[ADDRESS_TEXT_MAX];
+
+	memcpy(p->conn, guest->conn, sizeof(p->conn));
+	guest->open = 0;
+	for (int i = 0; i < a->peers; i++) {
+		struct peer_set *s = &a->peer[i];
+		if (s == guest)
+			continue;
+		format_address(&s->host, text, sizeof(text));
+		warn_msg("%s is not the guest: %d connection%s closed", text,
+			 s->made, s->made == 1 ? "" : "s");
+		close_set(s);
+	}
+}
+
+static _Noreturn void no_complete_set(const struct accept_state *a,
+				      const char *where, uint64_t waited_ms)
+{
+	int best = 0;
+
+	/* The only peer's spoiled set is the cause; else the fullest set
+	 * tells how many connections are missing. */
+	if (a->peers == 1 && a->peer[0].why[0])
+		die(EXIT_FAIL, "%s", a->peer[0].why);
+	for (int i = 0; i < a->peers; i++)
+		if (a->peer[i].open > best)
+			best = a->peer[i].open;
+	die(EXIT_ENV, "accept %s: timed out after %llu ms with %d of "
+	    "the guest's connections missing", where,
+	    (unsigned long long)waited_ms, a->needed - best);
+}
 
 static void accept_all(struct perf *p, int lfd)
 {
-	unsigned deadline_ms = min_ms(PERF_CONNECT_DEADLINE_MS, p->s.timeout_s);
-	uint64_t deadline = now_ns() + (uint64_t)deadline_ms * 1000000u;
+	/* --connect-timeout, when given, is the only bound of this step. */
+	uint64_t wait_ms = p->o.connect_timeout_s * 1000u;
+	if (!wait_ms)
+		wait_ms = p->o.timeout_s * 1000u < PERF_CONNECT_DEADLINE_MS
+				  ? p->o.timeout_s * 1000u : PERF_CONNECT_DEADLINE_MS;
+	struct deadline d = deadline_after_ms(wait_ms);
+	struct accept_state *a = xmalloc(sizeof(*a));
 	char where[ADDRESS_TEXT_MAX];
-	int missing = 0;
 
 	format_address(&p->listen, where, sizeof(where));
-	for (int slot = 0; slot < SLOTS; slot++)
-		missing += p->expected[slot];
-	while (missing > 0) {
+	for (int slot = 0; slot < PERF_SLOTS; slot++)
+		a->needed += expected(p, slot);
+	for (;;) {
 		struct conn c;
 		struct address peer;
-		uint64_t now = now_ns();
-		int left = now >= deadline ? 0 : (int)((deadline - now) / 1000000u);
-		int err = conn_accept(&c, lfd, &p->listen, left, &peer);
+		int err = conn_accept(&c, lfd, &p->listen, d, &peer);
 		if (err == ETIMEDOUT)
-			die(EXIT_ENV, "accept %s: timed out after %u ms with %d of "
-			    "the guest's connections missing", where, deadline_ms,
-			    missing);
+			no_complete_set(a, where, wait_ms);
 		if (err)
 			die(EXIT_ENV, "accept %s: %s", where, strerror(err));
-		uint32_t port = peer.port;
-		int slot = slot_of_port(port);
-		if (slot < 0 || !p->expected[slot])
-			die(EXIT_FAIL, "accept %s: unexpected connection from "
-			    "port %u", c.name, (unsigned)port);
-		if (p->conn[slot].fd >= 0)
-			die(EXIT_FAIL, "accept %s: second connection from port %u",
-			    c.name, (unsigned)port);
-		set_io_timeout(c.fd, p->s.timeout_s);
-		p->conn[slot] = c;
-		missing--;
+		if (file_connection(p, a, &c, &peer)) {
+			take_set(p, a, set_of(a, &peer));
+			break;
+		}
 	}
+	xfree(a);
 }
+
+/* ---- magic numbers ---- */
 
 static const char *magic_name(unsigned magic)
 {
@@ -171,11 +324,9 @@ static unsigned read_magic(struct perf *p, const char *test)
 {
 	struct conn *ctl = &p->conn[SLOT_CTL];
 	unsigned char magic;
-	int err = read_within(ctl->fd, &magic, 1,
-			      (int)min_ms(PERF_MAGIC_DEADLINE_MS, p->s.timeout_s));
+	int err = read_full(ctl, &magic, 1, bound_ms(p, PERF_MAGIC_DEADLINE_MS));
 	if (err)
-		die(io_exit_code(err), "%s: read magic from %s: %s", test,
-		    ctl->name, io_error_text(err));
+		die_step(test, "read magic from", ctl, err);
 	return magic;
 }
 
@@ -199,6 +350,48 @@ static double mib_per_s(uint64_t bytes, uint64_t ns)
 	return ns ? (double)bytes / (1024.0 * 1024.0) / ((double)ns / 1e9) : 0;
 }
 
+/* With --progress, what the run will do, once the guest is in. */
+static void announce(const struct perf *p)
+{
+	char line[256];
+	size_t n = 0;
+	static const struct { unsigned test; const char *name; } tests[] = {
+		{TEST_BIDIR, "bidirectional"}, {TEST_UNIDIR, "unidirectional"},
+		{TEST_MULTI, "multi stream"},
+	};
+
+	if (!p->o.progress)
+		return;
+	if (p->o.tests & TEST_LATENCY)
+		n += format(line + n, sizeof(line) - n, ", latency %llu round trips",
+			    (unsigned long long)p->o.latency_count);
+	for (size_t i = 0; i < sizeof(tests) / sizeof(tests[0]); i++)
+		if (p->o.tests & tests[i].test && n < sizeof(line))
+			n += format(line + n, sizeof(line) - n, ", %s %llu x %llu bytes%s",
+				    tests[i].name,
+				    (unsigned long long)p->count[tests[i].test],
+				    (unsigned long long)p->o.size,
+				    tests[i].test == TEST_MULTI ? " per stream" : "");
+	err_out("vsock-perf: the guest is in; running%s\n", line + 1);
+}
+
+/* One line per finished test with --progress, when no terminal shows the
+ * running count. */
+static const char *seconds_since(char *buf, size_t len, uint64_t started)
+{
+	return format_fixed(buf, len, (double)(now_ns() - started) / 1e9, 1);
+}
+
+static void finished(const struct perf *p, const char *test, uint64_t n,
+		     uint64_t started)
+{
+	char secs[32];
+	if (p->o.progress)
+		err_out("vsock-perf: %s done: %llu iterations in %s s\n", test,
+			(unsigned long long)n,
+			seconds_since(secs, sizeof(secs), started));
+}
+
 /* ---- latency ---- */
 
 static void note_corruption(struct perf *p, const char *what, unsigned i,
@@ -210,26 +403,34 @@ static void note_corruption(struct perf *p, const char *what, unsigned i,
 	p->corruption = 1;
 }
 
+/* One echo, written and read back whole by one deadline. */
 static void round_trip(struct perf *p, const unsigned char *out,
 		       unsigned char *in, const char *what)
 {
 	struct conn *c = &p->conn[SLOT_ECHO];
-	int err = write_full(c->fd, out, PERF_ECHO_PACKET);
-	if (err)
-		die(io_exit_code(err), "latency: write %s packet to %s: %s", what,
-		    c->name, io_error_text(err));
-	/* One recv(MSG_WAITALL) per echo; SO_RCVTIMEO bounds the wait. */
-	err = read_full(c->fd, in, PERF_ECHO_PACKET);
-	if (err)
-		die(io_exit_code(err), "latency: read %s echo from %s: %s", what,
-		    c->name, io_error_text(err));
+	struct deadline d = bound_ms(p, p->o.echo_timeout_ms);
+	char step[64];
+	int err = write_full(c, out, PERF_ECHO_PACKET, d);
+	if (err) {
+		format(step, sizeof(step), "latency: write %s packet to", what);
+		die_io(c, step, err);
+	}
+	err = read_full(c, in, PERF_ECHO_PACKET, d);
+	if (err) {
+		format(step, sizeof(step), "latency: read %s echo from", what);
+		die_io(c, step, err);
+	}
 }
 
 static void run_latency(struct perf *p)
 {
 	unsigned char out[PERF_ECHO_PACKET], in[PERF_ECHO_PACKET];
+	char what[48];
 	struct progress prog;
+	uint64_t started = now_ns();
 
+	format(what, sizeof(what), "timed (%llu ms at most)",
+	       (unsigned long long)p->o.echo_timeout_ms);
 	p->corruption = 0;
 	for (unsigned i = 0; i < PERF_WARMUP_PACKETS; i++) {
 		warmup_packet(i, out, sizeof(out));
@@ -242,13 +443,11 @@ static void run_latency(struct perf *p)
 		}
 	}
 	memset(out, PERF_LATENCY_BYTE, sizeof(out));
-	record(&p->latency, p->s.latency_count);
-	set_recv_timeout_ms(p->conn[SLOT_ECHO].fd,
-			    min_ms(PERF_ECHO_DEADLINE_MS, p->s.timeout_s));
-	progress_start(&prog, "latency", p->s.latency_count);
-	for (uint64_t i = 0; i < p->s.latency_count; i++) {
+	record(&p->latency, p->o.latency_count);
+	progress_start(&prog, "latency", p->o.latency_count);
+	for (uint64_t i = 0; i < p->o.latency_count; i++) {
 		uint64_t start = now_ns();
-		round_trip(p, out, in, "timed (100 ms at most)");
+		round_trip(p, out, in, what);
 		p->latency.v[p->latency.n++] = (double)(now_ns() - start);
 		size_t at = find_not_byte(in, sizeof(in), PERF_LATENCY_BYTE);
 		if (at != sizeof(in))
@@ -257,8 +456,10 @@ static void run_latency(struct perf *p)
 			progress_step(&prog, i + 1);
 	}
 	progress_end(&prog);
+	expect_no_surplus(&p->conn[SLOT_ECHO], "latency");
 	/* Our close ends the guest's echo loop. */
 	conn_close(&p->conn[SLOT_ECHO]);
+	finished(p, "latency", p->o.latency_count, started);
 }
 
 /* ---- bidirectional ---- */
@@ -276,10 +477,11 @@ struct bidir_half {
 static void *bidir_reader(void *arg)
 {
 	struct bidir_half *h = arg;
+	struct conn *c = &h->p->conn[SLOT_BIDIR];
 
 	for (uint64_t i = 0; i < h->count && !h->err; i++) {
-		h->err = recv_bytes(h->p->conn[SLOT_BIDIR].fd, h->p->s.size,
-				    h->buf, h->io_size);
+		h->err = recv_bytes(c, h->p->o.size, h->buf, h->io_size,
+				    step(h->p));
 		h->ends[i] = now_ns();
 	}
 	return NULL;
@@ -287,12 +489,16 @@ static void *bidir_reader(void *arg)
 
 static void bidir_writer(struct bidir_half *h, struct progress *prog)
 {
+	struct conn *c = &h->p->conn[SLOT_BIDIR];
+
 	for (uint64_t i = 0; i < h->count && !h->err; i++) {
-		h->err = send_bytes(h->p->conn[SLOT_BIDIR].fd, h->p->s.size,
-				    h->buf, h->io_size);
+		h->err = send_bytes(c, h->p->o.size, h->buf, h->io_size,
+				    step(h->p));
 		h->ends[i] = now_ns();
 		progress_step(prog, i + 1);
 	}
+	if (!h->err)
+		h->err = zerocopy_wait(c, step(h->p));
 }
 
 static void rates(struct series *out, const struct bidir_half *h,
@@ -306,13 +512,17 @@ static void rates(struct series *out, const struct bidir_half *h,
 	}
 }
 
+static size_t io_size(const struct perf *p, size_t test_default)
+{
+	return p->o.io_size ? (size_t)p->o.io_size : test_default;
+}
+
 static void run_bidir(struct perf *p)
 {
-	uint64_t count = p->s.count_given ? p->s.count : PERF_BIDIR_COUNT;
-	const struct settings *s = &p->s;
-	size_t io_size = io_size_for(s, BIDIR_IO_SIZE);
-	struct bidir_half rx = {p, count, 0, NULL, NULL, io_size, 0},
-			  tx = {p, count, 0, NULL, NULL, io_size, 0};
+	uint64_t count = p->count[TEST_BIDIR];
+	size_t len = io_size(p, BIDIR_IO_SIZE);
+	struct bidir_half rx = {p, count, 0, NULL, NULL, len, 0},
+			  tx = {p, count, 0, NULL, NULL, len, 0};
 	struct progress prog;
 	pthread_t thread;
 
@@ -320,8 +530,8 @@ static void run_bidir(struct perf *p)
 	expect_magic(p, "bidirectional", MAGIC_BIDIR);
 	rx.ends = xmalloc(count * sizeof(uint64_t));
 	tx.ends = xmalloc(count * sizeof(uint64_t));
-	rx.buf = xmalloc(io_size);
-	tx.buf = xmalloc(io_size);
+	rx.buf = xmalloc(len);
+	tx.buf = xmalloc(len);
 	progress_start(&prog, "bidirectional", count);
 	rx.start = tx.start = now_ns();
 	xthread_start(&thread, bidir_reader, &rx);
@@ -330,18 +540,18 @@ static void run_bidir(struct perf *p)
 	progress_end(&prog);
 	struct conn *c = &p->conn[SLOT_BIDIR];
 	if (rx.err)
-		die(io_exit_code(rx.err), "bidirectional: read %s: %s", c->name,
-		    io_error_text(rx.err));
+		die_step("bidirectional", "read", c, rx.err);
 	if (tx.err)
-		die(io_exit_code(tx.err), "bidirectional: write %s: %s", c->name,
-		    io_error_text(tx.err));
-	rates(&p->tx, &tx, count, s->size);
-	rates(&p->rx, &rx, count, s->size);
+		die_step("bidirectional", "write", c, tx.err);
+	expect_no_surplus(c, "bidirectional");
+	rates(&p->tx, &tx, count, p->o.size);
+	rates(&p->rx, &rx, count, p->o.size);
 	xfree(rx.ends);
 	xfree(tx.ends);
 	xfree(rx.buf);
 	xfree(tx.buf);
 	conn_close(c);
+	finished(p, "bidirectional", count, rx.start);
 }
 
 /* ---- unidirectional, one stream or five ---- */
@@ -358,25 +568,31 @@ struct stream {
 	int err;
 };
 
-/* Per iteration: write SIZE, read SIZE back; 2 x SIZE over the round trip. */
+/* Per iteration: write SIZE, read SIZE back, each half by its own
+ * deadline; 2 x SIZE over the round trip. */
 static void *unidir_stream(void *arg)
 {
 	struct stream *st = arg;
-	const struct settings *s = &st->p->s;
+	uint64_t size = st->p->o.size;
 
 	for (uint64_t i = 0; i < st->count; i++) {
 		uint64_t start = now_ns();
-		st->err = send_bytes(st->conn->fd, s->size, st->buf, st->io_size);
+		struct deadline d = step(st->p);
+		st->err = send_bytes(st->conn, size, st->buf, st->io_size, d);
+		/* The buffer takes the reply: the kernel must be done with it. */
+		if (!st->err)
+			st->err = zerocopy_wait(st->conn, d);
 		if (st->err) {
 			st->failed_op = "write";
 			return NULL;
 		}
-		st->err = recv_bytes(st->conn->fd, s->size, st->buf, st->io_size);
+		st->err = recv_bytes(st->conn, size, st->buf, st->io_size,
+				     step(st->p));
 		if (st->err) {
 			st->failed_op = "read";
 			return NULL;
 		}
-		st->samples[i] = mib_per_s(2 * s->size, now_ns() - start);
+		st->samples[i] = mib_per_s(2 * size, now_ns() - start);
 		if (st->prog)
 			progress_step(st->prog, i + 1);
 	}
@@ -386,29 +602,29 @@ static void *unidir_stream(void *arg)
 static void stream_failed(const char *test, const struct stream *st)
 {
 	if (st->err)
-		die(io_exit_code(st->err), "%s: %s %s: %s", test, st->failed_op,
-		    st->conn->name, io_error_text(st->err));
+		die_step(test, st->failed_op, st->conn, st->err);
 }
 
 static void run_unidir(struct perf *p)
 {
-	uint64_t count = p->s.count_given ? p->s.count : PERF_UNIDIR_COUNT;
+	uint64_t count = p->count[TEST_UNIDIR], started = now_ns();
+	size_t len = io_size(p, UNIDIR_IO_SIZE);
 	struct progress prog;
 
 	expect_magic(p, "unidirectional", MAGIC_UNIDIR);
 	expect_quiet(p, TEST_UNIDIR | TEST_MULTI, "unidirectional");
-	size_t io_size = io_size_for(&p->s, UNIDIR_IO_SIZE);
-
 	record(&p->unidir, count);
 	struct stream st = {p, &p->conn[SLOT_UNIDIR], count, p->unidir.v,
-			    xmalloc(io_size), io_size, &prog, "", 0};
+			    xmalloc(len), len, &prog, "", 0};
 	progress_start(&prog, "unidirectional", count);
 	unidir_stream(&st);
 	progress_end(&prog);
 	stream_failed("unidirectional", &st);
+	expect_no_surplus(st.conn, "unidirectional");
 	xfree(st.buf);
 	p->unidir.n = count;
 	conn_close(st.conn);
+	finished(p, "unidirectional", count, started);
 }
 
 static void expect_multi_magics(struct perf *p)
@@ -430,29 +646,48 @@ static void expect_multi_magics(struct perf *p)
 
 static void run_multi(struct perf *p)
 {
-	uint64_t count = p->s.count_given ? p->s.count : PERF_MULTI_COUNT;
+	uint64_t count = p->count[TEST_MULTI], started = now_ns();
 	struct stream st[PERF_MULTI_STREAMS];
 	pthread_t threads[PERF_MULTI_STREAMS];
+	size_t len = io_size(p, MULTI_IO_SIZE);
 
 	expect_multi_magics(p);
 	expect_quiet(p, TEST_MULTI, "multi stream");
 	record(&p->multi, count * PERF_MULTI_STREAMS);
-	size_t io_size = io_size_for(&p->s, MULTI_IO_SIZE);
-
 	for (int i = 0; i < PERF_MULTI_STREAMS; i++) {
 		st[i] = (struct stream){p, &p->conn[SLOT_MULTI + i], count,
 					p->multi.v + (size_t)i * count,
-					xmalloc(io_size), io_size, NULL, "", 0};
+					xmalloc(len), len, NULL, "", 0};
 		xthread_start(&threads[i], unidir_stream, &st[i]);
 	}
 	for (int i = 0; i < PERF_MULTI_STREAMS; i++)
 		xthread_join(threads[i]);
-	for (int i = 0; i < PERF_MULTI_STREAMS; i++) {
+	for (int i = 0; i < PERF_MULTI_STREAMS; i++)
 		stream_failed("multi stream", &st[i]);
+	for (int i = 0; i < PERF_MULTI_STREAMS; i++) {
+		expect_no_surplus(st[i].conn, "multi stream");
 		xfree(st[i].buf);
 		conn_close(st[i].conn);
 	}
 	p->multi.n = count * PERF_MULTI_STREAMS;
+	finished(p, "multi stream", count, started);
+}
+
+/* After the last test the control connection has nothing more to say:
+ * data or a reset there is a protocol failure (a close is the guest's
+ * goodbye). */
+static void expect_quiet_control(struct perf *p)
+{
+	struct conn *ctl = &p->conn[SLOT_CTL];
+	if (ctl->fd < 0)
+		return;
+	int err = check_surplus(ctl, SURPLUS_GRACE_MS);
+	if (err == ERR_DATA)
+		die(EXIT_FAIL, "control: %s: the guest sent more than its "
+		    "magic numbers", ctl->name);
+	if (err)
+		die_step("control", "read", ctl, err);
+	conn_close(ctl);
 }
 
 /* ---- results ---- */
@@ -484,17 +719,35 @@ static void print_json_summary(const struct row *r)
 	       r->latency ? "Nanoseconds" : "MebibytesPerSecond");
 }
 
+/* Beyond the original host's fields, only what differs from the
+ * protocol's defaults. */
+static void print_json_settings(const struct perf *p)
+{
+	if (p->o.echo_timeout_ms != PERF_ECHO_DEADLINE_MS)
+		out(", \"echo_timeout_ms\": %llu",
+		    (unsigned long long)p->o.echo_timeout_ms);
+	if (p->o.buffer_size)
+		out(", \"buffer_size\": %llu",
+		    (unsigned long long)p->o.buffer_size);
+	if (p->o.zerocopy)
+		out(", \"zerocopy\": %s", p->zerocopy_ran ? "true" : "false");
+}
+
+/* data_corruption as the original host's Measurements say it: true when
+ * the check passed, false when an echo differed, null when not run. */
 static void print_json(const struct perf *p, const struct row *rows, size_t n)
 {
 	out("{\"data_corruption\": %s",
-	       p->corruption < 0 ? "null" : p->corruption ? "true" : "false");
+	       p->corruption < 0 ? "null" : p->corruption ? "false" : "true");
 	for (size_t i = 0; i < n; i++) {
 		out(", \"%s\": ", rows[i].key);
 		print_json_summary(&rows[i]);
 	}
+	print_json_settings(p);
 	out("}\n");
 }
 
+/* A row of statistics; the first row of a test counts its samples. */
 static void print_table_row(const char *label, const char *unit,
 			    const struct summary *m, double scale)
 {
@@ -504,20 +757,37 @@ static void print_table_row(const char *label, const char *unit,
 	out("%-28s %-7s", label, unit);
 	for (int i = 0; i < 6; i++)
 		out(" %10s", format_fixed(num, sizeof(num), v[i] * scale, 2));
+	if (*label)
+		out(" %8zu", m->n);
 	out("\n");
+}
+
+static void print_table_settings(const struct perf *p)
+{
+	if (p->o.echo_timeout_ms != PERF_ECHO_DEADLINE_MS)
+		out("echo bound: %llu ms (the protocol's is %u ms)\n",
+		    (unsigned long long)p->o.echo_timeout_ms,
+		    PERF_ECHO_DEADLINE_MS);
+	if (p->o.buffer_size)
+		out("socket buffer: %llu bytes\n",
+		    (unsigned long long)p->o.buffer_size);
+	if (p->o.zerocopy)
+		out("sends: %s\n", p->zerocopy_ran ? "MSG_ZEROCOPY"
+						   : "plain (no MSG_ZEROCOPY here)");
 }
 
 static void print_table(const struct perf *p, const struct row *rows, size_t n)
 {
 	/* MiB/s to Gbit/s: 2^20 bytes x 8 bits / 10^9. */
 	const double gbit = 1048576.0 * 8 / 1e9;
-	char where[ADDRESS_TEXT_MAX];
+	char where[ADDRESS_TEXT_MAX], secs[32];
 
 	format_address(&p->listen, where, sizeof(where));
 	out("vsock-perf on %s: %llu bytes per iteration\n", where,
-	       (unsigned long long)p->s.size);
-	out("%-28s %-7s %10s %10s %10s %10s %10s %10s\n", "test", "unit",
-	       "min", "p25", "p50", "p75", "p99", "max");
+	       (unsigned long long)p->o.size);
+	print_table_settings(p);
+	out("%-28s %-7s %10s %10s %10s %10s %10s %10s %8s\n", "test", "unit",
+	       "min", "p25", "p50", "p75", "p99", "max", "samples");
 	for (size_t i = 0; i < n; i++) {
 		struct summary m;
 		if (!rows[i].series->ran)
@@ -532,6 +802,7 @@ static void print_table(const struct perf *p, const struct row *rows, size_t n)
 	}
 	out("data corruption check: %s\n",
 	       p->corruption < 0 ? "not run" : p->corruption ? "FAILED" : "PASSED");
+	out("run took %s s\n", seconds_since(secs, sizeof(secs), p->started_ns));
 }
 
 static void report(struct perf *p)
@@ -546,10 +817,43 @@ static void report(struct perf *p)
 		 &p->multi, false},
 	};
 	size_t n = sizeof(rows) / sizeof(rows[0]);
-	if (p->s.json)
+	if (p->o.json)
 		print_json(p, rows, n);
 	else
 		print_table(p, rows, n);
+}
+
+/* ---- the run ---- */
+
+/* Iterations of each test, and a refusal of what its samples could not
+ * hold, before anything listens. */
+static void plan(struct perf *p)
+{
+	uint64_t c = p->o.count;
+	p->count[TEST_BIDIR] = c ? c : PERF_BIDIR_COUNT;
+	p->count[TEST_UNIDIR] = c ? c : PERF_UNIDIR_COUNT;
+	p->count[TEST_MULTI] = c ? c : PERF_MULTI_COUNT;
+	if ((p->o.tests & (TEST_BIDIR | TEST_UNIDIR) && c > MAX_SAMPLES) ||
+	    (p->o.tests & TEST_MULTI && c * PERF_MULTI_STREAMS > MAX_SAMPLES))
+		usage_error("--count %llu: every sample is kept; at most %u "
+			    "per test (%u per multi stream)",
+			    (unsigned long long)c, MAX_SAMPLES,
+			    MAX_SAMPLES / PERF_MULTI_STREAMS);
+	p->setup = (struct socket_setup){p->o.buffer_size, p->o.zerocopy};
+	p->corruption = -1;
+	for (int slot = 0; slot < PERF_SLOTS; slot++)
+		p->conn[slot].fd = -1;
+}
+
+/* MSG_ZEROCOPY on every stream the host writes to: the table and JSON
+ * say whether it ran. */
+static void zerocopy_streams(struct perf *p)
+{
+	p->zerocopy_ran = p->o.zerocopy;
+	for (int slot = SLOT_UNIDIR; slot < PERF_SLOTS; slot++)
+		if (p->conn[slot].fd >= 0 && !conn_zerocopy(&p->conn[slot],
+							    &p->setup))
+			p->zerocopy_ran = false;
 }
 
 int vsock_perf_main(int argc, char **argv)
@@ -557,34 +861,35 @@ int vsock_perf_main(int argc, char **argv)
 	struct perf *p = xmalloc(sizeof(*p));
 	char where[ADDRESS_TEXT_MAX];
 
-	settings_defaults(&p->s, PERF_HOST_PORT);
-	p->s.listen = vsock_any(PERF_HOST_PORT);
-	no_operands(argc, argv, parse_options(argc, argv,
-		OPT_LISTEN | OPT_SIZE | OPT_COUNT | OPT_LATENCY_COUNT |
-		OPT_TESTS | OPT_JSON | OPT_IO_SIZE | OPT_TIMEOUT, usage, &p->s));
-	p->corruption = -1;
-	for (int slot = 0; slot < SLOTS; slot++)
-		p->conn[slot].fd = -1;
-	expect_connections(p);
+	p->o.listen = vsock_any(PERF_HOST_PORT);
+	parse_command_line(&vsock_perf_spec, &p->o, argc, argv);
+	plan(p);
 
-	p->listen = p->s.listen;
-	int lfd = xlisten(&p->listen, SLOTS);
+	p->listen = p->o.listen;
+	int lfd = xlisten(&p->listen, PERF_SLOTS, &p->setup);
 	format_address(&p->listen, where, sizeof(where));
 	err_out("vsock-perf: listening on %s\n", where);
 	accept_all(p, lfd);
 	close(lfd);
+	p->started_ns = now_ns();
+	zerocopy_streams(p);
+	announce(p);
 	/* The test bits are in the run order; the first may start at once. */
-	unsigned first = p->s.tests & -p->s.tests;
-	expect_quiet(p, p->s.tests & ~(2 * first - 1), "start");
+	unsigned first = p->o.tests & -p->o.tests;
+	expect_quiet(p, p->o.tests & ~(2 * first - 1), "start");
 
-	if (p->s.tests & TEST_LATENCY)
+	if (p->o.tests & TEST_LATENCY)
 		run_latency(p);
-	if (p->s.tests & TEST_BIDIR)
+	if (p->o.tests & TEST_BIDIR)
 		run_bidir(p);
-	if (p->s.tests & TEST_UNIDIR)
+	if (p->o.tests & TEST_UNIDIR)
 		run_unidir(p);
-	if (p->s.tests & TEST_MULTI)
+	if (p->o.tests & TEST_MULTI)
 		run_multi(p);
+	expect_quiet_control(p);
+	if (p->o.progress)
+		err_out("vsock-perf: every test done in %s s\n",
+			seconds_since(where, sizeof(where), p->started_ns));
 	report(p);
 	int code = p->corruption == 1 ? EXIT_FAIL : EXIT_PASS;
 	if (code)

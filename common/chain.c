@@ -35,22 +35,25 @@ void ctl_check(void)
 		(void)inherited_ctl_fd(env);
 }
 
-void ctl_open(struct conn *ctl, const struct settings *s)
+void ctl_open(struct conn *ctl, const struct address *peer,
+	      const struct socket_setup *setup, struct deadline d)
 {
 	const char *env = getenv(CTL_FD_ENV);
+	char name[64];
 
 	if (env && *env) {
-		ctl->fd = inherited_ctl_fd(env);
-		format(ctl->name, sizeof(ctl->name), "control connection (fd %d)",
-			 ctl->fd);
+		int fd = inherited_ctl_fd(env);
+		format(name, sizeof(name), "control connection (fd %d)", fd);
+		conn_adopt(ctl, fd, name);
 		return;
 	}
-	xconn_open(ctl, &s->peer, PERF_CTL_PORT, s->timeout_s);
+	xconn_open(ctl, peer, PERF_CTL_PORT, setup, d);
 }
 
-void send_magics(struct conn *ctl, const unsigned char *magic, size_t n)
+void send_magics(struct conn *ctl, const unsigned char *magic, size_t n,
+		 struct deadline d)
 {
-	int err = write_full(ctl->fd, magic, n);
+	int err = write_full(ctl, magic, n, d);
 	if (err)
 		die_io(ctl, "write magic to", err);
 }
@@ -84,7 +87,7 @@ void chain_wait(void)
 
 void chain_done(void)
 {
-	int err = write_full(STDOUT_FILENO, "done\n", 5);
+	int err = fd_write_all(STDOUT_FILENO, "done\n", 5);
 	if (err)
 		die(EXIT_ENV, "chain: write stdout: %s", io_error_text(err));
 }

@@ -1,10 +1,12 @@
-/* One-line errors: "APPLET: what failed: why". */
+/* One-line errors, "APPLET: what failed: why", and the exit class of
+ * every failure. */
 #include "vsockbox.h"
 
 #include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* The process's only global: written once by the dispatcher before any
  * thread starts, read by every message afterwards. */
@@ -20,14 +22,20 @@ const char *applet_name(void)
 	return current_applet;
 }
 
-/* Formats the whole line first so that threads never interleave halves. */
+/* Formats the whole line first, and writes it at once, so that threads
+ * and the stages of a pipeline never interleave halves. */
 static void vmessage(const char *fmt, va_list ap, const char *suffix)
 {
 	char line[512];
 	size_t n = format(line, sizeof(line), "%s: ", current_applet);
 	if (n < sizeof(line))
-		format_v(line + n, sizeof(line) - n, fmt, ap);
-	err_out("%s%s%s\n", line, suffix ? ": " : "", suffix ? suffix : "");
+		n += format_v(line + n, sizeof(line) - n, fmt, ap);
+	if (suffix && n < sizeof(line))
+		n += format(line + n, sizeof(line) - n, ": %s", suffix);
+	if (n > sizeof(line) - 2)
+		n = sizeof(line) - 2;
+	line[n++] = '\n';
+	(void)fd_write_all(STDERR_FILENO, line, n);
 }
 
 void warn_msg(const char *fmt, ...)
@@ -64,4 +72,42 @@ _Noreturn void usage_error(const char *fmt, ...)
 	vmessage(fmt, ap, NULL);
 	va_end(ap);
 	exit(EXIT_USAGE);
+}
+
+const char *io_error_text(int err)
+{
+	if (err == ERR_EOF)
+		return "peer closed the connection";
+	if (err == ERR_DATA)
+		return "peer sent data where the protocol allows none";
+	if (err == ETIMEDOUT)
+		return "timed out";
+	return strerror(err);
+}
+
+int io_exit_code(int err)
+{
+	switch (err) {
+	case ERR_EOF: case ERR_DATA: case ECONNRESET: case EPIPE:
+	case ECONNABORTED:
+		return EXIT_FAIL;
+	default:
+		return EXIT_ENV;
+	}
+}
+
+void format_io_failure(char *buf, size_t len, const char *op,
+		       const struct conn *c, int err)
+{
+	format(buf, len, "%s %s: %s", op, c->name, io_error_text(err));
+}
+
+_Noreturn void die_step(const char *step, const char *op,
+			const struct conn *c, int err)
+{
+	char why[384];
+	format_io_failure(why, sizeof(why), op, c, err);
+	if (step)
+		die(io_exit_code(err), "%s: %s", step, why);
+	die(io_exit_code(err), "%s", why);
 }

@@ -8,7 +8,6 @@
 
 #include <stdarg.h>
 #include <string.h>
-#include <unistd.h>
 
 struct sink {
 	char *buf;
@@ -154,49 +153,4 @@ size_t format(char *buf, size_t len, const char *fmt, ...)
 	size_t n = format_v(buf, len, fmt, ap);
 	va_end(ap);
 	return n;
-}
-
-/* Lines longer than this are cut: no applet prints one. */
-enum { OUTPUT_LINE_MAX = 1024 };
-
-static int print_v(int fd, const char *fmt, va_list ap)
-{
-	char line[OUTPUT_LINE_MAX];
-	size_t n = format_v(line, sizeof(line), fmt, ap);
-	if (n >= sizeof(line))
-		n = sizeof(line) - 1;
-	return write_full(fd, line, n);
-}
-
-void out(const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	int err = print_v(STDOUT_FILENO, fmt, ap);
-	va_end(ap);
-	if (err)
-		die(EXIT_ENV, "write stdout: %s", io_error_text(err));
-}
-
-void out_text(const char *text)
-{
-	int err = write_full(STDOUT_FILENO, text, strlen(text));
-	if (err)
-		die(EXIT_ENV, "write stdout: %s", io_error_text(err));
-}
-
-void print_to(int fd, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	(void)print_v(fd, fmt, ap);	/* help and messages: best effort */
-	va_end(ap);
-}
-
-void err_out(const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	(void)print_v(STDERR_FILENO, fmt, ap);	/* nowhere to report failure */
-	va_end(ap);
 }

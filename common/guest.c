@@ -1,43 +1,54 @@
-/* The steps that every guest data applet takes, in the protocol's order. */
+/* The options and steps of the guest throughput applets (vsock-unidir,
+ * vsock-bidir, vsock-multi), in the protocol's order. */
 #include "vsockbox.h"
 
-void guest_data_options(struct settings *s, int argc, char **argv,
-			const char *usage, uint64_t default_count)
+void throughput_options(const struct applet_spec *spec, struct throughput *t,
+			int argc, char **argv)
 {
-	settings_defaults(s, PERF_HOST_PORT);
-	s->count = default_count;
-	no_operands(argc, argv, parse_options(argc, argv,
-		OPT_PEER | OPT_TIMEOUT | OPT_SIZE | OPT_COUNT | OPT_IO_SIZE |
-		OPT_CHAIN, usage, s));
+	parse_command_line(spec, t, argc, argv);
+	t->setup = (struct socket_setup){t->buffer_size, t->zerocopy};
 	ctl_check();
 }
 
-void guest_finish(struct conn *ctl, const struct settings *s)
+void throughput_connect(struct throughput *t, struct conn *c,
+			uint32_t local_port)
+{
+	xconn_open(c, &t->peer, local_port, &t->setup,
+		   deadline_after_s(t->timeout_s));
+	conn_zerocopy(c, &t->setup);
+}
+
+void guest_announce(struct conn *ctl, const struct throughput *t,
+		    const unsigned char *magic, size_t n)
+{
+	ctl_open(ctl, &t->peer, &t->setup, deadline_after_s(t->timeout_s));
+	if (t->chain)
+		chain_wait();
+	send_magics(ctl, magic, n, deadline_after_s(t->timeout_s));
+}
+
+void guest_finish(struct conn *ctl, const struct throughput *t)
 {
 	conn_close(ctl);
-	if (s->chain)
+	if (t->chain)
 		chain_done();
 }
 
-void guest_announce(struct conn *ctl, const struct settings *s,
-		    const unsigned char *magic, size_t n)
-{
-	ctl_open(ctl, s);
-	if (s->chain)
-		chain_wait();
-	send_magics(ctl, magic, n);
-}
-
-int guest_unidir(int fd, uint64_t size, uint64_t count, void *buf,
+int guest_unidir(struct conn *c, const struct throughput *t, void *buf,
 		 size_t buf_len, struct progress *p, const char **failed_op)
 {
-	for (uint64_t i = 0; i < count; i++) {
-		int err = recv_bytes(fd, size, buf, buf_len);
+	for (uint64_t i = 0; i < t->count; i++) {
+		int err = recv_bytes(c, t->size, buf, buf_len,
+				     deadline_after_s(t->timeout_s));
 		if (err) {
 			*failed_op = "read";
 			return err;
 		}
-		err = send_bytes(fd, size, buf, buf_len);
+		struct deadline d = deadline_after_s(t->timeout_s);
+		err = send_bytes(c, t->size, buf, buf_len, d);
+		/* The next read goes into the buffer just sent. */
+		if (!err)
+			err = zerocopy_wait(c, d);
 		if (err) {
 			*failed_op = "write";
 			return err;
@@ -45,5 +56,7 @@ int guest_unidir(int fd, uint64_t size, uint64_t count, void *buf,
 		if (p)
 			progress_step(p, i + 1);
 	}
-	return 0;
+	/* Only data counts: how the host ends the connection is its own. */
+	*failed_op = "read";
+	return check_surplus(c, SURPLUS_GRACE_MS) == ERR_DATA ? ERR_DATA : 0;
 }

@@ -1,71 +1,118 @@
-/* Whole reads and writes: EINTR is retried, short transfers are continued,
- * and the kernel's SO_RCVTIMEO/SO_SNDTIMEO bound every wait at no cost on
- * the data path. */
+/* Whole transfers. Every blocking call on a connection runs by its step's
+ * deadline through the kernel's SO_RCVTIMEO/SO_SNDTIMEO, which cost nothing
+ * on the data path: the time-out is shortened (one setsockopt) only when
+ * less time is left than is set, that is after partial progress, so a
+ * trickling peer can never stretch a step. */
 #include "vsockbox.h"
 
 #include <errno.h>
 #include <poll.h>
-#include <stdlib.h>
-#include <sys/mman.h>
 #include <string.h>
-#include <time.h>
+#include <sys/time.h>
 #include <unistd.h>
 
-const char *io_error_text(int err)
-{
-	if (err == ERR_EOF)
-		return "peer closed the connection";
-	if (err == ERR_DATA)
-		return "peer sent data where the protocol allows none";
-	if (err == ETIMEDOUT)
-		return "timed out";
-	return strerror(err);
-}
+#include "vsock_abi.h"
 
-int io_exit_code(int err)
+/* A time-out set within this of the time left is left alone: 2 ms (the
+ * kernel counts in jiffies, 4 ms at HZ=250, anyway) or 1/128 of the time
+ * left (0.23 s of 30 s), so a long step's many calls set it rarely. */
+enum { TIMEOUT_SLACK_NS = 2000000, TIMEOUT_SLACK_SHIFT = 7 };
+/* What a connection's time-out is after a call ran out of it early. */
+#define TIMEOUT_UNKNOWN UINT64_MAX
+
+int fd_write_all(int fd, const void *buf, size_t len)
 {
-	switch (err) {
-	case ERR_EOF: case ERR_DATA: case ECONNRESET: case EPIPE:
-	case ECONNABORTED:
-		return EXIT_FAIL;
-	default:
-		return EXIT_ENV;
+	const unsigned char *p = buf;
+
+	while (len) {
+		ssize_t n = write(fd, p, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return errno;
+		p += n;
+		len -= (size_t)n;
 	}
+	return 0;
 }
 
-static int timeout_errno(void)
+static int set_kernel_timeout(int fd, int option, uint64_t ns)
 {
-	return (errno == EAGAIN || errno == EWOULDBLOCK) ? ETIMEDOUT : errno;
+	struct timeval tv = {.tv_sec = (time_t)(ns / 1000000000u),
+			     .tv_usec = (suseconds_t)(ns % 1000000000u / 1000)};
+	if (ns && !tv.tv_sec && !tv.tv_usec)
+		tv.tv_usec = 1;		/* 0 would mean no time-out at all */
+	return setsockopt(fd, SOL_SOCKET, option, &tv, sizeof(tv)) ? errno : 0;
 }
 
-int read_full(int fd, void *buf, size_t len)
+/* Makes the next blocking call on fd end by the deadline; *set is the
+ * time-out now on fd. 0, or ETIMEDOUT once the deadline has passed. */
+static int bound(int fd, int option, uint64_t *set, struct deadline d)
 {
-	size_t got;
-	return read_counted(fd, buf, len, &got);
+	uint64_t left = d.at_ns == UINT64_MAX ? 0 : deadline_left_ns(d);
+	uint64_t slack = left >> TIMEOUT_SLACK_SHIFT;
+
+	if (d.at_ns != UINT64_MAX && left == 0)
+		return ETIMEDOUT;
+	if (slack < TIMEOUT_SLACK_NS)
+		slack = TIMEOUT_SLACK_NS;
+	if (*set == left || (left && *set && *set != TIMEOUT_UNKNOWN &&
+			     *set <= left + slack))
+		return 0;
+	int err = set_kernel_timeout(fd, option, left);
+	if (err)
+		return err;
+	*set = left;
+	return 0;
+}
+
+int conn_bound_recv(struct conn *c, struct deadline d)
+{
+	return bound(c->fd, SO_RCVTIMEO, &c->recv_timeout_ns, d);
+}
+
+int conn_bound_send(struct conn *c, struct deadline d)
+{
+	return bound(c->fd, SO_SNDTIMEO, &c->send_timeout_ns, d);
+}
+
+/* After a call failed: 0 to call again (interrupted, or it ran out of a
+ * shorter time-out an earlier step left set), else the step's error. */
+static int after_failure(uint64_t *set, struct deadline d)
+{
+	if (errno == EINTR)
+		return 0;
+	if (errno != EAGAIN && errno != EWOULDBLOCK)
+		return errno;
+	if (deadline_left_ns(d) == 0)
+		return ETIMEDOUT;
+	*set = TIMEOUT_UNKNOWN;
+	return 0;
 }
 
 /* Reads len bytes, counting them in *got, whole (MSG_WAITALL) while *flags
  * keeps it. AF_VSOCK refuses a MSG_WAITALL read as large as its receive
  * buffer (256 KiB by default) with ENOMEM: then *flags drops MSG_WAITALL
  * for the rest of the transfer, and each call takes what is there. */
-static int read_whole(int fd, unsigned char *p, size_t len, size_t *got,
-		      int *flags)
+static int read_whole(struct conn *c, unsigned char *p, size_t len,
+		      size_t *got, int *flags, struct deadline d)
 {
 	*got = 0;
 	while (len) {
-		ssize_t n = recv(fd, p, len, *flags);
-		if (n < 0 && errno == ENOTSOCK)
-			n = read(fd, p, len);
+		int err = conn_bound_recv(c, d);
+		if (err)
+			return err;
+		ssize_t n = recv(c->fd, p, len, *flags);
 		if (n == 0)
 			return ERR_EOF;
+		if (n < 0 && errno == ENOMEM && *flags) {
+			*flags = 0;
+			continue;
+		}
 		if (n < 0) {
-			if (errno == ENOMEM && *flags) {
-				*flags = 0;
-				continue;
-			}
-			if (errno == EINTR)
-				continue;
-			return timeout_errno();
+			if ((err = after_failure(&c->recv_timeout_ns, d)) != 0)
+				return err;
+			continue;
 		}
 		p += n;
 		len -= (size_t)n;
@@ -74,59 +121,94 @@ static int read_whole(int fd, unsigned char *p, size_t len, size_t *got,
 	return 0;
 }
 
-int read_counted(int fd, void *buf, size_t len, size_t *got)
+int read_counted(struct conn *c, void *buf, size_t len, size_t *got,
+		 struct deadline d)
 {
 	int flags = MSG_WAITALL;
-	return read_whole(fd, buf, len, got, &flags);
+	return read_whole(c, buf, len, got, &flags, d);
 }
 
-int write_full(int fd, const void *buf, size_t len)
+int read_full(struct conn *c, void *buf, size_t len, struct deadline d)
+{
+	size_t got;
+	return read_counted(c, buf, len, &got, d);
+}
+
+/* ---- MSG_ZEROCOPY completions ---- */
+
+/* Counts the sends the kernel is done with, from one error-queue message;
+ * 0, EAGAIN when the queue is empty, or an errno. */
+static int read_completions(struct conn *c)
+{
+	char control[128];
+	struct msghdr msg = {.msg_control = control,
+			     .msg_controllen = sizeof(control)};
+
+	if (recvmsg(c->fd, &msg, MSG_ERRQUEUE | MSG_DONTWAIT) < 0)
+		return errno == EWOULDBLOCK ? EAGAIN : errno;
+	for (struct cmsghdr *cm = CMSG_FIRSTHDR(&msg); cm;
+	     cm = CMSG_NXTHDR(&msg, cm)) {
+		struct zerocopy_notice z;
+		if (cm->cmsg_len < CMSG_LEN(sizeof(z)))
+			continue;
+		memcpy(&z, CMSG_DATA(cm), sizeof(z));
+		if (z.ee_origin != ZEROCOPY_ORIGIN)
+			continue;
+		if (z.ee_errno)
+			return (int)z.ee_errno;
+		c->zc_done += z.ee_data - z.ee_info + 1;
+	}
+	return 0;
+}
+
+int zerocopy_wait(struct conn *c, struct deadline d)
+{
+	while (c->zc_done != c->zc_sent) {
+		int err = read_completions(c);
+		if (!err)
+			continue;
+		if (err != EAGAIN)
+			return err;
+		/* The error queue shows as POLLERR, which poll always asks. */
+		struct pollfd p = {.fd = c->fd, .events = 0};
+		int left = deadline_left_ms(d);
+		if (left == 0)
+			return ETIMEDOUT;
+		if (poll(&p, 1, left) < 0 && errno != EINTR)
+			return errno;
+	}
+	return 0;
+}
+
+static ssize_t send_some(struct conn *c, const void *p, size_t len)
+{
+	if (!c->zerocopy)
+		return send(c->fd, p, len, MSG_NOSIGNAL);
+	ssize_t n = send(c->fd, p, len, MSG_NOSIGNAL | MSG_ZEROCOPY);
+	if (n >= 0)
+		c->zc_sent++;
+	/* Too many pages pinned: let the kernel finish some first. */
+	else if (errno == ENOBUFS && c->zc_done != c->zc_sent) {
+		int err = read_completions(c);
+		errno = err == EAGAIN || !err ? EINTR : err;
+	}
+	return n;
+}
+
+int write_full(struct conn *c, const void *buf, size_t len, struct deadline d)
 {
 	const unsigned char *p = buf;
 
 	while (len) {
+		int err = conn_bound_send(c, d);
+		if (err)
+			return err;
 		/* MSG_NOSIGNAL: a closed peer is EPIPE, never SIGPIPE. */
-		ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
-		if (n < 0 && errno == ENOTSOCK)
-			n = write(fd, p, len);
+		ssize_t n = send_some(c, p, len);
 		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return timeout_errno();
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-static int ms_left(uint64_t deadline)
-{
-	uint64_t now = now_ns();
-	return now >= deadline ? 0 : (int)((deadline - now + 999999) / 1000000);
-}
-
-int read_within(int fd, void *buf, size_t len, int timeout_ms)
-{
-	uint64_t deadline = now_ns() + (uint64_t)timeout_ms * 1000000;
-	unsigned char *p = buf;
-
-	while (len) {
-		struct pollfd pfd = {.fd = fd, .events = POLLIN};
-		int ready = poll(&pfd, 1, ms_left(deadline));
-		if (ready < 0 && errno == EINTR)
+			if ((err = after_failure(&c->send_timeout_ns, d)) != 0)
+				return err;
 			continue;
-		if (ready < 0)
-			return errno;
-		if (ready == 0)
-			return ETIMEDOUT;
-		ssize_t n = recv(fd, p, len, MSG_DONTWAIT);
-		if (n == 0)
-			return ERR_EOF;
-		if (n < 0) {
-			if (errno == EINTR || errno == EAGAIN)
-				continue;
-			return errno;
 		}
 		p += n;
 		len -= (size_t)n;
@@ -134,14 +216,15 @@ int read_within(int fd, void *buf, size_t len, int timeout_ms)
 	return 0;
 }
 
-int recv_bytes(int fd, uint64_t total, void *buf, size_t buf_len)
+int recv_bytes(struct conn *c, uint64_t total, void *buf, size_t buf_len,
+	       struct deadline d)
 {
 	int flags = MSG_WAITALL;
 	size_t got;
 
 	while (total) {
 		size_t chunk = total < buf_len ? (size_t)total : buf_len;
-		int err = read_whole(fd, buf, chunk, &got, &flags);
+		int err = read_whole(c, buf, chunk, &got, &flags, d);
 		if (err)
 			return err;
 		total -= chunk;
@@ -149,11 +232,12 @@ int recv_bytes(int fd, uint64_t total, void *buf, size_t buf_len)
 	return 0;
 }
 
-int send_bytes(int fd, uint64_t total, const void *buf, size_t buf_len)
+int send_bytes(struct conn *c, uint64_t total, const void *buf,
+	       size_t buf_len, struct deadline d)
 {
 	while (total) {
 		size_t chunk = total < buf_len ? (size_t)total : buf_len;
-		int err = write_full(fd, buf, chunk);
+		int err = write_full(c, buf, chunk, d);
 		if (err)
 			return err;
 		total -= chunk;
@@ -161,105 +245,43 @@ int send_bytes(int fd, uint64_t total, const void *buf, size_t buf_len)
 	return 0;
 }
 
-int wait_for_close(int fd)
+int wait_for_close(struct conn *c, struct deadline d)
 {
 	char byte;
 
 	/* A peer that keeps writing would keep a discarding loop busy for
 	 * ever: the first byte is already a failure. */
 	for (;;) {
-		ssize_t n = recv(fd, &byte, 1, 0);
+		int err = conn_bound_recv(c, d);
+		if (err)
+			return err;
+		ssize_t n = recv(c->fd, &byte, 1, 0);
 		if (n == 0)
 			return 0;
 		if (n > 0)
 			return ERR_DATA;
-		if (errno != EINTR)
-			return timeout_errno();
+		if ((err = after_failure(&c->recv_timeout_ns, d)) != 0)
+			return err;
 	}
 }
 
-_Noreturn void die_io(const struct conn *c, const char *op, int err)
+int check_surplus(struct conn *c, int grace_ms)
 {
-	die(io_exit_code(err), "%s %s: %s", op, c->name, io_error_text(err));
-}
+	struct pollfd p = {.fd = c->fd, .events = POLLIN};
+	char byte;
+	int n;
 
-#ifdef VSOCKBOX_MALLOC
-/* Sanitizer and valgrind builds: the C library's allocator, whose blocks
- * those tools check to the byte (an mmap'd page hides an overrun). Live
- * blocks stay listed here: a run that dies with its buffers in use leaks
- * nothing to a leak checker, and one that returns from its applet must
- * have freed them all (xmalloc_live(), checked by main). */
-enum { LIVE_MAX = 64 };
-static void *live[LIVE_MAX];
-static pthread_mutex_t live_lock = PTHREAD_MUTEX_INITIALIZER;
-
-void *xmalloc(size_t len)
-{
-	void *p = calloc(1, len ? len : 1);
-	if (!p)
-		die(EXIT_ENV, "out of memory (%zu bytes)", len);
-	pthread_mutex_lock(&live_lock);
-	for (size_t i = 0; i < LIVE_MAX; i++)
-		if (!live[i]) {
-			live[i] = p;
-			break;
-		}
-	pthread_mutex_unlock(&live_lock);
-	return p;
-}
-
-void xfree(void *p)
-{
-	pthread_mutex_lock(&live_lock);
-	for (size_t i = 0; p && i < LIVE_MAX; i++)
-		if (live[i] == p)
-			live[i] = NULL;
-	pthread_mutex_unlock(&live_lock);
-	free(p);
-}
-
-size_t xmalloc_live(void)
-{
-	size_t n = 0;
-	pthread_mutex_lock(&live_lock);
-	for (size_t i = 0; i < LIVE_MAX; i++)
-		n += live[i] != NULL;
-	pthread_mutex_unlock(&live_lock);
-	return n;
-}
-#else
-/* Memory straight from the kernel: zeroed (buffers go on the wire), page
- * aligned, and no allocator linked in, which keeps a static musl binary
- * small. The applets allocate a few buffers once, never in a data loop. */
-enum { ALLOC_HEADER = 16 };	/* keeps the result 16-byte aligned */
-
-void *xmalloc(size_t len)
-{
-	size_t total = len + ALLOC_HEADER;
-	if (total < len)
-		die(EXIT_ENV, "out of memory (%zu bytes)", len);
-	unsigned char *p = mmap(NULL, total, PROT_READ | PROT_WRITE,
-				MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (p == MAP_FAILED)
-		die_errno(EXIT_ENV, "out of memory (%zu bytes)", len);
-	memcpy(p, &total, sizeof(total));
-	return p + ALLOC_HEADER;
-}
-
-void xfree(void *ptr)
-{
-	size_t total;
-	if (!ptr)
-		return;
-	unsigned char *p = (unsigned char *)ptr - ALLOC_HEADER;
-	memcpy(&total, p, sizeof(total));
-	munmap(p, total);
-}
-#endif
-
-uint64_t now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+	do
+		n = poll(&p, 1, grace_ms);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return errno;
+	if (n == 0)
+		return 0;
+	ssize_t got = recv(c->fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+	if (got > 0)
+		return ERR_DATA;
+	if (got == 0 || errno == EAGAIN || errno == EWOULDBLOCK)
+		return 0;
+	return errno;
 }

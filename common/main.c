@@ -1,22 +1,24 @@
 /* Dispatch: the applet named by argv[0], or by `vsockbox APPLET ARGS`. */
 #include "vsockbox.h"
 
-#include <signal.h>
 #include <string.h>
 #include <unistd.h>
 
-#define APPLET(c_name, name, summary) int c_name##_main(int argc, char **argv);
+#define APPLET(c_name, name, summary) \
+	int c_name##_main(int argc, char **argv); \
+	extern const struct applet_spec c_name##_spec;
 #include "applets.h"
 #undef APPLET
 
 struct applet {
 	const char *name;
 	int (*main)(int argc, char **argv);
+	const struct applet_spec *spec;
 	const char *summary;
 };
 
 static const struct applet applets[] = {
-#define APPLET(c_name, name, summary) {name, c_name##_main, summary},
+#define APPLET(c_name, name, summary) {name, c_name##_main, &c_name##_spec, summary},
 #include "applets.h"
 #undef APPLET
 };
@@ -44,50 +46,27 @@ static int list_applets(void)
 	return EXIT_PASS;
 }
 
+/* Every option of every applet, machine-readable (options.c). */
+static int list_all_options(void)
+{
+	for (size_t i = 0; i < APPLET_COUNT; i++)
+		list_options(applets[i].name, applets[i].spec);
+	return EXIT_PASS;
+}
+
 static int usage(int fd, int code)
 {
 	print_to(fd,
 		"vsockbox " VSOCKBOX_VERSION ": virtio-vsock tests and benchmarks\n"
 		"usage: vsockbox APPLET [ARGS...]   or a link named APPLET\n"
-		"       vsockbox --list | --help | --version\n\napplets:\n");
+		"       vsockbox --list | --list-options | --help | --version\n\n"
+		"applets (APPLET --help for each):\n");
 	for (size_t i = 0; i < APPLET_COUNT; i++)
 		print_to(fd, "  %-18s %s\n", applets[i].name, applets[i].summary);
+	print_to(fd, "\nscript:\n  %-18s %s\n", "vsock-bench",
+		 "the guest side of the whole micro benchmark (POSIX sh),\n"
+		 "                     installed beside vsockbox by make install");
 	return code;
-}
-
-/* SIGINT/SIGTERM end a run at once, with one line and status 128 + N, as a
- * shell reports a killed command. Only async-signal-safe calls here. */
-static void interrupted(int sig)
-{
-	const char *name = applet_name();
-	const char *what = sig == SIGINT ? ": interrupted (SIGINT)\n"
-					 : ": terminated (SIGTERM)\n";
-	char line[128];
-	size_t n = strlen(name), w = strlen(what);
-
-	/* One write: the stages of a pipeline share stderr, and a ^C
-	 * reaches them all at once. */
-	if (n > sizeof(line) - w)
-		n = sizeof(line) - w;
-	memcpy(line, name, n);
-	memcpy(line + n, what, w);
-	ssize_t ignored = write(STDERR_FILENO, line, n + w);
-	(void)ignored;
-	_exit(128 + sig);
-}
-
-static void set_signals(void)
-{
-	struct sigaction sa;
-
-	memset(&sa, 0, sizeof(sa));
-	sigemptyset(&sa.sa_mask);
-	/* Writes to a closed peer must return EPIPE, never kill us. */
-	sa.sa_handler = SIG_IGN;
-	sigaction(SIGPIPE, &sa, NULL);
-	sa.sa_handler = interrupted;
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
 }
 
 static int run(const struct applet *a, int argc, char **argv)
@@ -116,6 +95,8 @@ int main(int argc, char **argv)
 		name = argv[1];
 		if (strcmp(name, "--list") == 0 || strcmp(name, "-l") == 0)
 			return list_applets();
+		if (strcmp(name, "--list-options") == 0)
+			return list_all_options();
 		if (strcmp(name, "--help") == 0 || strcmp(name, "-h") == 0)
 			return usage(STDOUT_FILENO, EXIT_PASS);
 		if (strcmp(name, "--version") == 0) {

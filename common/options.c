@@ -1,170 +1,160 @@
-/* One option parser for every applet: each applet names the options it
- * takes, and every option means the same thing, is range-checked the same
- * way, and may be given at most once (but --magic). */
+/* One command-line parser for every applet, driven by the applet's own
+ * table (struct opt): every option is range-checked the same way, may be
+ * given at most once (but a byte list), and --help prints the usage laid
+ * out from the same table, so the text cannot drift from what is parsed. */
 #include "vsockbox.h"
 
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 
-static const struct option long_options[] = {
-	{"peer", required_argument, NULL, OPT_PEER << 8},
-	{"timeout", required_argument, NULL, OPT_TIMEOUT << 8},
-	{"size", required_argument, NULL, OPT_SIZE << 8},
-	{"count", required_argument, NULL, OPT_COUNT << 8},
-	{"io-size", required_argument, NULL, OPT_IO_SIZE << 8},
-	{"chain", no_argument, NULL, OPT_CHAIN << 8},
-	{"listen", required_argument, NULL, OPT_LISTEN << 8},
-	{"guest", required_argument, NULL, OPT_GUEST << 8},
-	{"packet-size", required_argument, NULL, OPT_PACKET_SIZE << 8},
-	{"latency-count", required_argument, NULL, OPT_LATENCY_COUNT << 8},
-	{"tests", required_argument, NULL, OPT_TESTS << 8},
-	{"json", no_argument, NULL, OPT_JSON << 8},
-	{"magic", required_argument, NULL, OPT_MAGIC << 8},
-	{"help", no_argument, NULL, 'h'},
-	{NULL, 0, NULL, 0},
-};
+enum { OPTIONS_MAX = 32, OPT_HELP = 'h', OPT_VERSION = 'V' };
 
-/* Limits: a day of timeout; 1 TiB per iteration; buffers up to 64 MiB. */
-#define MAX_TIMEOUT_S 86400u
-#define MAX_SIZE ((uint64_t)1 << 40)
-#define MAX_COUNT 1000000000u
-#define MAX_IO_SIZE ((uint64_t)64 << 20)
-
-void settings_defaults(struct settings *s, uint32_t peer_port)
+static void *field(void *values, const struct opt *o)
 {
-	const char *env = getenv("VSOCKBOX_PEER");
-
-	memset(s, 0, sizeof(*s));
-	s->timeout_s = DEFAULT_TIMEOUT_S;
-	s->size = PERF_DEFAULT_SIZE;
-	s->io_size = 0;
-	s->packet_size = PERF_ECHO_PACKET;
-	s->latency_count = PERF_LATENCY_PACKETS;
-	s->tests = TEST_ALL;
-	if (env && *env) {
-		const char *why = parse_address(env, &s->peer);
-		if (why)
-			usage_error("VSOCKBOX_PEER=%s: %s", env, why);
-	} else {
-		s->peer = vsock_any(PORT_UNSET);
-		s->peer.cid = CID_HOST;
-	}
-	if (s->peer.port == PORT_UNSET)
-		s->peer.port = peer_port;
+	return (char *)values + o->offset;
 }
 
-static const char *option_name(int opt)
+static size_t option_count(const struct applet_spec *spec)
 {
-	for (const struct option *o = long_options; o->name; o++)
-		if (o->val == opt << 8)
-			return o->name;
-	return "?";
+	size_t n = 0;
+	while (spec->opts[n].name)
+		n++;
+	return n;
 }
 
-static uint64_t number(int opt, const char *arg, uint64_t min, uint64_t max,
-		       unsigned flags)
-{
-	uint64_t v;
-	const char *why = parse_u64(arg, min, max, flags, &v);
-	if (why)
-		usage_error("--%s %s: %s", option_name(opt), arg, why);
-	return v;
-}
+/* ---- values ---- */
 
-static void address(int opt, const char *arg, struct address *a,
-		    uint32_t default_port)
+static unsigned parse_names(const struct opt *o, const char *arg)
 {
-	const char *why = parse_address(arg, a);
-	if (why)
-		usage_error("--%s %s: %s", option_name(opt), arg, why);
-	if (a->port == PORT_UNSET)
-		a->port = default_port;
-}
-
-static unsigned parse_tests(const char *arg)
-{
-	static const struct { const char *name; unsigned bit; } names[] = {
-		{"latency", TEST_LATENCY}, {"bidir", TEST_BIDIR},
-		{"unidir", TEST_UNIDIR}, {"multi", TEST_MULTI},
-		{"all", TEST_ALL},
-	};
-	unsigned tests = 0;
+	unsigned bits = 0;
 	const char *p = arg;
 
 	while (*p) {
 		size_t len = strcspn(p, ",");
-		size_t i;
-		for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-			if (strlen(names[i].name) == len &&
-			    strncmp(p, names[i].name, len) == 0)
+		const struct opt_name *n;
+		for (n = o->names; n->name; n++)
+			if (strlen(n->name) == len && strncmp(p, n->name, len) == 0)
 				break;
-		if (i == sizeof(names) / sizeof(names[0]))
-			usage_error("--tests %s: unknown test '%.*s' (latency, "
-				    "bidir, unidir, multi, all)", arg, (int)len, p);
-		tests |= names[i].bit;
+		if (!n->name) {
+			char known[128];
+			size_t k = 0;
+			for (n = o->names; n->name && k < sizeof(known); n++)
+				k += format(known + k, sizeof(known) - k, "%s%s",
+					    k ? ", " : "", n->name);
+			usage_error("--%s %s: unknown %s '%.*s' (%s)", o->name,
+				    arg, o->arg ? o->arg : "name", (int)len, p,
+				    known);
+		}
+		bits |= n->bits;
 		p += len;
 		if (*p == ',' && *++p == '\0')
 			break;
 	}
-	if (!tests)
-		usage_error("--tests %s: no test named", arg);
-	return tests;
+	if (!bits)
+		usage_error("--%s %s: none named", o->name, arg);
+	return bits;
 }
 
-static void apply(int opt, const char *arg, struct settings *s)
+static void parse_peer_env(const struct opt *o, struct address *a)
 {
-	switch (opt) {
-	case OPT_PEER: address(opt, arg, &s->peer, s->peer.port); break;
-	case OPT_LISTEN:
-		address(opt, arg, &s->listen, s->listen.port);
-		s->listen_given = true;
-		break;
-	case OPT_GUEST:
-		address(opt, arg, &s->guest, ITEST_GUEST_PORT);
-		s->guest_given = true;
-		break;
-	case OPT_TIMEOUT:
-		s->timeout_s = (unsigned)number(opt, arg, 1, MAX_TIMEOUT_S, 0);
-		break;
-	case OPT_SIZE: s->size = number(opt, arg, 1, MAX_SIZE, NUM_SUFFIX); break;
-	case OPT_COUNT:
-		s->count = number(opt, arg, 1, MAX_COUNT, 0);
-		s->count_given = true;
-		break;
-	case OPT_IO_SIZE:
-		s->io_size = (size_t)number(opt, arg, 1, MAX_IO_SIZE, NUM_SUFFIX);
-		break;
-	case OPT_PACKET_SIZE:
-		s->packet_size = (size_t)number(opt, arg, 1, MAX_IO_SIZE,
-						NUM_SUFFIX);
-		break;
-	case OPT_LATENCY_COUNT:
-		s->latency_count = number(opt, arg, 1, MAX_COUNT, 0);
-		break;
-	case OPT_TESTS: s->tests = parse_tests(arg); break;
-	case OPT_JSON: s->json = true; break;
-	case OPT_CHAIN: s->chain = true; break;
-	case OPT_MAGIC:
-		if (s->magics == MAX_MAGICS)
-			usage_error("--magic: at most %d", MAX_MAGICS);
-		s->magic[s->magics++] = (unsigned char)number(opt, arg, 0, 255, 0);
-		break;
+	const char *env = getenv("VSOCKBOX_PEER");
+
+	if (env && *env) {
+		const char *why = parse_address(env, a);
+		if (why)
+			usage_error("VSOCKBOX_PEER=%s: %s", env, why);
+	} else {
+		*a = vsock_any(PORT_UNSET);
+		a->cid = CID_HOST;
+	}
+	if (a->port == PORT_UNSET)
+		a->port = (uint32_t)o->def;
+}
+
+static void set_default(const struct opt *o, void *v)
+{
+	switch (o->kind) {
+	case OPT_FLAG: *(bool *)v = false; break;
+	case OPT_NUM: case OPT_BYTES: *(uint64_t *)v = o->def; break;
+	case OPT_PEER: parse_peer_env(o, v); break;
+	case OPT_BYTE_LIST: ((struct byte_list *)v)->n = 0; break;
+	case OPT_NAMES: *(unsigned *)v = (unsigned)o->def; break;
+	case OPT_ADDR: break;	/* the applet's own default, if any */
 	}
 }
 
-int parse_options(int argc, char **argv, unsigned accepted, const char *usage,
-		  struct settings *s)
+static void apply(const struct opt *o, void *v, const char *arg)
 {
-	unsigned seen = 0;
+	const char *why = NULL;
+	uint64_t n;
+
+	switch (o->kind) {
+	case OPT_FLAG: *(bool *)v = true; return;
+	case OPT_NUM: case OPT_BYTES:
+		why = parse_u64(arg, o->min, o->max,
+				o->kind == OPT_BYTES ? NUM_SUFFIX : 0, v);
+		break;
+	case OPT_ADDR: case OPT_PEER: {
+		struct address *a = v;
+		why = parse_address(arg, a);
+		if (!why && a->port == PORT_UNSET)
+			a->port = (uint32_t)o->def;
+		break;
+	}
+	case OPT_BYTE_LIST: {
+		struct byte_list *l = v;
+		if (l->n == BYTE_LIST_MAX)
+			usage_error("--%s: at most %d", o->name, BYTE_LIST_MAX);
+		why = parse_u64(arg, 0, 255, 0, &n);
+		if (!why)
+			l->v[l->n++] = (unsigned char)n;
+		break;
+	}
+	case OPT_NAMES: *(unsigned *)v = parse_names(o, arg); return;
+	}
+	if (why)
+		usage_error("--%s %s: %s", o->name, arg, why);
+}
+
+/* ---- the command line ---- */
+
+static void long_options(const struct applet_spec *spec, struct option *lo)
+{
+	size_t n = option_count(spec);
+
+	if (n > OPTIONS_MAX)
+		die(EXIT_USAGE, "%zu options: at most %d", n, OPTIONS_MAX);
+	for (size_t i = 0; i < n; i++)
+		lo[i] = (struct option){spec->opts[i].name,
+					spec->opts[i].kind == OPT_FLAG
+						? no_argument : required_argument,
+					NULL, 256 + (int)i};
+	lo[n] = (struct option){"help", no_argument, NULL, OPT_HELP};
+	lo[n + 1] = (struct option){"version", no_argument, NULL, OPT_VERSION};
+	lo[n + 2] = (struct option){NULL, 0, NULL, 0};
+}
+
+int parse_command_line(const struct applet_spec *spec, void *values,
+		       int argc, char **argv)
+{
+	struct option lo[OPTIONS_MAX + 3];
+	bool seen[OPTIONS_MAX] = {false};
 	int opt;
 
+	long_options(spec, lo);
+	for (const struct opt *o = spec->opts; o->name; o++)
+		set_default(o, field(values, o));
 	opterr = 0;
 	optind = 1;
 	/* "+": stop at the first operand, so vsock-ctl can run a program. */
-	while ((opt = getopt_long(argc, argv, "+:h", long_options, NULL)) != -1) {
-		if (opt == 'h') {
-			out_text(usage);
+	while ((opt = getopt_long(argc, argv, "+:h", lo, NULL)) != -1) {
+		if (opt == OPT_HELP) {
+			print_usage(spec);
+			exit(EXIT_PASS);
+		}
+		if (opt == OPT_VERSION) {
+			out("%s (vsockbox) " VSOCKBOX_VERSION "\n", applet_name());
 			exit(EXIT_PASS);
 		}
 		if (opt == ':')
@@ -177,25 +167,194 @@ int parse_options(int argc, char **argv, unsigned accepted, const char *usage,
 			usage_error("unknown option %s (try --help)",
 				    argv[optind - 1]);
 		}
-		opt >>= 8;	/* long options carry their OPT_ bit << 8 */
-		if (!(accepted & (unsigned)opt))
-			usage_error("--%s does not apply here (try --help)",
-				    option_name(opt));
-		if ((seen & (unsigned)opt) && opt != OPT_MAGIC)
-			usage_error("--%s given twice", option_name(opt));
-		seen |= (unsigned)opt;
-		apply(opt, optarg, s);
+		const struct opt *o = &spec->opts[opt - 256];
+		if (seen[opt - 256] && o->kind != OPT_BYTE_LIST)
+			usage_error("--%s given twice", o->name);
+		seen[opt - 256] = true;
+		apply(o, field(values, o), optarg);
 	}
+	if (!spec->operands && optind < argc)
+		usage_error("unexpected argument '%s' (try --help)", argv[optind]);
 	return optind;
 }
 
-void no_operands(int argc, char **argv, int first)
+/* ---- the usage text ---- */
+
+static bool has_kind(const struct applet_spec *spec, enum opt_kind a,
+		     enum opt_kind b)
 {
-	if (first < argc)
-		usage_error("unexpected argument '%s' (try --help)", argv[first]);
+	for (const struct opt *o = spec->opts; o->name; o++)
+		if (o->kind == a || o->kind == b)
+			return true;
+	return false;
 }
 
-size_t io_size_for(const struct settings *s, size_t test_default)
+/* "128M" for whole multiples of a suffix, else the plain number. */
+static void size_text(char *buf, size_t len, uint64_t v)
 {
-	return s->io_size ? s->io_size : test_default;
+	static const char suffix[] = "TGMK";
+	for (int i = 0; i < 4; i++) {
+		unsigned shift = (unsigned)(40 - 10 * i);
+		if (v && v % ((uint64_t)1 << shift) == 0) {
+			format(buf, len, "%llu%c", (unsigned long long)(v >> shift),
+			       suffix[i]);
+			return;
+		}
+	}
+	format(buf, len, "%llu", (unsigned long long)v);
+}
+
+/* The default as the usage shows it, or "" for none. */
+static void default_text(const struct opt *o, char *buf, size_t len)
+{
+	char addr[ADDRESS_TEXT_MAX];
+
+	buf[0] = '\0';
+	if (o->def_text) {
+		format(buf, len, "%s", o->def_text);
+	} else if (o->kind == OPT_NUM) {
+		format(buf, len, "%llu", (unsigned long long)o->def);
+	} else if (o->kind == OPT_BYTES) {
+		size_text(buf, len, o->def);
+	} else if (o->kind == OPT_PEER) {
+		struct address a = vsock_any((uint32_t)o->def);
+		a.cid = CID_HOST;
+		format_address(&a, addr, sizeof(addr));
+		format(buf, len, "$VSOCKBOX_PEER, else %s", addr);
+	} else if (o->kind == OPT_ADDR) {
+		struct address a = vsock_any((uint32_t)o->def);
+		format_address(&a, addr, sizeof(addr));
+		format(buf, len, "%s", addr);
+	}
+}
+
+static void usage_line(const struct applet_spec *spec)
+{
+	char word[64];
+	size_t indent = strlen("usage: ") + strlen(applet_name()), col;
+
+	out("usage: %s", applet_name());
+	col = indent;
+	for (const struct opt *o = spec->opts;; o++) {
+		size_t n;
+		if (o->name)
+			n = format(word, sizeof(word), " [--%s%s%s]", o->name,
+				   o->arg ? " " : "", o->arg ? o->arg : "");
+		else if (spec->operands)
+			n = format(word, sizeof(word), " %s", spec->operands);
+		else
+			break;
+		if (col + n > 79) {
+			out("\n%*s", (int)indent, "");
+			col = indent;
+		}
+		out("%s", word);
+		col += n;
+		if (!o->name)
+			break;
+	}
+	out("\n\n");
+}
+
+/* Words of text from column col on, wrapped at 79 columns under column
+ * indent; returns the column reached. */
+static size_t wrap_words(const char *text, size_t col, size_t indent)
+{
+	while (*text) {
+		size_t n = strcspn(text, " \n");
+		if (n) {
+			if (col > indent && col + 1 + n > 79) {
+				out("\n%*s", (int)indent, "");
+				col = indent;
+			}
+			out("%s%.*s", col > indent ? " " : "", (int)n, text);
+			col += n + (col > indent);
+		}
+		text += n;
+		if (*text)
+			text++;
+	}
+	return col;
+}
+
+/* One option: "  --name ARG   help (default D)", wrapped under the
+ * help's column. */
+static void option_lines(const struct opt *o, int width)
+{
+	char left[48], def[96];
+	size_t indent = 2 + (size_t)width + 2;
+
+	format(left, sizeof(left), "--%s%s%s", o->name, o->arg ? " " : "",
+	       o->arg ? o->arg : "");
+	out("  %-*s  ", width, left);
+	size_t col = wrap_words(o->help, indent, indent);
+	default_text(o, def, sizeof(def));
+	if (*def) {
+		char text[sizeof(def) + 16];
+		format(text, sizeof(text), "(default %s)", def);
+		wrap_words(text, col, indent);
+	}
+	out("\n");
+}
+
+/* What every applet's help ends with, for the kinds of value it takes. */
+static void shared_text(const struct applet_spec *spec)
+{
+	out("\n");
+	if (has_kind(spec, OPT_ADDR, OPT_PEER))
+		out("ADDR: vsock:CID[:PORT] (CID a number, or any, local (1), host (2)),\n"
+		    "      tcp:IPV4[:PORT] or tcp:[IPV6][:PORT]; a bare CID is vsock.\n");
+	if (has_kind(spec, OPT_BYTES, OPT_BYTES))
+		out("BYTES: a number with an optional K, M, G or T suffix (powers of 1024).\n");
+	out("Exit: 0 pass, 1 test failure (data, protocol, peer), 2 usage,\n"
+	    "3 environment (no vsock, address in use, unreachable, time-out).\n");
+}
+
+void print_usage(const struct applet_spec *spec)
+{
+	int width = 0;
+
+	usage_line(spec);
+	spec->describe();
+	for (const struct opt *o = spec->opts; o->name; o++) {
+		int w = (int)(strlen(o->name) + 2 + (o->arg ? strlen(o->arg) + 1 : 0));
+		if (w > width)
+			width = w;
+	}
+	if (spec->opts[0].name)
+		out("\n");
+	for (const struct opt *o = spec->opts; o->name; o++)
+		option_lines(o, width);
+	shared_text(spec);
+}
+
+void list_options(const char *applet, const struct applet_spec *spec)
+{
+	static const char *const kinds[] = {
+		[OPT_FLAG] = "flag", [OPT_NUM] = "num", [OPT_BYTES] = "bytes",
+		[OPT_ADDR] = "addr", [OPT_PEER] = "addr",
+		[OPT_BYTE_LIST] = "byte-list", [OPT_NAMES] = "names",
+	};
+
+	for (const struct opt *o = spec->opts; o->name; o++) {
+		bool number = o->kind == OPT_NUM || o->kind == OPT_BYTES;
+		out("%s %s %s", applet, o->name, kinds[o->kind]);
+		if (number)
+			out(" %llu %llu %llu", (unsigned long long)o->min,
+			    (unsigned long long)o->max, (unsigned long long)o->def);
+		else if (o->kind == OPT_BYTE_LIST)
+			out(" 0 255 -");
+		else
+			out(" - - -");
+		if (o->kind == OPT_NAMES) {
+			const char *sep = " ";
+			for (const struct opt_name *n = o->names; n->name; n++) {
+				out("%s%s", sep, n->name);
+				sep = ",";
+			}
+		} else {
+			out(" -");
+		}
+		out("\n");
+	}
 }

@@ -266,3 +266,13 @@ struct address vsock_any(uint32_t port)
 	a.port = port;
 	return a;
 }
+
+bool same_host(const struct address *a, const struct address *b)
+{
+	if (a->transport != b->transport)
+		return false;
+	if (a->transport == TRANSPORT_VSOCK)
+		return a->cid == b->cid;
+	return a->family == b->family &&
+	       memcmp(a->ip, b->ip, a->family == AF_INET6 ? 16 : 4) == 0;
+}

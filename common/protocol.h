@@ -1,5 +1,7 @@
 /* The vsock test protocol (../shared/PROTOCOL.md): every port, magic number,
- * size and count lives here and nowhere else. */
+ * size and count lives here and nowhere else, and so do the tables that
+ * follow from them (the benchmark's connections and the tests they serve),
+ * for the applets and the test peers alike. */
 #ifndef VSOCKBOX_PROTOCOL_H
 #define VSOCKBOX_PROTOCOL_H
 
@@ -14,6 +16,7 @@ enum {
 enum {
 	ITEST_HOST_PORT = 8000,
 	ITEST_GUEST_PORT = 8001,	/* servers on 8001, 8002, 8003 */
+	ITEST_SERVERS = 3,
 	ITEST_GUEST_LOCAL_PORT = 49152,	/* guest-initiated connection's source */
 	ITEST_SERVER_BACKLOG = 1,
 	ITEST_BYTE = 42,
@@ -42,7 +45,7 @@ enum {
 	PERF_WARMUP_PACKETS = 100,
 	PERF_LATENCY_PACKETS = 10000,
 	PERF_LATENCY_BYTE = 42,
-	PERF_ECHO_DEADLINE_MS = 100,	/* each timed echo */
+	PERF_ECHO_DEADLINE_MS = 100,	/* each whole echo, warm-ups included */
 	PERF_MAGIC_DEADLINE_MS = 5000,
 	PERF_CONNECT_DEADLINE_MS = 15000,
 
@@ -56,5 +59,50 @@ enum {
 /* Warm-up packet i: "DAVID" and i in three decimal digits, repeated. */
 #define WARMUP_TAG "DAVID"
 enum { WARMUP_UNIT = 8 };
+
+/* The benchmark's tests, as bits in the host's run order. */
+enum { TEST_LATENCY = 1, TEST_BIDIR = 2, TEST_UNIDIR = 4, TEST_MULTI = 8,
+       TEST_ALL = 15 };
+
+/* The nine connections (slots), in the order of their guest ports, which
+ * is the order the original guest opens them: 8501..8509. */
+enum {
+	SLOT_CTL, SLOT_ECHO, SLOT_UNIDIR, SLOT_MULTI,
+	SLOT_BIDIR = SLOT_MULTI + PERF_MULTI_STREAMS,
+	PERF_SLOTS,
+};
+
+static inline uint32_t perf_slot_port(int slot)
+{
+	return (uint32_t)(PERF_CTL_PORT + slot);
+}
+
+/* The slot of a guest source port, or -1. */
+static inline int perf_port_slot(uint32_t port)
+{
+	return port >= PERF_CTL_PORT && port < PERF_CTL_PORT + PERF_SLOTS
+		       ? (int)(port - PERF_CTL_PORT) : -1;
+}
+
+/* The tests a slot's connection serves: the control connection carries
+ * the magic numbers of every throughput test. */
+static inline unsigned perf_slot_tests(int slot)
+{
+	if (slot == SLOT_CTL)
+		return TEST_BIDIR | TEST_UNIDIR | TEST_MULTI;
+	if (slot == SLOT_ECHO)
+		return TEST_LATENCY;
+	if (slot == SLOT_UNIDIR)
+		return TEST_UNIDIR;
+	if (slot == SLOT_BIDIR)
+		return TEST_BIDIR;
+	return TEST_MULTI;
+}
+
+/* Our defaults beyond the protocol, shared by both ends of a test: bytes
+ * per read or write call, the best of a side-by-side sweep over TCP
+ * loopback (bench/RESULTS.md) within 2 MiB of RSS per applet. */
+enum { UNIDIR_IO_SIZE = 1 << 20, BIDIR_IO_SIZE = 512 << 10,
+       MULTI_IO_SIZE = 128 << 10 };
 
 #endif

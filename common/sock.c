@@ -11,8 +11,7 @@
 #include <sys/time.h>
 #include <unistd.h>
 
-static socklen_t to_sockaddr(const struct address *a,
-			     struct sockaddr_storage *ss)
+socklen_t to_sockaddr(const struct address *a, struct sockaddr_storage *ss)
 {
 	memset(ss, 0, sizeof(*ss));
 	if (a->family == AF_VSOCK) {
@@ -59,44 +58,68 @@ static void from_sockaddr(const struct sockaddr_storage *ss, struct address *a)
 	a->port = ntohs(in->sin_port);
 }
 
-void set_recv_timeout_ms(int fd, unsigned ms)
+/* The socket buffer: vsock has its own option (bounded by its MAX, which
+ * goes first), TCP the usual pair. Fails only when the kernel refuses. */
+static int set_buffer_size(int fd, const struct address *a, uint64_t bytes)
 {
-	struct timeval tv = {.tv_sec = (time_t)(ms / 1000),
-			     .tv_usec = (suseconds_t)(ms % 1000) * 1000};
-	/* Best effort on non-sockets; sockets here always accept it. */
-	(void)setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	if (a->transport == TRANSPORT_VSOCK) {
+		unsigned long long v = bytes;
+		if (setsockopt(fd, AF_VSOCK, SO_VM_SOCKETS_BUFFER_MAX_SIZE, &v,
+			       sizeof(v)) ||
+		    setsockopt(fd, AF_VSOCK, SO_VM_SOCKETS_BUFFER_SIZE, &v,
+			       sizeof(v)))
+			return -1;
+		return 0;
+	}
+	int v = (int)bytes;
+	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &v, sizeof(v)) ||
+	    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &v, sizeof(v)))
+		return -1;
+	return 0;
 }
 
-void set_io_timeout(int fd, unsigned timeout_s)
-{
-	struct timeval tv = {.tv_sec = (time_t)timeout_s};
-	set_recv_timeout_ms(fd, timeout_s * 1000u);
-	(void)setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-}
-
-static int new_socket(const struct address *a, unsigned timeout_s)
+/* A new socket of a's transport, set up as asked. */
+static int new_socket(const struct address *a, const struct socket_setup *setup)
 {
 	int fd = socket(a->family, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -1;
-	set_io_timeout(fd, timeout_s);
-	if (a->transport == TRANSPORT_VSOCK) {
-		/* vsock's connect has its own timeout (2 s by default). */
-		struct timeval tv = {.tv_sec = (time_t)timeout_s};
-		(void)setsockopt(fd, AF_VSOCK, SO_VM_SOCKETS_CONNECT_TIMEOUT,
-				 &tv, sizeof(tv));
-	} else {
-		int one = 1;
-		/* Known ports again and again: do not wait out TIME_WAIT. */
-		if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
-		    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one))) {
-			int err = errno;
-			close(fd);
-			errno = err;
-			return -1;
-		}
+	int one = 1;
+	/* Known ports again and again: do not wait out TIME_WAIT. */
+	if ((a->transport == TRANSPORT_TCP &&
+	     (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
+	      setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)))) ||
+	    (setup && setup->buffer_size &&
+	     set_buffer_size(fd, a, setup->buffer_size))) {
+		int err = errno;
+		close(fd);
+		errno = err;
+		return -1;
 	}
 	return fd;
+}
+
+static void conn_init(struct conn *c, int fd)
+{
+	c->fd = fd;
+	c->recv_timeout_ns = c->send_timeout_ns = 0;
+	c->zerocopy = false;
+	c->zc_sent = c->zc_done = 0;
+}
+
+bool conn_zerocopy(struct conn *c, struct socket_setup *setup)
+{
+	int one = 1;
+
+	if (!setup->zerocopy)
+		return false;
+	if (setsockopt(c->fd, SOL_SOCKET, SO_ZEROCOPY, &one, sizeof(one)) == 0)
+		return c->zerocopy = true;
+	/* Once per run: the next connections do not try again. */
+	warn_msg("--zerocopy: %s: %s; plain sends instead", c->name,
+		 strerror(errno));
+	setup->zerocopy = false;
+	return false;
 }
 
 static void describe(struct conn *c, const struct address *peer,
@@ -120,24 +143,39 @@ static int bind_port(int fd, const struct address *peer, uint32_t port)
 }
 
 int conn_open(struct conn *c, const struct address *peer, uint32_t local_port,
-	      unsigned timeout_s)
+	      const struct socket_setup *setup, struct deadline d)
 {
 	struct sockaddr_storage ss;
 	socklen_t len = to_sockaddr(peer, &ss);
 	int err;
 
 	describe(c, peer, local_port);
-	c->fd = new_socket(peer, timeout_s);
+	conn_init(c, new_socket(peer, setup));
 	if (c->fd < 0)
 		return errno;
 	if (local_port && bind_port(c->fd, peer, local_port) < 0)
 		goto fail;
-	while (connect(c->fd, (struct sockaddr *)&ss, len) < 0) {
+	if (peer->transport == TRANSPORT_VSOCK) {
+		/* vsock's connect has its own time-out (2 s by default). */
+		struct timeval tv = {.tv_sec = 0};
+		uint64_t left = deadline_left_ns(d);
+		tv.tv_sec = (time_t)(left / 1000000000u);
+		tv.tv_usec = (suseconds_t)(left % 1000000000u / 1000);
+		(void)setsockopt(c->fd, AF_VSOCK, SO_VM_SOCKETS_CONNECT_TIMEOUT,
+				 &tv, sizeof(tv));
+	}
+	/* A TCP connect runs by SO_SNDTIMEO. */
+	while ((err = conn_bound_send(c, d)) == 0 &&
+	       connect(c->fd, (struct sockaddr *)&ss, len) < 0) {
 		/* A TCP connect that runs out of SO_SNDTIMEO says EINPROGRESS. */
 		if (errno == EINPROGRESS || errno == EAGAIN)
 			errno = ETIMEDOUT;
 		if (errno != EINTR)
 			goto fail;
+	}
+	if (err) {
+		errno = err;
+		goto fail;
 	}
 	return 0;
 fail:
@@ -148,9 +186,10 @@ fail:
 }
 
 void xconn_open(struct conn *c, const struct address *peer,
-		uint32_t local_port, unsigned timeout_s)
+		uint32_t local_port, const struct socket_setup *setup,
+		struct deadline d)
 {
-	int err = conn_open(c, peer, local_port, timeout_s);
+	int err = conn_open(c, peer, local_port, setup, d);
 	if (err) {
 		const char *op = err == EADDRINUSE ? "bind" : "connect";
 		if (err == EAFNOSUPPORT)
@@ -160,6 +199,15 @@ void xconn_open(struct conn *c, const struct address *peer,
 	}
 }
 
+void conn_adopt(struct conn *c, int fd, const char *name)
+{
+	conn_init(c, fd);
+	/* Whatever time-outs the process that made it left on it: unknown,
+	 * so the first step sets its own. */
+	c->recv_timeout_ns = c->send_timeout_ns = UINT64_MAX;
+	format(c->name, sizeof(c->name), "%s", name);
+}
+
 void conn_close(struct conn *c)
 {
 	if (c->fd >= 0)
@@ -167,12 +215,13 @@ void conn_close(struct conn *c)
 	c->fd = -1;
 }
 
-int xlisten(struct address *a, int backlog)
+int xlisten(struct address *a, int backlog, const struct socket_setup *setup)
 {
 	char text[ADDRESS_TEXT_MAX];
 	struct sockaddr_storage ss;
 	socklen_t len = to_sockaddr(a, &ss);
-	int fd = new_socket(a, 0);
+	/* Accepted connections inherit the listener's buffer sizes. */
+	int fd = new_socket(a, setup);
 
 	format_address(a, text, sizeof(text));
 	if (fd < 0)
@@ -191,17 +240,17 @@ int xlisten(struct address *a, int backlog)
 }
 
 int conn_accept(struct conn *c, int lfd, const struct address *local,
-		int timeout_ms, struct address *peer_out)
+		struct deadline d, struct address *peer_out)
 {
 	struct pollfd p = {.fd = lfd, .events = POLLIN};
 	struct sockaddr_storage ss;
 	socklen_t len = sizeof(ss);
 	int n;
 
-	c->fd = -1;
+	conn_init(c, -1);
 	describe(c, local, 0);
 	do
-		n = poll(&p, 1, timeout_ms);
+		n = poll(&p, 1, deadline_left_ms(d));
 	while (n < 0 && errno == EINTR);
 	if (n < 0)
 		return errno;

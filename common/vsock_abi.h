@@ -27,5 +27,29 @@ struct sockaddr_vm {
 #ifndef AF_VSOCK
 #define AF_VSOCK 40
 #endif
+/* Level AF_VSOCK, u64 values: the socket's buffer and its upper bound. */
+#ifndef SO_VM_SOCKETS_BUFFER_SIZE
+#define SO_VM_SOCKETS_BUFFER_SIZE 0
+#endif
+#ifndef SO_VM_SOCKETS_BUFFER_MAX_SIZE
+#define SO_VM_SOCKETS_BUFFER_MAX_SIZE 2
+#endif
+
+/* MSG_ZEROCOPY (Linux 4.14 for TCP, 6.7 for vsock): SO_ZEROCOPY turns it
+ * on, and the kernel reports on the error queue when it is done with the
+ * pages of a range of sends (struct sock_extended_err, origin 5). */
+#ifndef SO_ZEROCOPY
+#define SO_ZEROCOPY 60
+#endif
+#ifndef MSG_ZEROCOPY
+#define MSG_ZEROCOPY 0x4000000
+#endif
+enum { ZEROCOPY_ORIGIN = 5 };	/* SO_EE_ORIGIN_ZEROCOPY */
+struct zerocopy_notice {	/* the layout of struct sock_extended_err */
+	unsigned int ee_errno;
+	unsigned char ee_origin, ee_type, ee_code, ee_pad;
+	unsigned int ee_info;	/* first send of the range */
+	unsigned int ee_data;	/* last send of the range */
+};
 
 #endif

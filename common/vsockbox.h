@@ -1,4 +1,6 @@
-/* vsockbox: what the applets share. Nothing here knows an applet. */
+/* vsockbox: the mechanisms the applets share, one section per file of
+ * common/. Nothing here knows an applet: the protocol's facts are in
+ * protocol.h, an applet's options and texts in its own file. */
 #ifndef VSOCKBOX_H
 #define VSOCKBOX_H
 
@@ -24,16 +26,36 @@ enum {
 
 #define PRINTF_LIKE(f, a) __attribute__((format(printf, f, a)))
 
-/* ---- format.c: the subset of printf the applets use, without stdio:
+/* ---- format.c: the subset of printf the applets use, into a buffer:
  * %s %c %d %u (l, ll, z sizes), flags '-' '0', width and precision ---- */
 size_t format(char *buf, size_t len, const char *fmt, ...) PRINTF_LIKE(3, 4);
 size_t format_v(char *buf, size_t len, const char *fmt, va_list ap);
-void out(const char *fmt, ...) PRINTF_LIKE(1, 2);	/* stdout; fatal on error */
-void out_text(const char *text);
-void err_out(const char *fmt, ...) PRINTF_LIKE(1, 2);	/* stderr */
-void print_to(int fd, const char *fmt, ...) PRINTF_LIKE(2, 3);
 
-/* ---- error.c: one-line messages prefixed with the applet's name ---- */
+/* ---- clock.c: the monotonic clock and deadlines ---- */
+uint64_t now_ns(void);
+/* An absolute point on the monotonic clock by which a whole step must be
+ * done: partial progress never moves it. */
+struct deadline {
+	uint64_t at_ns;
+};
+#define NO_DEADLINE ((struct deadline){UINT64_MAX})
+struct deadline deadline_after_ms(uint64_t ms);
+struct deadline deadline_after_s(uint64_t s);
+uint64_t deadline_left_ns(struct deadline d);	/* 0 once it has passed */
+int deadline_left_ms(struct deadline d);	/* rounded up; -1: none */
+
+/* ---- io.c (part): results of every transfer are 0, ERR_EOF, ERR_DATA
+ * or an errno; see the connection transfers below ---- */
+enum {
+	ERR_EOF = -1,	/* the peer closed */
+	ERR_DATA = -2,	/* the peer wrote where the protocol allows nothing */
+};
+/* Writes all of buf to a descriptor that is not a connection (stdout,
+ * stderr, a pipe): no deadline. */
+int fd_write_all(int fd, const void *buf, size_t len);
+
+/* ---- error.c: one-line messages "APPLET: what failed: why", and the
+ * exit class of every failure ---- */
 void set_applet_name(const char *name);	/* once, before any thread */
 const char *applet_name(void);
 void warn_msg(const char *fmt, ...) PRINTF_LIKE(1, 2);
@@ -41,6 +63,31 @@ _Noreturn void die(int code, const char *fmt, ...) PRINTF_LIKE(2, 3);
 /* Appends ": strerror(errno)". */
 _Noreturn void die_errno(int code, const char *fmt, ...) PRINTF_LIKE(2, 3);
 _Noreturn void usage_error(const char *fmt, ...) PRINTF_LIKE(1, 2);
+const char *io_error_text(int err);
+/* EOF, surplus data and resets are the peer's fault (1); time-outs and
+ * the rest are the environment's (3). */
+int io_exit_code(int err);
+struct conn;
+/* "OP NAME: reason" of a failed transfer, as every message says it. */
+void format_io_failure(char *buf, size_t len, const char *op,
+		       const struct conn *c, int err);
+/* Dies with "[STEP: ]OP NAME: reason" and the failure's exit class. */
+_Noreturn void die_step(const char *step, const char *op,
+			const struct conn *c, int err);
+#define die_io(c, op, err) die_step(NULL, op, c, err)
+
+/* ---- output.c: text on stdout (fatal on error) and stderr ---- */
+void out(const char *fmt, ...) PRINTF_LIKE(1, 2);
+void out_text(const char *text);
+void err_out(const char *fmt, ...) PRINTF_LIKE(1, 2);
+void print_to(int fd, const char *fmt, ...) PRINTF_LIKE(2, 3);
+
+/* ---- alloc.c ---- */
+void *xmalloc(size_t len);	/* zeroed; fatal when out of memory */
+void xfree(void *p);
+#ifdef VSOCKBOX_MALLOC
+size_t xmalloc_live(void);	/* blocks not freed yet (checked builds) */
+#endif
 
 /* ---- parse.c: pure parsers; they return NULL or the reason for refusal ---- */
 enum { NUM_SUFFIX = 1 };	/* accept K, M, G, T (powers of 1024) */
@@ -53,7 +100,7 @@ enum transport { TRANSPORT_VSOCK, TRANSPORT_TCP };
 
 struct address {
 	enum transport transport;
-	int family;		/* AF_VSOCK, AF_INET or AF_INET6 */
+	int family;		/* AF_VSOCK, AF_INET or AF_INET6; 0: none */
 	uint32_t cid;		/* vsock */
 	unsigned char ip[16];	/* tcp: 4 or 16 bytes, network order */
 	uint32_t port;		/* PORT_UNSET when the text gave none */
@@ -67,97 +114,165 @@ struct address any_address_like(const struct address *a, uint32_t port);
 struct address with_port(const struct address *a, uint32_t port);
 /* vsock:any:PORT, where hosts listen by default. */
 struct address vsock_any(uint32_t port);
+/* The same machine or VM: equal CIDs, or equal IP addresses. */
+bool same_host(const struct address *a, const struct address *b);
 
-/* ---- options.c: one option parser for every applet ---- */
-enum {
-	OPT_PEER = 1u << 0, OPT_TIMEOUT = 1u << 1, OPT_SIZE = 1u << 2,
-	OPT_COUNT = 1u << 3, OPT_IO_SIZE = 1u << 4, OPT_CHAIN = 1u << 5,
-	OPT_LISTEN = 1u << 6, OPT_GUEST = 1u << 7, OPT_PACKET_SIZE = 1u << 8,
-	OPT_LATENCY_COUNT = 1u << 9, OPT_TESTS = 1u << 10, OPT_JSON = 1u << 11,
-	OPT_MAGIC = 1u << 12,
+/* ---- options.c: every applet's command line, read from the applet's own
+ * table by one parser; --help, --version and the machine-readable listing
+ * are printed from the same table ---- */
+enum opt_kind {
+	OPT_FLAG,	/* bool */
+	OPT_NUM,	/* uint64_t, a whole number */
+	OPT_BYTES,	/* uint64_t, with a K, M, G or T suffix */
+	OPT_ADDR,	/* struct address, its port .def when the text has none */
+	OPT_PEER,	/* the same; default $VSOCKBOX_PEER, else vsock:2 */
+	OPT_BYTE_LIST,	/* struct byte_list: repeatable, each 0..255 */
+	OPT_NAMES,	/* unsigned: the bits of a comma list of .names */
 };
-enum { TEST_LATENCY = 1, TEST_BIDIR = 2, TEST_UNIDIR = 4, TEST_MULTI = 8,
-       TEST_ALL = 15 };
-enum { MAX_MAGICS = 16, DEFAULT_TIMEOUT_S = 30 };
-/* Bytes per read or write call of each throughput test, unless --io-size
- * says otherwise: the best of a side-by-side sweep over TCP loopback
- * (bench/RESULTS.md), within 2 MiB of RSS per applet: bidirectional's
- * two threads take one buffer each, multi stream's five streams five. */
-enum { UNIDIR_IO_SIZE = 1 << 20, BIDIR_IO_SIZE = 512 << 10,
-       MULTI_IO_SIZE = 128 << 10 };
+struct opt_name {
+	const char *name;
+	unsigned bits;
+};
+enum { BYTE_LIST_MAX = 16 };
+struct byte_list {
+	unsigned char v[BYTE_LIST_MAX];
+	size_t n;
+};
+struct opt {
+	const char *name;	/* long option, without "--"; NULL ends a table */
+	const char *arg;	/* its value in the usage text: "BYTES" */
+	enum opt_kind kind;
+	size_t offset;		/* of the value in the applet's options */
+	uint64_t min, max, def;	/* numbers; addresses: .def is the port */
+	const char *help;	/* '\n' continues on the next line */
+	const char *def_text;	/* the default as shown, instead of .def */
+	const struct opt_name *names;	/* OPT_NAMES, ends with {NULL} */
+};
+struct applet_spec {
+	const char *operands;	/* usage after the options; NULL: none taken */
+	void (*describe)(void);	/* the paragraph after the usage line */
+	const struct opt *opts;
+};
+/* Sets every default, then parses argv into `values` (the struct the
+ * table's offsets point into). --help and --version print and exit 0; a
+ * bad command line is one line and exit 2. Returns the index of the first
+ * operand (none allowed unless spec->operands). */
+int parse_command_line(const struct applet_spec *spec, void *values,
+		       int argc, char **argv);
+void print_usage(const struct applet_spec *spec);
+/* One line per option: APPLET OPTION KIND MIN MAX DEFAULT NAMES ("-" for
+ * what does not apply), for the test suites. */
+void list_options(const char *applet, const struct applet_spec *spec);
 
-struct settings {
-	struct address peer, listen, guest;
-	bool listen_given, guest_given, count_given, json, chain;
-	unsigned timeout_s;
-	uint64_t size, count, latency_count;
-	size_t io_size;		/* 0: each test's own default */
-	size_t packet_size;
-	unsigned tests;
-	unsigned char magic[MAX_MAGICS];
-	size_t magics;
-};
-/* --io-size if given, else the test's own default. */
-size_t io_size_for(const struct settings *s, size_t test_default);
-/* Defaults of the protocol; peer from $VSOCKBOX_PEER or vsock:2. */
-void settings_defaults(struct settings *s, uint32_t peer_port);
-/* Parses argv into s, accepting only the options in `accepted`; prints
- * `usage` for --help (exit 0) and exits 2 on anything else. Returns the
- * index of the first operand. */
-int parse_options(int argc, char **argv, unsigned accepted, const char *usage,
-		  struct settings *s);
-/* Refuses operands for applets that take none. */
-void no_operands(int argc, char **argv, int first);
+/* The options that mean the same in every applet that takes them. */
+#define OPTION_PEER(type, field, port) \
+	{"peer", "ADDR", OPT_PEER, offsetof(type, field), 0, 0, port, \
+	 "the host to connect to", NULL, NULL}
+#define OPTION_TIMEOUT(type, field) \
+	{"timeout", "S", OPT_NUM, offsetof(type, field), 1, MAX_TIMEOUT_S, \
+	 DEFAULT_TIMEOUT_S, "no step waits longer than S seconds in all", \
+	 NULL, NULL}
+#define OPTION_SIZE(type, field) \
+	{"size", "BYTES", OPT_BYTES, offsetof(type, field), 1, MAX_SIZE, \
+	 PERF_DEFAULT_SIZE, "bytes per iteration", NULL, NULL}
+#define OPTION_COUNT(type, field, def) \
+	{"count", "N", OPT_NUM, offsetof(type, field), 1, MAX_COUNT, def, \
+	 "iterations", NULL, NULL}
+#define OPTION_IO_SIZE(type, field, def) \
+	{"io-size", "BYTES", OPT_BYTES, offsetof(type, field), 1, MAX_IO_SIZE, \
+	 def, "bytes per read or write call", NULL, NULL}
+#define OPTION_BUFFER_SIZE(type, field) \
+	{"buffer-size", "BYTES", OPT_BYTES, offsetof(type, field), 1, \
+	 MAX_BUFFER_SIZE, 0, "socket buffer: SO_VM_SOCKETS_BUFFER_SIZE over " \
+	 "vsock, SO_SNDBUF and SO_RCVBUF over TCP", "the kernel's", NULL}
+#define OPTION_ZEROCOPY(type, field) \
+	{"zerocopy", NULL, OPT_FLAG, offsetof(type, field), 0, 0, 0, \
+	 "send with MSG_ZEROCOPY where the kernel has it", NULL, NULL}
+#define OPTION_CHAIN(type, field) \
+	{"chain", NULL, OPT_FLAG, offsetof(type, field), 0, 0, 0, \
+	 "wait for 'done' on stdin before the magic; print 'done'", NULL, NULL}
+#define OPTION_END {NULL, NULL, OPT_FLAG, 0, 0, 0, 0, NULL, NULL, NULL}
+
+/* Limits: a day of time-out; 1 TiB per iteration; buffers up to 64 MiB. */
+#define MAX_TIMEOUT_S 86400u
+#define MAX_SIZE ((uint64_t)1 << 40)
+#define MAX_COUNT 1000000000u
+#define MAX_IO_SIZE ((uint64_t)64 << 20)
+#define MAX_BUFFER_SIZE ((uint64_t)64 << 20)
+enum { DEFAULT_TIMEOUT_S = 30 };
 
 /* ---- sock.c: connections that carry their own description ---- */
 struct conn {
 	int fd;
 	char name[2 * ADDRESS_TEXT_MAX + 16];	/* "vsock:2:8500 from port 8503" */
+	/* The kernel-side time-outs now set on fd (0: none), so that a step's
+	 * deadline costs a setsockopt only when it must shorten them. The
+	 * reader and the writer of one connection each touch their own. */
+	uint64_t recv_timeout_ns, send_timeout_ns;
+	/* MSG_ZEROCOPY sends: how many went out and how many the kernel has
+	 * said it is done with (completions from the error queue). */
+	bool zerocopy;
+	uint32_t zc_sent, zc_done;
 };
-/* Connects from local_port (0: any) within timeout_s; 0 or an errno. */
+/* How every connection of an applet is set up. */
+struct socket_setup {
+	uint64_t buffer_size;	/* 0: the kernel's default */
+	bool zerocopy;		/* ask for MSG_ZEROCOPY sends (probed) */
+};
+/* An address as the kernel takes it, for a socket beyond the calls below
+ * (the test peer's bound-only and source-bound sockets). */
+socklen_t to_sockaddr(const struct address *a, struct sockaddr_storage *ss);
+/* Connects from local_port (0: any) by the deadline; 0 or an errno. */
 int conn_open(struct conn *c, const struct address *peer, uint32_t local_port,
-	      unsigned timeout_s);
+	      const struct socket_setup *setup, struct deadline d);
 /* Same, but a failure is fatal (exit 3) with a one-line error. */
 void xconn_open(struct conn *c, const struct address *peer,
-		uint32_t local_port, unsigned timeout_s);
+		uint32_t local_port, const struct socket_setup *setup,
+		struct deadline d);
+/* With setup->zerocopy, turns MSG_ZEROCOPY on for c's sends; where the
+ * kernel refuses, one warning and setup->zerocopy goes off for the run. */
+bool conn_zerocopy(struct conn *c, struct socket_setup *setup);
+/* A connection on an inherited descriptor. */
+void conn_adopt(struct conn *c, int fd, const char *name);
 void conn_close(struct conn *c);
 /* Listens on a (port 0: ephemeral); fatal on failure. The real address
  * goes into a->port. */
-int xlisten(struct address *a, int backlog);
-/* Waits up to timeout_ms for a connection; 0 or an errno (ETIMEDOUT). The
- * peer's address goes to *peer (if not NULL), a description to c->name. */
+int xlisten(struct address *a, int backlog, const struct socket_setup *setup);
+/* Waits for a connection until the deadline; 0 or an errno (ETIMEDOUT).
+ * The peer's address goes to *peer (if not NULL), a description to
+ * c->name. */
 int conn_accept(struct conn *c, int lfd, const struct address *local,
-		int timeout_ms, struct address *peer);
-/* Kernel-side timeouts on every blocking read and write of fd. */
-void set_io_timeout(int fd, unsigned timeout_s);
-void set_recv_timeout_ms(int fd, unsigned ms);
+		struct deadline d, struct address *peer);
 
-/* ---- io.c: whole transfers, EINTR and short I/O handled ---- */
-enum {
-	ERR_EOF = -1,	/* the peer closed; other results are errnos */
-	ERR_DATA = -2,	/* the peer wrote where the protocol allows nothing */
-};
-const char *io_error_text(int err);
-/* EOF and resets are the peer's fault (1); timeouts and the rest are 3. */
-int io_exit_code(int err);
-/* 0, ERR_EOF or an errno (timeouts read as ETIMEDOUT). */
-int read_full(int fd, void *buf, size_t len);
+/* ---- io.c: whole transfers on a connection, each by its step's
+ * deadline: EINTR and short transfers handled, partial progress never
+ * extends the deadline ---- */
+/* Bounds the next blocking receive or send on c by the deadline: 0, or
+ * ETIMEDOUT once it has passed. */
+int conn_bound_recv(struct conn *c, struct deadline d);
+int conn_bound_send(struct conn *c, struct deadline d);
+int read_full(struct conn *c, void *buf, size_t len, struct deadline d);
 /* The same, counting what arrived before an error or EOF. */
-int read_counted(int fd, void *buf, size_t len, size_t *got);
-int write_full(int fd, const void *buf, size_t len);
-/* Reads len bytes, waiting at most timeout_ms in all (poll based). */
-int read_within(int fd, void *buf, size_t len, int timeout_ms);
+int read_counted(struct conn *c, void *buf, size_t len, size_t *got,
+		 struct deadline d);
+int write_full(struct conn *c, const void *buf, size_t len,
+	       struct deadline d);
 /* Moves total bytes through a buffer of buf_len bytes. */
-int recv_bytes(int fd, uint64_t total, void *buf, size_t buf_len);
-int send_bytes(int fd, uint64_t total, const void *buf, size_t buf_len);
+int recv_bytes(struct conn *c, uint64_t total, void *buf, size_t buf_len,
+	       struct deadline d);
+int send_bytes(struct conn *c, uint64_t total, const void *buf,
+	       size_t buf_len, struct deadline d);
+/* MSG_ZEROCOPY: waits until the kernel is done with every buffer sent so
+ * far, so that the caller may write into them again. */
+int zerocopy_wait(struct conn *c, struct deadline d);
 /* Waits for the peer to close: 0 at EOF, ERR_DATA if data comes first. */
-int wait_for_close(int fd);
-_Noreturn void die_io(const struct conn *c, const char *op, int err);
-void *xmalloc(size_t len);	/* zeroed; fatal when out of memory */
-void xfree(void *p);
-#ifdef VSOCKBOX_MALLOC
-size_t xmalloc_live(void);	/* blocks not freed yet (checked builds) */
-#endif
+int wait_for_close(struct conn *c, struct deadline d);
+/* Bytes the peer sent beyond what its test allows: ERR_DATA if any
+ * arrive within grace_ms, 0 if none (or the peer closed), else an errno. */
+int check_surplus(struct conn *c, int grace_ms);
+/* How long a finished stream is watched for surplus: a peer that writes
+ * too much writes it with its last bytes. */
+enum { SURPLUS_GRACE_MS = 10 };
 
 /* ---- pattern.c: data the protocol defines ---- */
 /* Warm-up packet i: "DAVID" + i as three digits, repeated to len bytes. */
@@ -167,30 +282,53 @@ size_t find_not_byte(const unsigned char *buf, size_t len, unsigned char value);
 
 /* ---- chain.c: the control connection and the stage-to-stage chain ---- */
 #define CTL_FD_ENV "VSOCK_CTL_FD"
-/* The control connection: inherited through $VSOCK_CTL_FD, else a new one
- * from port 8501. */
-void ctl_open(struct conn *ctl, const struct settings *s);
 /* Refuses a bad $VSOCK_CTL_FD before any connection is opened. */
 void ctl_check(void);
-void send_magics(struct conn *ctl, const unsigned char *magic, size_t n);
+/* The control connection: inherited through $VSOCK_CTL_FD, else a new one
+ * from port 8501. */
+void ctl_open(struct conn *ctl, const struct address *peer,
+	      const struct socket_setup *setup, struct deadline d);
+void send_magics(struct conn *ctl, const unsigned char *magic, size_t n,
+		 struct deadline d);
 /* --chain: wait for "done" from the previous stage on stdin. */
 void chain_wait(void);
 /* --chain: tell the next stage on stdout. */
 void chain_done(void);
 
-/* ---- guest.c: the steps every guest data applet takes ---- */
+/* ---- guest.c: the options and steps of the guest throughput applets ---- */
+struct throughput {
+	struct address peer;
+	uint64_t timeout_s, size, count, io_size, buffer_size;
+	bool chain, zerocopy;
+	struct socket_setup setup;	/* from the options above */
+};
+#define THROUGHPUT_OPTIONS(count_default, io_size_default) \
+	OPTION_PEER(struct throughput, peer, PERF_HOST_PORT), \
+	OPTION_SIZE(struct throughput, size), \
+	OPTION_COUNT(struct throughput, count, count_default), \
+	OPTION_IO_SIZE(struct throughput, io_size, io_size_default), \
+	OPTION_BUFFER_SIZE(struct throughput, buffer_size), \
+	OPTION_ZEROCOPY(struct throughput, zerocopy), \
+	OPTION_TIMEOUT(struct throughput, timeout_s), \
+	OPTION_CHAIN(struct throughput, chain), \
+	OPTION_END
 struct progress;
-/* The throughput applets' options, with their own default count. */
-void guest_data_options(struct settings *s, int argc, char **argv,
-			const char *usage, uint64_t default_count);
+/* Parses the command line and refuses a bad $VSOCK_CTL_FD. */
+void throughput_options(const struct applet_spec *spec, struct throughput *t,
+			int argc, char **argv);
+/* Opens a data connection from the given guest port, with MSG_ZEROCOPY
+ * sends if asked and available. */
+void throughput_connect(struct throughput *t, struct conn *c,
+			uint32_t local_port);
 /* Control connection, --chain wait, then the magic numbers. */
-void guest_announce(struct conn *ctl, const struct settings *s,
+void guest_announce(struct conn *ctl, const struct throughput *t,
 		    const unsigned char *magic, size_t n);
 /* Closes the control connection; with --chain, tells the next stage. */
-void guest_finish(struct conn *ctl, const struct settings *s);
-/* Per iteration: read size bytes, then write them back. 0 or an error;
- * *failed_op says which half failed. */
-int guest_unidir(int fd, uint64_t size, uint64_t count, void *buf,
+void guest_finish(struct conn *ctl, const struct throughput *t);
+/* Per iteration: read size bytes, then write them back, each half by its
+ * own deadline; then no surplus. 0 or an error; *failed_op says which
+ * half failed. */
+int guest_unidir(struct conn *c, const struct throughput *t, void *buf,
 		 size_t buf_len, struct progress *p, const char **failed_op);
 
 /* ---- stats.c ---- */
@@ -204,8 +342,7 @@ void summarize(double *samples, size_t n, struct summary *out);
 /* v with the given decimals (0..4), rounded half away from zero. */
 const char *format_fixed(char *buf, size_t len, double v, unsigned decimals);
 
-/* ---- clock and progress ---- */
-uint64_t now_ns(void);
+/* ---- progress.c: progress on stderr when it is a terminal ---- */
 struct progress {
 	bool on;
 	const char *what;
@@ -215,9 +352,14 @@ void progress_start(struct progress *p, const char *what, uint64_t total);
 void progress_step(struct progress *p, uint64_t done);
 void progress_end(struct progress *p);
 
-/* ---- threads ---- */
+/* ---- thread.c ---- */
 /* Starts a thread with a small stack; fatal on failure. */
 void xthread_start(pthread_t *t, void *(*fn)(void *), void *arg);
 void xthread_join(pthread_t t);
+
+/* ---- signals.c ---- */
+/* SIGPIPE ignored (a closed peer is EPIPE); SIGINT and SIGTERM end the
+ * process at once with one line and status 128 + N. */
+void set_signals(void);
 
 #endif

@@ -1,58 +1,122 @@
-# The initramfs and the QEMU guest, included by the Makefile (after the
+# The initramfs and the QEMU guests, included by the Makefile (after the
 # vsockbox rule and build/applets.mk):
-#   make initramfs        build/vsockbox.cpio.gz: vsockbox, a link per applet
-#                         and vsock-bench in /bin (gzip'd newc cpio)
+#   make initramfs        build/vsockbox.cpio.gz: vsockbox (a stripped copy,
+#                         $(STRIP)), a link per applet and vsock-bench in
+#                         /bin (gzip'd newc cpio); prints its size
 #     BUSYBOX=PATH        also a static busybox, its applets and /init
 #                         (scripts/init.sh): a root that boots
 #     INITRAMFS_MODULES="a.ko b.ko"  kernel modules /init loads, in order
 #     INITRAMFS_FILES="SRC:/DEST ..." more files, e.g. my.sh:/etc/rc.local
-#   make check-vm         tests/vm/run.sh: Debian's cloud kernel in QEMU, the
-#                         applets over AF_VSOCK loopback (CID 1) in the guest;
-#                         a skip (exit 77: no QEMU, no kernel) is no failure
+#   make check-vm         tests/vm/run.sh: Debian's cloud kernels in QEMU,
+#                         the applets over AF_VSOCK loopback (CID 1) in the
+#                         guest, once per kernel of VM_SUITES (default
+#                         bookworm trixie: 6.1 and 6.12)
+#     ARCH=arm64          an arm64 guest (qemu-system-aarch64, virt) running
+#                         build/arm64/vsockbox, cross-built with
+#                         $(ARM64_CROSS)gcc (default VM_SUITES: bookworm)
 #     VM_ARGS="vm_size=16M vm_count=20 ..."  guest settings (see run.sh -h)
 #     VM_ACCEL, VM_TIMEOUT, VM_KERNEL, VM_MODULES, VM_BUSYBOX, VM_CACHE,
-#     VM_NO_INSTALL       from the environment, see tests/vm/run.sh -h
-#   make vm-shell         the same guest, booted to a shell on this terminal
-#   make vm-kernel        only fetch the kernel: build/vm/kernel/vmlinuz,
-#                         modules/, virtio-vsock.modules (a guest's modules
-#                         for a real virtio-vsock device, in load order)
-# The kernel is cached in build/vm, which make clean keeps.
+#     VM_QEMU, VM_MIRROR, VM_NO_INSTALL  from the environment, see
+#                         tests/vm/run.sh -h
+#   make check-vhost      tests/vm/vhost.sh: a guest inside a guest, the
+#                         real virtio-vsock device (vhost-vsock-pci) between
+#                         them; the itest, vsock-bench and negatives
+#   make check-vm-rules   tests/vm-rules.sh: the runners' rules (skip, CI),
+#                         without booting anything (a step of make check)
+#   make vm-shell         the guest, booted to a shell on this terminal
+#   make vm-kernel        only fetch the kernel: build/vm/kernel-SUITE-ARCH/
+#                         vmlinuz, modules/, virtio-vsock.modules (a guest's
+#                         modules for a real virtio-vsock device, in order)
+# A skip (exit 77: no QEMU, no kernel to be had) is no failure, unless CI
+# is set (non-empty): then the runners fail (exit 1) with the reason.
+# Kernels and packages are cached in build/vm, which make clean keeps.
 
 INITRAMFS := build/vsockbox.cpio.gz
 BUSYBOX ?=
 INITRAMFS_MODULES ?=
 INITRAMFS_FILES ?=
 VM_ARGS ?=
+ARCH ?= amd64
+ARM64_CROSS ?= aarch64-linux-gnu-
+ifeq ($(ARCH),arm64)
+VM_SUITES ?= bookworm
+VM_BINARY := build/arm64/vsockbox
+else
+VM_SUITES ?= bookworm trixie
+VM_BINARY := vsockbox
+endif
 
 # A cross-built vsockbox cannot say its applets here: .config names them.
 INITRAMFS_APPLETS := $(if $(CROSS_COMPILE),$(foreach a,$(APPLET_NAMES),-a $(a)))
 
 # Always rebuilt (it takes a moment): BUSYBOX and the lists may change.
+# The archive holds a stripped copy; ./vsockbox keeps its symbols.
 initramfs: vsockbox
 	@mkdir -p $(dir $(INITRAMFS))
-	$(Q)sh scripts/mkinitramfs.sh -o $(INITRAMFS) -b ./vsockbox \
+	$(Q)$(STRIP) -o build/vsockbox.stripped vsockbox
+	@echo "initramfs: vsockbox stripped: $$(wc -c < build/vsockbox.stripped) bytes"
+	$(Q)sh scripts/mkinitramfs.sh -o $(INITRAMFS) -b build/vsockbox.stripped \
 		-s scripts/vsock-bench $(INITRAMFS_APPLETS) \
 		$(if $(BUSYBOX),-B $(BUSYBOX) -i scripts/init.sh) \
 		$(foreach m,$(INITRAMFS_MODULES),-m $(m)) \
 		$(foreach f,$(INITRAMFS_FILES),-f $(f))
 
-check-vm: vsockbox
-	@sh tests/vm/run.sh -b ./vsockbox $(VM_ARGS); rc=$$?; \
-	if [ $$rc -eq 77 ]; then \
-		echo "check-vm: SKIPPED (not a failure: see the SKIP line above)"; \
+# ---- the arm64 binary: the same sources, objects under build/arm64 ----
+build/arm64/%.o: %.c common/vsockbox.h common/protocol.h common/vsock_abi.h \
+		build/applets.h
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $@")
+	$(Q)$(ARM64_CROSS)gcc $(VSB_CFLAGS) $(CFLAGS) -c -o $@ $<
+
+build/arm64/vsockbox: $(patsubst %.o,build/arm64/%.o,$(COMMON_OBJS) $(APPLET_OBJS))
+	@$(if $(Q),echo "  LINK    $@")
+	$(Q)$(ARM64_CROSS)gcc $(VSB_CFLAGS) $(CFLAGS) -o $@ $^ $(VSB_LDFLAGS) $(LDFLAGS)
+
+# $(call vm_status,TARGET): after a runner, 77 (skipped) is no failure.
+vm_status = rc=$$?; if [ $$rc -eq 77 ]; then \
+	echo "$(1): SKIPPED (not a failure: see the SKIP line above)"; \
 	elif [ $$rc -ne 0 ]; then exit $$rc; fi
 
-vm-shell: vsockbox
-	sh tests/vm/run.sh -b ./vsockbox --shell $(VM_ARGS)
+VM_RUN := sh tests/vm/run.sh --arch $(ARCH)
+
+# For arm64 the runner first fetches its tools (the cross compiler among
+# them) or skips; the binary is built only then.
+ifeq ($(ARCH),arm64)
+check-vm:
+	@$(VM_RUN) --fetch; $(call vm_status,check-vm); [ $$rc -eq 0 ] || exit 0; \
+	$(MAKE) --no-print-directory $(VM_BINARY) || exit 1; \
+	for s in $(VM_SUITES); do \
+		VM_APPLETS="$(APPLET_NAMES)" $(VM_RUN) --suite $$s \
+			-b $(VM_BINARY) $(VM_ARGS); $(call vm_status,check-vm $$s); \
+	done
+else
+check-vm: vsockbox
+	@for s in $(VM_SUITES); do \
+		$(VM_RUN) --suite $$s -b $(VM_BINARY) $(VM_ARGS); \
+		$(call vm_status,check-vm $$s); \
+	done
+endif
+
+check-vhost: vsockbox
+	@sh tests/vm/vhost.sh -b ./vsockbox $(VM_ARGS); $(call vm_status,check-vhost)
+
+check-vm-rules: vsockbox
+	sh tests/vm-rules.sh
+
+vm-shell: $(VM_BINARY)
+	VM_APPLETS="$(APPLET_NAMES)" $(VM_RUN) -b $(VM_BINARY) --shell $(VM_ARGS)
 
 vm-kernel:
-	sh tests/vm/run.sh --fetch
+	@for s in $(VM_SUITES); do $(VM_RUN) --suite $$s --fetch || exit 1; done
 
-.PHONY: initramfs check-vm vm-shell vm-kernel
+.PHONY: initramfs check-vm check-vhost check-vm-rules vm-shell vm-kernel
 
-# make clean: the archive goes, the kernel in build/vm stays.
+# make clean: the archive goes, the kernels in build/vm stay.
 clean: clean-initramfs
 clean-initramfs:
-	rm -f $(INITRAMFS)
+	rm -rf $(INITRAMFS) build/vsockbox.stripped build/arm64
 
 .PHONY: clean-initramfs
+
+# The rules' test boots nothing: a step of make check.
+check: check-vm-rules

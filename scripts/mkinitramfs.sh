@@ -11,6 +11,7 @@ usage() {
 	cat <<'EOF'
 usage: mkinitramfs.sh -o OUT.cpio.gz -b VSOCKBOX [-s VSOCK_BENCH] [-B BUSYBOX]
                       [-i INIT] [-m MODULE.ko]... [-f SRC:DEST]... [-a APPLET]...
+                      [-l BUSYBOX_APPLETS]
 
   -o OUT       the archive to write (gzip'd newc cpio)
   -b VSOCKBOX  the static vsockbox binary: /bin/vsockbox, a link per applet
@@ -25,6 +26,9 @@ usage: mkinitramfs.sh -o OUT.cpio.gz -b VSOCKBOX [-s VSOCK_BENCH] [-B BUSYBOX]
   -f SRC:DEST  also copy file or directory SRC to DEST (an absolute path)
   -a APPLET    vsockbox applet names, when VSOCKBOX cannot run on this
                machine to tell them (a cross build; repeatable)
+  -l FILE      busybox's applet names, one a line, when BUSYBOX cannot run
+               on this machine to tell them (e.g. from a busybox of the same
+               version built for this machine)
 EOF
 }
 
@@ -35,10 +39,10 @@ die() {
 
 here=$(dirname "$0")
 out="" vsockbox="" bench="$here/vsock-bench" busybox="" init=""
-modules="" files="" applets=""
+modules="" files="" applets="" busybox_list=""
 nl='
 '
-while getopts o:b:s:B:m:i:f:a:h opt; do
+while getopts o:b:s:B:m:i:f:a:l:h opt; do
 	case $opt in
 	o) out=$OPTARG ;;
 	b) vsockbox=$OPTARG ;;
@@ -48,6 +52,7 @@ while getopts o:b:s:B:m:i:f:a:h opt; do
 	i) init=$OPTARG ;;
 	f) files="$files$OPTARG$nl" ;;
 	a) applets="$applets $OPTARG" ;;
+	l) busybox_list=$OPTARG ;;
 	h) usage; exit 0 ;;
 	*) usage >&2; exit 2 ;;
 	esac
@@ -119,7 +124,12 @@ busybox_links=""
 if [ -n "$busybox" ]; then
 	cp "$busybox" "$root/bin/busybox"
 	chmod 755 "$root/bin/busybox"
-	busybox_links=$("$busybox" --list) || die "$busybox --list failed"
+	if [ -n "$busybox_list" ]; then
+		busybox_links=$(cat "$busybox_list") || die "$busybox_list: cannot read it"
+	else
+		busybox_links=$("$busybox" --list) ||
+			die "$busybox --list failed (another architecture? name its applets with -l)"
+	fi
 fi
 
 if [ -n "$init" ]; then

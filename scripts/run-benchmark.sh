@@ -4,7 +4,8 @@
 # (CID 1) when the kernel offers it, else over TCP loopback.
 # Usage: run-benchmark.sh VSOCKBOX [--quick] [--json]
 # Detection binds a socket to CID 1 and never connects anywhere, least of
-# all to the host (CID 2).
+# all to the host (CID 2). Progress goes to stderr, one line per finished
+# test (a terminal also shows the running count); the table to stdout.
 set -eu
 vsockbox=$1
 shift
@@ -20,55 +21,80 @@ here=$(dirname "$0")
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/vsockbox-run.XXXXXX")
 perf_pid=""
 trap '[ -z "$perf_pid" ] || kill "$perf_pid" 2>/dev/null; rm -rf "$tmp"' EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+say() { echo "vsockbox: $*" >&2; }
+started=$(date +%s)
 
-# wait_listening FILE PID: the host's "listening on ADDR" line, or its end.
+# start_host NAME ARGS...: vsock-perf in the background, its stderr in
+# $tmp/NAME.err (made first: it is read before the host may have opened
+# it), its pid in $host_pid.
+start_host() {
+	name=$1
+	shift
+	: >"$tmp/$name.err"
+	"$vsockbox" vsock-perf "$@" >"$tmp/$name.out" 2>"$tmp/$name.err" &
+	host_pid=$!
+}
+
+# wait_listening NAME: the host's "listening on ADDR" line (in $addr), or
+# its end (status 1).
 wait_listening() {
-	while kill -0 "$2" 2>/dev/null; do
-		addr=$(sed -n 's/.*: listening on //p' "$1" | head -n 1)
+	while kill -0 "$host_pid" 2>/dev/null; do
+		addr=$(sed -n 's/.*: listening on //p' "$tmp/$1.err" | head -n 1)
 		[ -z "$addr" ] || return 0
 		sleep 0.05
 	done
-	return 1
+	addr=$(sed -n 's/.*: listening on //p' "$tmp/$1.err" | head -n 1)
+	[ -n "$addr" ]
 }
 
 # Can this kernel bind vsock CID 1 (VMADDR_CID_LOCAL, vsock_loopback)? The
 # probe listens for a second and takes no connection.
-"$vsockbox" vsock-perf --listen vsock:local:0 --tests latency --timeout 1 \
-	2>"$tmp/probe" &
-probe=$!
-if wait_listening "$tmp/probe" "$probe"; then
+start_host probe --listen vsock:local:0 --tests latency --timeout 1
+if wait_listening probe; then
 	listen=vsock:local:0 peer=vsock:local transport="vsock loopback (CID 1)"
 else
 	listen=tcp:127.0.0.1:0 peer=tcp:127.0.0.1 transport="TCP loopback"
-	why=$(sed 's/^vsock-perf: //' "$tmp/probe")
+	say "no vsock loopback on this machine (CID 1 cannot be bound; 'modprobe vsock_loopback' as root provides it): running over TCP loopback instead"
 fi
-wait "$probe" 2>/dev/null || true
+wait "$host_pid" 2>/dev/null || true
 
-sizes=""
+sizes="" perf_sizes=""
 if $quick; then
 	sizes="--size 4M --count 5"
 	perf_sizes="$sizes --latency-count 1000"
-else
-	perf_sizes=""
 fi
-echo "vsockbox: micro benchmark over $transport${why:+ (no vsock loopback: $why)}" >&2
+say "the micro benchmark over $transport${quick:+, quick sizes}"
 
 # shellcheck disable=SC2086
-"$vsockbox" vsock-perf --listen "$listen" $perf_sizes $json \
-	>"$tmp/result" 2>"$tmp/perf.err" &
-perf_pid=$!
-if ! wait_listening "$tmp/perf.err" "$perf_pid"; then
-	cat "$tmp/perf.err" >&2
-	exit 3
-fi
+start_host perf --listen "$listen" --progress $perf_sizes $json
+perf_pid=$host_pid
+wait_listening perf || { cat "$tmp/perf.err" >&2; exit 3; }
 port=${addr##*:}
-status=0
+
+# The host's progress lines (all but the first), as they come.
+shown=1
+show_progress() {
+	lines=$(wc -l <"$tmp/perf.err")
+	[ "$lines" -gt "$shown" ] || return 0
+	sed -n "$((shown + 1)),${lines}p" "$tmp/perf.err" >&2
+	shown=$lines
+}
+
 # shellcheck disable=SC2086
-VSOCKBOX=$vsockbox sh "$here/vsock-bench" --peer "$peer:$port" $sizes || status=$?
-perf_status=0
+VSOCKBOX=$vsockbox sh "$here/vsock-bench" --peer "$peer:$port" $sizes &
+bench_pid=$!
+while kill -0 "$perf_pid" 2>/dev/null; do
+	show_progress
+	sleep 0.2
+done
+status=0 perf_status=0
+wait "$bench_pid" || status=$?
 wait "$perf_pid" || perf_status=$?
 perf_pid=""
-grep -v ': listening on ' "$tmp/perf.err" >&2 || true
-cat "$tmp/result"
+show_progress
+cat "$tmp/perf.out"
 [ "$status" -ne 0 ] || status=$perf_status
+say "done in $(($(date +%s) - started)) s, exit $status"
 exit "$status"

@@ -89,84 +89,82 @@ refused_cmd() {
 	fi
 }
 
-# The options of every applet, with their kind.
+# Every option of every applet, from the binary itself (a new applet or
+# option is covered with no edit here): "APPLET OPTION KIND MIN MAX
+# DEFAULT NAMES" per line.
+"$VSOCKBOX" --list-options >"$TEST_TMP/options" ||
+	{ echo "cmdline: vsockbox --list-options failed"; exit 1; }
+
+# options_of APPLET: its options as NAME:KIND.
 options_of() {
-	case $1 in
-	vsock-ctl) echo "peer:addr timeout:num magic:magic" ;;
-	vsock-echo) echo "peer:addr timeout:num packet-size:size chain:flag" ;;
-	vsock-unidir|vsock-bidir|vsock-multi)
-		echo "peer:addr timeout:num size:size count:num io-size:size chain:flag" ;;
-	vsock-itest) echo "peer:addr listen:addr timeout:num" ;;
-	vsock-perf) echo "listen:addr size:size count:num latency-count:num tests:tests json:flag io-size:size timeout:num" ;;
-	vsock-itest-host) echo "guest:addr listen:addr timeout:num" ;;
-	esac
+	awk -v a="$1" '$1 == a { printf "%s:%s ", $2, $3 }' "$TEST_TMP/options"
 }
 
-# A command line every applet accepts, with every address at the
-# sentinel (hosts listen on the sentinel's port: were they to bind
-# before refusing, it would be "address in use", exit 3).
+# option_field APPLET OPTION N: field N of the option's line.
+option_field() {
+	awk -v a="$1" -v o="$2" -v n="$3" '$1 == a && $2 == o { print $n; exit }' \
+		"$TEST_TMP/options"
+}
+
+# A command line every applet accepts: every address at the sentinel
+# (were an applet to bind or connect before refusing, the supervisor's
+# seccomp filter would kill it at its first socket()).
 base_of() {
-	case $1 in
-	vsock-itest) echo "--peer $SENTINEL --listen $LOOP:$LISTEN_P" ;;
-	vsock-perf) echo "--listen $SENTINEL" ;;
-	vsock-itest-host) echo "--listen $SENTINEL --guest $SENTINEL" ;;
-	*) echo "--peer $SENTINEL" ;;
-	esac
+	awk -v a="$1" -v s="$SENTINEL" \
+		'$1 == a && $3 == "addr" { printf "--%s %s ", $2, s }' "$TEST_TMP/options"
 }
 
 # The base without option $2 (when $2 itself is under test).
 base_without() {
-	_b=$(base_of "$1") _drop=--$2
-	case $2 in
-	peer|listen|guest)
-		# shellcheck disable=SC2086
-		set -- $_b
-		_out=""
-		while [ $# -gt 0 ]; do
-			if [ "$1" = "$_drop" ]; then shift 2; continue; fi
-			_out="$_out $1"
-			shift
-		done
-		echo "$_out" ;;
-	*) echo "$_b" ;;
+	_drop=--$2
+	# shellcheck disable=SC2046
+	set -- $(base_of "$1")
+	_out=""
+	while [ $# -gt 0 ]; do
+		if [ "$1" = "$_drop" ]; then shift 2; continue; fi
+		_out="$_out $1"
+		shift
+	done
+	echo "$_out"
+}
+
+# A value past the option's upper limit.
+too_large() { # APPLET OPTION
+	echo $(($(option_field "$1" "$2" 5) + 1))
+}
+
+# A value the option accepts, by its kind.
+good_value() { # APPLET OPTION KIND
+	case $3 in
+	addr) echo "$SENTINEL" ;;
+	names) option_field "$1" "$2" 7 | cut -d, -f1 ;;
+	*) echo 1 ;;
 	esac
 }
 
-# Values past each numeric option's limits.
-too_large() {
-	case $1 in
-	timeout) echo 86401 ;;
-	size) echo 1025G ;;
-	count|latency-count) echo 1000000001 ;;
-	io-size|packet-size) echo 65M ;;
-	magic) echo 256 ;;
-	esac
-}
-
-LISTEN_P=$("$SUPERVISE" ports 3)
 NUMBERS="-1 -0 abc 12abc 1.5 0x10 +1 1e3 18446744073709551616 18446744073709551615 99999999999999999999999"
 ADDRESSES="vsock: vsock:x:1 tcp:host tcp:[::1 tcp:127.0.0.1:70000 vsock:4294967296 4294967296 vsock:4294967295:1 tcp: tcp:127.0.0.1: tcp:[::1]x tcp:[::1]:65536 vsock:2:4294967295 unix:/tmp/x tcp:127.0.0.1:-1 tcp:1.2.3 tcp:[1.2.3.4]:1 tcp:::1 vsock:-1 x:1 vsock:2:8500:1 tcp:localhost:1"
 
-for applet in vsock-ctl vsock-echo vsock-unidir vsock-bidir vsock-multi \
-	vsock-itest vsock-perf vsock-itest-host; do
+APPLETS=$("$VSOCKBOX" --list)
+for applet in $APPLETS; do
 	for spec in $(options_of "$applet"); do
 		opt=${spec%%:*} kind=${spec#*:}
 		base=$(base_without "$applet" "$opt")
 		# Word splitting of $base is wanted: an option list.
 		# shellcheck disable=SC2086
 		case $kind in
-		num|size|magic)
-			for v in $NUMBERS "" " 1" "1 " "$(too_large "$opt")"; do
+		num|bytes|byte-list)
+			for v in $NUMBERS "" " 1" "1 " "$(too_large "$applet" "$opt")"; do
 				refused "$applet --$opt '$v'" "$applet" "--$opt" \
 					"$applet" $base "--$opt" "$v"
 			done
 			refused "$applet --$opt=" "$applet" "--$opt" \
 				"$applet" $base "--$opt="
-			[ "$opt" = magic ] ||
+			[ "$(option_field "$applet" "$opt" 4)" != 1 ] ||
 				refused "$applet --$opt 0" "$applet" "--$opt" \
 					"$applet" $base "--$opt" 0
 			case $kind in
-			size)
+			bytes)
 				for v in 1X 1KB 1k1 99999999999T 16777216T K; do
 					refused "$applet --$opt $v" "$applet" "--$opt" \
 						"$applet" $base "--$opt" "$v"
@@ -182,8 +180,10 @@ for applet in vsock-ctl vsock-echo vsock-unidir vsock-bidir vsock-multi \
 					"$applet" $base "--$opt" "$v"
 			done
 			;;
-		tests)
-			for v in "" foo "," ,latency latency,,bidir latency,foo LATENCY "latency bidir" all,x; do
+		names)
+			n1=$(good_value "$applet" "$opt" names)
+			N1=$(echo "$n1" | tr '[:lower:]' '[:upper:]')
+			for v in "" foo "," ",$n1" "$n1,,$n1" "$n1,foo" "$N1" "$n1 $n1" "$n1,x"; do
 				refused "$applet --$opt '$v'" "$applet" "--$opt" \
 					"$applet" $base "--$opt" "$v"
 			done
@@ -199,16 +199,11 @@ for applet in vsock-ctl vsock-echo vsock-unidir vsock-bidir vsock-multi \
 		flag)
 			refused "$applet --$opt twice" "$applet" "--$opt" \
 				"$applet" $base "--$opt" "--$opt" ;;
-		magic) ;;	# repeatable
+		byte-list) ;;	# repeatable
 		*)
 			refused "$applet --$opt (no value)" "$applet" "--$opt" \
 				"$applet" $base "--$opt"
-			good=$(base_of "$applet" | sed -n "s/.*--$opt \([^ ]*\).*/\1/p")
-			case $kind in
-			addr) v1=${good:-$SENTINEL} ;;
-			tests) v1=latency ;;
-			*) v1=1 ;;
-			esac
+			v1=$(good_value "$applet" "$opt" "$kind")
 			refused "$applet --$opt twice" "$applet" "--$opt" \
 				"$applet" $base "--$opt" "$v1" "--$opt" "$v1" ;;
 		esac
@@ -223,10 +218,15 @@ for applet in vsock-ctl vsock-echo vsock-unidir vsock-bidir vsock-multi \
 			"$applet" $base --nosuch=1
 		refused "$applet -x" "$applet" "-x" "$applet" $base -x
 	}
-	for foreign in peer:$SENTINEL listen:$SENTINEL guest:$SENTINEL json chain magic:1 tests:all latency-count:1 packet-size:1 io-size:1 size:1 count:1; do
-		o=${foreign%%:*}
+	# Every other applet's options, with a value they would accept.
+	# (one word per option: its lines hold no blanks)
+	# shellcheck disable=SC2013
+	for foreign in $(awk '{ print $2 ":" $3 ":" $1 }' "$TEST_TMP/options" | sort -u -t: -k1,1); do
+		o=${foreign%%:*} rest=${foreign#*:}
+		kind=${rest%%:*} owner=${rest#*:}
 		case " $(options_of "$applet") " in *" $o:"*) continue ;; esac
-		if [ "$o" = "$foreign" ]; then set -- "--$o"; else set -- "--$o" "${foreign#*:}"; fi
+		if [ "$kind" = flag ]; then set -- "--$o"
+		else set -- "--$o" "$(good_value "$owner" "$o" "$kind")"; fi
 		# shellcheck disable=SC2086
 		refused "$applet $* (not its option)" "$applet" "--$o" \
 			"$applet" $base "$@"
@@ -266,6 +266,14 @@ for args in "--size 1T --count 16777216" "--count 1000000000 --size 1T"; do
 	refused "vsock-bidir $args" vsock-bidir "--size" \
 		vsock-bidir --peer "$SENTINEL" $args
 done
+# Every sample is kept: a count the statistics cannot hold is refused
+# before anything listens.
+for args in "--tests multi --count 1000000000" "--count 3355444" \
+	"--tests unidir --count 16777217"; do
+	# shellcheck disable=SC2086
+	refused "vsock-perf $args" vsock-perf "--count" \
+		vsock-perf --listen "$SENTINEL" $args
+done
 for p in 0 65534 65535; do
 	refused "vsock-itest --listen port $p" vsock-itest "--listen" \
 		vsock-itest --peer "$SENTINEL" --listen "$LOOP:$p"
@@ -300,19 +308,147 @@ else
 	fail "vsockbox without arguments: usage on stderr, exit 2" "exit $STATUS"
 fi
 
-# vsock-bench (a script): the applets' parser judges its values.
+# vsock-bench (a script) judges its values itself, as the applets' parser
+# does, before it runs any applet: one line signed vsock-bench. Each case
+# is ARGS|TEXT THE LINE MUST HOLD.
 BENCH="sh $SRC_DIR/scripts/vsock-bench"
-for args in "--size abc" "--size -1" "--size 1025G" "--count 0" \
-	"--count 18446744073709551616" "--io-size 65M" "--timeout 0" \
-	"--size 1M --size 2M" "--nosuch" "--size" "extra"; do
+while IFS='|' read -r args text; do
 	# shellcheck disable=SC2086
-	refused_cmd "vsock-bench $args" "vsock-bench|vsock-unidir" "" \
+	refused_cmd "vsock-bench $args" vsock-bench "$text" \
 		$BENCH --peer "$SENTINEL" $args
-done
-for args in "--peer vsock:x:1" "--peer tcp:[::1" "--peer tcp:127.0.0.1:70000" \
-	"--peer" "--peer=tcp:127.0.0.1:70000" "--peer tcp:1;2"; do
+done <<EOF
+--size abc|--size abc: not a number
+--size -1|--size -1: must not be negative
+--size=|--size : empty value
+--size 1025G|--size 1025G: too large
+--size 2T|--size 2T: too large
+--size 1099511627777|too large
+--size 16777216T|--size 16777216T: too large
+--size 18446744073709551616|--size 18446744073709551616: too large
+--size 99999999999999999999999999999999999999K|too large
+--size 1P|--size 1P: not a number (suffixes: K, M, G, T)
+--size 1KK|not a number (suffixes: K, M, G, T)
+--size 1.5M|not a number (suffixes: K, M, G, T)
+--count 0|--count 0: must be at least 1
+--count 1K|--count 1K: not a whole number
+--count 1000000001|too large
+--count 18446744073709551616|--count 18446744073709551616: too large
+--count 18446744073709551615|too large
+--io-size 65M|--io-size 65M: too large
+--io-size 67108865|too large
+--io-size 0|must be at least 1
+--timeout 0|--timeout 0: must be at least 1
+--timeout 86401|--timeout 86401: too large
+--timeout 0x10|not a whole number
+--size 1M --size 2M|--size given twice
+--size 1M --size=2M|--size given twice
+--nosuch|unknown argument '--nosuch'
+--size|--size: missing value
+extra|unknown argument 'extra'
+@pipeline|unknown argument '@pipeline'
+EOF
+while IFS='|' read -r args text; do
 	# shellcheck disable=SC2086
-	refused_cmd "vsock-bench $args" "vsock-bench|vsock-unidir" "" $BENCH $args
+	refused_cmd "vsock-bench $args" vsock-bench "$text" $BENCH $args
+done <<EOF
+--peer vsock:x:1|--peer vsock:x:1: bad CID
+--peer vsock:4294967295|bad CID
+--peer vsock:|missing CID
+--peer vsock:2:4294967295|bad port (0 to 4294967294)
+--peer 2:x|bad port
+--peer tcp:[::1|missing ']'
+--peer tcp:[::1]x|expected ':PORT' after ']'
+--peer tcp:[::g]:1|not a numeric IPv6 address
+--peer tcp:[1::2::3]|not a numeric IPv6 address
+--peer tcp:[::1.2.3.04]|not a numeric IPv6 address
+--peer tcp:127.0.0.1:70000|--peer tcp:127.0.0.1:70000: bad port (0 to 65535)
+--peer=tcp:127.0.0.1:70000|bad port (0 to 65535)
+--peer tcp:01.2.3.4|not a numeric IP address
+--peer tcp:1;2|not a numeric IP address
+--peer tcp:|missing host
+--peer udp:127.0.0.1|expected vsock:CID[:PORT], tcp:HOST[:PORT] or a CID
+--peer=|--peer : empty address
+--peer|--peer: missing value
+EOF
+# shellcheck disable=SC2086
+refused_cmd "vsock-bench VSOCKBOX_PEER=tcp:1;2" vsock-bench \
+	"VSOCKBOX_PEER=tcp:1;2: not a numeric IP address" \
+	env VSOCKBOX_PEER="tcp:1;2" $BENCH --peer "$SENTINEL"
+
+# A stand-in for vsockbox runs vsock-bench's pipeline without a socket:
+# its vsock-ctl runs the program at once, its stages pass the chain's
+# "done" on, but stage $FAKE_STAGE, which kills itself with $FAKE_SIGNAL
+# (or exits $FAKE_EXIT) once its turn comes.
+FAKE=$TEST_TMP/fakebox
+cat >"$FAKE" <<'EOF'
+#!/bin/sh
+applet=$1
+shift
+case $applet in
+vsock-ctl)
+	while [ "$1" != -- ]; do shift; done
+	shift
+	VSOCK_CTL_FD=3 exec "$@" 3</dev/null ;;
+vsock-echo) ;;
+*) read -r line && [ "$line" = done ] || exit 1 ;;
+esac
+if [ "$applet" = "${FAKE_STAGE:-}" ]; then
+	[ -z "${FAKE_SIGNAL:-}" ] || kill -s "$FAKE_SIGNAL" $$
+	exit "${FAKE_EXIT:-0}"
+fi
+echo done
+EOF
+chmod +x "$FAKE"
+BENCH_TMP=$TEST_TMP/bench-tmp
+mkdir "$BENCH_TMP"
+
+# bench_ends NAME STATUS LINE [VAR=VALUE...]: vsock-bench with the
+# stand-in (and the environment given) ends with STATUS and LINE on
+# stderr (or nothing), nothing on stdout, no process and no temporary
+# file left behind.
+bench_ends() {
+	_be_name=$1 _be_status=$2 _be_line=$3
+	shift 3
+	supervised 20 case env TMPDIR="$BENCH_TMP" VSOCKBOX="$FAKE" "$@" \
+		sh "$SRC_DIR/scripts/vsock-bench" --peer "$SENTINEL"
+	_problems=""
+	[ "$STATUS" = "$_be_status" ] || _problems="$_problems exit $STATUS;"
+	[ "$(cat "$TEST_TMP/case.err")" = "$_be_line" ] ||
+		_problems="$_problems stderr;"
+	[ ! -s "$TEST_TMP/case.out" ] || _problems="$_problems output on stdout;"
+	[ "$LEFTOVER" = 0 ] || _problems="$_problems left processes: $LEFTOVER;"
+	[ -z "$(ls -A "$BENCH_TMP")" ] || _problems="$_problems left files;"
+	if [ -z "$_problems" ]; then
+		pass "$_be_name"
+	else
+		fail "$_be_name:$_problems" "want exit $_be_status, stderr: $_be_line" \
+			"stderr: $(head -c 400 "$TEST_TMP/case.err")"
+	fi
+}
+bench_ends "vsock-bench: the pipeline passes" 0 ""
+bench_ends "vsock-bench: a stage killed by SIGKILL is an environment failure" 3 \
+	"vsock-bench: vsock-multi killed by signal 9 (SIGKILL)" \
+	FAKE_STAGE=vsock-multi FAKE_SIGNAL=KILL
+bench_ends "vsock-bench: the first stage killed, the others' chain broken" 3 \
+	"vsock-bench: vsock-echo killed by signal 1 (SIGHUP)" \
+	FAKE_STAGE=vsock-echo FAKE_SIGNAL=HUP
+bench_ends "vsock-bench: the first failure's status is the result" 1 "" \
+	FAKE_STAGE=vsock-bidir FAKE_EXIT=1
+bench_ends "vsock-bench: a status outside 0 to 3 is an environment failure" 3 \
+	"vsock-bench: vsock-unidir ended with status 42" \
+	FAKE_STAGE=vsock-unidir FAKE_EXIT=42
+bench_ends "vsock-bench: VSOCKBOX missing" 3 \
+	"vsock-bench: $TEST_TMP/nosuch: not found" VSOCKBOX="$TEST_TMP/nosuch"
+
+# Values at their limits pass vsock-bench's checks (on to true here).
+for args in "--peer vsock:4294967294:4294967294 --size 1T --count 1000000000 --io-size 64M --timeout 86400" \
+	"--peer vsock:any --size 0001t --io-size 64m" "--peer vsock:local" \
+	"--peer tcp:255.255.255.255:65535" "--peer tcp:[1:2:3:4:5:6:1.2.3.4]:0" \
+	"--peer=tcp:[::]" "--peer 0002:0008500 --count 01"; do
+	# shellcheck disable=SC2086
+	supervised 20 case env VSOCKBOX=true sh "$SRC_DIR/scripts/vsock-bench" $args
+	expect_status "vsock-bench $args passes its checks" 0 "$STATUS" \
+		"$(cat "$TEST_TMP/case.err")"
 done
 
 # expect_help NAME CMD...: CMD (NAME's --help) prints NAME's usage on

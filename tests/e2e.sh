@@ -9,10 +9,32 @@ SUITE=e2e
 SRC=$(cd "$(dirname "$0")/.." && pwd)
 LOOP=tcp:127.0.0.1
 
+# Every applet the configuration enables, by its Config.in entry: the
+# binary must list exactly these (a new applet file is covered here with
+# no edit).
+APPLETS=$(sh "$SRC/scripts/kconfig.sh" defconfig "$SRC/Config.in" |
+	sed -n 's/^CONFIG_\(.*\)=y$/\1/p' | tr 'A-Z_' 'a-z-' | tr '\n' ' ')
+APPLET_COUNT=$(echo "$APPLETS" | wc -w | tr -d ' ')
+
 # ---- dispatch ----
-testing "--list names every applet" "vsb --list | tr '\n' ' '" \
-	"vsock-ctl vsock-echo vsock-unidir vsock-bidir vsock-multi vsock-itest vsock-perf vsock-itest-host "
+testing "--list names every applet" "vsb --list | tr '\n' ' '" "$APPLETS"
 testing "--version" "vsb --version" "vsockbox 0.1.0"
+testing "--help names vsock-bench" "vsb --help | grep -c '^  vsock-bench '" "1"
+testing "--list-options covers every applet" \
+	"vsb --list-options | cut -d' ' -f1 | sort -u | tr '\n' ' '" \
+	"$(echo "$APPLETS" | tr ' ' '\n' | sort | grep . | tr '\n' ' ')"
+for applet in $APPLETS; do
+	testing "$applet --version" "vsb $applet --version" \
+		"$applet (vsockbox) 0.1.0"
+	# Every help has the exit codes; those with an address or a size
+	# explain the forms and suffixes (one shared text).
+	want=1
+	vsb --list-options | grep -q "^$applet [^ ]* addr " && want=$((want + 1))
+	vsb --list-options | grep -q "^$applet [^ ]* bytes " && want=$((want + 1))
+	testing "$applet --help: usage and shared sections" \
+		"vsb $applet --help | grep -c -e '^usage: $applet ' -e '^ADDR: vsock:CID\\[:PORT\\]' -e '^BYTES: .* K, M, G or T suffix' -e '^Exit: 0 pass, 1 test failure'" \
+		"$((want + 1))"
+done
 vsb nosuch >"$TEST_TMP/o" 2>"$TEST_TMP/e"
 expect_status "unknown applet: exit 2" 2 $?
 testing "unknown applet: one-line error" "cat '$TEST_TMP/e'" \
@@ -26,7 +48,7 @@ ln -s "$VSOCKBOX" "$TEST_TMP/vsockbox-aarch64"
 testing "link named vsock-echo runs vsock-echo" \
 	"'$TEST_TMP/vsock-echo' --help | head -n 1 | cut -d' ' -f1-2" "usage: vsock-echo"
 testing "vsockbox-* name is the multicall binary" \
-	"'$TEST_TMP/vsockbox-aarch64' --list | wc -l | tr -d ' '" "8"
+	"'$TEST_TMP/vsockbox-aarch64' --list | wc -l | tr -d ' '" "$APPLET_COUNT"
 
 # ---- install: relative links, vsock-bench beside the binary ----
 make -s -C "$SRC" install DESTDIR="$TEST_TMP/root" PREFIX=/usr >/dev/null 2>&1
@@ -34,7 +56,13 @@ testing "install: relative link per applet" \
 	"readlink '$TEST_TMP/root/usr/bin/vsock-multi'" "vsockbox"
 testing "install: every applet linked" \
 	"ls '$TEST_TMP/root/usr/bin' | tr '\n' ' '" \
-	"vsock-bench vsock-bidir vsock-ctl vsock-echo vsock-itest vsock-itest-host vsock-multi vsock-perf vsock-unidir vsockbox "
+	"$(echo "$APPLETS vsock-bench vsockbox" | tr ' ' '\n' | grep . | sort | tr '\n' ' ')"
+# The installed binary is stripped; install-unstripped keeps the symbols.
+testing "install: the binary is stripped" \
+	"readelf -S '$TEST_TMP/root/usr/bin/vsockbox' | grep -c -e '\.symtab' -e '\.debug_'" "0"
+make -s -C "$SRC" install-unstripped DESTDIR="$TEST_TMP/root2" PREFIX=/usr >/dev/null 2>&1
+testing "install-unstripped keeps the symbols" \
+	"readelf -S '$TEST_TMP/root2/usr/bin/vsockbox' | grep -c '\.symtab'" "1"
 
 # ---- the micro benchmark, small sizes ----
 # run_bench NAME PERF-ARGS -- BENCH-ARGS: vsock-perf and vsock-bench.
@@ -79,11 +107,13 @@ for key in round_trip_page tx_throughput rx_throughput \
 	*) fail "json: $key has the six statistics" "$json" ;;
 	esac
 done
-testing "json: one object, data_corruption false, units" \
-	"grep -o -e '^{\"data_corruption\": false' -e 'Nanoseconds' -e 'MebibytesPerSecond' '$TEST_TMP/json-perf.out' | sort | uniq -c | tr -s ' '" \
+# data_corruption means what the original host's Measurements say: true
+# when the check passed (false when an echo differed: the faults suite).
+testing "json: one object, data_corruption true (passed), units" \
+	"grep -o -e '^{\"data_corruption\": true' -e 'Nanoseconds' -e 'MebibytesPerSecond' '$TEST_TMP/json-perf.out' | sort | uniq -c | tr -s ' '" \
 	" 4 MebibytesPerSecond
  1 Nanoseconds
- 1 {\"data_corruption\": false"
+ 1 {\"data_corruption\": true"
 if command -v python3 >/dev/null 2>&1; then
 	testing "json: valid JSON" "python3 -c 'import json,sys; d=json.load(sys.stdin); print(sorted(d))' < '$TEST_TMP/json-perf.out'" \
 		"['data_corruption', 'multi_stream_unidirectional', 'round_trip_page', 'rx_throughput', 'single_stream_unidirectional', 'tx_throughput']"
@@ -94,6 +124,8 @@ start_bg sub-perf vsb vsock-perf --listen $LOOP:0 --tests latency --latency-coun
 wait_listening sub-perf && vsb vsock-echo --peer $LOOP:"$PORT" 2>"$TEST_TMP/e"
 expect_status "ad hoc vsock-echo passes" 0 $? "$(cat "$TEST_TMP/e")"
 wait "$LAST_PID"
+testing "--tests latency: data_corruption true" \
+	"grep -o '\"data_corruption\": [a-z]*' '$TEST_TMP/sub-perf.out'" '"data_corruption": true'
 testing "--tests latency: other results null" \
 	"grep -o '\"[a-z_]*\": null' '$TEST_TMP/sub-perf.out' | tr '\n' ' '" \
 	"\"tx_throughput\": null \"rx_throughput\": null \"single_stream_unidirectional\": null \"multi_stream_unidirectional\": null "
@@ -108,6 +140,13 @@ for t in unidir bidir multi; do
 expect_status "ad hoc vsock-$t: host passes" 0 "$STATUS" \
 		"$(cat "$TEST_TMP/adhoc-$t.err")"
 done
+
+# No latency test: data_corruption is null, as the original's None.
+start_bg nolat vsb vsock-perf --listen $LOOP:0 --tests unidir --size 64K --count 2 --json
+wait_listening nolat && vsb vsock-unidir --peer $LOOP:"$PORT" --size 64K --count 2
+reap "$LAST_PID"
+testing "no latency test: data_corruption null" \
+	"grep -o '\"data_corruption\": [a-z]*' '$TEST_TMP/nolat.out'" '"data_corruption": null'
 
 # Progress on stderr when it is a terminal (script(1) gives it a pty).
 if command -v script >/dev/null 2>&1; then
@@ -238,6 +277,91 @@ touch "$cfg/applets/vsock_extra.c"
 expect_status "config: an applet file without a Config.in entry fails the build" 2 $?
 testing "config: the build names the missing entry" "grep -o 'applets/vsock_extra.c has no .config VSOCK_EXTRA. in Config.in' '$TEST_TMP/cfg.err' | sort -u" \
 	"applets/vsock_extra.c has no 'config VSOCK_EXTRA' in Config.in"
+
+# A new applet is one file: with an existing .config the build takes it
+# in at its default (oldconfig), --list and --list-options show it, and
+# `make check-config` tells that Config.in was not committed.
+cat >"$cfg/applets/vsock_hello.c" <<'EOF'
+/* vsock-hello: a test applet, one file. */
+//config:config VSOCK_HELLO
+//config:	bool "vsock-hello: say hello"
+//config:	default y
+//config:	help
+//config:	  Prints hello.
+#include "vsockbox.h"
+
+struct hello {
+	uint64_t times;
+};
+
+static const struct opt options[] = {
+	{"times", "N", OPT_NUM, offsetof(struct hello, times), 1, 9, 1,
+	 "how often", NULL, NULL},
+	OPTION_END
+};
+
+static void describe(void)
+{
+	out("Say hello.\n");
+}
+
+const struct applet_spec vsock_hello_spec = {NULL, describe, options};
+
+int vsock_hello_main(int argc, char **argv)
+{
+	struct hello h;
+	parse_command_line(&vsock_hello_spec, &h, argc, argv);
+	for (uint64_t i = 0; i < h.times; i++)
+		out("hello\n");
+	return EXIT_PASS;
+}
+EOF
+rm -f "$cfg/applets/vsock_extra.c"
+(cd "$cfg" && git init -q . && git add -A . && git -c user.name=t -c user.email=t@t commit -qm base)
+(cd "$cfg" && make -s >/dev/null 2>"$TEST_TMP/cfg.err")
+expect_status "new applet: make with an existing .config builds it" 0 $? \
+	"$(cat "$TEST_TMP/cfg.err")"
+testing "new applet: .config takes its default" "grep -c '^CONFIG_VSOCK_HELLO=y' '$cfg/.config'" "1"
+testing "new applet: the earlier choice stays" "grep -c '^# CONFIG_VSOCK_ITEST is not set' '$cfg/.config'" "1"
+testing "new applet: listed" "'$cfg/vsockbox' --list | grep -c '^vsock-hello\$'" "1"
+testing "new applet: its options listed" "'$cfg/vsockbox' --list-options | grep '^vsock-hello '" \
+	"vsock-hello times num 1 9 1 -"
+testing "new applet: runs" "'$cfg/vsockbox' vsock-hello --times 2 | tr '\n' ' '" "hello hello "
+testing "new applet: Config.in has its entry" "grep -c '^config VSOCK_HELLO\$' '$cfg/Config.in'" "1"
+(cd "$cfg" && make -s check-config >"$TEST_TMP/cc.out" 2>&1)
+expect_status "new applet: check-config fails until Config.in is committed" 2 $? \
+	"$(cat "$TEST_TMP/cc.out")"
+(cd "$cfg" && git add -A . && git -c user.name=t -c user.email=t@t commit -qm hello &&
+	make -s check-config >"$TEST_TMP/cc.out" 2>&1)
+expect_status "new applet: check-config passes once committed" 0 $? \
+	"$(cat "$TEST_TMP/cc.out")"
+(cd "$cfg" && make -s defconfig >/dev/null && sed -n 's/^# CONFIG_\(.*\) is not set$/\1/p' .config) >"$TEST_TMP/off"
+testing "defconfig honours default" "cat '$TEST_TMP/off'" ""
+sed 's/^\(\/\/config:\)\tdefault y/\1\tdefault n/' "$cfg/applets/vsock_hello.c" >"$TEST_TMP/h.c" &&
+	mv "$TEST_TMP/h.c" "$cfg/applets/vsock_hello.c"
+(cd "$cfg" && make -s Config.in >/dev/null && make -s defconfig >/dev/null)
+testing "defconfig honours default n" "grep -c '^# CONFIG_VSOCK_HELLO is not set' '$cfg/.config'" "1"
+
+# ---- make run: the main job talks, without a terminal too ----
+(cd "$SRC" && make -s run-quick >"$TEST_TMP/run.log" 2>&1)
+expect_status "make run-quick passes" 0 $? "$(tail -n 5 "$TEST_TMP/run.log")"
+testing "make run: no error line" \
+	"grep -i -c -e 'error' -e 'No such file' -e \"can't\" '$TEST_TMP/run.log'" "0"
+testing "make run: names the transport" \
+	"grep -c '^vsockbox: the micro benchmark over \(TCP\|vsock\) loopback' '$TEST_TMP/run.log'" "1"
+testing "make run: one progress line per test" \
+	"grep -c '^vsock-perf: \(latency\|bidirectional\|unidirectional\|multi stream\) done: [0-9]* iterations in [0-9.]* s\$' '$TEST_TMP/run.log'" "4"
+testing "make run: the total time" \
+	"grep -c '^vsockbox: done in [0-9]* s, exit 0\$' '$TEST_TMP/run.log'" "1"
+testing "make run: the table counts its samples" \
+	"grep -c '^round trip, 4096 B .* 1000\$' '$TEST_TMP/run.log'" "1"
+if command -v script >/dev/null 2>&1; then
+	(cd "$SRC" && script -q -e -c "make -s run-quick" /dev/null >"$TEST_TMP/run-tty.log" 2>&1)
+	expect_status "make run-quick on a terminal passes" 0 $? \
+		"$(tail -n 5 "$TEST_TMP/run-tty.log")"
+	testing "make run on a terminal: the same progress lines" \
+		"grep -o 'vsock-perf: [a-z ]* done: [0-9]* iterations' '$TEST_TMP/run-tty.log' | wc -l | tr -d ' '" "4"
+fi
 
 # ---- one run at the protocol's full default sizes ----
 if [ "${1:-}" = "--full" ]; then

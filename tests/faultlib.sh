@@ -24,8 +24,9 @@ done
 
 # supervised LIMIT_S NAME CMD...: runs CMD under the supervisor with stdin
 # from /dev/null, stdout and stderr to $TEST_TMP/NAME.out and NAME.err.
-# Sets STATUS (a number or "timeout"), ELAPSED_MS and LEFTOVER (a count,
-# then the names of processes CMD left behind).
+# Sets STATUS (a number or "timeout"), ELAPSED_MS, END_MS (CMD's end on
+# the monotonic clock) and LEFTOVER (a count, then the names of processes
+# CMD left behind).
 # SUPERVISE_FLAGS=--no-socket: any socket() kills CMD (status 159).
 supervised() {
 	_sv_limit=$1 _sv_name=$2
@@ -47,15 +48,16 @@ start_supervised() {
 		"$TEST_TMP/$_sv_name.res" "$@" </dev/null
 }
 
-# read_result NAME: STATUS, ELAPSED_MS and LEFTOVER from NAME.res (shell
-# builtins only: the command-line suite reads a thousand of them).
+# read_result NAME: STATUS, ELAPSED_MS, END_MS and LEFTOVER from NAME.res
+# (shell builtins only: the command-line suite reads a thousand of them).
 read_result() {
-	STATUS=none ELAPSED_MS=0 LEFTOVER=0
+	STATUS=none ELAPSED_MS=0 END_MS=0 LEFTOVER=0
 	[ -f "$TEST_TMP/$1.res" ] || return 0
 	while read -r _rr_key _rr_value; do
 		case $_rr_key in
 		status) STATUS=$_rr_value ;;
 		elapsed_ms) ELAPSED_MS=$_rr_value ;;
+		end_ms) END_MS=$_rr_value ;;
 		leftover) LEFTOVER=$_rr_value ;;
 		esac
 	done <"$TEST_TMP/$1.res"

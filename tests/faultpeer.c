@@ -2,9 +2,7 @@
  * (PROTOCOL.md) over TCP and misbehaves at one chosen step, for
  * tests/faults.sh and tests/signals.sh.
  *
- *   faultpeer ROLE FAULT [--listen ADDR] [--peer ADDR] [--guest ADDR]
- *             [--tests LIST] [--size B] [--count N] [--latency-count N]
- *             [--packet-size B] [--timeout S]
+ *   faultpeer ROLE FAULT [OPTIONS]     (faultpeer --help lists both)
  *
  * Roles: perf-host (what vsock-perf does, for the guest data applets and
  * vsock-bench), itest-host (vsock-itest-host, for vsock-itest), perf-guest
@@ -15,46 +13,180 @@
  *
  * Host roles listen on --listen (default tcp:127.0.0.1:0) and print
  * "faultpeer: listening on ADDR" once ready. Every fault prints
- * "faultpeer: injected FAULT: what" just before it happens. faultpeer ends
- * on its own once its part is over (after the fault it waits for the
- * applet under test to close its side), or on SIGTERM; either way the
- * status is 0 if the fault was injected (or FAULT is "none" and the
- * protocol ran to its end), 1 if the applet failed the protocol before the
- * fault, 3 on its own environment errors or after --timeout seconds (a
- * bound on its whole life, default 20). */
+ * "faultpeer: injected FAULT at MS ms: what" as it happens, MS on the
+ * monotonic clock: tests/supervise gives the applet's end on the same
+ * clock, so a suite can time the applet's step from the fault on.
+ * faultpeer ends on its own once its part is over (after the fault it
+ * waits for the applet under test to close its side), or on SIGTERM;
+ * either way the status is 0 if the fault was injected (or FAULT is "none"
+ * and the protocol ran to its end), 1 if the applet failed the protocol
+ * before the fault (or did what the fault must stop it doing), 3 on its
+ * own environment errors or once --timeout seconds, a bound on its whole
+ * life, have passed. */
 #include "vsockbox.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
+
+enum role { PERF_HOST, ITEST_HOST, PERF_GUEST, ITEST_GUEST, SENTINEL, ROLES };
+
+static const char *const role_names[ROLES] = {
+	"perf-host", "itest-host", "perf-guest", "itest-guest", "sentinel",
+};
 
 enum fault {
 	F_NONE, F_REFUSE, F_CLOSE, F_RESET, F_EARLY, F_STALL, F_WRONG_BYTE,
 	F_WRONG_MAGIC, F_MAGIC_ORDER, F_BAD_PORT, F_TRUNCATE, F_FLOOD, F_SLOW,
+	F_NEVER_READS, F_DRAIN, F_TRICKLE, F_STALL_4095, F_SILENT, F_STRANGER,
+	F_SPLIT, F_SURPLUS, F_LONG_ECHO, F_CTL_DATA, F_CTL_RESET,
 	FAULTS
 };
 
-static const char *const fault_names[FAULTS] = {
-	"none", "refuse", "close", "reset", "early", "stall", "wrong-byte",
-	"wrong-magic", "magic-order", "bad-port", "truncate", "flood", "slow",
+#define ROLE(r) (1u << (r))
+#define HOSTS (ROLE(PERF_HOST) | ROLE(ITEST_HOST))
+#define GUESTS (ROLE(PERF_GUEST) | ROLE(ITEST_GUEST))
+
+/* Every fault, the roles that can play it, and what it does. */
+static const struct {
+	const char *name;
+	unsigned roles;
+	const char *what;
+} faults[FAULTS] = {
+	[F_NONE] = {"none", HOSTS | GUESTS | ROLE(SENTINEL),
+		    "plays its part to the end"},
+	[F_REFUSE] = {"refuse", HOSTS | GUESTS, "never connects; hosts and "
+		      "itest servers are bound, not listening"},
+	[F_CLOSE] = {"close", HOSTS | GUESTS, "closes its first connections"},
+	[F_RESET] = {"reset", HOSTS | GUESTS, "resets its first connections"},
+	[F_EARLY] = {"early", HOSTS | GUESTS, "quits between two steps"},
+	[F_STALL] = {"stall", HOSTS | GUESTS,
+		     "connects, then never answers (reads and discards)"},
+	[F_WRONG_BYTE] = {"wrong-byte", ROLE(ITEST_HOST) | GUESTS,
+			  "one byte of data differs"},
+	[F_WRONG_MAGIC] = {"wrong-magic", ROLE(PERF_GUEST),
+			   "magic 200 where 129 is due"},
+	[F_MAGIC_ORDER] = {"magic-order", ROLE(PERF_GUEST),
+			   "magic 123 where 129 is due"},
+	[F_BAD_PORT] = {"bad-port", GUESTS, "connects from an ephemeral port "
+			"(itest-guest: then watches its servers)"},
+	[F_TRUNCATE] = {"truncate", HOSTS | GUESTS,
+			"closes in the middle of a transfer"},
+	[F_FLOOD] = {"flood", HOSTS | GUESTS, "writes more than the protocol "
+		     "allows with or after its last transfer"},
+	[F_SLOW] = {"slow", ROLE(PERF_HOST), "writes 4 KiB every 20 ms"},
+	[F_NEVER_READS] = {"never-reads", HOSTS, "sends its data of the first "
+			   "test (--at), never reads"},
+	[F_DRAIN] = {"drain", ROLE(ITEST_HOST), "reads the host-terminated "
+		     "connection for ever instead of its bytes"},
+	[F_TRICKLE] = {"trickle", ROLE(PERF_GUEST), "an echo (--at) in "
+		       "--pieces pieces, --gap ms apart"},
+	[F_STALL_4095] = {"stall-4095", ROLE(PERF_GUEST), "4095 bytes of an "
+			  "echo (--at), then nothing"},
+	[F_SILENT] = {"silent", ROLE(PERF_GUEST), "the first throughput "
+		      "test's magic, then never a byte of data"},
+	[F_STRANGER] = {"stranger", GUESTS, "perf-guest: a stranger at --from "
+			"connects from the guest's ports before,\n      among "
+			"and after the guest's; itest-guest: it is the "
+			"stranger,\n      and watches its servers"},
+	[F_SPLIT] = {"split", ROLE(PERF_GUEST), "the control connection from "
+		     "here, the data connections from --from"},
+	[F_SURPLUS] = {"surplus", ROLE(PERF_HOST) | ROLE(PERF_GUEST),
+		       "one byte more than the first test's"},
+	[F_LONG_ECHO] = {"long-echo", ROLE(PERF_GUEST),
+			 "an echo (--at) one byte longer than its packet"},
+	[F_CTL_DATA] = {"ctl-data", ROLE(PERF_GUEST), "a byte on the control "
+			"connection after the last magic"},
+	[F_CTL_RESET] = {"ctl-reset", ROLE(PERF_GUEST), "resets the control "
+			 "connection after the last magic"},
 };
 
-static const char usage[] =
-	"usage: faultpeer ROLE FAULT [--listen ADDR] [--peer ADDR] [--guest ADDR]\n"
-	"                 [--tests LIST] [--size B] [--count N] [--latency-count N]\n"
-	"                 [--packet-size B] [--timeout S]\n"
-	"ROLE: perf-host itest-host perf-guest itest-guest sentinel\n"
-	"FAULT: none refuse close reset early stall wrong-byte wrong-magic\n"
-	"       magic-order bad-port truncate flood slow\n";
+/* ---- options ---- */
 
-/* The run: one role, one fault, fixed before anything happens. */
-static struct settings s;
+/* Where a fault strikes (--at), for the faults that can strike at more
+ * than one step; 0: the first. */
+enum { AT_WARMUP = 1, AT_TIMED = 2, AT_GUEST_INITIATED = 4,
+       AT_HOST_INITIATED = 8 };
+
+struct options {
+	struct address listen, peer, guest, from;
+	uint64_t size, count, latency_count, io_size, timeout_s, pieces, gap_ms;
+	unsigned tests, at;
+};
+
+static const struct opt_name test_names[] = {
+	{"latency", TEST_LATENCY}, {"bidir", TEST_BIDIR},
+	{"unidir", TEST_UNIDIR}, {"multi", TEST_MULTI}, {"all", TEST_ALL},
+	{NULL, 0},
+};
+
+static const struct opt_name step_names[] = {
+	{"warm-up", AT_WARMUP}, {"timed", AT_TIMED},
+	{"guest-initiated", AT_GUEST_INITIATED},
+	{"host-initiated", AT_HOST_INITIATED}, {NULL, 0},
+};
+
+#define O(field) offsetof(struct options, field)
+static const struct opt option_table[] = {
+	{"listen", "ADDR", OPT_ADDR, O(listen), 0, 0, 0, "host roles: where "
+	 "to listen; itest-guest: its servers, at P..P+2", "tcp:127.0.0.1:0",
+	 NULL},
+	{"peer", "ADDR", OPT_ADDR, O(peer), 0, 0, 0,
+	 "guest roles: the host under test", "none", NULL},
+	{"guest", "ADDR", OPT_ADDR, O(guest), 0, 0, ITEST_GUEST_PORT,
+	 "itest-host: the guest's servers, at P..P+2", "none", NULL},
+	{"from", "ADDR", OPT_ADDR, O(from), 0, 0, PORT_UNSET, "stranger, split: the "
+	 "address the fault's connections come from (its port is ignored)",
+	 "none", NULL},
+	{"tests", "LIST", OPT_NAMES, O(tests), 0, 0, TEST_ALL, "perf roles: "
+	 "comma list of latency,bidir,unidir,multi", "all", test_names},
+	{"size", "BYTES", OPT_BYTES, O(size), 1, MAX_SIZE, 64 << 10,
+	 "bytes per iteration", NULL, NULL},
+	{"count", "N", OPT_NUM, O(count), 1, MAX_COUNT, 1,
+	 "iterations of every throughput test", NULL, NULL},
+	{"latency-count", "N", OPT_NUM, O(latency_count), 1, MAX_COUNT,
+	 PERF_LATENCY_PACKETS, "timed round trips", NULL, NULL},
+	{"io-size", "BYTES", OPT_BYTES, O(io_size), 1, MAX_IO_SIZE, 64 << 10,
+	 "bytes per read or write call", NULL, NULL},
+	{"at", "STEP", OPT_NAMES, O(at), 0, 0, 0, "where the fault strikes: "
+	 "warm-up or timed (an echo fault: the first such echo), "
+	 "guest-initiated or host-initiated (never-reads to vsock-itest)",
+	 "the first step it can", step_names},
+	{"pieces", "N", OPT_NUM, O(pieces), 1, PERF_ECHO_PACKET, 2,
+	 "trickle: pieces of the echo", NULL, NULL},
+	{"gap", "MS", OPT_NUM, O(gap_ms), 0, 60000, 160,
+	 "trickle: time between two pieces", NULL, NULL},
+	{"timeout", "S", OPT_NUM, O(timeout_s), 1, MAX_TIMEOUT_S, 20,
+	 "faultpeer's whole life", NULL, NULL},
+	OPTION_END
+};
+#undef O
+
+static void describe(void)
+{
+	out("ROLE and FAULT come first: faultpeer ROLE FAULT [OPTIONS].\n"
+	    "ROLE: %s %s %s %s %s\nFAULT (roles):\n", role_names[0],
+	    role_names[1], role_names[2], role_names[3], role_names[4]);
+	for (int f = 0; f < FAULTS; f++) {
+		out("  %-12s", faults[f].name);
+		for (int r = 0; r < ROLES; r++)
+			if (faults[f].roles & ROLE(r))
+				out(" %s", role_names[r]);
+		out(":\n      %s\n", faults[f].what);
+	}
+}
+
+static const struct applet_spec spec = {NULL, describe, option_table};
+
+/* ---- the run: one role, one fault, fixed before anything happens ---- */
+
+static struct options o;
 static enum fault fault;
-static const char *fault_name;
+static struct deadline life;	/* --timeout */
 static volatile sig_atomic_t injected;
 
 /* Every connection faultpeer holds, so that a fault can close them all. */
@@ -62,7 +194,8 @@ enum { MAX_CONNS = 16 };
 static struct conn *held[MAX_CONNS];
 static size_t n_held;
 
-enum { FLOOD_BYTES = 1 << 20, TRUNCATED_PACKET = 1000 };
+enum { FLOOD_BYTES = 1 << 20, TRUNCATED_PACKET = 1000, SURPLUS_BYTE = 0xa5,
+       STUCK_MS = 50 };
 
 static void note(const char *fmt, ...) PRINTF_LIKE(1, 2);
 static void note(const char *fmt, ...)
@@ -75,20 +208,23 @@ static void note(const char *fmt, ...)
 	err_out("faultpeer: %s\n", line);
 }
 
-/* Announces the fault; the flag goes up before the misbehaviour, so that
- * a SIGTERM that follows the applet's reaction always finds it set. */
+/* Announces the fault with the time it strikes; the flag goes up before
+ * the misbehaviour, so that a SIGTERM that follows the applet's reaction
+ * always finds it set. */
 static void inject(const char *fmt, ...) PRINTF_LIKE(1, 2);
 static void inject(const char *fmt, ...)
 {
-	char line[400];
+	char what[400];
+	unsigned long long at_ms = now_ns() / 1000000u;
 	va_list ap;
+
 	if (injected)
 		return;
 	va_start(ap, fmt);
-	format_v(line, sizeof(line), fmt, ap);
+	format_v(what, sizeof(what), fmt, ap);
 	va_end(ap);
 	injected = 1;
-	note("injected %s: %s", fault_name, line);
+	note("injected %s at %llu ms: %s", faults[fault].name, at_ms, what);
 }
 
 _Noreturn static void finish(void)
@@ -97,27 +233,30 @@ _Noreturn static void finish(void)
 		note("done");
 		exit(EXIT_PASS);
 	}
-	note("ended without injecting %s", fault_name);
+	note("ended without injecting %s", faults[fault].name);
 	exit(EXIT_FAIL);
 }
 
-static void on_signal(int sig)
+_Noreturn static void gave_up(void)
+{
+	note("gave up (--timeout %llu)", (unsigned long long)o.timeout_s);
+	exit(EXIT_ENV);
+}
+
+/* What faultpeer adds to common's signal handling: a stop (the suite's
+ * SIGTERM once the applet has ended) is a pass once the fault is in, and
+ * a failure before it. */
+static void on_stop(int sig)
 {
 	static const char stopped[] = "faultpeer: stopped\n";
 	static const char early[] = "faultpeer: stopped before the fault\n";
-	static const char late[] = "faultpeer: gave up (--timeout)\n";
-	ssize_t ignored;
+	bool ok = injected || fault == F_NONE;
+	ssize_t ignored = ok ? write(STDERR_FILENO, stopped, sizeof(stopped) - 1)
+			     : write(STDERR_FILENO, early, sizeof(early) - 1);
 
-	if (sig == SIGALRM) {
-		ignored = write(STDERR_FILENO, late, sizeof(late) - 1);
-		_exit(EXIT_ENV);
-	}
-	if (injected || fault == F_NONE)
-		ignored = write(STDERR_FILENO, stopped, sizeof(stopped) - 1);
-	else
-		ignored = write(STDERR_FILENO, early, sizeof(early) - 1);
 	(void)ignored;
-	_exit(injected || fault == F_NONE ? EXIT_PASS : EXIT_FAIL);
+	(void)sig;
+	_exit(ok ? EXIT_PASS : EXIT_FAIL);
 }
 
 /* ---- connections ---- */
@@ -126,7 +265,6 @@ static void hold(struct conn *c)
 {
 	if (n_held == MAX_CONNS)
 		die(EXIT_ENV, "too many connections");
-	set_io_timeout(c->fd, s.timeout_s);
 	held[n_held++] = c;
 }
 
@@ -152,56 +290,51 @@ static void reset_all(void)
 		reset_close(held[i]);
 }
 
-/* Waits for the applet to close every connection we hold, discarding what
- * it sends (a reset counts as closed). */
-static void drain_all(void)
+/* Waits for the applet to close every connection we hold (a reset counts
+ * as closed): discarding what it sends, or, as a peer that never reads,
+ * only watching for the end. */
+static void wait_for_applet(bool discard)
 {
-	char sink[65536];
+	static char sink[65536];
 
 	for (;;) {
 		struct pollfd p[MAX_CONNS];
-		size_t n = 0;
+		struct conn *of[MAX_CONNS];
+		nfds_t n = 0;
 		for (size_t i = 0; i < n_held; i++)
-			if (held[i]->fd >= 0)
-				p[n++] = (struct pollfd){.fd = held[i]->fd,
-							 .events = POLLIN};
+			if (held[i]->fd >= 0) {
+				p[n] = (struct pollfd){held[i]->fd,
+						       discard ? POLLIN : POLLRDHUP, 0};
+				of[n++] = held[i];
+			}
 		if (n == 0)
 			return;
-		if (poll(p, n, -1) < 0) {
-			if (errno == EINTR)
-				continue;
+		int left = deadline_left_ms(life);
+		if (left == 0)
+			gave_up();
+		if (poll(p, n, left) < 0 && errno != EINTR)
 			die_errno(EXIT_ENV, "poll");
-		}
-		for (size_t k = 0; k < n; k++) {
+		for (nfds_t k = 0; k < n; k++) {
 			if (!p[k].revents)
 				continue;
-			ssize_t got = recv(p[k].fd, sink, sizeof(sink), MSG_DONTWAIT);
-			if (got > 0 || (got < 0 && (errno == EAGAIN || errno == EINTR)))
+			ssize_t got = discard ? recv(p[k].fd, sink, sizeof(sink),
+						     MSG_DONTWAIT) : 0;
+			if (got > 0 || (got < 0 && (errno == EAGAIN ||
+						     errno == EINTR)))
 				continue;
-			for (size_t i = 0; i < n_held; i++)
-				if (held[i]->fd == p[k].fd)
-					conn_close(held[i]);
+			conn_close(of[k]);
 		}
 	}
 }
 
-/* The itest faults at its first connection: close or reset it at once, or
- * stall (hold it, never answering); any other fault goes on. */
-static void first_connection_fault(struct conn *c, const char *stall_what)
+/* Nothing more to do until the suite stops us. */
+_Noreturn static void idle(void)
 {
-	if (fault == F_CLOSE || fault == F_RESET) {
-		inject("%s the guest-initiated connection at once",
-		       fault == F_CLOSE ? "closed" : "reset");
-		if (fault == F_CLOSE)
-			conn_close(c);
-		else
-			reset_close(c);
-		finish();
-	}
-	if (fault == F_STALL) {
-		inject("%s", stall_what);
-		drain_all();
-		finish();
+	for (;;) {
+		int left = deadline_left_ms(life);
+		if (left == 0)
+			gave_up();
+		(void)poll(NULL, 0, left);
 	}
 }
 
@@ -211,6 +344,8 @@ static void check_io(int err, const struct conn *c, const char *op)
 {
 	if (!err)
 		return;
+	if (err == ETIMEDOUT && deadline_left_ns(life) == 0)
+		gave_up();
 	if (injected) {
 		note("after the fault: %s %s: %s", op, c->name,
 		     io_error_text(err));
@@ -223,32 +358,41 @@ static void check_io(int err, const struct conn *c, const char *op)
 
 static void xread(struct conn *c, void *buf, size_t len, const char *what)
 {
-	check_io(read_full(c->fd, buf, len), c, what);
+	check_io(read_full(c, buf, len, life), c, what);
 }
 
-static void xwrite(struct conn *c, const void *buf, size_t len, const char *what)
+static void xwrite(struct conn *c, const void *buf, size_t len,
+		   const char *what)
 {
-	check_io(write_full(c->fd, buf, len), c, what);
+	check_io(write_full(c, buf, len, life), c, what);
 }
 
 static void xsend(struct conn *c, uint64_t total, const void *buf, size_t len)
 {
-	check_io(send_bytes(c->fd, total, buf, len), c, "write");
+	check_io(send_bytes(c, total, buf, len, life), c, "write");
 }
 
 static void xrecv(struct conn *c, uint64_t total, void *buf, size_t len)
 {
-	check_io(recv_bytes(c->fd, total, buf, len), c, "read");
+	check_io(recv_bytes(c, total, buf, len, life), c, "read");
+}
+
+/* One byte beyond what the protocol lets this stream carry. */
+static void surplus_byte(struct conn *c, const char *when)
+{
+	static const unsigned char byte = SURPLUS_BYTE;
+	inject("one byte more on %s, %s", c->name, when);
+	xwrite(c, &byte, 1, "write");
 }
 
 /* Writes what the applet's buffers take, up to 1 MiB, without blocking:
- * data after the end of the protocol that nobody will read. */
+ * data beyond the end of the protocol. */
 static void flood(struct conn *c, const char *when)
 {
 	static unsigned char junk[65536];
 	size_t sent = 0;
 
-	memset(junk, 0xa5, sizeof(junk));
+	memset(junk, SURPLUS_BYTE, sizeof(junk));
 	inject("%s, wrote more data on %s", when, c->name);
 	while (sent < FLOOD_BYTES) {
 		ssize_t n = send(c->fd, junk, sizeof(junk),
@@ -269,56 +413,30 @@ static void write_until_closed(struct conn *c, unsigned char byte)
 	unsigned char block[ITEST_HOST_WRITE_BLOCK];
 	memset(block, byte, sizeof(block));
 	for (;;) {
-		int err = write_full(c->fd, block, sizeof(block));
+		int err = write_full(c, block, sizeof(block), life);
 		if (err == EPIPE || err == ECONNRESET)
 			return;
 		check_io(err, c, "write");
 	}
 }
 
-static struct address loopback_any_port(void)
+/* A fault that stops reading: from here on only the applet's close. */
+_Noreturn static void never_read(const char *what)
+{
+	inject("%s", what);
+	wait_for_applet(false);
+	finish();
+}
+
+static struct address listen_address(void)
 {
 	struct address a;
+	if (o.listen.family)
+		return o.listen;
 	const char *why = parse_address("tcp:127.0.0.1:0", &a);
 	if (why)
 		die(EXIT_ENV, "loopback address: %s", why);
 	return a;
-}
-
-/* Bound but not listening: a connect is refused at once. */
-static int bind_only(struct address *a)
-{
-	char text[ADDRESS_TEXT_MAX];
-	int fd = socket(a->family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	struct sockaddr_storage ss;
-	socklen_t len;
-
-	memset(&ss, 0, sizeof(ss));
-	format_address(a, text, sizeof(text));
-	if (fd < 0)
-		die_errno(EXIT_ENV, "socket %s", text);
-	if (a->family == AF_INET6) {
-		struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
-		in6->sin6_family = AF_INET6;
-		in6->sin6_port = htons((uint16_t)a->port);
-		memcpy(&in6->sin6_addr, a->ip, 16);
-		len = sizeof(*in6);
-	} else {
-		struct sockaddr_in *in = (struct sockaddr_in *)&ss;
-		in->sin_family = AF_INET;
-		in->sin_port = htons((uint16_t)a->port);
-		memcpy(&in->sin_addr, a->ip, 4);
-		len = sizeof(*in);
-	}
-	if (bind(fd, (struct sockaddr *)&ss, len) < 0)
-		die_errno(EXIT_ENV, "bind %s", text);
-	len = sizeof(ss);
-	if (getsockname(fd, (struct sockaddr *)&ss, &len) < 0)
-		die_errno(EXIT_ENV, "getsockname %s", text);
-	a->port = ntohs(ss.ss_family == AF_INET6
-				? ((struct sockaddr_in6 *)&ss)->sin6_port
-				: ((struct sockaddr_in *)&ss)->sin_port);
-	return fd;
 }
 
 static void announce(const struct address *a)
@@ -328,32 +446,81 @@ static void announce(const struct address *a)
 	note("listening on %s", text);
 }
 
-_Noreturn static void refuse_forever(struct address *a, bool announce_it)
+/* A port taken but not listened on: every connect to it is refused, and
+ * no connection can take it as its own port meanwhile. Port 0: one is
+ * picked by listening on it for a moment. */
+static int refusing_socket(struct address *a)
 {
-	int fd = bind_only(a);
-	if (announce_it)
-		announce(a);
+	char text[ADDRESS_TEXT_MAX];
+	struct sockaddr_storage ss;
+
+	if (a->port == 0)
+		close(xlisten(a, 1, NULL));
+	socklen_t len = to_sockaddr(a, &ss);
+	int fd = socket(a->family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	format_address(a, text, sizeof(text));
+	if (fd < 0 || bind(fd, (struct sockaddr *)&ss, len) < 0)
+		die_errno(EXIT_ENV, "bind %s", text);
+	return fd;
+}
+
+_Noreturn static void refuse_forever(struct address *a)
+{
+	(void)refusing_socket(a);
+	announce(a);
 	inject("bound port %u, not listening: connections are refused",
 	       (unsigned)a->port);
-	for (;;)
-		pause();
-	(void)fd;
+	idle();
 }
 
 static void accept_one(struct conn *c, int lfd, const struct address *local,
 		       struct address *peer, const char *what)
 {
-	int err = conn_accept(c, lfd, local, (int)s.timeout_s * 1000, peer);
+	int err = conn_accept(c, lfd, local, life, peer);
 	if (err)
 		die(EXIT_ENV, "accept %s (%s): %s", c->name, what,
 		    io_error_text(err));
 	hold(c);
 }
 
-static void connect_from(struct conn *c, const struct address *peer,
-			 uint32_t local_port)
+/* A connection from a given source address, which conn_open does not
+ * bind (it binds the wildcard address): a stranger's, or a split guest's
+ * data connection. 0 or an errno. */
+static int open_from(struct conn *c, const struct address *peer,
+		     const struct address *from, uint32_t local_port)
 {
-	int err = conn_open(c, peer, local_port, s.timeout_s);
+	char peer_text[ADDRESS_TEXT_MAX], from_text[ADDRESS_TEXT_MAX];
+	struct address local = with_port(from, local_port);
+	struct sockaddr_storage src, dst;
+	socklen_t src_len = to_sockaddr(&local, &src);
+	socklen_t dst_len = to_sockaddr(peer, &dst);
+	int one = 1, fd = socket(peer->family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	int err = fd < 0 ? errno : 0;
+
+	format_address(peer, peer_text, sizeof(peer_text));
+	format_address(&local, from_text, sizeof(from_text));
+	conn_adopt(c, fd, "");
+	format(c->name, sizeof(c->name), "%s from %s", peer_text, from_text);
+	/* The connect runs by SO_SNDTIMEO. */
+	if (!err)
+		err = conn_bound_send(c, life);
+	if (!err && (setsockopt(c->fd, SOL_SOCKET, SO_REUSEADDR, &one,
+				sizeof(one)) < 0 ||
+		     bind(c->fd, (struct sockaddr *)&src, src_len) < 0 ||
+		     connect(c->fd, (struct sockaddr *)&dst, dst_len) < 0))
+		err = errno == EINPROGRESS ? ETIMEDOUT : errno;
+	if (err)
+		conn_close(c);
+	return err;
+}
+
+/* Connects to peer from local_port (0: any), and from the address `from`
+ * if not NULL; the connection is held from then on. */
+static void connect_to(struct conn *c, const struct address *peer,
+		       const struct address *from, uint32_t local_port)
+{
+	int err = from ? open_from(c, peer, from, local_port)
+		       : conn_open(c, peer, local_port, NULL, life);
 	if (err && injected) {
 		note("after the fault: connect %s: %s", c->name, strerror(err));
 		close_all();
@@ -366,34 +533,19 @@ static void connect_from(struct conn *c, const struct address *peer,
 
 /* ---- the micro benchmark ---- */
 
-enum { SLOT_CTL, SLOT_ECHO, SLOT_UNIDIR, SLOT_BIDIR, SLOT_MULTI,
-       SLOTS = SLOT_MULTI + PERF_MULTI_STREAMS };
-
-static struct conn perf_conn[SLOTS];
-static bool perf_expected[SLOTS];
+static struct conn perf_conn[PERF_SLOTS];
 static unsigned first_test;	/* the fault's test: the first that runs */
 
-static uint32_t slot_port(int slot)
+static bool expected(int slot)
 {
-	static const uint32_t ports[SLOT_MULTI] = {
-		PERF_CTL_PORT, PERF_ECHO_PORT, PERF_UNIDIR_PORT, PERF_BIDIR_PORT,
-	};
-	return slot < SLOT_MULTI ? ports[slot]
-				 : (uint32_t)(PERF_MULTI_PORT + slot - SLOT_MULTI);
+	return perf_slot_tests(slot) & o.tests;
 }
 
 static void perf_expect(void)
 {
-	unsigned t = s.tests;
-	perf_expected[SLOT_CTL] = t & (TEST_BIDIR | TEST_UNIDIR | TEST_MULTI);
-	perf_expected[SLOT_ECHO] = t & TEST_LATENCY;
-	perf_expected[SLOT_UNIDIR] = t & TEST_UNIDIR;
-	perf_expected[SLOT_BIDIR] = t & TEST_BIDIR;
-	for (int i = 0; i < PERF_MULTI_STREAMS; i++)
-		perf_expected[SLOT_MULTI + i] = t & TEST_MULTI;
-	first_test = t & -t;
-	for (int i = 0; i < SLOTS; i++)
-		perf_conn[i].fd = -1;
+	first_test = o.tests & -o.tests;
+	for (int slot = 0; slot < PERF_SLOTS; slot++)
+		perf_conn[slot].fd = -1;
 }
 
 static bool fault_here(enum fault f, unsigned test)
@@ -403,15 +555,13 @@ static bool fault_here(enum fault f, unsigned test)
 
 static void *xbuffer(void)
 {
-	return xmalloc(s.io_size);
+	return xmalloc(o.io_size);
 }
 
 static unsigned char host_read_magic(void)
 {
-	struct conn *ctl = &perf_conn[SLOT_CTL];
 	unsigned char magic;
-	check_io(read_within(ctl->fd, &magic, 1, (int)s.timeout_s * 1000), ctl,
-		 "read magic from");
+	xread(&perf_conn[SLOT_CTL], &magic, 1, "read magic from");
 	return magic;
 }
 
@@ -423,19 +573,48 @@ static void host_expect_magic(const char *test, unsigned want)
 		    test, got, want);
 }
 
+/* Writes packets, never reading an echo, until the guest is stuck: its
+ * echoes fill our receive buffer and its send buffer, it stops reading,
+ * and our writes stop going anywhere. */
+_Noreturn static void never_read_echoes(struct conn *c)
+{
+	unsigned char packet[PERF_ECHO_PACKET];
+
+	memset(packet, PERF_LATENCY_BYTE, sizeof(packet));
+	for (;;) {
+		int err = write_full(c, packet, sizeof(packet),
+				     deadline_after_ms(STUCK_MS));
+		if (err == ETIMEDOUT)
+			break;
+		check_io(err, c, "write");
+	}
+	never_read("wrote packets, never reading an echo, until the guest "
+		   "stopped reading");
+}
+
+static void host_round_trip(struct conn *c, const unsigned char *out,
+			    unsigned char *in, const char *what, unsigned i)
+{
+	xwrite(c, out, PERF_ECHO_PACKET, "write");
+	xread(c, in, PERF_ECHO_PACKET, "read");
+	if (memcmp(in, out, PERF_ECHO_PACKET) != 0)
+		die(EXIT_FAIL, "read %s: %s echo %u differs (before the fault)",
+		    c->name, what, i);
+}
+
 static void host_latency(void)
 {
 	struct conn *c = &perf_conn[SLOT_ECHO];
-	size_t len = s.packet_size;
-	unsigned char *out = xmalloc(len), *in = xmalloc(len);
+	unsigned char out[PERF_ECHO_PACKET], in[PERF_ECHO_PACKET];
 
+	if (fault_here(F_NEVER_READS, TEST_LATENCY))
+		never_read_echoes(c);
 	for (unsigned i = 0; i < PERF_WARMUP_PACKETS; i++) {
-		warmup_packet(i, out, len);
+		warmup_packet(i, out, sizeof(out));
 		if (i == 0 && fault_here(F_TRUNCATE, TEST_LATENCY)) {
-			inject("wrote %d of %zu bytes of warm-up packet 0, then "
-			       "closed", TRUNCATED_PACKET, len);
-			xwrite(c, out, TRUNCATED_PACKET < len ? TRUNCATED_PACKET
-							      : len / 2, "write");
+			inject("wrote %d of %d bytes of warm-up packet 0, then "
+			       "closed", TRUNCATED_PACKET, PERF_ECHO_PACKET);
+			xwrite(c, out, TRUNCATED_PACKET, "write");
 			close_all();
 			finish();
 		}
@@ -444,20 +623,16 @@ static void host_latency(void)
 			close_all();
 			finish();
 		}
-		xwrite(c, out, len, "write");
-		xread(c, in, len, "read");
-		if (memcmp(in, out, len) != 0)
-			die(EXIT_FAIL, "read %s: warm-up echo %u differs "
-			    "(before the fault)", c->name, i);
+		host_round_trip(c, out, in, "warm-up", i);
 	}
-	memset(out, PERF_LATENCY_BYTE, len);
-	for (uint64_t i = 0; i < s.latency_count; i++) {
-		xwrite(c, out, len, "write");
-		xread(c, in, len, "read");
-	}
+	memset(out, PERF_LATENCY_BYTE, sizeof(out));
+	for (uint64_t i = 0; i < o.latency_count; i++)
+		host_round_trip(c, out, in, "timed", (unsigned)i);
+	/* A packet's first byte, then the end: the guest's read comes up
+	 * short. */
+	if (fault_here(F_SURPLUS, TEST_LATENCY))
+		surplus_byte(c, "after the last packet");
 	conn_close(c);		/* ends the guest's echo loop */
-	xfree(out);
-	xfree(in);
 }
 
 static void host_stop_before_data(unsigned test, const char *name)
@@ -473,28 +648,40 @@ static void host_truncate(struct conn *c, unsigned test, void *buf)
 {
 	if (fault_here(F_TRUNCATE, test)) {
 		inject("wrote %llu of %llu bytes of an iteration on %s, then "
-		       "closed everything", (unsigned long long)(s.size / 2),
-		       (unsigned long long)s.size, c->name);
-		xsend(c, s.size / 2, buf, s.io_size);
+		       "closed everything", (unsigned long long)(o.size / 2),
+		       (unsigned long long)o.size, c->name);
+		xsend(c, o.size / 2, buf, o.io_size);
 		close_all();
 		finish();
 	}
 }
 
+/* #11: a guest applet watches each stream for SURPLUS_GRACE_MS after its
+ * last transfer, and fails on data there. A flood goes out before we read
+ * the guest's last bytes, so that it is there when the guest looks: the
+ * guest fails (exit 1), where before #11 it passed. */
 static void host_bidir(void)
 {
 	struct conn *c = &perf_conn[SLOT_BIDIR];
 	void *buf = xbuffer();
 
 	host_expect_magic("bidirectional", MAGIC_BIDIR);
+	if (fault_here(F_NEVER_READS, TEST_BIDIR)) {
+		inject("read magic %u; writing the test's bytes, never reading",
+		       MAGIC_BIDIR);
+		xsend(c, o.size * o.count, buf, o.io_size);
+		never_read("wrote every byte of the test");
+	}
 	host_stop_before_data(TEST_BIDIR, "bidirectional");
 	host_truncate(c, TEST_BIDIR, buf);
 	/* The guest reads and writes at once (two threads): our writes
 	 * drain while its writes wait for our reads. */
-	xsend(c, s.size * s.count, buf, s.io_size);
+	xsend(c, o.size * o.count, buf, o.io_size);
+	if (fault_here(F_SURPLUS, TEST_BIDIR))
+		surplus_byte(c, "after the test's bytes");
 	if (fault == F_FLOOD)
 		flood(c, "after the bidirectional test's last byte");
-	xrecv(c, s.size * s.count, buf, s.io_size);
+	xrecv(c, o.size * o.count, buf, o.io_size);
 	xfree(buf);
 }
 
@@ -502,7 +689,7 @@ static void host_bidir(void)
 static void slow_send(struct conn *c, const unsigned char *buf)
 {
 	struct timespec pause_ts = {0, 20 * 1000 * 1000};
-	for (uint64_t left = s.size; left;) {
+	for (uint64_t left = o.size; left;) {
 		size_t chunk = left < 4096 ? (size_t)left : 4096;
 		xwrite(c, buf, chunk, "write");
 		inject("writing %s slowly (4 KiB every 20 ms)", c->name);
@@ -518,17 +705,22 @@ static void host_unidir(void)
 
 	host_expect_magic("unidirectional", MAGIC_UNIDIR);
 	host_stop_before_data(TEST_UNIDIR, "unidirectional");
-	for (uint64_t i = 0; i < s.count; i++) {
+	for (uint64_t i = 0; i < o.count; i++) {
+		bool last = i + 1 == o.count;
 		if (i == 0)
 			host_truncate(c, TEST_UNIDIR, buf);
 		if (fault == F_SLOW)
 			slow_send(c, buf);
 		else
-			xsend(c, s.size, buf, s.io_size);
-		xrecv(c, s.size, buf, s.io_size);
+			xsend(c, o.size, buf, o.io_size);
+		if (fault_here(F_NEVER_READS, TEST_UNIDIR))
+			never_read("wrote an iteration's bytes");
+		if (last && fault_here(F_SURPLUS, TEST_UNIDIR))
+			surplus_byte(c, "with the last iteration");
+		if (last && fault == F_FLOOD)
+			flood(c, "with the unidirectional test's last iteration");
+		xrecv(c, o.size, buf, o.io_size);
 	}
-	if (fault == F_FLOOD)
-		flood(c, "after the unidirectional test's last iteration");
 	xfree(buf);
 }
 
@@ -548,47 +740,48 @@ static void host_multi(void)
 	host_stop_before_data(TEST_MULTI, "multi stream");
 	/* Per iteration, SIZE to every stream, then SIZE from every stream:
 	 * the guest's streams are threads, so none waits on another. */
-	for (uint64_t i = 0; i < s.count; i++) {
+	for (uint64_t i = 0; i < o.count; i++) {
+		bool last = i + 1 == o.count;
 		for (int k = 0; k < PERF_MULTI_STREAMS; k++) {
 			struct conn *c = &perf_conn[SLOT_MULTI + k];
 			if (i == 0 && k == 0)
 				host_truncate(c, TEST_MULTI, buf);
-			xsend(c, s.size, buf, s.io_size);
+			xsend(c, o.size, buf, o.io_size);
+			if (last && k == 0 && fault_here(F_SURPLUS, TEST_MULTI))
+				surplus_byte(c, "with the last iteration");
+			if (last && fault == F_FLOOD)
+				flood(c, "with the multi stream test's last "
+				      "iteration");
 		}
+		if (fault_here(F_NEVER_READS, TEST_MULTI))
+			never_read("wrote an iteration's bytes to every stream");
 		for (int k = 0; k < PERF_MULTI_STREAMS; k++)
-			xrecv(&perf_conn[SLOT_MULTI + k], s.size, buf, s.io_size);
+			xrecv(&perf_conn[SLOT_MULTI + k], o.size, buf, o.io_size);
 	}
-	if (fault == F_FLOOD)
-		for (int k = 0; k < PERF_MULTI_STREAMS; k++)
-			flood(&perf_conn[SLOT_MULTI + k],
-			      "after the multi stream test's last iteration");
 	xfree(buf);
 }
 
 static void perf_host(void)
 {
-	struct address a = s.listen_given ? s.listen : loopback_any_port();
+	struct address a = listen_address();
 	int missing = 0;
 
 	perf_expect();
 	if (fault == F_REFUSE)
-		refuse_forever(&a, true);
-	int lfd = xlisten(&a, SLOTS);
+		refuse_forever(&a);
+	int lfd = xlisten(&a, PERF_SLOTS, NULL);
 	announce(&a);
-	for (int slot = 0; slot < SLOTS; slot++)
-		missing += perf_expected[slot];
+	for (int slot = 0; slot < PERF_SLOTS; slot++)
+		missing += expected(slot);
 	while (missing > 0) {
 		struct conn c;
 		struct address peer;
-		int err = conn_accept(&c, lfd, &a, (int)s.timeout_s * 1000, &peer);
+		int err = conn_accept(&c, lfd, &a, life, &peer);
 		if (err)
 			die(EXIT_ENV, "accept %s: %s (%d connections missing)",
 			    c.name, io_error_text(err), missing);
-		int slot = -1;
-		for (int k = 0; k < SLOTS; k++)
-			if (slot_port(k) == peer.port && perf_expected[k])
-				slot = k;
-		if (slot < 0 || perf_conn[slot].fd >= 0)
+		int slot = perf_port_slot(peer.port);
+		if (slot < 0 || !expected(slot) || perf_conn[slot].fd != -1)
 			die(EXIT_FAIL, "accept %s: unexpected connection from "
 			    "port %u (before the fault)", c.name,
 			    (unsigned)peer.port);
@@ -611,37 +804,150 @@ static void perf_host(void)
 		finish();
 	if (fault == F_STALL) {
 		inject("accepted %zu connections, never answering", n_held);
-		drain_all();
+		wait_for_applet(true);
 		finish();
 	}
-	if (s.tests & TEST_LATENCY)
+	if (o.tests & TEST_LATENCY)
 		host_latency();
-	if (s.tests & TEST_BIDIR)
+	if (o.tests & TEST_BIDIR)
 		host_bidir();
-	if (s.tests & TEST_UNIDIR)
+	if (o.tests & TEST_UNIDIR)
 		host_unidir();
-	if (s.tests & TEST_MULTI)
+	if (o.tests & TEST_MULTI)
 		host_multi();
-	drain_all();
+	wait_for_applet(true);
 	finish();
 }
 
 /* The guest side of the benchmark, against vsock-perf. */
-static void guest_latency(void)
+
+static struct conn stranger_conn[3];
+static int strangers;
+
+/* A stranger's connection from one of the guest's ports (the last one
+ * may find the host no longer listening). */
+static void stranger_connects(uint32_t port, bool may_fail)
+{
+	struct conn *c = &stranger_conn[strangers++];
+	char from[ADDRESS_TEXT_MAX];
+
+	format_address(&o.from, from, sizeof(from));
+	inject("a stranger at %s connects from the guest's ports before, "
+	       "among and after the guest's connections", from);
+	int err = open_from(c, &o.peer, &o.from, port);
+	if (err && !may_fail)
+		die(EXIT_ENV, "connect %s: %s", c->name, strerror(err));
+	if (err)
+		note("connect %s: %s (the guest's set was complete)", c->name,
+		     strerror(err));
+	else
+		hold(c);
+}
+
+static void guest_connect_all(void)
+{
+	int needed = 0, made = 0;
+	uint32_t last_port = 0;
+	bool bad_port_done = false;
+
+	for (int slot = 0; slot < PERF_SLOTS; slot++)
+		needed += expected(slot);
+	for (int slot = 0; slot < PERF_SLOTS; slot++) {
+		if (!expected(slot))
+			continue;
+		uint32_t port = last_port = perf_slot_port(slot);
+		const struct address *from = NULL;
+		if (fault == F_STRANGER && (made == 0 || made == needed / 2))
+			stranger_connects(port, false);
+		if (fault == F_BAD_PORT && !bad_port_done) {
+			inject("connected from an ephemeral port instead of %u",
+			       (unsigned)port);
+			port = 0;
+			bad_port_done = true;
+		}
+		if (fault == F_SPLIT && slot != SLOT_CTL) {
+			inject("the control connection from here, the data "
+			       "connections from --from");
+			from = &o.from;
+		}
+		connect_to(&perf_conn[slot], &o.peer, from, port);
+		made++;
+	}
+	if (fault == F_STRANGER)
+		stranger_connects(last_port, true);
+}
+
+/* ctl-data and ctl-reset strike after the last magic of the run. */
+static unsigned last_magic_test(void)
+{
+	unsigned t = o.tests & (TEST_BIDIR | TEST_UNIDIR | TEST_MULTI);
+	while (t & (t - 1))
+		t &= t - 1;
+	return t;
+}
+
+static void play_magics(const unsigned char *magic, size_t n, unsigned test)
+{
+	struct conn *ctl = &perf_conn[SLOT_CTL];
+
+	xwrite(ctl, magic, n, "write magic to");
+	if (test != last_magic_test())
+		return;
+	if (fault == F_CTL_DATA)
+		surplus_byte(ctl, "after the last magic");
+	if (fault == F_CTL_RESET) {
+		inject("reset %s after the last magic", ctl->name);
+		reset_close(ctl);
+	}
+}
+
+/* The guest announced its test, and never writes a byte of it. */
+static void silent(unsigned test, unsigned magic)
+{
+	if (fault_here(F_SILENT, test)) {
+		inject("sent magic %u, then never a byte of data", magic);
+		wait_for_applet(true);
+		finish();
+	}
+}
+
+/* An echo in o.pieces pieces, o.gap_ms apart. */
+static void trickle_echo(struct conn *c, const unsigned char *packet,
+			 uint64_t i)
+{
+	struct timespec gap = {(time_t)(o.gap_ms / 1000),
+			       (long)(o.gap_ms % 1000) * 1000000};
+
+	inject("echo %llu in %llu pieces, %llu ms apart",
+	       (unsigned long long)i, (unsigned long long)o.pieces,
+	       (unsigned long long)o.gap_ms);
+	for (uint64_t k = 0; k < o.pieces; k++) {
+		size_t from = (size_t)(k * PERF_ECHO_PACKET / o.pieces);
+		size_t to = (size_t)((k + 1) * PERF_ECHO_PACKET / o.pieces);
+		if (k)
+			nanosleep(&gap, NULL);
+		xwrite(c, packet + from, to - from, "write");
+	}
+}
+
+static void play_echo(void)
 {
 	struct conn *c = &perf_conn[SLOT_ECHO];
-	unsigned char packet[PERF_ECHO_PACKET];
+	unsigned char packet[PERF_ECHO_PACKET + 1];
+	/* The echo an echo fault strikes at (--at), and the last one. */
+	uint64_t at = o.at == AT_TIMED ? PERF_WARMUP_PACKETS : 0;
+	uint64_t last = PERF_WARMUP_PACKETS + o.latency_count - 1;
 
-	for (unsigned i = 0;; i++) {
-		size_t got;
-		int err = read_counted(c->fd, packet, sizeof(packet), &got);
+	for (uint64_t i = 0;; i++) {
+		size_t got, len = PERF_ECHO_PACKET;
+		int err = read_counted(c, packet, len, &got, life);
 		if (err == ERR_EOF && got == 0)
 			break;
 		check_io(err, c, "read");
 		if (i == 0 && fault == F_TRUNCATE) {
-			inject("echoed %d of %zu bytes of the first packet, then "
+			inject("echoed %d of %d bytes of the first packet, then "
 			       "closed everything", TRUNCATED_PACKET,
-			       sizeof(packet));
+			       PERF_ECHO_PACKET);
 			xwrite(c, packet, TRUNCATED_PACKET, "write");
 			close_all();
 			finish();
@@ -650,7 +956,25 @@ static void guest_latency(void)
 			inject("flipped byte 100 of the echo of warm-up packet 5");
 			packet[100] ^= 0x20;
 		}
-		err = write_full(c->fd, packet, sizeof(packet));
+		if (i == at && fault == F_TRICKLE) {
+			trickle_echo(c, packet, i);
+			continue;
+		}
+		if (i == at && fault == F_STALL_4095) {
+			inject("echo %llu: %d of %d bytes, then nothing",
+			       (unsigned long long)i, PERF_ECHO_PACKET - 1,
+			       PERF_ECHO_PACKET);
+			xwrite(c, packet, PERF_ECHO_PACKET - 1, "write");
+			wait_for_applet(true);
+			finish();
+		}
+		if ((i == at && fault == F_LONG_ECHO) ||
+		    (i == last && fault_here(F_SURPLUS, TEST_LATENCY))) {
+			inject("echo %llu is one byte longer than its packet",
+			       (unsigned long long)i);
+			packet[len++] = SURPLUS_BYTE;
+		}
+		err = write_full(c, packet, len, life);
 		if (err == EPIPE || err == ECONNRESET)
 			break;
 		check_io(err, c, "write");
@@ -658,34 +982,74 @@ static void guest_latency(void)
 	conn_close(c);
 }
 
-static void guest_magic(unsigned char magic)
+static void play_bidir(void *buf)
 {
-	xwrite(&perf_conn[SLOT_CTL], &magic, 1, "write magic to");
+	static const unsigned char magic = MAGIC_BIDIR;
+	struct conn *c = &perf_conn[SLOT_BIDIR];
+
+	if (fault == F_EARLY) {
+		inject("closed everything instead of sending magic %u", magic);
+		close_all();
+		finish();
+	}
+	if (fault == F_WRONG_MAGIC || fault == F_MAGIC_ORDER) {
+		unsigned char m = fault == F_WRONG_MAGIC ? 200 : MAGIC_UNIDIR;
+		inject("sent magic %u where the host expects %u", m, magic);
+		xwrite(&perf_conn[SLOT_CTL], &m, 1, "write magic to");
+		wait_for_applet(true);
+		finish();
+	}
+	play_magics(&magic, 1, TEST_BIDIR);
+	silent(TEST_BIDIR, magic);
+	xsend(c, o.size * o.count, buf, o.io_size);
+	if (fault_here(F_SURPLUS, TEST_BIDIR))
+		surplus_byte(c, "after the test's bytes");
+	xrecv(c, o.size * o.count, buf, o.io_size);
+}
+
+static void play_unidir(void *buf)
+{
+	static const unsigned char magic = MAGIC_UNIDIR;
+	struct conn *c = &perf_conn[SLOT_UNIDIR];
+
+	play_magics(&magic, 1, TEST_UNIDIR);
+	silent(TEST_UNIDIR, magic);
+	for (uint64_t i = 0; i < o.count; i++) {
+		xrecv(c, o.size, buf, o.io_size);
+		xsend(c, o.size, buf, o.io_size);
+		if (i + 1 == o.count && fault_here(F_SURPLUS, TEST_UNIDIR))
+			surplus_byte(c, "with the last iteration");
+	}
+}
+
+static void play_multi(void *buf)
+{
+	unsigned char magic[PERF_MULTI_STREAMS];
+
+	for (int k = 0; k < PERF_MULTI_STREAMS; k++)
+		magic[k] = (unsigned char)(MAGIC_MULTI + k);
+	play_magics(magic, sizeof(magic), TEST_MULTI);
+	for (uint64_t i = 0; i < o.count; i++) {
+		for (int k = 0; k < PERF_MULTI_STREAMS; k++)
+			xrecv(&perf_conn[SLOT_MULTI + k], o.size, buf, o.io_size);
+		for (int k = 0; k < PERF_MULTI_STREAMS; k++)
+			xsend(&perf_conn[SLOT_MULTI + k], o.size, buf, o.io_size);
+		if (i + 1 == o.count && fault_here(F_SURPLUS, TEST_MULTI))
+			surplus_byte(&perf_conn[SLOT_MULTI],
+				     "with the last iteration");
+	}
 }
 
 static void guest_perf(void)
 {
-	if (!s.peer.port || s.peer.transport != TRANSPORT_TCP)
+	if (!o.peer.port)
 		usage_error("perf-guest needs --peer tcp:HOST:PORT");
 	perf_expect();
 	if (fault == F_REFUSE) {
 		inject("never connected");
-		for (;;)
-			pause();
+		idle();
 	}
-	bool bad_port_done = false;
-	for (int slot = 0; slot < SLOTS; slot++) {
-		if (!perf_expected[slot])
-			continue;
-		uint32_t port = slot_port(slot);
-		if (fault == F_BAD_PORT && !bad_port_done) {
-			inject("connected from an ephemeral port instead of %u",
-			       (unsigned)port);
-			port = 0;
-			bad_port_done = true;
-		}
-		connect_from(&perf_conn[slot], &s.peer, port);
-	}
+	guest_connect_all();
 	if (fault == F_CLOSE || fault == F_RESET) {
 		inject("%s every connection once all were open",
 		       fault == F_CLOSE ? "closed" : "reset");
@@ -695,68 +1059,31 @@ static void guest_perf(void)
 			reset_all();
 		finish();
 	}
-	if (fault == F_STALL || fault == F_BAD_PORT) {
+	if (fault == F_STALL || fault == F_BAD_PORT || fault == F_SPLIT) {
 		inject("opened every connection, never answering");
-		drain_all();
+		wait_for_applet(true);
 		finish();
 	}
 	void *buf = xbuffer();
-	if (s.tests & TEST_LATENCY)
-		guest_latency();
-	if (s.tests & TEST_BIDIR) {
-		if (fault == F_EARLY) {
-			inject("closed everything instead of sending magic 129");
-			close_all();
-			finish();
-		}
-		if (fault == F_WRONG_MAGIC || fault == F_MAGIC_ORDER) {
-			unsigned char m = fault == F_WRONG_MAGIC ? 200 : MAGIC_UNIDIR;
-			inject("sent magic %u where the host expects 129", m);
-			guest_magic(m);
-			drain_all();
-			finish();
-		}
-		guest_magic(MAGIC_BIDIR);
-		struct conn *c = &perf_conn[SLOT_BIDIR];
-		xsend(c, s.size * s.count, buf, s.io_size);
-		xrecv(c, s.size * s.count, buf, s.io_size);
-	}
-	if (s.tests & TEST_UNIDIR) {
-		struct conn *c = &perf_conn[SLOT_UNIDIR];
-		guest_magic(MAGIC_UNIDIR);
-		for (uint64_t i = 0; i < s.count; i++) {
-			xrecv(c, s.size, buf, s.io_size);
-			xsend(c, s.size, buf, s.io_size);
-		}
-	}
-	if (s.tests & TEST_MULTI) {
-		for (int k = 0; k < PERF_MULTI_STREAMS; k++)
-			guest_magic((unsigned char)(MAGIC_MULTI + k));
-		for (uint64_t i = 0; i < s.count; i++) {
-			for (int k = 0; k < PERF_MULTI_STREAMS; k++)
-				xrecv(&perf_conn[SLOT_MULTI + k], s.size, buf,
-				      s.io_size);
-			for (int k = 0; k < PERF_MULTI_STREAMS; k++)
-				xsend(&perf_conn[SLOT_MULTI + k], s.size, buf,
-				      s.io_size);
-		}
-	}
+	if (o.tests & TEST_LATENCY)
+		play_echo();
+	if (o.tests & TEST_BIDIR)
+		play_bidir(buf);
+	if (o.tests & TEST_UNIDIR)
+		play_unidir(buf);
+	if (o.tests & TEST_MULTI)
+		play_multi(buf);
 	if (fault == F_FLOOD) {
 		inject("kept writing on the control connection after the last "
 		       "test");
-		write_until_closed(&perf_conn[SLOT_CTL], 0xa5);
+		write_until_closed(&perf_conn[SLOT_CTL], SURPLUS_BYTE);
 	}
 	xfree(buf);
-	drain_all();
+	wait_for_applet(true);
 	finish();
 }
 
 /* ---- the integration test ---- */
-
-static void fill(unsigned char *buf, size_t len, unsigned char value)
-{
-	memset(buf, value, len);
-}
 
 static void expect_all_42(struct conn *c, unsigned char *buf, size_t len)
 {
@@ -779,25 +1106,45 @@ static void host_read_exchange(struct conn *c, unsigned char *buf)
 
 static void wait_closed(struct conn *c)
 {
-	int err = wait_for_close(c->fd);
+	int err = wait_for_close(c, life);
 	if (err && err != ECONNRESET)
 		check_io(err, c, "wait for close of");
 	conn_close(c);
+}
+
+/* The itest faults at its first connection: close or reset it at once, or
+ * stall (hold it, never answering); any other fault goes on. */
+static void first_connection_fault(struct conn *c, const char *stall_what)
+{
+	if (fault == F_CLOSE || fault == F_RESET) {
+		inject("%s the guest-initiated connection at once",
+		       fault == F_CLOSE ? "closed" : "reset");
+		if (fault == F_CLOSE)
+			conn_close(c);
+		else
+			reset_close(c);
+		finish();
+	}
+	if (fault == F_STALL) {
+		inject("%s", stall_what);
+		wait_for_applet(true);
+		finish();
+	}
 }
 
 static void itest_host(void)
 {
 	static struct conn c0, c1, c2, c3;
 	unsigned char *buf = xmalloc(ITEST_WRITE_BLOCK);
-	struct address a = s.listen_given ? s.listen : loopback_any_port();
+	struct address a = listen_address();
 	struct address peer;
 
-	if (!s.guest_given)
+	if (!o.guest.family)
 		usage_error("itest-host needs --guest tcp:HOST:P (servers on "
 			    "P..P+2)");
 	if (fault == F_REFUSE)
-		refuse_forever(&a, true);
-	int lfd = xlisten(&a, 1);
+		refuse_forever(&a);
+	int lfd = xlisten(&a, 1, NULL);
 	announce(&a);
 
 	/* 2. guest-initiated */
@@ -807,7 +1154,10 @@ static void itest_host(void)
 		die(EXIT_FAIL, "accept %s: source port %u, expected %u",
 		    c0.name, (unsigned)peer.port, ITEST_GUEST_LOCAL_PORT);
 	first_connection_fault(&c0, "accepted the guest-initiated connection, "
-			       "never reading");
+			       "never answering");
+	if (fault == F_NEVER_READS && o.at != AT_HOST_INITIATED)
+		never_read("accepted the guest-initiated connection, never "
+			   "reading");
 	host_read_exchange(&c0, buf);
 	unsigned char reply = ITEST_BYTE;
 	if (fault == F_WRONG_BYTE) {
@@ -816,7 +1166,7 @@ static void itest_host(void)
 	}
 	xwrite(&c0, &reply, 1, "write");
 	if (fault == F_WRONG_BYTE) {
-		drain_all();
+		wait_for_applet(true);
 		finish();
 	}
 	if (fault == F_FLOOD)
@@ -828,20 +1178,29 @@ static void itest_host(void)
 	}
 
 	/* 3. host-initiated */
-	connect_from(&c1, &s.guest, 0);
+	connect_to(&c1, &o.guest, NULL, 0);
+	if (fault == F_NEVER_READS)
+		never_read("connected to the guest's host-initiated server, "
+			   "never reading");
 	host_read_exchange(&c1, buf);
 	xwrite(&c1, &reply, 1, "write");
 	conn_close(&c1);
 
 	/* 4. host-terminated */
-	struct address a2 = with_port(&s.guest, s.guest.port + 1);
-	connect_from(&c2, &a2, 0);
+	struct address a2 = with_port(&o.guest, o.guest.port + 1);
+	connect_to(&c2, &a2, NULL, 0);
+	if (fault == F_DRAIN) {
+		inject("reading the host-terminated connection for ever "
+		       "instead of %d bytes", ITEST_HOST_READ_BYTES);
+		wait_for_applet(true);
+		finish();
+	}
 	expect_all_42(&c2, buf, ITEST_HOST_READ_BYTES);
 	conn_close(&c2);
 
 	/* 5. guest-terminated */
-	struct address a3 = with_port(&s.guest, s.guest.port + 2);
-	connect_from(&c3, &a3, 0);
+	struct address a3 = with_port(&o.guest, o.guest.port + 2);
+	connect_to(&c3, &a3, NULL, 0);
 	if (fault == F_TRUNCATE) {
 		inject("closed the guest-terminated connection without "
 		       "writing");
@@ -854,41 +1213,76 @@ static void itest_host(void)
 	finish();
 }
 
+/* The host must refuse this guest and stop: a connection to one of its
+ * servers is a failure. Watches them until the suite stops faultpeer. */
+_Noreturn static void watch_servers(const int *servers,
+				    const struct address *addr)
+{
+	for (;;) {
+		struct pollfd p[ITEST_SERVERS];
+		for (int i = 0; i < ITEST_SERVERS; i++)
+			p[i] = (struct pollfd){servers[i], POLLIN, 0};
+		int left = deadline_left_ms(life);
+		if (left == 0)
+			gave_up();
+		if (poll(p, ITEST_SERVERS, left) < 0 && errno != EINTR)
+			die_errno(EXIT_ENV, "poll");
+		for (int i = 0; i < ITEST_SERVERS; i++)
+			if (p[i].revents) {
+				char text[ADDRESS_TEXT_MAX];
+				format_address(&addr[i], text, sizeof(text));
+				die(EXIT_FAIL, "the host connected back to %s "
+				    "after the guest's connection it must "
+				    "refuse", text);
+			}
+	}
+}
+
 static void itest_guest(void)
 {
 	static struct conn c0, c1, c2, c3;
 	unsigned char *buf = xmalloc(ITEST_WRITE_BLOCK);
-	int servers[3];
-	struct address addr[3];
+	int servers[ITEST_SERVERS];
+	struct address addr[ITEST_SERVERS];
+	bool watch = fault == F_STRANGER || fault == F_BAD_PORT;
 
-	if (!s.listen_given || !s.listen.port || s.peer.transport != TRANSPORT_TCP)
+	if (!o.listen.family || !o.listen.port || !o.peer.port)
 		usage_error("itest-guest needs --peer tcp:HOST:PORT and "
 			    "--listen tcp:HOST:P (servers on P..P+2)");
 	/* With a fault, the guest is about to fail its first step: its
 	 * servers refuse (bound, not listening) from the start, so that
-	 * whatever the host tries next fails the same way every time. */
-	for (int i = 0; i < 3; i++) {
-		addr[i] = with_port(&s.listen, s.listen.port + (uint32_t)i);
-		if (fault == F_NONE)
-			servers[i] = xlisten(&addr[i], ITEST_SERVER_BACKLOG);
+	 * whatever the host tries next fails the same way every time; but
+	 * where the host must stop, they listen, to catch it going on. */
+	for (int i = 0; i < ITEST_SERVERS; i++) {
+		addr[i] = with_port(&o.listen, o.listen.port + (uint32_t)i);
+		if (fault == F_NONE || watch)
+			servers[i] = xlisten(&addr[i], ITEST_SERVER_BACKLOG, NULL);
 		else
-			servers[i] = bind_only(&addr[i]);
+			servers[i] = refusing_socket(&addr[i]);
 	}
 	if (fault == F_REFUSE) {
 		inject("never connected; servers bound, not listening");
-		for (;;)
-			pause();
+		idle();
 	}
 
 	/* 2. guest-initiated */
-	uint32_t from = ITEST_GUEST_LOCAL_PORT;
-	if (fault == F_BAD_PORT) {
-		inject("connected from an ephemeral port instead of %u", from);
-		from = 0;
+	if (fault == F_STRANGER) {
+		char from[ADDRESS_TEXT_MAX];
+		format_address(&o.from, from, sizeof(from));
+		inject("connected from %s, port %u: not the guest", from,
+		       ITEST_GUEST_LOCAL_PORT);
+		connect_to(&c0, &o.peer, &o.from, ITEST_GUEST_LOCAL_PORT);
+		watch_servers(servers, addr);
 	}
-	connect_from(&c0, &s.peer, from);
+	if (fault == F_BAD_PORT) {
+		inject("connected from an ephemeral port instead of %u",
+		       ITEST_GUEST_LOCAL_PORT);
+		connect_to(&c0, &o.peer, NULL, 0);
+		watch_servers(servers, addr);
+	}
+	connect_to(&c0, &o.peer, NULL, ITEST_GUEST_LOCAL_PORT);
 	first_connection_fault(&c0, "connected, never writing");
-	fill(buf, ITEST_WRITE_BLOCK, ITEST_BYTE);
+	memset(buf, ITEST_BYTE, ITEST_WRITE_BLOCK);
 	if (fault == F_TRUNCATE) {
 		inject("wrote 100000 of 240000 bytes, then closed");
 		xsend(&c0, 100000, buf, ITEST_WRITE_BLOCK);
@@ -899,7 +1293,7 @@ static void itest_guest(void)
 		inject("byte 1000 of the guest-initiated exchange is 43");
 		buf[1000] = ITEST_BYTE + 1;
 		xwrite(&c0, buf, ITEST_WRITE_BLOCK, "write");
-		drain_all();
+		wait_for_applet(true);
 		finish();
 	}
 	xsend(&c0, ITEST_EXCHANGE_BYTES, buf, ITEST_WRITE_BLOCK);
@@ -930,12 +1324,7 @@ static void itest_guest(void)
 
 	/* 4. host-terminated */
 	accept_one(&c2, servers[1], &addr[1], NULL, "host-terminated");
-	for (;;) {
-		int err = write_full(c2.fd, buf, ITEST_WRITE_BLOCK);
-		if (err == EPIPE || err == ECONNRESET)
-			break;
-		check_io(err, &c2, "write");
-	}
+	write_until_closed(&c2, ITEST_BYTE);
 	conn_close(&c2);
 
 	/* 5. guest-terminated */
@@ -950,14 +1339,16 @@ static void itest_guest(void)
 
 static void sentinel(void)
 {
-	struct address a = s.listen_given ? s.listen : loopback_any_port();
-	int lfd = xlisten(&a, 16);
+	struct address a = listen_address();
+	int lfd = xlisten(&a, 16, NULL);
 
 	announce(&a);
 	for (;;) {
 		struct conn c;
 		struct address peer;
-		int err = conn_accept(&c, lfd, &a, -1, &peer);
+		int err = conn_accept(&c, lfd, &a, life, &peer);
+		if (err == ETIMEDOUT)
+			gave_up();
 		if (err)
 			die(EXIT_ENV, "accept %s: %s", c.name, io_error_text(err));
 		note("connection from port %u", (unsigned)peer.port);
@@ -967,86 +1358,79 @@ static void sentinel(void)
 
 /* ---- main ---- */
 
-static void set_signals(void)
+static enum role find_role(const char *name)
 {
-	struct sigaction sa;
-	memset(&sa, 0, sizeof(sa));
-	sigemptyset(&sa.sa_mask);
-	sa.sa_handler = SIG_IGN;
-	sigaction(SIGPIPE, &sa, NULL);
-	sa.sa_handler = on_signal;
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGALRM, &sa, NULL);
+	for (int r = 0; r < ROLES; r++)
+		if (strcmp(role_names[r], name) == 0)
+			return (enum role)r;
+	usage_error("unknown role '%s' (try --help)", name);
 }
 
-/* The faults each role can play, as bits of enum fault. */
-#define BIT(f) (1u << (f))
-#define COMMON_FAULTS (BIT(F_NONE) | BIT(F_REFUSE) | BIT(F_CLOSE) | \
-		       BIT(F_RESET) | BIT(F_EARLY) | BIT(F_STALL) | \
-		       BIT(F_TRUNCATE) | BIT(F_FLOOD))
+static enum fault find_fault(const char *name)
+{
+	for (int f = 0; f < FAULTS; f++)
+		if (strcmp(faults[f].name, name) == 0)
+			return (enum fault)f;
+	usage_error("unknown fault '%s' (try --help)", name);
+}
+
+/* What the options must say for this role and fault. */
+static void check_options(enum role role)
+{
+	const struct address *addrs[] = {&o.listen, &o.peer, &o.guest, &o.from};
+	bool echo_fault = fault == F_TRICKLE || fault == F_STALL_4095 ||
+			  fault == F_LONG_ECHO;
+
+	/* Never AF_VSOCK: the machine's vsock device is not ours to use. */
+	for (size_t i = 0; i < sizeof(addrs) / sizeof(addrs[0]); i++)
+		if (addrs[i]->family && addrs[i]->transport != TRANSPORT_TCP)
+			usage_error("TCP addresses only");
+	if ((fault == F_STRANGER || fault == F_SPLIT) && !o.from.family)
+		usage_error("%s needs --from tcp:HOST", faults[fault].name);
+	if (o.from.family && o.peer.family && o.from.family != o.peer.family)
+		usage_error("--from and --peer: one address family");
+	if ((o.at & (AT_WARMUP | AT_TIMED) && !echo_fault) ||
+	    (o.at & (AT_GUEST_INITIATED | AT_HOST_INITIATED) &&
+	     !(fault == F_NEVER_READS && role == ITEST_HOST)) ||
+	    (o.at & (o.at - 1)))
+		usage_error("--at: not a step where %s %s strikes",
+			    role_names[role], faults[fault].name);
+	if (o.count > UINT64_MAX / o.size)
+		usage_error("--size x --count: more than 2^64 bytes");
+}
 
 int main(int argc, char **argv)
 {
-	static const struct {
-		const char *name;
-		void (*run)(void);
-		unsigned faults;
-	} roles[] = {
-		{"perf-host", perf_host, COMMON_FAULTS | BIT(F_SLOW)},
-		{"itest-host", itest_host, COMMON_FAULTS | BIT(F_WRONG_BYTE)},
-		{"perf-guest", guest_perf, COMMON_FAULTS | BIT(F_WRONG_BYTE) |
-		 BIT(F_WRONG_MAGIC) | BIT(F_MAGIC_ORDER) | BIT(F_BAD_PORT)},
-		{"itest-guest", itest_guest, COMMON_FAULTS | BIT(F_WRONG_BYTE) |
-		 BIT(F_BAD_PORT)},
-		{"sentinel", sentinel, BIT(F_NONE)},
+	static void (*const run[ROLES])(void) = {
+		[PERF_HOST] = perf_host, [ITEST_HOST] = itest_host,
+		[PERF_GUEST] = guest_perf, [ITEST_GUEST] = itest_guest,
+		[SENTINEL] = sentinel,
 	};
-	size_t role;
-	unsigned f;
 
 	set_applet_name("faultpeer");
-	if (argc < 3) {
-		print_to(STDERR_FILENO, "%s", usage);
-		return EXIT_USAGE;
+	if (argc == 2 && (strcmp(argv[1], "--help") == 0 ||
+			  strcmp(argv[1], "-h") == 0)) {
+		print_usage(&spec);
+		return EXIT_PASS;
 	}
-	for (role = 0; role < sizeof(roles) / sizeof(roles[0]); role++)
-		if (strcmp(argv[1], roles[role].name) == 0)
-			break;
-	if (role == sizeof(roles) / sizeof(roles[0]))
-		usage_error("unknown role '%s'", argv[1]);
-	for (f = 0; f < FAULTS; f++)
-		if (strcmp(argv[2], fault_names[f]) == 0)
-			break;
-	if (f == FAULTS)
-		usage_error("unknown fault '%s'", argv[2]);
-	if (!(roles[role].faults & BIT(f)))
+	if (argc < 3)
+		usage_error("ROLE and FAULT first (try --help)");
+	enum role role = find_role(argv[1]);
+	fault = find_fault(argv[2]);
+	if (!(faults[fault].roles & ROLE(role)))
 		usage_error("%s cannot play fault '%s'", argv[1], argv[2]);
-	fault = (enum fault)f;
-	fault_name = fault_names[f];
-
-	settings_defaults(&s, PERF_HOST_PORT);
-	s.timeout_s = 20;
-	s.size = 64 << 10;
-	s.io_size = 64 << 10;
-	s.peer.port = 0;
 	/* The options follow ROLE and FAULT: argv[2] becomes the parser's
 	 * argv[0]. */
 	argv[2] = argv[0];
-	no_operands(argc - 2, argv + 2, parse_options(argc - 2, argv + 2,
-		OPT_LISTEN | OPT_PEER | OPT_GUEST | OPT_TESTS | OPT_SIZE |
-		OPT_COUNT | OPT_LATENCY_COUNT | OPT_PACKET_SIZE | OPT_IO_SIZE |
-		OPT_TIMEOUT, usage, &s));
-	if (!s.count_given)
-		s.count = 1;
-	if (s.count > UINT64_MAX / s.size)
-		usage_error("--size x --count: more than 2^64 bytes");
-	/* Never AF_VSOCK: the machine's vsock device is not ours to use. */
-	if ((s.listen_given && s.listen.transport != TRANSPORT_TCP) ||
-	    (s.guest_given && s.guest.transport != TRANSPORT_TCP) ||
-	    (s.peer.port && s.peer.transport != TRANSPORT_TCP))
-		usage_error("TCP addresses only");
+	parse_command_line(&spec, &o, argc - 2, argv + 2);
+	check_options(role);
+
 	set_signals();
-	alarm(s.timeout_s);
-	roles[role].run();
+	struct sigaction sa = {.sa_handler = on_stop};
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	life = deadline_after_s(o.timeout_s);
+	run[role]();
 	return EXIT_PASS;
 }

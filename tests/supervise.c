@@ -9,6 +9,9 @@
  *	to a second to end too, then writes RESULT:
  *	    status N|timeout     exit status, 128+N for a signal
  *	    elapsed_ms M         from the start to CMD's end
+ *	    end_ms E             CMD's end on the monotonic clock (ms), so
+ *	                         that a suite can time it from an event of
+ *	                         another process's (a fault's injection)
  *	    leftover K [NAMES]   processes CMD left running (then killed)
  *	After LIMIT_S seconds CMD's group gets SIGTERM, a second later
  *	SIGKILL, and the status is "timeout". Every process CMD starts stays
@@ -295,8 +298,9 @@ static int run(int argc, char **argv)
 		       : WIFSIGNALED(status) ? 128 + WTERMSIG(status) : 125;
 		snprintf(status_text, sizeof(status_text), "%d", code);
 	}
-	snprintf(text, sizeof(text), "status %s\nelapsed_ms %lld\nleftover %d%s\n",
-		 status_text, end - start, reported, leftover_names);
+	snprintf(text, sizeof(text),
+		 "status %s\nelapsed_ms %lld\nend_ms %lld\nleftover %d%s\n",
+		 status_text, end - start, end, reported, leftover_names);
 	write_file(result, text);
 	if (stop_sig) {
 		sigprocmask(SIG_SETMASK, &old, NULL);

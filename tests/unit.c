@@ -296,8 +296,17 @@ static void test_format(void)
 
 /* ---- I/O ---- */
 
-/* A child writes `len` bytes in pieces of `piece`, then closes. */
-static pid_t trickle(int fd, size_t len, size_t piece)
+/* A connection on one end of a socketpair. */
+static void pair(struct conn *c, int sv[2])
+{
+	CHECK(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0);
+	conn_adopt(&c[0], sv[0], "pair 0");
+	conn_adopt(&c[1], sv[1], "pair 1");
+}
+
+/* A child writes `len` bytes in pieces of `piece`, `gap_us` apart, then
+ * closes. */
+static pid_t trickle(struct conn *c, size_t len, size_t piece, unsigned gap_us)
 {
 	pid_t pid = fork();
 	if (pid != 0)
@@ -307,9 +316,9 @@ static pid_t trickle(int fd, size_t len, size_t piece)
 		data[i] = (unsigned char)(i * 31);
 	for (size_t off = 0; off < len; off += piece) {
 		size_t n = len - off < piece ? len - off : piece;
-		if (write_full(fd, data + off, n))
+		if (write_full(c, data + off, n, NO_DEADLINE))
 			_exit(1);
-		usleep(200);
+		usleep(gap_us);
 	}
 	_exit(0);
 }
@@ -330,82 +339,207 @@ static void test_memory(void)
 static void test_io(void)
 {
 	int sv[2];
+	struct conn c[2];
 	unsigned char buf[70000];
 	size_t got;
 
 	/* Short reads are continued until the whole buffer is there. */
-	CHECK(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0);
-	pid_t pid = trickle(sv[1], sizeof(buf), 1000);
+	pair(c, sv);
+	pid_t pid = trickle(&c[1], sizeof(buf), 1000, 200);
 	close(sv[1]);
-	CHECK(read_full(sv[0], buf, sizeof(buf)) == 0);
+	CHECK(read_full(&c[0], buf, sizeof(buf), NO_DEADLINE) == 0);
 	int ok = 1;
 	for (size_t i = 0; i < sizeof(buf); i++)
 		ok &= buf[i] == (unsigned char)(i * 31);
 	CHECK(ok);
 	/* Then the peer's close is ERR_EOF, with nothing counted. */
-	CHECK(read_counted(sv[0], buf, 10, &got) == ERR_EOF && got == 0);
+	CHECK(read_counted(&c[0], buf, 10, &got, NO_DEADLINE) == ERR_EOF &&
+	      got == 0);
 	waitpid(pid, NULL, 0);
 	close(sv[0]);
 
 	/* A close in the middle: EOF, with the count of what came. */
-	CHECK(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0);
-	CHECK(write_full(sv[1], "abcde", 5) == 0);
+	pair(c, sv);
+	CHECK(write_full(&c[1], "abcde", 5, NO_DEADLINE) == 0);
 	close(sv[1]);
-	CHECK(read_counted(sv[0], buf, 10, &got) == ERR_EOF && got == 5);
+	CHECK(read_counted(&c[0], buf, 10, &got, NO_DEADLINE) == ERR_EOF &&
+	      got == 5);
 	close(sv[0]);
 
 	/* Writes far beyond the socket buffer complete (short writes). */
-	CHECK(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0);
+	pair(c, sv);
 	pid = fork();
 	if (pid == 0) {
 		close(sv[0]);
 		static unsigned char big[4 << 20];
-		_exit(send_bytes(sv[1], 16u << 20, big, sizeof(big)) ? 1 : 0);
+		_exit(send_bytes(&c[1], 16u << 20, big, sizeof(big),
+				 NO_DEADLINE) ? 1 : 0);
 	}
 	close(sv[1]);
-	CHECK(recv_bytes(sv[0], 16u << 20, buf, sizeof(buf)) == 0);
+	CHECK(recv_bytes(&c[0], 16u << 20, buf, sizeof(buf), NO_DEADLINE) == 0);
 	int status;
 	CHECK(waitpid(pid, &status, 0) == pid && WIFEXITED(status) &&
 	      WEXITSTATUS(status) == 0);
 	close(sv[0]);
 
-	/* SO_RCVTIMEO turns a silent peer into ETIMEDOUT, an env failure. */
-	CHECK(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0);
-	set_io_timeout(sv[0], 1);
+	/* A silent peer is ETIMEDOUT at the deadline, an env failure. */
+	pair(c, sv);
 	uint64_t start = now_ns();
-	CHECK(read_full(sv[0], buf, 1) == ETIMEDOUT);
-	CHECK(now_ns() - start >= 900000000u);
+	CHECK(read_full(&c[0], buf, 1, deadline_after_ms(200)) == ETIMEDOUT);
+	uint64_t took = now_ns() - start;
+	CHECK(took >= 190000000u && took < 260000000u);
 	CHECK(io_exit_code(ETIMEDOUT) == EXIT_ENV);
-	/* read_within keeps its own deadline. */
+	/* A shorter time-out left by that step does not cut the next one. */
 	start = now_ns();
-	CHECK(read_within(sv[0], buf, 1, 50) == ETIMEDOUT);
-	CHECK(now_ns() - start >= 45000000u);
+	CHECK(read_full(&c[0], buf, 1, deadline_after_ms(500)) == ETIMEDOUT);
+	took = now_ns() - start;
+	CHECK(took >= 490000000u && took < 560000000u);
 	/* A closed peer: EPIPE on write (never SIGPIPE), EOF on read. */
 	close(sv[1]);
-	CHECK(write_full(sv[0], "x", 1) == EPIPE);
-	CHECK(read_within(sv[0], buf, 1, 50) == ERR_EOF);
+	CHECK(write_full(&c[0], "x", 1, deadline_after_ms(50)) == EPIPE);
+	CHECK(read_full(&c[0], buf, 1, deadline_after_ms(50)) == ERR_EOF);
 	CHECK(io_exit_code(ERR_EOF) == EXIT_FAIL);
 	CHECK(io_exit_code(ECONNRESET) == EXIT_FAIL);
+	CHECK(io_exit_code(ERR_DATA) == EXIT_FAIL);
 	CHECK(strcmp(io_error_text(ERR_EOF), "peer closed the connection") == 0);
 	close(sv[0]);
 }
 
-/* --io-size overrides every test's own default; without it each keeps its. */
-static void test_io_size(void)
+/* Partial progress never extends a step: bytes trickling in 20 ms apart
+ * end a 150 ms read at 150 ms, with what came counted. */
+static void test_deadline(void)
 {
-	static const char usage[] = "usage: unit\n";
-	struct settings s;
-	char arg0[] = "unit", opt[] = "--io-size", val[] = "4K";
-	char *argv[] = {arg0, opt, val, NULL};
+	int sv[2];
+	struct conn c[2];
+	unsigned char buf[64];
+	size_t got;
 
-	settings_defaults(&s, PERF_HOST_PORT);
-	CHECK(io_size_for(&s, UNIDIR_IO_SIZE) == 1 << 20);
-	CHECK(io_size_for(&s, BIDIR_IO_SIZE) == 512 << 10);
-	CHECK(io_size_for(&s, MULTI_IO_SIZE) == 128 << 10);
-	optind = 1;
-	CHECK(parse_options(3, argv, OPT_IO_SIZE, usage, &s) == 3);
-	CHECK(io_size_for(&s, UNIDIR_IO_SIZE) == 4096);
-	CHECK(io_size_for(&s, MULTI_IO_SIZE) == 4096);
+	pair(c, sv);
+	pid_t pid = trickle(&c[1], sizeof(buf), 1, 20000);
+	close(sv[1]);
+	uint64_t start = now_ns();
+	CHECK(read_counted(&c[0], buf, sizeof(buf), &got,
+			   deadline_after_ms(150)) == ETIMEDOUT);
+	uint64_t took = now_ns() - start;
+	CHECK(took >= 145000000u && took < 200000000u);
+	CHECK(got >= 3 && got < sizeof(buf));
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	close(sv[0]);
+
+	/* A writer whose peer never reads: ETIMEDOUT at its deadline. */
+	pair(c, sv);
+	static unsigned char big[1 << 20];
+	start = now_ns();
+	CHECK(send_bytes(&c[0], 64u << 20, big, sizeof(big),
+			 deadline_after_ms(150)) == ETIMEDOUT);
+	took = now_ns() - start;
+	CHECK(took >= 145000000u && took < 200000000u);
+	close(sv[0]);
+	close(sv[1]);
+
+	/* Surplus: a byte within the grace is ERR_DATA, a close is not. */
+	pair(c, sv);
+	CHECK(check_surplus(&c[0], 10) == 0);
+	CHECK(write_full(&c[1], "x", 1, NO_DEADLINE) == 0);
+	CHECK(check_surplus(&c[0], 10) == ERR_DATA);
+	CHECK(read_full(&c[0], buf, 1, NO_DEADLINE) == 0);
+	close(sv[1]);
+	CHECK(check_surplus(&c[0], 10) == 0);
+	close(sv[0]);
+
+	/* Deadlines: none, passed, in the future. */
+	CHECK(deadline_left_ms(NO_DEADLINE) == -1);
+	CHECK(deadline_left_ns((struct deadline){1}) == 0);
+	CHECK(deadline_left_ms(deadline_after_ms(1000)) > 990);
+}
+
+/* The shared parser: defaults from the table, values into the struct. */
+struct parsed {
+	struct address peer, listen;
+	uint64_t size, count;
+	bool flag;
+	struct byte_list bytes;
+	unsigned names;
+};
+
+static void no_text(void)
+{
+}
+
+static const struct opt_name some_names[] = {
+	{"one", 1}, {"two", 2}, {"all", 3}, {NULL, 0},
+};
+
+static const struct opt unit_options[] = {
+	OPTION_PEER(struct parsed, peer, 8500),
+	{"listen", "ADDR", OPT_ADDR, offsetof(struct parsed, listen), 0, 0, 8001,
+	 "where", NULL, NULL},
+	OPTION_SIZE(struct parsed, size),
+	OPTION_COUNT(struct parsed, count, 7),
+	{"flag", NULL, OPT_FLAG, offsetof(struct parsed, flag), 0, 0, 0, "f",
+	 NULL, NULL},
+	{"byte", "N", OPT_BYTE_LIST, offsetof(struct parsed, bytes), 0, 255, 0,
+	 "b", NULL, NULL},
+	{"names", "LIST", OPT_NAMES, offsetof(struct parsed, names), 0, 0, 3,
+	 "n", NULL, some_names},
+	OPTION_END
+};
+
+static const struct applet_spec unit_spec = {NULL, no_text, unit_options};
+
+static int parse_words(struct parsed *v, const char *line)
+{
+	static char text[256];
+	char *argv[32];
+	int argc = 0;
+
+	snprintf(text, sizeof(text), "unit %s", line);
+	for (char *w = strtok(text, " "); w && argc < 31; w = strtok(NULL, " "))
+		argv[argc++] = w;
+	argv[argc] = NULL;
+	memset(v, 0, sizeof(*v));
+	return parse_command_line(&unit_spec, v, argc, argv);
+}
+
+static void test_options(void)
+{
+	struct parsed v;
+	char text[ADDRESS_TEXT_MAX];
+
+	unsetenv("VSOCKBOX_PEER");
+	CHECK(parse_words(&v, "") == 1);
+	format_address(&v.peer, text, sizeof(text));
+	CHECK(strcmp(text, "vsock:2:8500") == 0);
+	CHECK(v.listen.family == 0);
+	CHECK(v.size == PERF_DEFAULT_SIZE && v.count == 7 && !v.flag);
+	CHECK(v.bytes.n == 0 && v.names == 3);
+
+	CHECK(parse_words(&v, "--size 4K --count 9 --flag --byte 1 --byte 255 "
+			  "--names two --listen tcp:127.0.0.1 --peer 3") == 16);
+	CHECK(v.size == 4096 && v.count == 9 && v.flag && v.names == 2);
+	CHECK(v.bytes.n == 2 && v.bytes.v[0] == 1 && v.bytes.v[1] == 255);
+	format_address(&v.listen, text, sizeof(text));
+	CHECK(strcmp(text, "tcp:127.0.0.1:8001") == 0);
+	format_address(&v.peer, text, sizeof(text));
+	CHECK(strcmp(text, "vsock:3:8500") == 0);
+	CHECK(parse_words(&v, "--names one,two") == 3 && v.names == 3);
+
+	setenv("VSOCKBOX_PEER", "tcp:[::1]:9", 1);
+	CHECK(parse_words(&v, "") == 1);
+	format_address(&v.peer, text, sizeof(text));
+	CHECK(strcmp(text, "tcp:[::1]:9") == 0);
+	unsetenv("VSOCKBOX_PEER");
+
+	/* The hosts' peer check: CIDs, or IP addresses, ports aside. */
+	struct address a, b;
+	CHECK(!parse_address("tcp:127.0.0.1:1", &a) &&
+	      !parse_address("tcp:127.0.0.1:2", &b) && same_host(&a, &b));
+	CHECK(!parse_address("tcp:127.0.0.2:1", &b) && !same_host(&a, &b));
+	CHECK(!parse_address("vsock:3:1", &a) && !parse_address("vsock:3", &b) &&
+	      same_host(&a, &b));
+	CHECK(!parse_address("vsock:4", &b) && !same_host(&a, &b));
+	CHECK(!parse_address("tcp:[::1]", &b) && !same_host(&a, &b));
 }
 
 int main(void)
@@ -415,10 +549,11 @@ int main(void)
 	test_addresses();
 	test_patterns();
 	test_stats();
-	test_io_size();
+	test_options();
 	test_format();
 	test_memory();
 	test_io();
+	test_deadline();
 	printf("unit: %d passed, %d failed\n", passed, failed);
 	return failed ? 1 : 0;
 }

@@ -1,16 +1,16 @@
 /* libFuzzer harness for the command-line parsers: parse_u64,
- * parse_address (with format_address) and parse_options.
+ * parse_address (with format_address) and parse_command_line.
  *
  * An input is a list of fields separated by newlines. Every field goes
  * through parse_u64 under four sets of limits, checked against a
  * reference built on strtoull, and through parse_address: an accepted
  * address must keep the form's invariants and come back unchanged from
  * format_address and a second parse. Then the fields are a command line
- * for parse_options, once with every option accepted and once with the
- * throughput applets' set, followed by no_operands; and the first field
- * is $VSOCKBOX_PEER for settings_defaults.
+ * for parse_command_line, with a table of every kind of option, once
+ * taking operands and once refusing them; and the first field is
+ * $VSOCKBOX_PEER.
  *
- * parse_options ends a bad command line with usage_error(), which calls
+ * parse_command_line ends a bad command line with usage_error(), which calls
  * exit(2). The binary is linked with -Wl,--wrap=exit: while a parser runs,
  * __wrap_exit records the status and longjmps back here, so one process
  * sees millions of refusals; outside a parser (libFuzzer's own exit) it is
@@ -200,7 +200,7 @@ static void check_address(const char *field)
 
 /* glibc's getopt keeps a pointer into the previous argv between calls;
  * a run cut short by usage_error leaves it behind. optind = 0 starts
- * afresh (parse_options itself sets optind = 1, which is enough in a
+ * afresh (parse_command_line itself sets optind = 1, which is enough in a
  * process that parses once). */
 static void reset_getopt(void)
 {
@@ -211,55 +211,75 @@ static void reset_getopt(void)
 	(void)getopt(1, none, "");
 }
 
-static void check_settings(const struct settings *s, unsigned accepted)
+/* Every kind of option the parser knows, as applets declare them. */
+struct values {
+	struct address peer, listen;
+	uint64_t timeout_s, size, count;
+	bool flag;
+	struct byte_list bytes;
+	unsigned names;
+};
+
+static const struct opt_name fuzz_names[] = {
+	{"latency", 1}, {"bidir", 2}, {"unidir", 4}, {"multi", 8},
+	{"all", 15}, {NULL, 0},
+};
+
+static const struct opt fuzz_options[] = {
+	OPTION_PEER(struct values, peer, PERF_HOST_PORT),
+	{"listen", "ADDR", OPT_ADDR, offsetof(struct values, listen), 0, 0,
+	 ITEST_GUEST_PORT, "where", NULL, NULL},
+	OPTION_TIMEOUT(struct values, timeout_s),
+	OPTION_SIZE(struct values, size),
+	OPTION_COUNT(struct values, count, 100),
+	{"json", NULL, OPT_FLAG, offsetof(struct values, flag), 0, 0, 0, "f",
+	 NULL, NULL},
+	{"magic", "N", OPT_BYTE_LIST, offsetof(struct values, bytes), 0, 255, 0,
+	 "m", NULL, NULL},
+	{"tests", "LIST", OPT_NAMES, offsetof(struct values, names), 0, 0, 15,
+	 "t", NULL, fuzz_names},
+	OPTION_END
+};
+
+static void no_text(void)
 {
-	if (s->timeout_s < 1 || s->timeout_s > 86400)
-		abort();
-	if (s->size < 1 || s->size > (uint64_t)1 << 40)
-		abort();
-	if (s->count_given && (s->count < 1 || s->count > 1000000000u))
-		abort();
-	if (s->latency_count < 1 || s->latency_count > 1000000000u)
-		abort();
-	if (s->io_size > (size_t)64 << 20 || s->packet_size < 1 ||
-	    s->packet_size > (size_t)64 << 20)
-		abort();
-	if (!s->tests || (s->tests & ~(unsigned)TEST_ALL))
-		abort();
-	if (s->magics > MAX_MAGICS || (s->magics && !(accepted & OPT_MAGIC)))
-		abort();
-	if ((s->json && !(accepted & OPT_JSON)) ||
-	    (s->chain && !(accepted & OPT_CHAIN)) ||
-	    (s->listen_given && !(accepted & OPT_LISTEN)) ||
-	    (s->guest_given && !(accepted & OPT_GUEST)))
-		abort();
-	const struct address *given[] = {&s->peer,
-					 s->listen_given ? &s->listen : NULL,
-					 s->guest_given ? &s->guest : NULL};
-	for (size_t i = 0; i < 3; i++)
-		if (given[i]) {
-			check_address_invariants(given[i]);
-			if (given[i]->port == PORT_UNSET)
-				abort();	/* the default port applies */
-		}
 }
 
-/* One call that may end in exit(): parse_options, no_operands, or
- * settings_defaults with $VSOCKBOX_PEER set. */
-struct call {
-	enum { CALL_OPTIONS, CALL_OPERANDS, CALL_DEFAULTS } what;
-	int argc;
-	char **argv;
-	unsigned accepted;
-	struct settings *s;
-	int first;	/* parse_options' result; no_operands' argument */
-};
+/* The same table, once taking operands and once not. */
+static const struct applet_spec with_operands = {"[PROG]", no_text,
+						 fuzz_options};
+static const struct applet_spec without_operands = {NULL, no_text,
+						    fuzz_options};
+
+static void check_values(const struct values *v)
+{
+	if (v->timeout_s < 1 || v->timeout_s > MAX_TIMEOUT_S)
+		abort();
+	if (v->size < 1 || v->size > MAX_SIZE)
+		abort();
+	if (v->count < 1 || v->count > MAX_COUNT)
+		abort();
+	if (!v->names || (v->names & ~15u))
+		abort();
+	if (v->bytes.n > BYTE_LIST_MAX)
+		abort();
+	check_address_invariants(&v->peer);
+	if (v->peer.port == PORT_UNSET)
+		abort();	/* the default port applies */
+	if (v->listen.family) {
+		check_address_invariants(&v->listen);
+		if (v->listen.port == PORT_UNSET)
+			abort();
+	}
+}
 
 enum { RETURNED = -1 };
 
-/* Runs the call with stderr caught in message; RETURNED, or the status
- * given to exit(). */
-static int guarded(struct call *c, char *message, size_t size, size_t *len)
+/* Runs parse_command_line with stderr caught in message; RETURNED (the
+ * first operand's index in *first), or the status given to exit(). */
+static int guarded(const struct applet_spec *spec, struct values *v, int argc,
+		   char **argv, int *first, char *message, size_t size,
+		   size_t *len)
 {
 	drain_stderr(message, size);
 	if (dup2(stderr_pipe[1], STDERR_FILENO) < 0)
@@ -267,18 +287,7 @@ static int guarded(struct call *c, char *message, size_t size, size_t *len)
 	int jumped = setjmp(exit_jump);
 	if (!jumped) {
 		exit_armed = 1;
-		switch (c->what) {
-		case CALL_OPTIONS:
-			c->first = parse_options(c->argc, c->argv, c->accepted,
-						 "usage: fuzz\n", c->s);
-			break;
-		case CALL_OPERANDS:
-			no_operands(c->argc, c->argv, c->first);
-			break;
-		case CALL_DEFAULTS:
-			settings_defaults(c->s, PERF_HOST_PORT);
-			break;
-		}
+		*first = parse_command_line(spec, v, argc, argv);
 		exit_armed = 0;
 	}
 	if (dup2(saved_stderr, STDERR_FILENO) < 0)
@@ -298,52 +307,63 @@ static void check_refusal(int code, const char *message, size_t len)
 		abort();
 }
 
-static void check_options(char **fields, int n, unsigned accepted)
+/* One command line; returns the first operand's index, or -1 when the
+ * parser ended the run (refusal, --help, --version). */
+static int check_command_line(const struct applet_spec *spec, int argc,
+			      char **argv, struct values *v)
+{
+	char message[1024];
+	size_t len;
+	int first = -1;
+
+	reset_getopt();
+	memset(v, 0, sizeof(*v));
+	int code = guarded(spec, v, argc, argv, &first, message,
+			   sizeof(message), &len);
+	if (code == EXIT_PASS) {
+		if (len != 0)
+			abort();	/* --help, --version: stdout only */
+		return -1;
+	}
+	if (code != RETURNED) {
+		check_refusal(code, message, len);
+		return -1;
+	}
+	if (first < 1 || first > argc || len != 0)
+		abort();
+	check_values(v);
+	return first;
+}
+
+static void check_options(char **fields, int n)
 {
 	static char program[] = "fuzz";
 	static char *argv[MAX_FIELDS + 2];
-	static struct settings s;
-	char message[1024];
-	size_t len;
+	static struct values v;
 
 	argv[0] = program;
 	for (int i = 0; i < n; i++)
 		argv[i + 1] = fields[i];
 	argv[n + 1] = NULL;
-
-	reset_getopt();
-	settings_defaults(&s, PERF_HOST_PORT);
-	struct call c = {CALL_OPTIONS, n + 1, argv, accepted, &s, -1};
-	int code = guarded(&c, message, sizeof(message), &len);
-	if (code == EXIT_PASS) {
-		if (len != 0)
-			abort();	/* --help: usage on stdout only */
-		return;
-	}
-	if (code != RETURNED) {
-		check_refusal(code, message, len);
-		return;
-	}
-	if (c.first < 1 || c.first > n + 1 || len != 0)
+	int first = check_command_line(&with_operands, n + 1, argv, &v);
+	int strict = check_command_line(&without_operands, n + 1, argv, &v);
+	/* Operands: taken by the one, refused by the other, iff any. */
+	if (first >= 0 && first < n + 1 && strict >= 0)
 		abort();
-	check_settings(&s, accepted);
-	/* Operands: refused (by the applets that take none) iff any. */
-	c.what = CALL_OPERANDS;
-	code = guarded(&c, message, sizeof(message), &len);
-	if (c.first == n + 1) {
-		if (code != RETURNED || len != 0)
-			abort();
-	} else
-		check_refusal(code, message, len);
+	if (first == n + 1 && strict != n + 1)
+		abort();
 }
 
 /* $VSOCKBOX_PEER: refused as --peer would be, else the peer. */
 static void check_env_peer(const char *field)
 {
-	static struct settings s;
+	static char program[] = "fuzz";
+	static char *argv[] = {program, NULL};
+	static struct values v;
 	struct address a;
 	char message[1024];
 	size_t len;
+	int first;
 
 	/* An environment of one entry: setenv would keep every value it
 	 * was ever given (glibc), millions of them. */
@@ -352,8 +372,9 @@ static void check_env_peer(const char *field)
 	char **saved = environ;
 	format(entry, sizeof(entry), "VSOCKBOX_PEER=%s", field);
 	environ = one;
-	struct call c = {CALL_DEFAULTS, 0, NULL, 0, &s, 0};
-	int code = guarded(&c, message, sizeof(message), &len);
+	reset_getopt();
+	int code = guarded(&without_operands, &v, 1, argv, &first, message,
+			   sizeof(message), &len);
 	environ = saved;
 	const char *why = *field ? parse_address(field, &a) : NULL;
 	if (why) {
@@ -366,7 +387,7 @@ static void check_env_peer(const char *field)
 		a = vsock_any(PERF_HOST_PORT), a.cid = CID_HOST;
 	if (a.port == PORT_UNSET)
 		a.port = PERF_HOST_PORT;
-	if (!same_address(&s.peer, &a))
+	if (!same_address(&v.peer, &a))
 		abort();
 }
 
@@ -399,9 +420,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		check_u64(fields[i]);
 		check_address(fields[i]);
 	}
-	check_options(fields, n, (OPT_MAGIC << 1) - 1);	/* every option */
-	check_options(fields, n, OPT_PEER | OPT_TIMEOUT | OPT_SIZE |
-		      OPT_COUNT | OPT_IO_SIZE | OPT_CHAIN);
+	check_options(fields, n);
 	check_env_peer(fields[0]);
 	return 0;
 }

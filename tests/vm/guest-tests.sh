@@ -2,7 +2,7 @@
 # The QEMU guest's half of the real-kernel tests (tests/vm/run.sh boots a
 # kernel with this as /bin/vm-tests and runs it from /init). Every test talks
 # over AF_VSOCK loopback (CID 1, vsock_loopback.ko) and prints one line:
-#   VMTEST NAME PASS|FAIL DETAIL (SECONDS)
+#   VMTEST NAME PASS|FAIL DETAIL (SECONDS) [KERNEL-RELEASE MACHINE]
 # and the run ends with "VMTEST-DONE passed=N failed=N"; exit 1 on any
 # failure. Settings come from kernel command-line words name=value:
 #   vm_size=4M vm_count=10 vm_latency_count=1000   micro benchmark sizes
@@ -20,85 +20,13 @@ tmo=${vm_timeout:-20}
 bound=${vm_bound:-90}
 only=${vm_tests:-}
 work=/tmp/vmtest
-passed=0
-failed=0
-
-mkdir -p "$work"
-
-# Seconds since boot in hundredths, from /proc/uptime.
-now() {
-	read -r up _ </proc/uptime
-	echo "${up%.*}${up#*.}" | sed 's/^0*//; s/^$/0/'
-}
-seconds() { # hundredths -> "S.HH"
-	printf '%d.%02d' $(($1 / 100)) $(($1 % 100))
-}
-
-result() { # name PASS|FAIL detail
-	case $2 in
-	PASS) passed=$((passed + 1)) ;;
-	*) failed=$((failed + 1)) ;;
-	esac
-	echo "VMTEST $1 $2 $3 ($(seconds $(($(now) - t0)))s)"
-}
-
-# Show a file on the console, each line indented, when a test fails.
-show() { # label file
-	[ -s "$2" ] || return 0
-	sed "s/^/  | $1: /" "$2"
-}
+# shellcheck source=tests/vm/guest-lib.sh
+. /bin/vm-lib.sh
 
 wanted() {
 	[ -z "$only" ] && return 0
 	case ",$only," in *",$1,"*) return 0 ;; esac
 	return 1
-}
-
-# Start a server in the background, bounded by $bound seconds, and wait for
-# its readiness line ("APPLET: listening on ADDR") on stderr, which goes
-# through a FIFO into $work/NAME.err; stdout goes to $work/NAME.out. Sets
-# server_pid. Fails if the server ends without saying it listens.
-start_server() { # name command...
-	name=$1
-	shift
-	fifo=$work/$name.fifo
-	rm -f "$fifo" "$work/$name.err" "$work/$name.out"
-	mkfifo "$fifo"
-	# busybox timeout execs the command in its own process: $! is the server.
-	timeout "$bound" "$@" >"$work/$name.out" 2>"$fifo" &
-	server_pid=$!
-	exec 3<"$fifo"
-	ready=""
-	while IFS= read -r line <&3; do
-		printf '%s\n' "$line" >>"$work/$name.err"
-		case $line in *": listening on "*) ready=1 && break ;; esac
-	done
-	cat <&3 >>"$work/$name.err" &
-	exec 3<&-
-	[ -n "$ready" ]
-}
-
-# Run a client bounded by $bound seconds: stdout to $work/NAME.out, stderr
-# to $work/NAME.err; sets rc.
-run_client() { # name command...
-	name=$1
-	shift
-	timeout "$bound" "$@" >"$work/$name.out" 2>"$work/$name.err"
-	rc=$?
-}
-
-stop_server() {
-	kill "$server_pid" 2>/dev/null
-	wait "$server_pid" || :
-}
-
-first_error() { # file: its first line but a readiness line
-	grep -v ': listening on ' "$1" | head -n 1
-}
-
-# A one-line error naming the applet, as DESIGN.md asks, with WORDS in it.
-one_line_error() { # file applet words
-	[ "$(wc -l <"$1")" -eq 1 ] && grep -q "^$2: .*$3" "$1"
 }
 
 # The static busybox that /init runs on: its applets are there and work.
@@ -163,15 +91,7 @@ test_itest() {
 		show host "$work/itest-host.out"
 		show host "$work/itest-host.err"
 	fi
-	for check in guest-initiated host-initiated host-terminated \
-		guest-terminated; do
-		line=$(grep "^$check: " "$work/itest-host.out")
-		case $line in
-		"$check: PASS") result "itest-$check" PASS "vsock-itest-host: $line" ;;
-		"") result "itest-$check" FAIL "vsock-itest-host printed no $check line" ;;
-		*) result "itest-$check" FAIL "vsock-itest-host: $line" ;;
-		esac
-	done
+	itest_checks "$work/itest-host.out"
 }
 
 # The micro benchmark at reduced sizes; $1 = table or json.
@@ -192,7 +112,8 @@ test_bench() {
 	wait "$server_pid" 2>/dev/null
 	perf_rc=$?
 	if [ "$1" = json ]; then
-		check='"data_corruption": false'
+		# PROTOCOL.md: data_corruption is true when the check passed.
+		check='"data_corruption": true'
 		shape=$(sed -n '1{/^{.*}$/p;}' "$work/perf.out")
 		[ "$(wc -l <"$work/perf.out")" -eq 1 ] && [ -n "$shape" ] ||
 			check="(one JSON object)"
@@ -265,32 +186,6 @@ test_refused() {
 		result refused FAIL "vsock-ctl to vsock:1:8999: exit $rc, want 3 and one line 'connect ... refused|reset'"
 		show ctl "$work/ctl.err"
 	fi
-}
-
-# Note the listening socket of server $server_pid (its only socket yet):
-# call before any client starts.
-note_listener() {
-	listener="" link=""
-	for fd in "/proc/$server_pid/fd/"*; do
-		link=$(readlink "$fd") || continue
-		case $link in socket:*) listener=$fd && break ;; esac
-	done
-}
-
-# Wait until vsock-perf has closed that listening socket, which it does once
-# it has accepted all nine connections, just before it starts the latency
-# test. Nothing tells that from outside but /proc/PID/fd, so look every
-# 0.05 s (a bounded wait on that condition, not a delay). Sets started.
-wait_all_accepted() {
-	tries=0 started=""
-	while [ -n "$listener" ] && [ "$tries" -lt $((tmo * 20)) ]; do
-		if [ "$(readlink "$listener" 2>/dev/null)" != "$link" ]; then
-			started=1
-			break
-		fi
-		tries=$((tries + 1))
-		sleep 0.05
-	done
 }
 
 # Start vsock-perf for the benchmark with a latency test that would last for

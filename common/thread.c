@@ -1,31 +1,7 @@
-/* Progress lines and threads. */
+/* Threads with a small stack; a failure to start one is fatal. */
 #include "vsockbox.h"
 
-#include <limits.h>
 #include <string.h>
-#include <unistd.h>
-
-/* Progress only when a person watches: stderr is a terminal. */
-void progress_start(struct progress *p, const char *what, uint64_t total)
-{
-	p->on = isatty(STDERR_FILENO);
-	p->what = what;
-	p->total = total;
-	progress_step(p, 0);
-}
-
-void progress_step(struct progress *p, uint64_t done)
-{
-	if (p->on)
-		err_out("\r%s: %s %llu/%llu ", applet_name(), p->what,
-			(unsigned long long)done, (unsigned long long)p->total);
-}
-
-void progress_end(struct progress *p)
-{
-	if (p->on)
-		err_out("\r%*s\r", 60, "");
-}
 
 enum { THREAD_STACK = 256 << 10 };
 

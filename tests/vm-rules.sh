@@ -1,0 +1,100 @@
+#!/bin/sh
+# tests/vm-rules.sh: the QEMU runners' rules, checked without booting
+# anything (a few seconds; a step of make check):
+#  - no QEMU to be had: the runners skip (exit 77, a "SKIP: reason" line),
+#    make check-vm / check-vhost report it as skipped (exit 0); with $CI set
+#    the skip is a failure: exit 1, the reason in one line;
+#  - bad settings and a binary of the wrong architecture: exit 2, one line;
+#  - make initramfs packs a stripped copy and leaves ./vsockbox as it was.
+# QEMU is made unavailable with VM_QEMU (a program that does not exist) and
+# VM_NO_INSTALL=1 (no apt-get).
+set -u
+SUITE=vm-rules
+# shellcheck source=tests/lib.sh
+. "$(dirname "$0")/lib.sh"
+
+repo=$(cd "$(dirname "$0")/.." && pwd)
+make=${MAKE:-make}
+noqemu=/nonexistent/qemu-system-none
+cache=$TEST_TMP/cache
+unset CI
+
+# rule NAME WANT_STATUS COMMAND: run COMMAND (eval'd, output to
+# $TEST_TMP/out), check its status; the caller checks the output.
+rule() {
+	status=0
+	eval "$3" >"$TEST_TMP/out" 2>&1 || status=$?
+	expect_status "$1" "$2" "$status" "output: $(head -c 400 "$TEST_TMP/out")"
+}
+
+# has NAME PATTERN: the last output has a line matching PATTERN (grep -E).
+has() {
+	if grep -qE "$2" "$TEST_TMP/out"; then
+		pass "$1"
+	else
+		fail "$1" "no line matching '$2' in:" "$(head -c 400 "$TEST_TMP/out")"
+	fi
+}
+
+# only_line NAME PATTERN: the last output is one line, matching PATTERN.
+only_line() {
+	if one_line "$TEST_TMP/out" && grep -qE "$2" "$TEST_TMP/out"; then
+		pass "$1"
+	else
+		fail "$1" "want one line matching '$2', got:" "$(head -c 400 "$TEST_TMP/out")"
+	fi
+}
+
+for runner in run vhost; do
+	r="VM_NO_INSTALL=1 VM_QEMU=$noqemu sh $repo/tests/vm/$runner.sh -b $VSOCKBOX -c $cache"
+	rule "$runner: no QEMU: skip" 77 "$r"
+	has "$runner: no QEMU: the SKIP line names it" "^SKIP: no $noqemu \(apt-get install "
+	rule "$runner: no QEMU, CI set: failure" 1 "CI=1 $r"
+	only_line "$runner: no QEMU, CI set: one line with the reason" \
+		"FAIL: cannot run, and CI is set: no $noqemu "
+	rule "$runner: CI empty is no CI" 77 "CI= $r"
+done
+
+vm_make="VM_NO_INSTALL=1 VM_QEMU=$noqemu VM_CACHE=$cache $make --no-print-directory -C $repo"
+for target in check-vm "check-vm ARCH=arm64" check-vhost; do
+	rule "make $target: no QEMU: skipped, no failure" 0 "$vm_make $target"
+	has "make $target: says SKIPPED" "SKIPPED \(not a failure"
+	rule "make $target: no QEMU, CI set: fails" 2 "CI=1 $vm_make $target"
+	has "make $target: CI set: the reason" "CI is set: no $noqemu "
+done
+
+run="VM_QEMU=true sh $repo/tests/vm/run.sh -b $VSOCKBOX -c $cache"
+rule "run: unknown suite: usage error" 2 "$run --suite sid"
+only_line "run: unknown suite: one line" "suite sid: want bookworm or trixie"
+rule "run: unknown architecture: usage error" 2 "$run --arch mips"
+only_line "run: unknown architecture: one line" "unknown architecture 'mips'"
+rule "run: bad guest setting: usage error" 2 "$run 'vm_size=1 2'"
+only_line "run: bad guest setting: one line" "bad guest setting"
+if [ -x /bin/busybox ] && command -v readelf >/dev/null 2>&1 &&
+	[ "$(uname -m)" = x86_64 ]; then
+	rule "run: an amd64 binary for the arm64 guest: refused" 2 \
+		"VM_BUSYBOX=/bin/busybox $run --arch arm64"
+	only_line "run: wrong architecture: one line naming both" \
+		"built for .*X86-64, the arm64 guest needs AArch64"
+fi
+
+# make initramfs: the archive's vsockbox is stripped, ./vsockbox is not.
+before=$(cksum <"$VSOCKBOX")
+rule "make initramfs" 0 "$make --no-print-directory -C $repo initramfs"
+has "make initramfs: prints the stripped size" "vsockbox stripped: [0-9]+ bytes"
+has "make initramfs: prints the archive's size" "vsockbox.cpio.gz: [0-9]+ bytes"
+mkdir -p "$TEST_TMP/x"
+(cd "$TEST_TMP/x" && gzip -dc "$repo/build/vsockbox.cpio.gz" | cpio -id --quiet bin/vsockbox)
+if [ -f "$TEST_TMP/x/bin/vsockbox" ] &&
+	! readelf -S "$TEST_TMP/x/bin/vsockbox" | grep -q '\.symtab'; then
+	pass "make initramfs: the archive's vsockbox has no symbol table"
+else
+	fail "make initramfs: the archive's vsockbox is not stripped (or missing)"
+fi
+if [ "$(cksum <"$VSOCKBOX")" = "$before" ]; then
+	pass "make initramfs: ./vsockbox untouched"
+else
+	fail "make initramfs: ./vsockbox changed"
+fi
+
+finish

@@ -1,0 +1,409 @@
+#!/bin/sh
+# tests/vm/lib.sh: what the QEMU runners share, sourced by tests/vm/run.sh
+# (one guest over vsock loopback, amd64 or arm64, any Debian kernel) and
+# tests/vm/vhost.sh (a guest inside a guest over vhost-vsock-pci): messages
+# and the skip rule, tools and their installation, Debian kernels and
+# packages fetched through an apt configuration of our own, the qemu-exit
+# helper, the machine of each architecture, and the verdict on a console log.
+#
+# The runner sets before sourcing: me (the name its messages start with),
+# repo (the source tree). Before using the functions: cache (a directory
+# kept between runs) and tmp (a scratch directory it removes).
+# Variables set here are for the runner, and the runner's for us:
+# shellcheck disable=SC2034,SC2154
+
+# ---- messages, the skip rule ----
+say() { echo "$me: $*" >&2; }
+
+die() {
+	say "$*"
+	exit 2
+}
+
+# Nothing to test with (no QEMU, no kernel to be had): exit 77, which the
+# make targets report as skipped. With $CI set (non-empty) a skip is a
+# failure instead: exit 1 with the reason in one line.
+skip() {
+	if [ -n "${CI:-}" ]; then
+		echo "$me: FAIL: cannot run, and CI is set: $*"
+		exit 1
+	fi
+	echo "SKIP: $*"
+	echo "$me: 0 passed, 0 failed, 1 skipped"
+	exit 77
+}
+
+# ---- tools ----
+can_install() {
+	[ -z "${VM_NO_INSTALL:-}" ] && [ "$(id -u)" -eq 0 ] &&
+		command -v apt-get >/dev/null 2>&1
+}
+
+# apt-get install, with an apt-get update first if the lists lack them.
+apt_install() {
+	say "installing $*"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get install -y -q --no-install-recommends "$@" >"$tmp/apt.log" 2>&1 && return
+	timeout 300 apt-get update -q >>"$tmp/apt.log" 2>&1
+	apt-get install -y -q --no-install-recommends "$@" >>"$tmp/apt.log" 2>&1 && return
+	tail -n 5 "$tmp/apt.log" >&2
+	return 1
+}
+
+# need COMMAND:PACKAGE...: install the packages of the missing commands if
+# we may, then skip naming the first command still missing.
+need() {
+	missing=""
+	for spec; do
+		command -v "${spec%%:*}" >/dev/null 2>&1 || missing="$missing ${spec#*:}"
+	done
+	if [ -n "$missing" ] && can_install; then
+		# shellcheck disable=SC2086
+		apt_install $missing || say "apt-get install$missing failed"
+	fi
+	for spec; do
+		command -v "${spec%%:*}" >/dev/null 2>&1 ||
+			skip "no ${spec%%:*} (apt-get install ${spec#*:})"
+	done
+}
+
+# Static: an ELF file without a program interpreter (a static-pie too).
+# Without readelf, ldd lists no libraries for a static binary.
+is_static() {
+	[ -f "$1" ] && [ -x "$1" ] || return 1
+	if command -v readelf >/dev/null 2>&1; then
+		readelf -h "$1" >/dev/null 2>&1 || return 1
+		! readelf -lW "$1" 2>/dev/null | grep -q 'INTERP'
+	elif command -v ldd >/dev/null 2>&1; then
+		! ldd "$1" 2>&1 | grep -q '=>'
+	fi
+}
+
+# The ELF machine of a binary as readelf names it ("" without readelf).
+elf_machine() {
+	command -v readelf >/dev/null 2>&1 || return 0
+	readelf -h "$1" 2>/dev/null | sed -n 's/^ *Machine: *//p'
+}
+
+# ---- the machine of each guest architecture ----
+# Sets qemu (the emulator), qemu_package, console, qemu_machine (its
+# arguments before the common ones), tcg (the -accel value), elf (readelf's
+# name of the machine), exit_device (yes: isa-debug-exit hands the guest's
+# status to QEMU; else QEMU exits 0 at power-off and the console tells),
+# cross (COMMAND:PACKAGES of the compiler that builds for it on amd64).
+# TCG: on this 2-core machine one host thread is 5-10x faster for the x86
+# guest (thread=multi: unidirectional 35 against 330 MiB/s), two threads
+# about 2x faster for the arm64 one.
+set_arch() {
+	case $1 in
+	amd64)
+		qemu=qemu-system-x86_64 qemu_package=qemu-system-x86
+		console=ttyS0 tcg=tcg,thread=single elf=X86-64 exit_device=yes
+		qemu_machine="-device isa-debug-exit,iobase=0xf4,iosize=0x04"
+		cross=""
+		;;
+	arm64)
+		qemu=qemu-system-aarch64 qemu_package=qemu-system-arm
+		console=ttyAMA0 tcg=tcg,thread=multi elf=AArch64 exit_device=""
+		qemu_machine="-machine virt -cpu cortex-a57"
+		cross="aarch64-linux-gnu-gcc:gcc-aarch64-linux-gnu libc6-dev-arm64-cross"
+		;;
+	*) die "unknown architecture '$1' (amd64 or arm64)" ;;
+	esac
+	qemu=${VM_QEMU:-$qemu}
+}
+
+# ---- Debian packages through an apt of our own ----
+# The machine's own apt sources, lists and dpkg state stay untouched: each
+# suite and architecture gets a sources file, lists, an empty dpkg status
+# and a package cache under $cache/apt/SUITE-ARCH.
+
+# The Debian archive the machine's apt uses (not its security archive).
+debian_mirror() {
+	if [ -n "${VM_MIRROR:-}" ]; then
+		echo "$VM_MIRROR"
+		return
+	fi
+	m=$(cat /etc/apt/sources.list.d/*.sources 2>/dev/null |
+		sed -n 's|^URIs: *\([^ ]*/debian\)/\{0,1\}\( .*\)\{0,1\}$|\1|p' | head -n 1)
+	[ -n "$m" ] || m=$(cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null |
+		sed -n 's|^deb \(\[[^]]*\] \)\{0,1\}\([^ ]*/debian\)/\{0,1\} .*|\2|p' | head -n 1)
+	echo "${m:-http://deb.debian.org/debian}"
+}
+
+apt_private() { # suite arch: sets apt_conf
+	d=$cache/apt/$1-$2
+	mkdir -p "$d/lists/partial" "$d/archives/partial" "$d/none"
+	[ -f "$d/status" ] || : >"$d/status"
+	printf 'deb [arch=%s signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] %s %s main\n' \
+		"$2" "$(debian_mirror)" "$1" >"$d/sources.list"
+	cat >"$d/apt.conf" <<EOF
+APT::Architecture "$2";
+APT::Architectures { "$2"; };
+Dir::Etc::sourcelist "$d/sources.list";
+Dir::Etc::sourceparts "$d/none";
+Dir::Etc::preferences "$d/none/preferences";
+Dir::Etc::preferencesparts "$d/none";
+Dir::State::Lists "$d/lists";
+Dir::State::status "$d/status";
+Dir::Cache "$d";
+Dir::Cache::archives "$d/archives";
+Acquire::Languages "none";
+APT::Sandbox::User "root";
+EOF
+	apt_conf=$d/apt.conf
+}
+
+papt() { APT_CONFIG=$apt_conf "$@"; }
+
+papt_update() {
+	say "apt-get update (Debian $apt_suite, $apt_arch, lists of our own)"
+	papt timeout 300 apt-get update -q >>"$tmp/apt.log" 2>&1
+}
+
+# The package that a metapackage depends on first (the versioned kernel).
+papt_depends() {
+	papt apt-cache depends "$1" 2>/dev/null |
+		sed -n 's/^ *|\{0,1\}Depends: \([^ <]*\)$/\1/p' | head -n 1
+}
+
+# papt_deb SUITE ARCH PACKAGE [METAPACKAGE]: sets deb, the downloaded .deb of
+# PACKAGE (or of the package METAPACKAGE depends on), and pkg, its name.
+# Updates our lists when they lack it or name a version the archive lost.
+papt_deb() {
+	apt_suite=$1 apt_arch=$2
+	if ! command -v apt-get >/dev/null 2>&1 ||
+		! command -v dpkg-deb >/dev/null 2>&1; then
+		skip "no apt-get/dpkg-deb to fetch Debian's ${4:-$3}"
+	fi
+	apt_private "$1" "$2"
+	: >>"$tmp/apt.log"
+	for try in 1 2; do
+		set -- "$1" "$2" "$3" "${4:-}" "$cache/apt/$1-$2/lists/"*_Packages
+		if [ "$try" -eq 2 ] || [ ! -f "$5" ]; then
+			papt_update
+		fi
+		pkg=$3
+		[ -z "${4:-}" ] || pkg=$(papt_depends "$4")
+		[ -n "$pkg" ] || continue
+		rm -rf "$tmp/deb"
+		mkdir -p "$tmp/deb"
+		(cd "$tmp/deb" && papt timeout 300 apt-get download "$pkg") >>"$tmp/apt.log" 2>&1 || continue
+		deb=$(find "$tmp/deb" -name '*.deb' | head -n 1)
+		[ -n "$deb" ] && return 0
+	done
+	tail -n 3 "$tmp/apt.log" | sed "s/^/$me: apt: /" >&2
+	skip "cannot download Debian $1's ${4:-$3} for $2 (no network, or no such package)"
+}
+
+# A module file of a directory: NAME.ko, else compressed (mkinitramfs.sh
+# decompresses it: busybox insmod may not).
+module_file() { # dir name
+	for f in "$1/$2.ko" "$1/$2.ko.xz" "$1/$2.ko.zst" "$1/$2.ko.gz"; do
+		[ -f "$f" ] && echo "$f" && return 0
+	done
+	return 1
+}
+
+vsock_modules="vsock vmw_vsock_virtio_transport_common vsock_loopback"
+virtio_vsock_modules="virtio_ring virtio virtio_pci_modern_dev
+virtio_pci_legacy_dev virtio_pci vsock vmw_vsock_virtio_transport_common
+vmw_vsock_virtio_transport"
+vhost_vsock_modules="vsock vmw_vsock_virtio_transport_common vhost_iotlb
+vhost vhost_vsock"
+
+# fetch_kernel SUITE ARCH: Debian SUITE's cloud kernel for ARCH, unpacked
+# without installing it into $cache/kernel-SUITE-ARCH (kept; sets kdir):
+# vmlinuz, package (its name), release (uname -r), modules/ (vsock, virtio
+# and vhost ones, flat) and virtio-vsock.modules (what a guest of this
+# kernel loads for a real virtio-vsock device, in order, those built into
+# the kernel left out).
+fetch_kernel() {
+	kdir=$cache/kernel-$1-$2
+	[ -f "$kdir/vmlinuz" ] && [ -f "$kdir/release" ] && return 0
+	papt_deb "$1" "$2" "" "linux-image-cloud-$2"
+	say "unpacking $pkg"
+	members=$(dpkg-deb --fsys-tarfile "$deb" | tar -t | grep -E \
+		'^\./(boot/vmlinuz-|(usr/)?lib/modules/[^/]+/kernel/(net/vmw_vsock|drivers/virtio|drivers/vhost)/[^/]+$)')
+	[ -n "$members" ] || skip "$pkg holds no vmlinuz and no vsock modules"
+	rm -rf "$tmp/x"
+	mkdir -p "$tmp/x"
+	# shellcheck disable=SC2086
+	dpkg-deb --fsys-tarfile "$deb" | tar -x -C "$tmp/x" $members ||
+		skip "cannot unpack $deb"
+	rm -rf "$kdir.new"
+	mkdir -p "$kdir.new/modules"
+	for f in "$tmp/x/boot/"vmlinuz-*; do
+		[ -f "$f" ] && cp "$f" "$kdir.new/vmlinuz" &&
+			echo "${f##*/vmlinuz-}" >"$kdir.new/release"
+	done
+	[ -f "$kdir.new/vmlinuz" ] || skip "$pkg has no vmlinuz"
+	for f in "$tmp/x/"lib/modules/*/kernel/*/*/* \
+		"$tmp/x/"usr/lib/modules/*/kernel/*/*/*; do
+		[ -f "$f" ] && cp "$f" "$kdir.new/modules/"
+	done
+	for m in $vsock_modules; do
+		module_file "$kdir.new/modules" "$m" >/dev/null ||
+			skip "$pkg has no $m.ko (is vsock built in? set VM_KERNEL and VM_MODULES)"
+	done
+	for m in $virtio_vsock_modules; do
+		f=$(module_file "$kdir.new/modules" "$m") &&
+			echo "$kdir/modules/${f##*/}"
+	done >"$kdir.new/virtio-vsock.modules"
+	echo "$pkg" >"$kdir.new/package"
+	rm -rf "$kdir" "$tmp/deb" "$tmp/x"
+	mv "$kdir.new" "$kdir"
+}
+
+# A static busybox for the guest: the machine's own when the guest is of its
+# architecture, else Debian's busybox-static for ARCH (cached). Sets busybox.
+find_busybox() { # arch
+	if [ -n "${VM_BUSYBOX:-}" ]; then
+		is_static "$VM_BUSYBOX" || die "VM_BUSYBOX=$VM_BUSYBOX: not a static executable"
+		busybox=$VM_BUSYBOX
+		return
+	fi
+	if [ "$1" = "$(host_arch)" ]; then
+		need busybox:busybox-static
+		for busybox in /bin/busybox /usr/bin/busybox; do
+			is_static "$busybox" && return
+		done
+		skip "no static busybox (apt-get install busybox-static, or VM_BUSYBOX=PATH)"
+	fi
+	busybox=$cache/busybox-$1
+	[ -x "$busybox" ] && return
+	papt_deb bookworm "$1" busybox-static
+	rm -rf "$tmp/x"
+	mkdir -p "$tmp/x"
+	dpkg-deb -x "$deb" "$tmp/x" || skip "cannot unpack $deb"
+	for f in "$tmp/x/bin/busybox" "$tmp/x/usr/bin/busybox"; do
+		[ -f "$f" ] && cp "$f" "$busybox.new" && mv "$busybox.new" "$busybox"
+	done
+	rm -rf "$tmp/x" "$tmp/deb"
+	[ -x "$busybox" ] || skip "$pkg has no /bin/busybox"
+}
+
+host_arch() {
+	case $(uname -m) in
+	x86_64) echo amd64 ;;
+	aarch64) echo arm64 ;;
+	*) uname -m ;;
+	esac
+}
+
+# qemu-exit: hands the guest's exit status to QEMU through isa-debug-exit
+# (the cloud kernel has no /dev/port); x86 only. Without a C compiler the
+# status comes from the console alone. Sets qemu_exit ("" if none).
+build_qemu_exit() {
+	qemu_exit=$cache/qemu-exit
+	src=$repo/tests/vm/qemu-exit.c
+	if [ ! -x "$qemu_exit" ] || [ -n "$(find "$src" -newer "$qemu_exit")" ]; then
+		if ${CC:-cc} -std=c11 -D_GNU_SOURCE -Wall -Wextra -O2 -static -s \
+			-o "$qemu_exit.$$" "$src" 2>"$tmp/cc.log"; then
+			mv "$qemu_exit.$$" "$qemu_exit"
+		else
+			rm -f "$qemu_exit.$$"
+			say "cannot build qemu-exit (no static C compiler?): the exit status comes from the console only"
+			cat "$tmp/cc.log" >&2
+		fi
+	fi
+	[ -x "$qemu_exit" ] || qemu_exit=""
+}
+
+# Milliseconds since the epoch (GNU date; whole seconds elsewhere).
+now_ms() {
+	ns=$(date +%s%N)
+	case $ns in *[!0-9]*) ns=$(($(date +%s) * 1000000000)) ;; esac
+	echo $((ns / 1000000))
+}
+
+# boot LOG LIMIT APPEND: boot the runner's machine, run_qemu LIMIT APPEND
+# (a function of the runner: QEMU with the kernel command line APPEND, killed
+# after LIMIT seconds), its console on this terminal and, without carriage
+# returns, in LOG. Sets qemu_rc and took_ms.
+boot() {
+	log=$1 limit=$2
+	start=$(now_ms)
+	{
+		run_qemu "$limit" "$3" </dev/null 2>&1
+		echo $? >"$tmp/qemu.rc"
+	} | tee "$tmp/console.raw"
+	took_ms=$(($(now_ms) - start))
+	tr -d '\r' <"$tmp/console.raw" >"$log"
+	qemu_rc=$(cat "$tmp/qemu.rc")
+}
+
+# ---- the verdict ----
+# verdict LOG NAMES: results are "VMTEST NAME PASS|FAIL ..." lines (a kernel
+# message may share a line), "VMTEST-DONE passed=N failed=N" at the end.
+# Any FAIL, a name of NAMES without exactly one result, a kernel panic, a
+# time-out (limit, qemu_rc, took_ms of boot), a guest that did not halt
+# with its status or did not say it was done fails the run. Prints every
+# problem as a VMTEST-HOST FAIL line and ends with "ME: N passed, N failed";
+# returns 1 on failure. Uses exit_device and qemu_exit.
+verdict() {
+	log=$1 names=$2
+	passed=$(grep -cE 'VMTEST [^ ]+ PASS' "$log")
+	failed=$(grep -cE 'VMTEST [^ ]+ FAIL' "$log")
+	done_line=$(grep -o 'VMTEST-DONE .*' "$log" | tail -n 1)
+	problems=""
+	# How QEMU ended: the guest's /init says "init: halt, status N" and
+	# hands N to isa-debug-exit (QEMU exits 2N+1, modulo 256), or powers
+	# off (0) without that device or helper; timeout(1) says 124 when the
+	# bound ran out, 128+N when QEMU died of signal N.
+	halt=$(sed -n 's/.*init: halt, status \([0-9]*\).*/\1/p' "$log" | tail -n 1)
+	if [ "$qemu_rc" -eq 124 ]; then
+		problem "time-out: QEMU stopped after ${limit}s"
+	elif [ -n "$halt" ] && { [ "$qemu_rc" -eq $(((2 * halt + 1) % 256)) ] ||
+		{ [ "$qemu_rc" -eq 0 ] && { [ -z "$exit_device" ] || [ -z "$qemu_exit" ]; }; }; }; then
+		if [ "$halt" -ne 0 ] && [ "$failed" -eq 0 ] && [ -n "$done_line" ]; then
+			problem "the guest tests exited $halt with no FAIL line"
+		fi
+	elif [ "$qemu_rc" -gt 128 ] && [ "$took_ms" -ge $((limit * 1000)) ]; then
+		problem "time-out: QEMU killed after ${limit}s"
+	elif [ "$qemu_rc" -gt 128 ]; then
+		problem "QEMU exited $qemu_rc (killed by signal $((qemu_rc - 128))?) before the guest halted"
+	elif [ "$qemu_rc" -eq 0 ]; then
+		problem "QEMU exited 0 but the guest did not say it halted (panic or reboot?)"
+	else
+		problem "QEMU failed (exit $qemu_rc)"
+	fi
+	grep -q 'Kernel panic' "$log" && problem "kernel panic"
+	grep -q 'init: watchdog' "$log" && problem "a guest's watchdog fired"
+	if [ -z "$done_line" ]; then
+		problem "no VMTEST-DONE line: the guest tests did not finish"
+	else
+		case "$done_line " in
+		"VMTEST-DONE passed=$passed failed=$failed "*) ;;
+		*) problem "lost results: the guest says '$done_line', the console shows $passed passed, $failed failed" ;;
+		esac
+	fi
+	missing="" repeated=""
+	for name in $names; do
+		n=$(grep -cE "VMTEST $name (PASS|FAIL)( |\$)" "$log")
+		case $n in
+		0) missing="$missing $name" ;;
+		1) ;;
+		*) repeated="$repeated $name" ;;
+		esac
+	done
+	[ -z "$missing" ] || problem "no result from:$missing"
+	[ -z "$repeated" ] || problem "more than one result from:$repeated"
+
+	echo
+	if [ -n "$problems" ]; then
+		printf '%s' "$problems" | sed 's/^/VMTEST-HOST FAIL /'
+		failed=$((failed + $(printf '%s' "$problems" | grep -c '')))
+	fi
+	grep -o 'VMTEST [^ ]* FAIL.*' "$log" | sed 's/^/failed: /'
+	uptime=$(printf '%s\n' "$done_line" | sed -n 's/.*uptime=\([0-9.]*\)s.*/\1/p')
+	start_s=$(sed -n 's/.*VMTEST-START uptime \([0-9.]*\)s.*/\1/p' "$log" | head -n 1)
+	say "timings: kernel to tests ${start_s:-?}s, guest total ${uptime:-?}s, QEMU wall $((took_ms / 1000)).$(printf '%03d' $((took_ms % 1000)))s"
+	echo "$me: $passed passed, $failed failed"
+	[ "$failed" -eq 0 ]
+}
+
+problem() {
+	problems="$problems$1
+"
+}

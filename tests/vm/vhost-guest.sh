@@ -1,0 +1,85 @@
+#!/bin/sh
+# The inner guest's half of make check-vhost (tests/vm/vhost.sh): runs as
+# /bin/vm-tests in L2, the guest (CID 3) whose virtio-vsock device is
+# vhost-vsock-pci in L1, the host (CID 2; tests/vm/vhost-host.sh).
+#
+# It checks that the driver bound the device, says "L2-READY ok|FAIL ...",
+# then runs what L1 asks for, one command a line on the console (L1 starts
+# the host side of each step first), and reports each as
+#   L2OUT NAME: a line of the client's stdout
+#   L2ERR NAME: a line of its stderr
+#   L2DONE NAME rc=N
+# L1 judges and prints the VMTEST lines. Settings (kernel command line, the
+# same as L1's): vh_size, vh_count, vh_timeout, vh_bound.
+set -u
+
+size=${vh_size:-1M}
+count=${vh_count:-2}
+tmo=${vh_timeout:-60}
+bound=${vh_bound:-300}
+work=/tmp/vhost
+# shellcheck source=tests/vm/guest-lib.sh
+. /bin/vm-lib.sh
+
+# The device: virtio id 0x0013 bound to its driver, and /dev/vsock.
+why=""
+for m in virtio_pci vsock vmw_vsock_virtio_transport; do
+	[ -d "/sys/module/$m" ] || why="$why $m not loaded;"
+done
+[ -c /dev/vsock ] || why="$why no /dev/vsock;"
+device=""
+for d in /sys/bus/virtio/devices/*; do
+	[ "$(cat "$d/device" 2>/dev/null)" = 0x0013 ] && [ -e "$d/driver" ] &&
+		device="${d##*/} bound to $(readlink "$d/driver" | sed 's|.*/||')"
+done
+[ -n "$device" ] || why="$why no virtio device 0x0013 with a driver;"
+
+# Commands come from the console: no echo, so that L1 reads only answers.
+stty -echo 2>/dev/null
+read -r up _ </proc/uptime
+if [ -z "$why" ]; then
+	echo "L2-READY ok uptime ${up}s $(uname -r): virtio-vsock $device, /dev/vsock"
+else
+	echo "L2-READY FAIL uptime ${up}s:$why"
+fi
+
+report() { # name
+	sed "s/^/L2OUT $1: /" "$work/$1.out"
+	sed "s/^/L2ERR $1: /" "$work/$1.err"
+	echo "L2DONE $1 rc=$rc"
+}
+
+data="--size $size --count $count"
+while read -r cmd; do
+	case $cmd in
+	itest) run_client itest vsock-itest --peer vsock:2 --timeout "$tmo" ;;
+	# The whole micro benchmark, nine connections through the device.
+	bench)
+		# shellcheck disable=SC2086
+		run_client bench vsock-bench --peer vsock:2 $data --timeout "$tmo" ;;
+	# The same but the latency test (for a vsock-perf that cannot raise
+	# its per-echo bound): the three throughput stages alone.
+	bench-throughput)
+		run_client bench-throughput vsock-ctl --peer vsock:2 \
+			--timeout "$tmo" -- sh -c "echo done |
+			vsock-bidir --chain $data --timeout $tmo |
+			vsock-unidir --chain $data --timeout $tmo |
+			vsock-multi --chain $data --timeout $tmo >/dev/null" ;;
+	# In the background, for L1 to kill this guest mid-run.
+	bench-bg)
+		# shellcheck disable=SC2086
+		vsock-bench --peer vsock:2 $data --timeout "$tmo" \
+			>"$work/bench-bg.out" 2>"$work/bench-bg.err" &
+		rc=0 ;;
+	# A host port nobody listens on.
+	refused) run_client refused vsock-ctl --peer vsock:2:8999 --timeout "$tmo" ;;
+	# The itest host's port from the wrong local port (8501, not 49152).
+	wrong-port) run_client wrong-port vsock-ctl --peer vsock:2:8000 --timeout "$tmo" ;;
+	quit) break ;;
+	*)
+		echo "L2DONE $cmd rc=unknown-command"
+		continue ;;
+	esac
+	report "$cmd"
+done
+echo "L2-END"

@@ -1,0 +1,320 @@
+#!/bin/sh
+# The outer guest's half of make check-vhost (tests/vm/vhost.sh): runs as
+# /bin/vm-tests in L1, a TCG guest whose kernel has vhost_vsock. It plays
+# the host (CID 2): boots the inner guest L2 under its own QEMU with
+# -device vhost-vsock-pci,guest-cid=3, so that L2 -> L1 is the real path
+# (virtio-vsock driver, virtqueues, vhost_vsock, AF_VSOCK here), and drives
+# it step by step: for each step it starts the host side, then tells L2
+# (tests/vm/vhost-guest.sh) on L2's console what to run, and judges both.
+# L2's console is copied to this one, each line prefixed "L2| ".
+#
+# Results, one line each: VMTEST NAME PASS|FAIL DETAIL (SECONDS) [KERNEL]
+#   vhost-modules  vhost_vsock loaded here, /dev/vhost-vsock
+#   l2-boot        L2 booted and its driver bound the device
+#   host-refused   L1 connects to a guest port nobody listens on
+#   itest          vsock-itest in L2 against vsock-itest-host here, and
+#                  itest-CHECK for each of the host side's four checks
+#   guest-refused  L2 connects to a host port nobody listens on
+#   peer-cid       the host's messages name the guest as vsock:3:PORT
+#   bench          the whole vsock-bench in L2 against vsock-perf here
+#   l2-killed      L2's QEMU killed mid-benchmark: vsock-perf ends in time
+#                  with one line
+# then "VMTEST-DONE passed=N failed=N". Settings (kernel command line,
+# passed on to L2): vh_size=1M vh_count=2 vh_latency_count=100 (benchmark
+# sizes), vh_echo_ms=1000 (vsock-perf's per-echo bound: double emulation
+# gives 24-190 ms round trips, the protocol's 100 ms cannot hold),
+# vh_timeout=60 (the applets' --timeout), vh_bound=300 (per process),
+# vh_l2_wait=600 (for L2 to be ready), vh_l2_smp=1, vh_l2_mem=256.
+set -u
+
+size=${vh_size:-1M}
+count=${vh_count:-2}
+latency_count=${vh_latency_count:-100}
+echo_ms=${vh_echo_ms:-1000}
+tmo=${vh_timeout:-60}
+bound=${vh_bound:-300}
+l2_wait=${vh_l2_wait:-600}
+l2_smp=${vh_l2_smp:-1}
+l2_mem=${vh_l2_mem:-256}
+work=/tmp/vhost
+# shellcheck source=tests/vm/guest-lib.sh
+. /bin/vm-lib.sh
+l2log=$work/l2.log
+l2_pid=""
+
+# ---- L2 and its console ----
+# The settings L2 needs, as this kernel got them.
+l2_settings=""
+for v in vh_size vh_count vh_timeout vh_bound; do
+	eval "val=\${$v:-}"
+	[ -z "$val" ] || l2_settings="$l2_settings $v=$val"
+done
+
+start_l2() {
+	mkfifo "$work/l2.in"
+	: >"$l2log"
+	# The console: L2's input from a FIFO (held open on descriptor 4),
+	# its output to a file.
+	timeout $((l2_wait + bound * 4)) qemu-system-x86_64 -L /usr/share/qemu \
+		-accel tcg,thread=single -m "$l2_mem" -smp "$l2_smp" \
+		-nodefaults -no-user-config -display none -serial stdio -no-reboot \
+		-device vhost-vsock-pci,guest-cid=3 \
+		-kernel /l2/vmlinuz -initrd /l2/initramfs.cpio.gz \
+		-append "console=ttyS0 panic=-1 quiet mitigations=off init_watchdog=$((l2_wait + bound * 4))$l2_settings -- sh /bin/vm-tests" \
+		<"$work/l2.in" >"$l2log" 2>&1 &
+	l2_pid=$!
+	exec 4>"$work/l2.in"
+	tail -f "$l2log" | sed 's/^/L2| /' &
+}
+
+# wait_l2 PATTERN SECONDS: until L2's console has a line matching PATTERN
+# (grep -E), L2's QEMU is gone, or SECONDS pass (a bounded wait on that
+# condition, looked at twice a second).
+wait_l2() {
+	tries=$(($2 * 2))
+	while [ "$tries" -gt 0 ]; do
+		grep -qE "$1" "$l2log" && return 0
+		kill -0 "$l2_pid" 2>/dev/null || break
+		tries=$((tries - 1))
+		sleep 0.5
+	done
+	grep -qE "$1" "$l2log"
+}
+
+# l2_run NAME: have L2 run NAME; sets l2_rc (its status, "none" if it did
+# not answer within $bound seconds) and writes its stdout and stderr to
+# $work/l2-NAME.out and .err.
+l2_run() {
+	echo "$1" >&4
+	l2_rc=none
+	if wait_l2 "^L2DONE $1 rc=" "$bound"; then
+		l2_rc=$(sed -n "s/^L2DONE $1 rc=\([^ ]*\).*/\1/p" "$l2log" | tr -d '\r' | tail -n 1)
+	fi
+	sed -n "s/^L2OUT $1: //p" "$l2log" | tr -d '\r' >"$work/l2-$1.out"
+	sed -n "s/^L2ERR $1: //p" "$l2log" | tr -d '\r' >"$work/l2-$1.err"
+}
+
+# ---- the tests ----
+test_vhost_modules() {
+	t0=$(now)
+	missing=""
+	for m in vsock vmw_vsock_virtio_transport_common vhost_iotlb vhost vhost_vsock; do
+		[ -d "/sys/module/$m" ] || missing="$missing $m"
+	done
+	if [ -n "$missing" ]; then
+		result vhost-modules FAIL "not loaded:$missing"
+	elif [ ! -c /dev/vhost-vsock ]; then
+		result vhost-modules FAIL "no /dev/vhost-vsock"
+	else
+		result vhost-modules PASS "vsock, vhost, vhost_vsock loaded; /dev/vhost-vsock"
+	fi
+}
+
+test_l2_boot() {
+	t0=$(now)
+	start_l2
+	if ! wait_l2 '^L2-READY ' "$l2_wait"; then
+		if kill -0 "$l2_pid" 2>/dev/null; then
+			result l2-boot FAIL "L2 not ready after ${l2_wait}s"
+		else
+			wait "$l2_pid"
+			result l2-boot FAIL "L2's QEMU exited $? before it was ready"
+		fi
+		return 1
+	fi
+	line=$(grep -m 1 '^L2-READY ' "$l2log" | tr -d '\r')
+	case $line in
+	"L2-READY ok "*) result l2-boot PASS "${line#L2-READY ok }" ;;
+	*) result l2-boot FAIL "${line#L2-READY }"; return 1 ;;
+	esac
+}
+
+# A port of the guest nobody listens on: exit 3, one line naming it. The
+# guest's kernel answers with a reset.
+test_host_refused() {
+	t0=$(now)
+	run_client ctl vsock-ctl --peer vsock:3:8999 --timeout "$tmo"
+	if [ "$rc" -eq 3 ] && one_line_error "$work/ctl.err" vsock-ctl \
+		"connect vsock:3:8999.*: Connection re\(set by peer\|fused\)$"; then
+		result host-refused PASS "exit 3: $(cat "$work/ctl.err")"
+	else
+		result host-refused FAIL "vsock-ctl to vsock:3:8999: exit $rc, want 3 and one line 'connect ... reset|refused'"
+		show ctl "$work/ctl.err"
+	fi
+}
+
+test_itest() {
+	t0=$(now)
+	if ! start_server itest-host vsock-itest-host --listen vsock:any:8000 \
+		--timeout "$tmo"; then
+		wait "$server_pid"
+		result itest FAIL "vsock-itest-host did not listen (exit $?)"
+		show host "$work/itest-host.err"
+		return
+	fi
+	l2_run itest
+	wait "$server_pid" 2>/dev/null
+	host_rc=$?
+	checks=$(grep -c ': PASS$' "$work/itest-host.out")
+	if [ "$l2_rc" = 0 ] && [ "$(cat "$work/l2-itest.out")" = PASS ] &&
+		[ "$host_rc" -eq 0 ] && [ "$checks" -eq 4 ]; then
+		result itest PASS "vsock-itest in L2 PASS, vsock-itest-host 4/4 checks, over vhost-vsock-pci"
+	else
+		result itest FAIL "vsock-itest in L2 exit $l2_rc, vsock-itest-host exit $host_rc, $checks/4 host checks"
+		show host "$work/itest-host.out"
+		show host "$work/itest-host.err"
+	fi
+	itest_checks "$work/itest-host.out"
+}
+
+# A port of the host nobody listens on: the guest's vsock-ctl exits 3 with
+# one line. This kernel (vhost_vsock) answers with a reset.
+test_guest_refused() {
+	t0=$(now)
+	l2_run refused
+	if [ "$l2_rc" = 3 ] && one_line_error "$work/l2-refused.err" vsock-ctl \
+		"connect vsock:2:8999.*: Connection re\(set by peer\|fused\)$"; then
+		result guest-refused PASS "L2 exit 3: $(cat "$work/l2-refused.err")"
+	else
+		result guest-refused FAIL "L2's vsock-ctl to vsock:2:8999: exit $l2_rc, want 3 and one line 'connect ... reset|refused'"
+		show l2 "$work/l2-refused.err"
+	fi
+}
+
+# The guest connects to the itest host from the wrong port: the host's
+# message names the guest as it sees it, CID 3 (not 1, not "any").
+test_peer_cid() {
+	t0=$(now)
+	if ! start_server cid-host vsock-itest-host --listen vsock:any:8000 \
+		--guest vsock:3:8001 --timeout "$tmo"; then
+		wait "$server_pid"
+		result peer-cid FAIL "vsock-itest-host did not listen (exit $?)"
+		show host "$work/cid-host.err"
+		return
+	fi
+	l2_run wrong-port
+	wait "$server_pid" 2>/dev/null
+	host_rc=$?
+	line=$(grep '^guest-initiated: ' "$work/cid-host.out")
+	case $line in
+	*" from vsock:3:8501: source port 8501, expected 49152")
+		result peer-cid PASS "vsock-itest-host exit $host_rc: $line" ;;
+	*)
+		result peer-cid FAIL "vsock-itest-host exit $host_rc, want a guest-initiated failure naming vsock:3:8501; got '$line'"
+		show host "$work/cid-host.out"
+		show host "$work/cid-host.err" ;;
+	esac
+}
+
+# vsock-perf's per-echo bound, if it has the knob; else the benchmark
+# leaves out the latency test (the protocol's 100 ms cannot hold here).
+echo_knob=""
+vsock-perf --help 2>&1 | grep -q -- '--echo-timeout' &&
+	echo_knob="--echo-timeout $echo_ms"
+connect_knob=""
+vsock-perf --help 2>&1 | grep -q -- '--connect-timeout' &&
+	connect_knob="--connect-timeout $tmo"
+
+test_bench() {
+	t0=$(now)
+	if [ -n "$echo_knob" ]; then
+		tests="" step=bench
+		what="all nine connections, latency bound ${echo_ms} ms per echo"
+	else
+		tests="--tests bidir,unidir,multi" step=bench-throughput
+		what="no latency test: this vsock-perf has no --echo-timeout"
+	fi
+	# shellcheck disable=SC2086
+	if ! start_server perf vsock-perf --listen vsock:any:8500 --size "$size" \
+		--count "$count" --latency-count "$latency_count" \
+		--timeout "$tmo" $echo_knob $connect_knob $tests; then
+		wait "$server_pid"
+		result bench FAIL "vsock-perf did not listen (exit $?)"
+		show perf "$work/perf.err"
+		return
+	fi
+	l2_run "$step"
+	wait "$server_pid" 2>/dev/null
+	perf_rc=$?
+	sed 's/^/  /' "$work/perf.out"
+	detail="size $size count $count latency-count $latency_count; $what"
+	want="bidirectional unidirectional multi"
+	[ -z "$echo_knob" ] || want="round data $want"
+	missing=""
+	for row in $want; do
+		grep -q "^ *$row" "$work/perf.out" || missing="$missing $row"
+	done
+	[ -z "$echo_knob" ] || grep -q 'data corruption check: PASSED' "$work/perf.out" ||
+		missing="$missing data-corruption-PASSED"
+	if [ "$l2_rc" = 0 ] && [ "$perf_rc" -eq 0 ] && [ -z "$missing" ]; then
+		result bench PASS "$detail"
+	else
+		result bench FAIL "vsock-bench in L2 exit $l2_rc, vsock-perf exit $perf_rc, missing:${missing:- nothing} ($detail)"
+		show l2 "$work/l2-$step.out"
+		show l2 "$work/l2-$step.err"
+		show perf "$work/perf.err"
+	fi
+}
+
+# L2's QEMU is killed (SIGKILL) once vsock-perf has all nine connections and
+# runs a latency test of many minutes: its device goes away, and vsock-perf
+# must end on its own with one line (exit 1 or 3), well within its timeout.
+test_l2_killed() {
+	t0=$(now)
+	long="--count $count --latency-count 5000000"
+	[ -n "$echo_knob" ] || long="--tests bidir,unidir,multi --count 1000000"
+	# shellcheck disable=SC2086
+	if ! start_server perf vsock-perf --listen vsock:any:8500 --size "$size" \
+		--timeout "$tmo" $echo_knob $connect_knob $long; then
+		wait "$server_pid"
+		result l2-killed FAIL "vsock-perf did not listen (exit $?)"
+		show perf "$work/perf.err"
+		return
+	fi
+	note_listener
+	if [ -n "$echo_knob" ]; then
+		l2_run bench-bg
+	else
+		l2_run bench-throughput &
+	fi
+	wait_all_accepted
+	if [ -z "$started" ]; then
+		kill -KILL "$server_pid" "$l2_pid" 2>/dev/null
+		wait "$server_pid"
+		result l2-killed FAIL "vsock-perf never accepted L2's connections"
+		show perf "$work/perf.err"
+		return
+	fi
+	kill -KILL "$l2_pid"
+	wait "$l2_pid" 2>/dev/null
+	t1=$(now)
+	wait "$server_pid" 2>/dev/null
+	rc=$?
+	took=$(seconds $(($(now) - t1)))
+	grep -v ': listening on ' "$work/perf.err" >"$work/perf.lines"
+	if { [ "$rc" -eq 1 ] || [ "$rc" -eq 3 ]; } &&
+		one_line_error "$work/perf.lines" vsock-perf "vsock:3:85"; then
+		result l2-killed PASS "vsock-perf exit $rc ${took}s after L2 died: $(cat "$work/perf.lines")"
+	else
+		result l2-killed FAIL "vsock-perf exit $rc ${took}s after L2 died, want 1 or 3 and one line naming vsock:3:85xx"
+		show perf "$work/perf.err"
+	fi
+}
+
+read -r up _ </proc/uptime
+echo "VMTEST-START uptime ${up}s, $(uname -r), size $size count $count latency-count $latency_count echo ${echo_ms}ms timeout $tmo"
+test_vhost_modules
+if test_l2_boot; then
+	test_host_refused
+	test_itest
+	test_guest_refused
+	test_peer_cid
+	test_bench
+	test_l2_killed
+fi
+[ -z "$l2_pid" ] || kill -KILL "$l2_pid" 2>/dev/null
+# shellcheck disable=SC2046
+kill $(pidof tail) 2>/dev/null
+read -r up _ </proc/uptime
+echo "VMTEST-DONE passed=$passed failed=$failed uptime=${up}s"
+[ "$failed" -eq 0 ]
