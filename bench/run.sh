@@ -492,10 +492,12 @@ pair() {
 cpu_jiffies() {
 	awk '/^cpu / { b = $2 + $3 + $4; print b, b + $5 + $6 + $7 + $8 + $9, $9 }' /proc/stat
 }
-# our_cpu: CPU seconds of all the children this shell has reaped
+# our_cpu: $ours gets the CPU seconds of all the children this shell has
+# reaped. Never in $(...) or a pipe: a subshell has no children.
 our_cpu() {
-	times >"$W/times.txt"	# not in a pipe: a subshell would have no children
-	sed -n 2p "$W/times.txt" | tr 'ms' '  ' | awk '{ printf "%.3f", $1 * 60 + $2 + $3 * 60 + $4 }'
+	times >"$W/times.txt"
+	ours=$(sed -n 2p "$W/times.txt" | tr 'ms' '  ' |
+		awk '{ printf "%.3f", $1 * 60 + $2 + $3 * 60 + $4 }')
 }
 lock=${BENCH_LOCK-/tmp/vsockbox-cpu.lock}
 [ "$quick" = 0 ] || lock=${BENCH_LOCK:-}
@@ -507,10 +509,13 @@ batch_begin() {
 		flock 9 || log "bench: no lock, going on without"
 	fi
 	log "bench: $bt_name"
-	bt_j0=$(cpu_jiffies) bt_o0=$(our_cpu)
+	bt_j0=$(cpu_jiffies)
+	our_cpu
+	bt_o0=$ours
 }
 batch_end() {
-	bt_o1=$(our_cpu)
+	our_cpu
+	bt_o1=$ours
 	# shellcheck disable=SC2046,SC2086 # three numbers each
 	set -- $(cpu_jiffies) $bt_j0
 	printf '%s\n' "$*" "$bt_o0 $bt_o1" | awk -v hz="$(getconf CLK_TCK)" -v name="$bt_name" -v ncpu="$(nproc)" '
