@@ -492,6 +492,11 @@ pair() {
 cpu_jiffies() {
 	awk '/^cpu / { b = $2 + $3 + $4; print b, b + $5 + $6 + $7 + $8 + $9, $9 }' /proc/stat
 }
+# retrans: TCP segments retransmitted so far in our network namespace
+retrans() {
+	awk '$1 == "Tcp:" { if (!n) { for (i = 1; i <= NF; i++) if ($i == "RetransSegs") k = i; n = 1 }
+		else print $k }' /proc/net/snmp 2>/dev/null
+}
 # our_cpu: $ours gets the CPU seconds of all the children this shell has
 # reaped. Never in $(...) or a pipe: a subshell has no children.
 our_cpu() {
@@ -509,7 +514,7 @@ batch_begin() {
 		flock 9 || log "bench: no lock, going on without"
 	fi
 	log "bench: $bt_name"
-	bt_j0=$(cpu_jiffies)
+	bt_j0=$(cpu_jiffies) bt_r0=$(retrans)
 	our_cpu
 	bt_o0=$ours
 }
@@ -518,12 +523,13 @@ batch_end() {
 	bt_o1=$ours
 	# shellcheck disable=SC2046,SC2086 # three numbers each
 	set -- $(cpu_jiffies) $bt_j0
-	printf '%s\n' "$*" "$bt_o0 $bt_o1" | awk -v hz="$(getconf CLK_TCK)" -v name="$bt_name" -v ncpu="$(nproc)" '
+	printf '%s\n' "$*" "$bt_o0 $bt_o1 ${bt_r0:-0} $(retrans)" |
+		awk -v hz="$(getconf CLK_TCK)" -v name="$bt_name" -v ncpu="$(nproc)" '
 		NR == 1 { busy = ($1 - $4) / hz; total = ($2 - $5) / hz; steal = ($3 - $6) / hz }
 		NR == 2 { o = total > 0 ? (busy - ($2 - $1)) / total * 100 : 0
 			if (o < 0) o = 0
 			st = total > 0 ? steal / total * 100 : 0
-			printf "%s %.0f %.0f %.1f\n", name, o, st, total / ncpu }' \
+			printf "%s %.0f %.0f %.1f %d\n", name, o, st, total / ncpu, $4 - $3 }' \
 		>>"$W/busy.txt"
 	if [ -n "$lock" ] && have flock; then flock -u 9; exec 9>&-; fi
 }
@@ -774,12 +780,17 @@ report() {
 	else
 		printf ' (no sweep in quick mode)\n'
 	fi
-	echo 'batches (each under the CPU lock): others busy %, steal %, wall s'
+	printf 'TCP congestion control %s; batches, %s:\n' \
+		"$(cat /proc/sys/net/ipv4/tcp_congestion_control 2>/dev/null || echo '?')" \
+		"$(if [ -n "$lock" ]; then echo "each under the CPU lock"; else echo "no CPU lock"; fi)"
+	printf '  %-52s %7s %6s %6s %8s\n' '' 'others' steal wall retrans
 	while read -r bb_line; do
-		printf '  %s\n' "$bb_line" | awk '{ w = $NF; s = $(NF - 1); o = $(NF - 2)
-			$NF = ""; $(NF - 1) = ""; $(NF - 2) = ""; sub(/ +$/, "")
-			printf "%-58s %3d%% %3d%% %6.1f\n", $0, o, s, w }'
+		printf '  %s\n' "$bb_line" | awk '{ r = $NF; w = $(NF - 1); s = $(NF - 2); o = $(NF - 3)
+			$NF = ""; $(NF - 1) = ""; $(NF - 2) = ""; $(NF - 3) = ""; sub(/ +$/, "")
+			printf "  %-52s %6d%% %5d%% %5.0fs %8d\n", $0, o, s, w, r }'
 	done <"$W/busy.txt"
+	echo '  (others: the share of CPU time, user and system, that our processes did'
+	echo '   not use; retrans: TCP segments retransmitted over loopback)'
 	echo
 	head_row 'throughput, MiB/s (A: vsockbox)'
 	pr 'unidir vs ceiling (same pattern)' uni.vsb-ceil.whole
