@@ -134,6 +134,21 @@ stop() {
 	kill "$1" 2>/dev/null
 	wait "$1" 2>/dev/null
 }
+# stop_tool PID: end the command that bench/rusage PID runs and let rusage
+# reap it and exit, so that its CPU time counts as ours; rusage itself only
+# if it is still there after 2 s.
+stop_tool() {
+	for st_child in $(ps -o pid= --ppid "$1" 2>/dev/null); do
+		kill "$st_child" 2>/dev/null
+	done
+	st_i=0
+	while kill -0 "$1" 2>/dev/null && [ "$st_i" -lt 200 ]; do
+		st_i=$((st_i + 1))
+		sleep 0.01
+	done
+	kill "$1" 2>/dev/null
+	wait "$1" 2>/dev/null
+}
 cleanup() {
 	for cp_pid in $bgpids; do
 		kill -0 "$cp_pid" 2>/dev/null && stop "$cp_pid"
@@ -458,7 +473,7 @@ m_lat_sp() {
 		r_p50=$(sed -n 's/.*percentile 50\.000 = *\([0-9.]*\).*/\1/p' "$W/sockperf.out")
 		r_p99=$(sed -n 's/.*percentile 99\.000 = *\([0-9.]*\).*/\1/p' "$W/sockperf.out")
 	fi
-	stop "$spid"
+	stop_tool "$spid"
 }
 
 # ---- pairs ----
