@@ -6,7 +6,7 @@
  *   ceiling [OPTIONS]            fork: server and client on tcp:127.0.0.1:0
  *   ceiling [OPTIONS] -l ADDR    server only (measures)
  *   ceiling [OPTIONS] -c ADDR    client only
- *   OPTIONS: [-B] [-n BYTES] [-b IOSIZE] [-i ITER] [-S BUFSIZE]
+ *   OPTIONS: [-B | -R] [-n BYTES] [-b IOSIZE] [-i ITER] [-S BUFSIZE]
  *
  * ADDR is tcp:IPV4:PORT or vsock:CID:PORT (inside a VM, for instance
  * -l vsock:any:5000 on the host and -c vsock:3:5000 in the guest, or
@@ -14,9 +14,13 @@
  * (256 KiB) is small for throughput.
  * The server sends one "go" byte and starts its clock; the client starts
  * writing when it gets it. Unidirectional: the client writes, the server
- * reads. The server times every ITER bytes (an iteration, as vsock-perf
- * does) and prints one line of key=value pairs, rates in MiB/s:
+ * reads. Round trip (-R, the unidirectional pattern of the vsock protocol):
+ * per iteration the server writes ITER/2 bytes and then reads ITER/2 back,
+ * the client reads them and then writes them, so the stream turns round
+ * twice per iteration. The server times every ITER bytes (an iteration, as
+ * vsock-perf does) and prints one line of key=value pairs, rates in MiB/s:
  *   mode=unidir bytes=N io=B iter=I seconds=S mibps=X p50_mibps=Y
+ *   mode=roundtrip (the same keys)
  *   mode=bidir bytes=N io=B iter=I seconds=S mibps=X tx_mibps=.. rx_mibps=..
  *              tx_p50_mibps=.. rx_p50_mibps=..
  * mibps is the whole run (bidir: 2N over the later end), p50_mibps the median
@@ -38,11 +42,35 @@
 
 struct xfer {
 	int fd;
-	int sending;
+	int sending;		/* 1 writes, 0 reads; round trip: 1 writes first */
+	int roundtrip;
 	uint64_t bytes, iter;	/* in all, and per timed iteration */
 	size_t io, n;		/* bytes per call; iterations */
 	uint64_t *ends;		/* when each iteration's last byte moved */
 };
+
+/* Moves left bytes one way through buf. */
+static void move_part(int fd, int sending, char *buf, size_t io, uint64_t left)
+{
+	while (left > 0) {
+		size_t len = left < io ? (size_t)left : io;
+		ssize_t r = (ssize_t)len;
+
+		if (sending) {
+			if (write_full(fd, buf, len) < 0)
+				die_errno("write");
+		} else {
+			do
+				r = read(fd, buf, len);
+			while (r < 0 && errno == EINTR);
+			if (r < 0)
+				die_errno("read");
+			if (r == 0)
+				die("peer closed with %" PRIu64 " bytes to go", left);
+		}
+		left -= (uint64_t)r;
+	}
+}
 
 static void move(struct xfer *x)
 {
@@ -56,23 +84,11 @@ static void move(struct xfer *x)
 
 		if (left > x->iter)
 			left = x->iter;
-		while (left > 0) {
-			size_t len = left < x->io ? (size_t)left : x->io;
-			ssize_t r = (ssize_t)len;
-
-			if (x->sending) {
-				if (write_full(x->fd, buf, len) < 0)
-					die_errno("write");
-			} else {
-				do
-					r = read(x->fd, buf, len);
-				while (r < 0 && errno == EINTR);
-				if (r < 0)
-					die_errno("read");
-				if (r == 0)
-					die("peer closed with %" PRIu64 " bytes to go", left);
-			}
-			left -= (uint64_t)r;
+		if (x->roundtrip) {
+			move_part(x->fd, x->sending, buf, x->io, left / 2);
+			move_part(x->fd, !x->sending, buf, x->io, left - left / 2);
+		} else {
+			move_part(x->fd, x->sending, buf, x->io, left);
 		}
 		x->ends[i] = now_ns();
 	}
@@ -113,11 +129,11 @@ static double p50_mibps(const struct xfer *x, uint64_t t0)
 	return p50;
 }
 
-static void run(int fd, int server, int bidir, uint64_t bytes, size_t io, uint64_t iter)
+static void run(int fd, int server, int bidir, int rt, uint64_t bytes, size_t io, uint64_t iter)
 {
 	size_t n = bytes ? (size_t)((bytes + iter - 1) / iter) : 0;
-	struct xfer tx = { fd, 1, bytes, iter, io, n, calloc(n + 1, sizeof(uint64_t)) };
-	struct xfer rx = { fd, 0, bytes, iter, io, n, calloc(n + 1, sizeof(uint64_t)) };
+	struct xfer tx = { fd, 1, rt, bytes, iter, io, n, calloc(n + 1, sizeof(uint64_t)) };
+	struct xfer rx = { fd, 0, rt, bytes, iter, io, n, calloc(n + 1, sizeof(uint64_t)) };
 	uint64_t t0 = 0;
 	pthread_t t;
 	char go = 'g';
@@ -132,7 +148,12 @@ static void run(int fd, int server, int bidir, uint64_t bytes, size_t io, uint64
 	} else if (read_full(fd, &go, 1) != 1 || go != 'g') {
 		die("no go byte from the server");
 	}
-	if (!bidir) {
+	if (rt) {
+		/* The server writes first, the client reads first. */
+		move(server ? &tx : &rx);
+		if (server)
+			memcpy(rx.ends, tx.ends, n * sizeof(*rx.ends));
+	} else if (!bidir) {
 		move(server ? &rx : &tx);
 	} else {
 		if ((err = pthread_create(&t, NULL, mover_thread, &tx)) != 0) {
@@ -151,8 +172,9 @@ static void run(int fd, int server, int bidir, uint64_t bytes, size_t io, uint64
 		double mib = (double)bytes / MIB;
 
 		if (!bidir)
-			printf("mode=unidir bytes=%" PRIu64 " io=%zu iter=%" PRIu64
-			       " seconds=%.6f mibps=%.1f p50_mibps=%.1f\n", bytes, io, iter,
+			printf("mode=%s bytes=%" PRIu64 " io=%zu iter=%" PRIu64
+			       " seconds=%.6f mibps=%.1f p50_mibps=%.1f\n",
+			       rt ? "roundtrip" : "unidir", bytes, io, iter,
 			       rx_s, mib / rx_s, p50_mibps(&rx, t0));
 		else
 			printf("mode=bidir bytes=%" PRIu64 " io=%zu iter=%" PRIu64
@@ -169,9 +191,10 @@ static void run(int fd, int server, int bidir, uint64_t bytes, size_t io, uint64
 
 static _Noreturn void usage(void)
 {
-	fprintf(stderr, "usage: ceiling [-B] [-n BYTES] [-b IOSIZE] [-i ITER] [-S BUFSIZE]\n"
+	fprintf(stderr, "usage: ceiling [-B | -R] [-n BYTES] [-b IOSIZE] [-i ITER] [-S BUFSIZE]\n"
 		"               [-l ADDR | -c ADDR]\n"
 		"  -B  bidirectional (N bytes each way at once)\n"
+		"  -R  round trip: per iteration ITER/2 bytes out, then ITER/2 back\n"
 		"  -n  bytes to move (K/M/G suffixes; default 1G)\n"
 		"  -b  read/write size (default 1M)\n"
 		"  -i  bytes per timed iteration (default: all of them)\n"
@@ -187,13 +210,14 @@ int main(int argc, char **argv)
 {
 	const char *listen_addr = NULL, *connect_addr = NULL;
 	uint64_t bytes = 1ull << 30, io = 1 << 20, iter = 0, bufsize = 0;
-	int bidir = 0, opt;
+	int bidir = 0, rt = 0, opt;
 	struct addr a;
 
 	prog = "ceiling";
-	while ((opt = getopt(argc, argv, "Bn:b:i:S:l:c:")) != -1) {
+	while ((opt = getopt(argc, argv, "BRn:b:i:S:l:c:")) != -1) {
 		switch (opt) {
 		case 'B': bidir = 1; break;
+		case 'R': rt = 1; break;
 		case 'n': bytes = parse_size(optarg); break;
 		case 'b': io = parse_size(optarg); break;
 		case 'i': iter = parse_size(optarg); break;
@@ -205,14 +229,14 @@ int main(int argc, char **argv)
 	}
 	if (iter == 0)
 		iter = bytes ? bytes : 1;
-	if (optind != argc || (listen_addr && connect_addr) || io == 0 ||
+	if (optind != argc || (listen_addr && connect_addr) || io == 0 || (bidir && rt) ||
 	    io > (1u << 30) || bytes / iter > (1u << 24))
 		usage();
 
 	if (connect_addr) {
 		parse_addr(connect_addr, &a);
 		int fd = connect_to(&a, bufsize);
-		run(fd, 0, bidir, bytes, (size_t)io, iter);
+		run(fd, 0, bidir, rt, bytes, (size_t)io, iter);
 		if (close(fd) < 0)
 			die_errno("close");
 		return 0;
@@ -230,11 +254,11 @@ int main(int argc, char **argv)
 		if (close(lfd) < 0)
 			die_errno("close");
 		int fd = connect_to(&a, bufsize);
-		run(fd, 0, bidir, bytes, (size_t)io, iter);
+		run(fd, 0, bidir, rt, bytes, (size_t)io, iter);
 		_exit(0);
 	}
 	int fd = accept_one(lfd);
-	run(fd, 1, bidir, bytes, (size_t)io, iter);
+	run(fd, 1, bidir, rt, bytes, (size_t)io, iter);
 	if (close(fd) < 0 || close(lfd) < 0)
 		die_errno("close");
 	if (pid > 0)

@@ -5,11 +5,18 @@
 #
 #   bench/run.sh [--quick] [--runs N] [--out FILE] [VSOCKBOX]
 #
-#   --quick    small sizes and 3 runs, under a minute; writes no RESULTS.md
-#              unless --out is given (also BENCH_QUICK=1)
-#   --runs N   repetitions of every measurement (default 7, quick 3)
+#   --quick    small sizes and 3 pairs, under a minute, without the CPU
+#              lock; writes no RESULTS.md unless --out is given (also
+#              BENCH_QUICK=1)
+#   --runs N   pairs of runs per comparison (default 9, quick 3)
 #   --out FILE where the report goes (default bench/RESULTS.md; quick: none)
 #   VSOCKBOX   the binary under test (default ./vsockbox next to bench/)
+#
+# Every comparison is a series of pairs of runs, A and B in turn first; a
+# ratio is the median of the per-pair ratios, with min and max. Each batch of
+# pairs holds the CPU lock (flock BENCH_LOCK, default /tmp/vsockbox-cpu.lock;
+# empty: none) and records how busy other processes kept the CPUs. As root,
+# the whole run has a network namespace of its own (unshare -n).
 #
 # Environment: HOSTCC builds the reference programs (default cc; not CC,
 # which may be a cross or musl compiler), MUSL_CC the musl build of vsockbox
@@ -25,8 +32,46 @@
 set -u
 
 usage() {
-	sed -n '6,12s/^# \{0,1\}//p' "$0"
+	sed -n '6,14s/^# \{0,1\}//p' "$0"
 }
+
+case " $* " in *' -h '* | *' --help '*) usage; exit 0 ;; esac
+log() { printf '%s\n' "$*" >&2; }
+MUSL_CC=${MUSL_CC:-musl-gcc}
+# ---- tools ----
+install_missing() {
+	pkgs=
+	command -v iperf3 >/dev/null 2>&1 || pkgs="$pkgs iperf3"
+	command -v sockperf >/dev/null 2>&1 || pkgs="$pkgs sockperf"
+	command -v "$MUSL_CC" >/dev/null 2>&1 || pkgs="$pkgs musl-tools"
+	command -v hyperfine >/dev/null 2>&1 || pkgs="$pkgs hyperfine"
+	[ -n "$pkgs" ] || return 0
+	if [ "${BENCH_INSTALL:-1}" != 0 ] && [ "$(id -u)" = 0 ] &&
+		command -v apt-get >/dev/null 2>&1; then
+		log "bench: installing$pkgs"
+		# shellcheck disable=SC2086 # a list of package names
+		if ! { apt-get update -qq &&
+			DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+				--no-install-recommends $pkgs; } >"${TMPDIR:-/tmp}/vsockbox-bench-apt.log" 2>&1; then
+			log "bench: apt-get failed, going on without:$pkgs"
+			tail -n 5 "${TMPDIR:-/tmp}/vsockbox-bench-apt.log" >&2
+		fi
+	else
+		log "bench: missing$pkgs (not installed: BENCH_INSTALL=0, not root or no apt-get);" \
+			"their figures read n/a"
+	fi
+}
+# Outside the namespace below, which has no network.
+[ -n "${BENCH_NETNS:-}" ] || install_missing
+
+# As root, a network namespace of our own: the guest applets bind the
+# protocol's fixed ports (8501, 8503...), which other suites may be using.
+if [ -z "${BENCH_NETNS:-}" ] && [ "$(id -u)" = 0 ] && command -v unshare >/dev/null 2>&1 &&
+	command -v ip >/dev/null 2>&1 && unshare -n true 2>/dev/null; then
+	BENCH_NETNS=1
+	export BENCH_NETNS
+	exec unshare -n sh -c 'ip link set lo up && exec sh "$@"' sh "$0" "$@"
+fi
 
 quick=${BENCH_QUICK:-0}
 runs=
@@ -52,7 +97,6 @@ top=${here%/*}
 vsb=${vsb:-$top/vsockbox}
 case $vsb in /*) ;; *) vsb=$(pwd)/$vsb ;; esac
 HOSTCC=${HOSTCC:-cc}
-MUSL_CC=${MUSL_CC:-musl-gcc}
 # The musl build below is a make of its own, whatever make runs us.
 unset MAKEFLAGS MFLAGS MAKELEVEL
 # Belt and braces: no applet may fall back to its vsock default here.
@@ -63,7 +107,7 @@ MiB=1048576
 if [ "$quick" = 1 ]; then
 	runs=${runs:-3} size=$((16 * MiB)) count=4 lat=2000 sp_secs=1 starts=200 musl_runs=1
 else
-	runs=${runs:-7} size=$((128 * MiB)) count=10 lat=10000 sp_secs=2 starts=1000 musl_runs=3
+	runs=${runs:-9} size=$((128 * MiB)) count=10 lat=10000 sp_secs=2 starts=1000 musl_runs=3
 	[ -n "$out" ] || out=$here/RESULTS.md
 fi
 case $runs in '' | *[!0-9]* | 0) echo "bench: --runs wants a positive number" >&2; exit 2 ;; esac
@@ -72,7 +116,6 @@ bi_bytes=$((size * count))	# each way
 lat_bytes=$((2 * 4096 * (lat + 100)))	# warm-up included
 timeout=30
 
-log() { printf '%s\n' "$*" >&2; }
 failures=0
 fail() {
 	log "bench: FAILED: $*"
@@ -91,6 +134,21 @@ stop() {
 	kill "$1" 2>/dev/null
 	wait "$1" 2>/dev/null
 }
+# stop_tool PID: end the command that bench/rusage PID runs and let rusage
+# reap it and exit, so that its CPU time counts as ours; rusage itself only
+# if it is still there after 2 s.
+stop_tool() {
+	for st_child in $(ps -o pid= --ppid "$1" 2>/dev/null); do
+		kill "$st_child" 2>/dev/null
+	done
+	st_i=0
+	while kill -0 "$1" 2>/dev/null && [ "$st_i" -lt 200 ]; do
+		st_i=$((st_i + 1))
+		sleep 0.01
+	done
+	kill "$1" 2>/dev/null
+	wait "$1" 2>/dev/null
+}
 cleanup() {
 	for cp_pid in $bgpids; do
 		kill -0 "$cp_pid" 2>/dev/null && stop "$cp_pid"
@@ -101,30 +159,6 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-# ---- tools ----
-install_missing() {
-	pkgs=
-	command -v iperf3 >/dev/null 2>&1 || pkgs="$pkgs iperf3"
-	command -v sockperf >/dev/null 2>&1 || pkgs="$pkgs sockperf"
-	command -v "$MUSL_CC" >/dev/null 2>&1 || pkgs="$pkgs musl-tools"
-	command -v hyperfine >/dev/null 2>&1 || pkgs="$pkgs hyperfine"
-	[ -n "$pkgs" ] || return 0
-	if [ "${BENCH_INSTALL:-1}" != 0 ] && [ "$(id -u)" = 0 ] &&
-		command -v apt-get >/dev/null 2>&1; then
-		log "bench: installing$pkgs"
-		# shellcheck disable=SC2086 # a list of package names
-		if ! { apt-get update -qq &&
-			DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
-				--no-install-recommends $pkgs; } >"$W/apt.log" 2>&1; then
-			log "bench: apt-get failed, going on without:$pkgs"
-			tail -n 5 "$W/apt.log" >&2
-		fi
-	else
-		log "bench: missing$pkgs (not installed: BENCH_INSTALL=0, not root or no apt-get);" \
-			"their figures read n/a"
-	fi
-}
-install_missing
 have() { command -v "$1" >/dev/null 2>&1; }
 if [ "$(nproc)" -ge 2 ]; then
 	lat_modes="same split"
@@ -173,6 +207,9 @@ cpus() {
 	split) hcpu=0 gcpu=1 ;;
 	*) hcpu=- gcpu=- ;;
 	esac
+}
+mode_name() {
+	case $1 in same) echo 'one CPU' ;; split) echo 'two CPUs' ;; *) echo unpinned ;; esac
 }
 # wait_line FILE REGEX PID: until FILE holds a line matching REGEX; fails
 # when PID ends without it, or after 10 s. A poll, not a fixed sleep.
@@ -241,14 +278,6 @@ cost() {
 }
 f1() { if isnum "$1"; then awk "BEGIN { printf \"%.1f\", $1 }"; else echo n/a; fi; }
 f2() { if isnum "$1"; then awk "BEGIN { printf \"%.2f\", $1 }"; else echo n/a; fi; }
-# ratio A B: A/B to two places, or n/a
-ratio() {
-	if isnum "$1" && isnum "$2" && [ "$(f2 "$2")" != 0.00 ]; then
-		awk "BEGIN { printf \"%.2f\", $1 / $2 }"
-	else
-		echo n/a
-	fi
-}
 
 # ---- vsockbox: vsock-perf on an ephemeral port, one guest applet ----
 # vsb_pair TAG GUEST_APPLET GUEST_ARGS -- HOST_ARGS: runs both (on $hcpu
@@ -285,86 +314,77 @@ vsb_pair() {
 	fi
 }
 
-# m_vsb_unidir [IO_SIZE]: with IO_SIZE, both sides get --io-size and the
-# figure goes to the vsbio series (no CPU accounting).
-m_vsb_unidir() {
+# Each measurement below leaves its figures in r_whole, r_p50, r_p99 (empty
+# when it failed) for pair() to compare, and records CPU and RSS.
+r_clear() { r_whole='' r_p50='' r_p99=''; }
+
+# vsockbox unidir: "whole" is all bytes over the guest applet's wall time,
+# "p50" vsock-perf's median iteration.
+m_uni_vsb() {
 	cpus any
-	mu_io='' mu_who=vsb
-	[ $# = 0 ] || mu_io="--io-size $1" mu_who=vsbio
-	# shellcheck disable=SC2086 # $mu_io: nothing or two words
-	vsb_pair unidir vsock-unidir --size "$size" --count "$count" $mu_io -- \
-		--tests unidir --size "$size" --count "$count" $mu_io || return
-	record "tp.uni.$mu_who" "$(jget "$W/host.out" single_stream_unidirectional.p_50th)"
-	if [ "$mu_who" = vsbio ]; then
-		cost unidir-io.both "$uni_bytes" host guest
-		return
-	fi
-	record tp.uni.vsb.whole "$(whole guest "$uni_bytes")"
-	cost unidir.vsock-perf "$uni_bytes" host
-	cost unidir.vsock-unidir "$uni_bytes" guest
+	vsb_pair unidir vsock-unidir --size "$size" --count "$count" -- \
+		--tests unidir --size "$size" --count "$count" || return
+	r_p50=$(jget "$W/host.out" single_stream_unidirectional.p_50th)
+	r_whole=$(whole guest "$uni_bytes")
+	cost "unidir.vsock-perf" "$uni_bytes" host
+	cost "unidir.vsock-unidir" "$uni_bytes" guest
 }
-# m_vsb_bidir [IO_SIZE]: the same for bidir
-m_vsb_bidir() {
+m_bi_vsb() {
 	cpus any
-	mb_io='' mb_who=vsb
-	[ $# = 0 ] || mb_io="--io-size $1" mb_who=vsbio
-	# shellcheck disable=SC2086 # $mb_io: nothing or two words
-	vsb_pair bidir vsock-bidir --size "$size" --count "$count" $mb_io -- \
-		--tests bidir --size "$size" --count "$count" $mb_io || return
+	vsb_pair bidir vsock-bidir --size "$size" --count "$count" -- \
+		--tests bidir --size "$size" --count "$count" || return
 	mb_tx=$(jget "$W/host.out" tx_throughput.p_50th)
 	mb_rx=$(jget "$W/host.out" rx_throughput.p_50th)
-	record "tp.bi.$mb_who.tx" "$mb_tx"
-	record "tp.bi.$mb_who.rx" "$mb_rx"
-	isnum "$mb_tx" && isnum "$mb_rx" && record "tp.bi.$mb_who" "$(calc "$mb_tx + $mb_rx")"
-	if [ "$mb_who" = vsbio ]; then
-		cost bidir-io.both "$((2 * bi_bytes))" host guest
-		return
-	fi
-	record tp.bi.vsb.whole "$(whole guest "$((2 * bi_bytes))")"
-	cost bidir.vsock-perf "$((2 * bi_bytes))" host
-	cost bidir.vsock-bidir "$((2 * bi_bytes))" guest
+	isnum "$mb_tx" && isnum "$mb_rx" && r_p50=$(calc "$mb_tx + $mb_rx")
+	r_whole=$(whole guest "$((2 * bi_bytes))")
+	cost "bidir.vsock-perf" "$((2 * bi_bytes))" host
+	cost "bidir.vsock-bidir" "$((2 * bi_bytes))" guest
 }
-# m_vsb_latency MODE (same, split or any: see cpus)
-m_vsb_latency() {
-	cpus "$1"
+# m_lat_vsb: on $lat_mode's CPUs
+m_lat_vsb() {
+	cpus "$lat_mode"
 	vsb_pair latency vsock-echo -- --tests latency --latency-count "$lat" || return
-	ml_p50=$(jget "$W/host.out" round_trip_page.p_50th)
-	ml_p99=$(jget "$W/host.out" round_trip_page.p_99th)
-	isnum "$ml_p50" && ml_p50=$(calc "$ml_p50 / 1000")
-	isnum "$ml_p99" && ml_p99=$(calc "$ml_p99 / 1000")
-	record "lat50.$1.vsb" "$ml_p50"
-	record "lat99.$1.vsb" "$ml_p99"
-	cost "latency-$1.vsock-perf" "$lat_bytes" host
-	cost "latency-$1.vsock-echo" "$lat_bytes" guest
+	r_p50=$(jget "$W/host.out" round_trip_page.p_50th)
+	r_p99=$(jget "$W/host.out" round_trip_page.p_99th)
+	isnum "$r_p50" && r_p50=$(calc "$r_p50 / 1000")
+	isnum "$r_p99" && r_p99=$(calc "$r_p99 / 1000")
+	cost "latency-$lat_mode.vsock-perf" "$lat_bytes" host
+	cost "latency-$lat_mode.vsock-echo" "$lat_bytes" guest
 }
+# The musl build, the same way.
+musl_on() { glibc_vsb=$vsb vsb=$musl pfx=musl.; }
+musl_off() { vsb=$glibc_vsb pfx=; }
+m_uni_musl() { musl_on; m_uni_vsb; musl_off; }
+m_bi_musl() { musl_on; m_bi_vsb; musl_off; }
+m_lat_musl() { musl_on; m_lat_vsb; musl_off; }
 
 # ---- the C floor ----
-m_ceil_unidir() {
-	if ! run_fg ceil - "$W/ceiling" -b "$ceil_io_uni" -n "$uni_bytes" -i "$((2 * size))"; then
+# The same pattern as vsock-perf with vsock-unidir: per iteration SIZE out,
+# then SIZE back (-R), timed per iteration of 2 x SIZE.
+m_uni_ceil() {
+	if ! run_fg ceil - "$W/ceiling" -R -b "$ceil_io_uni" -n "$uni_bytes" -i "$((2 * size))"; then
 		fail "ceiling unidir: $(errtext ceil)"
 		return
 	fi
-	record tp.uni.ceil "$(kv p50_mibps "$W/ceil.out")"
-	record tp.uni.ceil.whole "$(kv mibps "$W/ceil.out")"
+	r_p50=$(kv p50_mibps "$W/ceil.out")
+	r_whole=$(kv mibps "$W/ceil.out")
 	cost unidir.ceiling "$uni_bytes" ceil
 }
-m_ceil_bidir() {
+m_bi_ceil() {
 	if ! run_fg ceil - "$W/ceiling" -B -b "$ceil_io_bi" -n "$bi_bytes" -i "$size"; then
 		fail "ceiling bidir: $(errtext ceil)"
 		return
 	fi
 	mc_tx=$(kv tx_p50_mibps "$W/ceil.out")
 	mc_rx=$(kv rx_p50_mibps "$W/ceil.out")
-	record tp.bi.ceil.whole "$(kv mibps "$W/ceil.out")"
-	record tp.bi.ceil.tx "$mc_tx"
-	record tp.bi.ceil.rx "$mc_rx"
-	isnum "$mc_tx" && isnum "$mc_rx" && record tp.bi.ceil "$(calc "$mc_tx + $mc_rx")"
+	isnum "$mc_tx" && isnum "$mc_rx" && r_p50=$(calc "$mc_tx + $mc_rx")
+	r_whole=$(kv mibps "$W/ceil.out")
 	cost bidir.ceiling "$((2 * bi_bytes))" ceil
 }
-# m_pingpong MODE: the echo server where vsock-echo runs, the client where
+# m_lat_pp: the echo server where vsock-echo runs, the client where
 # vsock-perf runs.
-m_pingpong() {
-	cpus "$1"
+m_lat_pp() {
+	cpus "$lat_mode"
 	start_bg pps "$gcpu" "$W/pingpong" -l tcp:127.0.0.1:0
 	mp_srv=$bg
 	if ! wait_line "$W/pps.err" 'listening on tcp:' "$mp_srv"; then
@@ -379,9 +399,9 @@ m_pingpong() {
 		return
 	fi
 	wait "$mp_srv" || fail "pingpong server: $(errtext pps)"
-	record "lat50.$1.pp" "$(kv p50_us "$W/pp.out")"
-	record "lat99.$1.pp" "$(kv p99_us "$W/pp.out")"
-	cost "latency-$1.pingpong" "$lat_bytes" pp pps
+	r_p50=$(kv p50_us "$W/pp.out")
+	r_p99=$(kv p99_us "$W/pp.out")
+	cost "latency-$lat_mode.pingpong" "$lat_bytes" pp pps
 }
 
 # ---- iperf3 and sockperf, on a free port found by trying ----
@@ -407,43 +427,42 @@ tool_server() {
 	done
 	return 1
 }
-iperf3_run() { # TAG ARGS...: one iperf3 test, JSON in iperf3.json
+iperf3_run() { # TAG ARGS...: one iperf3 test, JSON in iperf3.json, the client's times in ipc.time
 	ir_tag=$1
 	shift
 	tool_server iperf3-s - 'Server listening' iperf3 -s -1 --forceflush || return 1
-	if ! iperf3 -c 127.0.0.1 -p "$sport" -J "$@" >"$W/iperf3.json" 2>&1; then
+	if ! "$W/rusage" "$W/ipc.time" iperf3 -c 127.0.0.1 -p "$sport" -J "$@" >"$W/iperf3.json" 2>&1; then
 		fail "iperf3 $ir_tag: $(head -c 300 "$W/iperf3.json")"
 		stop "$spid"
 		return 1
 	fi
 	wait "$spid"
 }
-m_iperf_unidir() {
+# iperf3: "whole" is the bytes over the client process's wall time, as for
+# the guest applet (connection set-up included on both sides).
+m_uni_iperf() {
 	have iperf3 || return 0
 	iperf3_run unidir -n "$uni_bytes" || return
-	mi_bps=$(jget "$W/iperf3.json" end.sum_received.bits_per_second)
-	isnum "$mi_bps" && mi_bps=$(calc "$mi_bps / 8 / $MiB")
-	record tp.uni.iperf "$mi_bps"
+	r_whole=$(whole ipc "$uni_bytes")
 }
 # iperf3 --bidir -n stops when the first direction is done, so the figure is
-# all bytes received both ways over the test's time.
-m_iperf_bidir() {
+# all bytes received both ways over the client's wall time.
+m_bi_iperf() {
 	have iperf3 || return 0
 	iperf3_run bidir --bidir -n "$bi_bytes" || return
 	mi_f=$(jget "$W/iperf3.json" end.sum_received.bytes)
 	mi_r=$(jget "$W/iperf3.json" end.sum_received_bidir_reverse.bytes)
-	mi_s=$(jget "$W/iperf3.json" end.sum_received.seconds)
-	if isnum "$mi_f" && isnum "$mi_r" && isnum "$mi_s"; then
-		record tp.bi.iperf "$(calc "($mi_f + $mi_r) / $MiB / $mi_s")"
+	if isnum "$mi_f" && isnum "$mi_r"; then
+		# shellcheck disable=SC2034 # read by pair
+		r_whole=$(whole ipc "$(calc "$mi_f + $mi_r")")
 	else
 		fail "iperf3 bidir: no result in its JSON"
 	fi
 }
-# m_sockperf MODE
-m_sockperf() {
+# m_lat_sp: sockperf on $lat_mode's CPUs
+m_lat_sp() {
 	have sockperf || return 0
-	ms_mode=$1
-	cpus "$ms_mode"
+	cpus "$lat_mode"
 	tool_server sockperf-s "$gcpu" 'block on socket' sockperf server --tcp -i 127.0.0.1 || return
 	set -- "$W/sockperf.time" sockperf ping-pong --tcp -i 127.0.0.1 -p "$sport" \
 		-m 4096 -t "$sp_secs" --full-rtt
@@ -451,10 +470,83 @@ m_sockperf() {
 	if ! "$W/rusage" "$@" >"$W/sockperf.out" 2>&1; then
 		fail "sockperf: $(tail -n 3 "$W/sockperf.out")"
 	else
-		record "lat50.$ms_mode.sp" "$(sed -n 's/.*percentile 50\.000 = *\([0-9.]*\).*/\1/p' "$W/sockperf.out")"
-		record "lat99.$ms_mode.sp" "$(sed -n 's/.*percentile 99\.000 = *\([0-9.]*\).*/\1/p' "$W/sockperf.out")"
+		r_p50=$(sed -n 's/.*percentile 50\.000 = *\([0-9.]*\).*/\1/p' "$W/sockperf.out")
+		r_p99=$(sed -n 's/.*percentile 99\.000 = *\([0-9.]*\).*/\1/p' "$W/sockperf.out")
 	fi
-	stop "$spid"
+	stop_tool "$spid"
+}
+
+# ---- pairs ----
+# pair KIND A B: one pair of runs, m_KIND_A and m_KIND_B, A first in odd
+# rounds ($round) and B first in even ones; then records, for each figure
+# both gave, SERIES.a, .b and .r (A/B of this pair), SERIES being
+# KIND.A-B.FIG (latency: lat.MODE.A-B.FIG).
+pair() {
+	pr_k=$1 pr_a=$2 pr_b=$3
+	if [ $((round % 2)) = 1 ]; then set -- "$pr_a" "$pr_b"; else set -- "$pr_b" "$pr_a"; fi
+	for pr_who; do
+		r_clear
+		"m_${pr_k}_$pr_who"
+		eval "pr_${pr_who}_whole=\$r_whole pr_${pr_who}_p50=\$r_p50 pr_${pr_who}_p99=\$r_p99"
+	done
+	for pr_fig in whole p50 p99; do
+		pr_va='' pr_vb=''
+		eval "pr_va=\$pr_${pr_a}_$pr_fig pr_vb=\$pr_${pr_b}_$pr_fig"
+		if ! isnum "$pr_va" || ! isnum "$pr_vb"; then continue; fi
+		pr_s=$pr_k.$pr_a-$pr_b.$pr_fig
+		[ "$pr_k" != lat ] || pr_s=lat.$lat_mode.$pr_a-$pr_b.$pr_fig
+		record "$pr_s.a" "$pr_va"
+		record "$pr_s.b" "$pr_vb"
+		record "$pr_s.r" "$(awk "BEGIN { printf \"%.4f\", $pr_va / $pr_vb }")"
+	done
+}
+
+# ---- batches: each under the CPU lock, with the others' share of the CPUs ----
+# cpu_jiffies: "BUSY TOTAL STEAL" of all CPUs; busy is user, nice and system
+# time (irq and softirq left out: they are mostly our own network work).
+cpu_jiffies() {
+	awk '/^cpu / { b = $2 + $3 + $4; print b, b + $5 + $6 + $7 + $8 + $9, $9 }' /proc/stat
+}
+# retrans: TCP segments retransmitted so far in our network namespace
+retrans() {
+	awk '$1 == "Tcp:" { if (!n) { for (i = 1; i <= NF; i++) if ($i == "RetransSegs") k = i; n = 1 }
+		else print $k }' /proc/net/snmp 2>/dev/null
+}
+# our_cpu: $ours gets the CPU seconds of all the children this shell has
+# reaped. Never in $(...) or a pipe: a subshell has no children.
+our_cpu() {
+	times >"$W/times.txt"
+	ours=$(sed -n 2p "$W/times.txt" | tr 'ms' '  ' |
+		awk '{ printf "%.3f", $1 * 60 + $2 + $3 * 60 + $4 }')
+}
+lock=${BENCH_LOCK-/tmp/vsockbox-cpu.lock}
+[ "$quick" = 0 ] || lock=${BENCH_LOCK:-}
+batch_begin() {
+	bt_name=$1
+	if [ -n "$lock" ] && have flock; then
+		log "bench: $bt_name: waiting for the CPU lock $lock"
+		exec 9>>"$lock"
+		flock 9 || log "bench: no lock, going on without"
+	fi
+	log "bench: $bt_name"
+	bt_j0=$(cpu_jiffies) bt_r0=$(retrans)
+	our_cpu
+	bt_o0=$ours
+}
+batch_end() {
+	our_cpu
+	bt_o1=$ours
+	# shellcheck disable=SC2046,SC2086 # three numbers each
+	set -- $(cpu_jiffies) $bt_j0
+	printf '%s\n' "$*" "$bt_o0 $bt_o1 ${bt_r0:-0} $(retrans)" |
+		awk -v hz="$(getconf CLK_TCK)" -v name="$bt_name" -v ncpu="$(nproc)" '
+		NR == 1 { busy = ($1 - $4) / hz; total = ($2 - $5) / hz; steal = ($3 - $6) / hz }
+		NR == 2 { o = total > 0 ? (busy - ($2 - $1)) / total * 100 : 0
+			if (o < 0) o = 0
+			st = total > 0 ? steal / total * 100 : 0
+			printf "%s %.0f %.0f %.1f %d\n", name, o, st, total / ncpu, $4 - $3 }' \
+		>>"$W/busy.txt"
+	if [ -n "$lock" ] && have flock; then flock -u 9; exec 9>&-; fi
 }
 
 # ---- the applets measured once: multi stream, integration test, vsock-ctl ----
@@ -513,7 +605,7 @@ sweep() {
 	sw_best_uni=0 sw_best_bi=0
 	for sw_io in 64K 128K 256K 512K 1M; do
 		for _ in 1 2 3; do
-			run_fg ceil - "$W/ceiling" -b "$sw_io" -n "$uni_bytes" -i "$((2 * size))" &&
+			run_fg ceil - "$W/ceiling" -R -b "$sw_io" -n "$uni_bytes" -i "$((2 * size))" &&
 				record "sweep.uni.$sw_io" "$(kv p50_mibps "$W/ceil.out")"
 			run_fg ceil - "$W/ceiling" -B -b "$sw_io" -n "$bi_bytes" -i "$size" &&
 				record "sweep.bi.$sw_io" "$(calc "$(kv tx_p50_mibps "$W/ceil.out") + $(kv rx_p50_mibps "$W/ceil.out")")"
@@ -594,158 +686,151 @@ startup() {
 }
 
 # ---- run ----
-# cpu_jiffies: "BUSY TOTAL" of all CPUs, to tell how busy others kept them
-cpu_jiffies() {
-	awk '/^cpu / { b = $2 + $3 + $4 + $7 + $8 + $9; print b, b + $5 + $6 }' /proc/stat
-}
-jiffies0=$(cpu_jiffies)
-log "bench: $vsb_given, $runs runs, $(if [ "$quick" = 1 ]; then echo quick; else echo full; fi):" \
+log "bench: $vsb_given, $runs pairs, $(if [ "$quick" = 1 ]; then echo quick; else echo full; fi):" \
 	"unidir $uni_bytes B, bidir $bi_bytes B each way, latency $lat round trips"
 log "bench: binary sizes (a musl build in a copy of the tree)"
 size_glibc=n/a size_musl_O2=n/a size_musl_Os=n/a size_musl_small=n/a
 sizes
+musl=$W/vsockbox.musl-O2
+: >"$W/busy.txt"
 sweep_line=
 if [ "$quick" = 0 ]; then
-	log "bench: ceiling read/write size sweep"
+	batch_begin 'ceiling read/write size sweep'
 	sweep
+	batch_end
 fi
-r=0
-while [ "$r" -lt "$runs" ]; do
-	r=$((r + 1))
-	log "bench: run $r/$runs"
-	m_vsb_unidir
-	m_vsb_unidir "$ceil_io_uni"
-	m_ceil_unidir
-	m_iperf_unidir
-	m_vsb_bidir
-	m_vsb_bidir "$ceil_io_bi"
-	m_ceil_bidir
-	m_iperf_bidir
-	for mode in $lat_modes; do
-		m_vsb_latency "$mode"
-		m_pingpong "$mode"
-		m_sockperf "$mode"
-	done
+# Every comparison is a series of pairs, A and B in turn first.
+batch_begin "unidirectional, $runs pairs per comparison"
+round=0
+while [ "$round" -lt "$runs" ]; do
+	round=$((round + 1))
+	pair uni vsb ceil
+	have iperf3 && pair uni vsb iperf
 done
-log "bench: multi stream, integration test, vsock-ctl"
+batch_end
+batch_begin "bidirectional, $runs pairs per comparison"
+round=0
+while [ "$round" -lt "$runs" ]; do
+	round=$((round + 1))
+	pair bi vsb ceil
+	have iperf3 && pair bi vsb iperf
+done
+batch_end
+for lat_mode in $lat_modes; do
+	batch_begin "latency, $(mode_name "$lat_mode"), $runs pairs per comparison"
+	round=0
+	while [ "$round" -lt "$runs" ]; do
+		round=$((round + 1))
+		pair "lat" vsb pp
+		have sockperf && pair "lat" vsb sp
+	done
+	batch_end
+done
+if [ -x "$musl" ]; then
+	batch_begin "the musl build against the glibc one, $musl_runs pairs"
+	lat_mode=${lat_modes%% *}
+	round=0
+	while [ "$round" -lt "$musl_runs" ]; do
+		round=$((round + 1))
+		pair uni musl vsb
+		pair bi musl vsb
+		pair lat musl vsb
+	done
+	batch_end
+fi
+batch_begin 'multi stream, integration test, vsock-ctl, start-up'
 m_once
+if [ -x "$musl" ]; then
+	glibc_vsb=$vsb vsb=$musl pfx=musl.
+	m_once
+	vsb=$glibc_vsb pfx=
+fi
 # The floor under every RSS figure: a static program that does nothing.
 for f in glibc musl; do
 	[ -x "$W/true.$f" ] && run_fg "true-$f" - "$W/true.$f" &&
 		cost "floor.$f" 1073741824 "true-$f"
 done
-musl=$W/vsockbox.musl-O2
-if [ -x "$musl" ]; then
-	log "bench: the musl build, $musl_runs run(s)"
-	glibc_vsb=$vsb vsb=$musl pfx=musl.
-	r=0
-	while [ "$r" -lt "$musl_runs" ]; do
-		r=$((r + 1))
-		m_vsb_unidir
-		m_vsb_bidir
-		m_vsb_latency "${lat_modes%% *}"
-	done
-	m_once
-	vsb=$glibc_vsb pfx=
-fi
-log "bench: start-up"
 startup glibc "$W/vsockbox.glibc" vsock-echo --help
 [ -x "$musl" ] && startup musl "$musl" vsock-echo --help
 [ -x "$W/true.glibc" ] && startup true.glibc "$W/true.glibc"
 [ -x "$W/true.musl" ] && startup true.musl "$W/true.musl"
+batch_end
 
 # ---- report ----
-# Other processes' share of the CPUs during the run (roughly): all busy time
-# less ours (the shell's children, from times).
-times >"$W/times.txt"	# not in a pipe: a subshell would have no children
-others=$(sed -n 2p "$W/times.txt" | tr 'ms' '  ' | awk -v j0="$jiffies0" -v j1="$(cpu_jiffies)" \
-	-v hz="$(getconf CLK_TCK)" '{
-		ours = $1 * 60 + $2 + $3 * 60 + $4
-		split(j0, a, " "); split(j1, b, " ")
-		busy = (b[1] - a[1]) / hz; total = (b[2] - a[2]) / hz
-		o = total > 0 ? (busy - ours) / total * 100 : 0
-		printf "%.0f%%", o < 0 ? 0 : o }')
-# Medians to the precision shown, so that the verdicts agree with the table.
-m1() { f1 "$(median "$1")"; }
-u_v=$(m1 tp.uni.vsb) u_c=$(m1 tp.uni.ceil) u_i=$(m1 tp.uni.iperf)
-b_v=$(m1 tp.bi.vsb) b_c=$(m1 tp.bi.ceil) b_i=$(m1 tp.bi.iperf)
-uw_v=$(m1 tp.uni.vsb.whole) uw_c=$(m1 tp.uni.ceil.whole)
-bw_v=$(m1 tp.bi.vsb.whole) bw_c=$(m1 tp.bi.ceil.whole)
 mib() { if isnum "$1"; then awk "BEGIN { printf \"%.2f\", $1 / 1024 }"; else echo n/a; fi; }
 kib() { if isnum "$1"; then awk "BEGIN { printf \"%.1f\", $1 / 1024 }"; else echo n/a; fi; }
+f3() { if isnum "$1"; then awk "BEGIN { printf \"%.3f\", $1 }"; else echo n/a; fi; }
+minimum() {
+	if [ -s "$W/data/$1" ]; then sort -n "$W/data/$1" | head -n 1; else echo n/a; fi
+}
+count() { if [ -s "$W/data/$1" ]; then wc -l <"$W/data/$1" | tr -d ' '; else echo 0; fi; }
 # verdict CONDITION: met, MISSED, or n/a when a figure is missing
 verdict() {
 	case $1 in *n/a*) echo n/a; return ;; esac
 	if awk "BEGIN { exit !($1) }"; then echo met; else echo MISSED; fi
 }
-mode_name() {
-	case $1 in same) echo 'one CPU' ;; split) echo 'two CPUs' ;; *) echo unpinned ;; esac
+# pr LABEL SERIES: one comparison: the medians of A and B, the median of
+# the per-pair ratios A/B with their min and max, and the number of pairs.
+pr() {
+	printf '%-34s %9s %9s %7s %7s %7s %3s\n' "$1" "$(f1 "$(median "$2.a")")" \
+		"$(f1 "$(median "$2.b")")" "$(f3 "$(median "$2.r")")" "$(f3 "$(minimum "$2.r")")" \
+		"$(f3 "$(maximum "$2.r")")" "$(count "$2.r")"
 }
-row() { printf '%-26s %10s %10s %10s %9s %9s\n' "$@"; }
-# best VSB CEIL IPERF: a row of the best runs of three series (- for none)
-best() {
-	bs_v=$(maximum "$1") bs_c=$(maximum "$2") bs_i=n/a
-	[ "$3" = - ] || bs_i=$(maximum "$3")
-	row "  best of $runs" "$(f1 "$bs_v")" "$(f1 "$bs_c")" "$(if [ "$3" = - ]; then echo -; else f1 "$bs_i"; fi)" \
-		"$(ratio "$bs_v" "$bs_c")" "$(if [ "$3" = - ]; then echo -; else ratio "$bs_v" "$bs_i"; fi)"
-}
+head_row() { printf '%-34s %9s %9s %7s %7s %7s %3s\n' "$1" A B 'A/B' min max n; }
 line() { printf '%-38s %12s %14s %14s\n' "$1" "$2" "${3-}" "${4-}"; }
+# target TEXT SERIES OP LIMIT: met when the median of the per-pair ratios holds
+target() {
+	tg_m=$(f3 "$(median "$2.r")")
+	printf '  %-58s %s\n' "$1 (median $tg_m)" "$(verdict "$tg_m $3 $4")"
+}
 
 report() {
-	printf 'vsockbox bench over TCP 127.0.0.1: medians of %s runs\n' "$runs"
+	printf 'vsockbox bench over TCP 127.0.0.1: pairs of runs, A and B in turn first\n'
 	printf 'unidir %s B (vsock-perf --size %s --count %s); bidir %s B each way;\n' \
 		"$uni_bytes" "$size" "$count" "$bi_bytes"
 	printf 'latency %s x 4096 B round trips (sockperf: %s s)\n' "$lat" "$sp_secs"
-	printf 'other processes kept the CPUs %s busy meanwhile\n' "$others"
 	printf 'ceiling read/write size: unidir %s, bidir %s' "$ceil_io_uni" "$ceil_io_bi"
 	if [ -n "$sweep_line" ]; then
-		printf '\n  (sweep, MiB/s unidir/bidir:%s)\n' "$sweep_line"
+		printf '\n  (sweep, medians of 3, MiB/s unidir/bidir:%s)\n' "$sweep_line"
 	else
 		printf ' (no sweep in quick mode)\n'
 	fi
+	printf 'TCP congestion control %s; batches, %s:\n' \
+		"$(cat /proc/sys/net/ipv4/tcp_congestion_control 2>/dev/null || echo '?')" \
+		"$(if [ -n "$lock" ]; then echo "each under the CPU lock"; else echo "no CPU lock"; fi)"
+	printf '  %-52s %7s %6s %6s %8s\n' '' 'others' steal wall retrans
+	while read -r bb_line; do
+		printf '  %s\n' "$bb_line" | awk '{ r = $NF; w = $(NF - 1); s = $(NF - 2); o = $(NF - 3)
+			$NF = ""; $(NF - 1) = ""; $(NF - 2) = ""; $(NF - 3) = ""; sub(/ +$/, "")
+			printf "  %-52s %6d%% %5d%% %5.0fs %8d\n", $0, o, s, w, r }'
+	done <"$W/busy.txt"
+	echo '  (others: the share of CPU time, user and system, that our processes did'
+	echo '   not use; retrans: TCP segments retransmitted over loopback)'
 	echo
-	row 'throughput, MiB/s' vsockbox ceiling iperf3 vsb/ceil vsb/iperf
-	row 'unidir, p50 iteration' "$(f1 "$u_v")" "$(f1 "$u_c")" - "$(ratio "$u_v" "$u_c")" -
-	best tp.uni.vsb tp.uni.ceil -
-	row 'unidir, whole run' "$(f1 "$uw_v")" "$(f1 "$uw_c")" "$(f1 "$u_i")" \
-		"$(ratio "$uw_v" "$uw_c")" "$(ratio "$uw_v" "$u_i")"
-	best tp.uni.vsb.whole tp.uni.ceil.whole tp.uni.iperf
-	row 'bidir, p50 tx + p50 rx' "$(f1 "$b_v")" "$(f1 "$b_c")" - "$(ratio "$b_v" "$b_c")" -
-	best tp.bi.vsb tp.bi.ceil -
-	row '  p50 tx' "$(f1 "$(median tp.bi.vsb.tx)")" "$(f1 "$(median tp.bi.ceil.tx)")"
-	row '  p50 rx' "$(f1 "$(median tp.bi.vsb.rx)")" "$(f1 "$(median tp.bi.ceil.rx)")"
-	row 'bidir, whole run' "$(f1 "$bw_v")" "$(f1 "$bw_c")" "$(f1 "$b_i")" \
-		"$(ratio "$bw_v" "$bw_c")" "$(ratio "$bw_v" "$b_i")"
-	best tp.bi.vsb.whole tp.bi.ceil.whole tp.bi.iperf
-	rp_u=$(median tp.uni.vsbio) rp_b=$(median tp.bi.vsbio)
-	row "vsockbox --io-size as the ceiling's, p50:" '' '' '' '' ''
-	row "  unidir, $ceil_io_uni" "$(f1 "$rp_u")" '' '' "$(ratio "$rp_u" "$u_c")"
-	best tp.uni.vsbio tp.uni.ceil -
-	row "  bidir, $ceil_io_bi" "$(f1 "$rp_b")" '' '' "$(ratio "$rp_b" "$b_c")"
-	best tp.bi.vsbio tp.bi.ceil -
-	row "musl build, $musl_runs run(s), p50:" '' '' '' '' ''
-	row '  unidir' "$(f1 "$(median musl.tp.uni.vsb)")" '' '' "$(ratio "$(median musl.tp.uni.vsb)" "$u_c")"
-	row '  bidir' "$(f1 "$(median musl.tp.bi.vsb)")" '' '' "$(ratio "$(median musl.tp.bi.vsb)" "$b_c")"
-	row 'multi, 5 streams, p50' "$(f1 "$(median tp.multi.vsb)")"
-	echo '(p50 iteration: the median of per-iteration rates, as vsock-perf reports it;'
-	echo ' whole run: all bytes over the wall time of the guest applet / the ceiling;'
-	echo ' iperf3 gives the whole run only; "best": the best of the runs, as this'
-	echo ' machine is bimodal: a run lands in a fast or a slow mode as threads are placed)'
+	head_row 'throughput, MiB/s (A: vsockbox)'
+	pr 'unidir vs ceiling (same pattern)' uni.vsb-ceil.whole
+	pr '  p50 iteration' uni.vsb-ceil.p50
+	pr 'unidir vs iperf3 -n' uni.vsb-iperf.whole
+	pr 'bidir vs ceiling' bi.vsb-ceil.whole
+	pr '  p50 tx + p50 rx' bi.vsb-ceil.p50
+	pr 'bidir vs iperf3 --bidir -n' bi.vsb-iperf.whole
+	pr 'musl build vs glibc: unidir' uni.musl-vsb.whole
+	pr '  bidir' bi.musl-vsb.whole
+	printf '%-34s %9s\n' 'multi, 5 streams, p50' "$(f1 "$(median tp.multi.vsb)")"
+	echo '(whole: all bytes over the wall time of the guest applet / iperf3 client'
+	echo ' process / the ceiling'"'"'s timed run; p50: the median iteration as vsock-perf'
+	echo ' reports it; A/B: the median of the per-pair ratios, min, max, n pairs)'
 	echo
-	row 'round trip 4 KiB, us' vsockbox pingpong sockperf vsb/pp vsb/sp
+	head_row 'round trip 4 KiB, us (A: vsockbox)'
 	for rp_mode in $lat_modes; do
-		for rp_p in 50 99; do
-			rp_v=$(median "lat$rp_p.$rp_mode.vsb") rp_pp=$(median "lat$rp_p.$rp_mode.pp")
-			rp_sp=$(median "lat$rp_p.$rp_mode.sp")
-			row "p$rp_p, $(mode_name "$rp_mode")" "$(f1 "$rp_v")" "$(f1 "$rp_pp")" "$(f1 "$rp_sp")" \
-				"$(ratio "$rp_v" "$rp_pp")" "$(ratio "$rp_v" "$rp_sp")"
+		for rp_p in p50 p99; do
+			pr "$rp_p, $(mode_name "$rp_mode"), vs pingpong" "lat.$rp_mode.vsb-pp.$rp_p"
+			pr "$rp_p, $(mode_name "$rp_mode"), vs sockperf" "lat.$rp_mode.vsb-sp.$rp_p"
 		done
 	done
 	rp_mode=${lat_modes%% *}
-	for rp_p in 50 99; do
-		rp_v=$(median "musl.lat$rp_p.$rp_mode.vsb") rp_pp=$(median "lat$rp_p.$rp_mode.pp")
-		row "p$rp_p, $(mode_name "$rp_mode"), musl" "$(f1 "$rp_v")" '' '' "$(ratio "$rp_v" "$rp_pp")"
-	done
+	pr "p50, $(mode_name "$rp_mode"), musl vs glibc" "lat.$rp_mode.musl-vsb.p50"
+	pr "p99, $(mode_name "$rp_mode"), musl vs glibc" "lat.$rp_mode.musl-vsb.p99"
 	echo
 	line 'process (test)' 'CPU s/GiB' 'peak RSS KiB' 'musl: RSS KiB'
 	rp_lat=latency-${lat_modes%% *}
@@ -771,10 +856,6 @@ report() {
 				rp_sum=n/a
 				isnum "$rp_h" && isnum "$rp_g" && rp_sum=$(calc "$rp_h + $rp_g")
 				line "  vsockbox, both ends ($rp_t)" "$(f2 "$rp_sum")" ''
-				case $rp_t in
-				unidir) line "  the same, --io-size $ceil_io_uni" "$(f2 "$(median cpu.unidir-io.both)")" ;;
-				bidir) line "  the same, --io-size $ceil_io_bi" "$(f2 "$(median cpu.bidir-io.both)")" ;;
-				esac
 			fi
 		done
 	done
@@ -793,31 +874,29 @@ report() {
 	line '  empty main(), glibc static' "$(f1 "$(median start.true.glibc)")" ''
 	line '  empty main(), musl static' "$(f1 "$(median start.true.musl)")" ''
 	echo
-	echo 'targets'
-	printf '  %-56s %s\n' 'unidir >= 0.95 x ceiling (p50 iteration)' "$(verdict "$u_v >= 0.95 * $u_c")"
-	printf '  %-56s %s\n' 'unidir >= iperf3 (whole run)' "$(verdict "$uw_v >= $u_i")"
-	printf '  %-56s %s\n' 'bidir >= 0.95 x ceiling (p50 iteration)' "$(verdict "$b_v >= 0.95 * $b_c")"
-	printf '  %-56s %s\n' 'bidir >= iperf3 (whole run)' "$(verdict "$bw_v >= $b_i")"
+	echo 'targets (a ratio target is met when the median of the per-pair ratios holds)'
+	target 'unidir >= 0.95 x ceiling, same pattern' uni.vsb-ceil.whole '>=' 0.95
+	target 'unidir >= iperf3' uni.vsb-iperf.whole '>=' 1
+	target 'bidir >= 0.95 x ceiling' bi.vsb-ceil.whole '>=' 0.95
+	target 'bidir >= iperf3 --bidir, per byte moved' bi.vsb-iperf.whole '>=' 1
 	for rp_mode in $lat_modes; do
-		rp_v=$(m1 "lat50.$rp_mode.vsb") rp_pp=$(m1 "lat50.$rp_mode.pp")
-		rp_sp=$(m1 "lat50.$rp_mode.sp")
-		printf '  %-56s %s\n' "echo p50 <= 1.05 x pingpong, $(mode_name "$rp_mode")" \
-			"$(verdict "$rp_v <= 1.05 * $rp_pp")"
-		printf '  %-56s %s\n' "echo p50 <= sockperf, $(mode_name "$rp_mode")" \
-			"$(verdict "$rp_v <= $rp_sp")"
+		target "echo p50 <= 1.05 x pingpong, $(mode_name "$rp_mode")" \
+			"lat.$rp_mode.vsb-pp.p50" '<=' 1.05
+		target "echo p50 <= sockperf, $(mode_name "$rp_mode")" "lat.$rp_mode.vsb-sp.p50" '<=' 1
+		target "echo p99 <= sockperf, $(mode_name "$rp_mode")" "lat.$rp_mode.vsb-sp.p99" '<=' 1
 	done
 	rp_rss=0
-	for rp_f in "$W"/data/rss.*.vsock-*; do
+	for rp_f in "$W"/data/rss.*.vsock-* "$W"/data/musl.rss.*.vsock-*; do
 		[ -s "$rp_f" ] || continue
 		rp_m=$(maximum "${rp_f##*/}")
 		[ "$rp_m" -gt "$rp_rss" ] && rp_rss=$rp_m
 	done
 	[ "$rp_rss" = 0 ] && rp_rss=n/a
-	printf '  %-56s %s\n' "peak RSS <= 2 MiB per applet (largest: $(mib "$rp_rss") MiB)" \
+	printf '  %-58s %s\n' "peak RSS <= 2 MiB per applet (largest: $(mib "$rp_rss") MiB)" \
 		"$(verdict "$rp_rss <= 2048")"
-	printf '  %-56s %s\n' "stripped static musl binary <= 64 KiB, -O2 ($(kib "$size_musl_O2") KiB)" \
+	printf '  %-58s %s\n' "stripped static musl binary <= 64 KiB, -O2 ($(kib "$size_musl_O2") KiB)" \
 		"$(verdict "$size_musl_O2 <= 65536")"
-	printf '  %-56s %s\n' "  the same with size flags (*) ($(kib "$size_musl_small") KiB)" \
+	printf '  %-58s %s\n' "  the same with size flags (*) ($(kib "$size_musl_small") KiB)" \
 		"$(verdict "$size_musl_small <= 65536")"
 	echo
 	echo "(*) CFLAGS=$small_cflags"
@@ -835,8 +914,14 @@ if [ -n "$out" ]; then
 		echo
 		echo "- source: $(git -C "$top" describe --always --dirty 2>/dev/null || echo '?')," \
 			"binary $(wc -c <"$vsb_given") bytes ($vsb_given)"
-		echo "- machine: $(nproc) CPUs, $(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -n 1)"
-		echo "- kernel: $(uname -srm)"
+		echo "- machine: $(nproc) CPUs, $(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -n 1)" \
+			"(family $(sed -n 's/^cpu family[^:]*: //p' /proc/cpuinfo | head -n 1)," \
+			"model $(sed -n 's/^model[^:]*: \([0-9]*\)$/\1/p' /proc/cpuinfo | head -n 1))," \
+			"$(sed -n 's/^MemTotal: *//p' /proc/meminfo)"
+		echo "- kernel: $(uname -srm); TCP congestion control" \
+			"$(cat /proc/sys/net/ipv4/tcp_congestion_control 2>/dev/null || echo '?')," \
+			"tcp_rmem $(tr '\t' ' ' </proc/sys/net/ipv4/tcp_rmem 2>/dev/null)," \
+			"tcp_wmem $(tr '\t' ' ' </proc/sys/net/ipv4/tcp_wmem 2>/dev/null)"
 		echo "- compilers: $("$HOSTCC" --version | head -n 1); musl $(
 			dpkg-query -W -f='${Version}' musl 2>/dev/null || echo '?')"
 		echo "- tools: $(iperf3 --version 2>/dev/null | head -n 1 | cut -d' ' -f1-2), sockperf $(
@@ -846,35 +931,45 @@ if [ -n "$out" ]; then
 		cat "$W/table.txt"
 		echo '```'
 		echo
+		[ -f "$here/EARLIER.md" ] && cat "$here/EARLIER.md" && echo
 		cat <<-'EOF'
-			How: every figure is the median of the runs, taken side by side (each run
-			does every tool in turn). vsockbox: `vsock-perf --listen tcp:127.0.0.1:0
-			--json` with the guest applet; "p50 iteration" is vsock-perf's own p50,
-			"whole run" all bytes over the guest applet's wall time. ceiling:
-			bench/ceiling.c, one plain stream (unidir: all bytes one way; bidir: a
-			writer thread beside the reader), timed per iteration like vsock-perf
-			(2 x SIZE unidir, SIZE each way bidir; a direction's time runs to its last
-			byte written or read), at the best read/write size of a sweep. iperf3:
-			`-n` bytes; `--bidir -n` ends when the first direction is done, so its
-			figure is the bytes received both ways over the test time. Throughput runs
-			unpinned. Latency: vsock-perf with vsock-echo (100 warm-up, then N timed
-			4096-byte round trips) vs bench/pingpong.c (the same, TCP_NODELAY) vs
-			`sockperf ping-pong --tcp -m 4096 --full-rtt` (its own percentiles), with
-			both ends on one CPU, then on two (host end CPU 0, guest end CPU 1).
-			CPU: wait4's user+sys of each process (bench/rusage.c). Peak RSS: the
-			largest VmRSS of the process, read every 10 ms and at its exit (a ptrace
-			exit stop), which is exact; ru_maxrss and VmHWM would not be: they would
-			count the wrapper's pages before exec, and since Linux 6.2 they read
-			per-CPU counters that can miss ~32 pages per CPU. ceiling and pingpong:
-			the parent process (the measuring end) only.
+			How: every comparison is a series of pairs of runs, A then B, then B
+			then A, and so on (each pair under the CPU lock, in its own network
+			namespace when run as root); a ratio is the median of the per-pair
+			ratios, with the smallest and largest, never a best run, and a target is
+			met only when that median holds. "others busy" is the share of the CPUs'
+			user and system time that our processes did not use during the batch
+			(irq and softirq time left out, as it is mostly our own network work);
+			steal is the hypervisor's. vsockbox: `vsock-perf --listen
+			tcp:127.0.0.1:0 --json` with the guest applet; "whole" is all bytes over
+			the guest applet's wall time (process start and connections included),
+			"p50" vsock-perf's median iteration. ceiling: bench/ceiling.c at the best
+			read/write size of a sweep; unidir with the protocol's pattern (-R: per
+			iteration SIZE out, then SIZE back, so the stream turns round twice per
+			iteration), bidir a writer thread beside the reader, SIZE each way per
+			iteration; its own timed run (from the first byte). iperf3: `-n` the
+			same bytes; `--bidir -n` ends when the first direction is done, so its
+			figure is the bytes received both ways over the client process's wall
+			time, like vsockbox's. Throughput runs unpinned. Latency: vsock-perf
+			with vsock-echo (100 warm-up, then N timed 4096-byte round trips) vs
+			bench/pingpong.c (the same, TCP_NODELAY) vs `sockperf ping-pong --tcp -m
+			4096 --full-rtt` (its own percentiles), with both ends on one CPU, then
+			on two (host end CPU 0, guest end CPU 1). CPU: wait4's user+sys of each
+			process (bench/rusage.c). Peak RSS: the largest VmRSS of the process,
+			read every 10 ms and at its exit (a ptrace exit stop), which is exact;
+			ru_maxrss and VmHWM would not be: they would count the wrapper's pages
+			before exec, and since Linux 6.2 they read per-CPU counters that can
+			miss ~32 pages per CPU. ceiling and pingpong: the parent process (the
+			measuring end) only.
 
-			Every sample, sorted (this machine is noisy: judge a ratio by the spread):
+			Every sample, sorted (X.a, X.b: the two sides of comparison X; X.r: the
+			per-pair ratios):
 		EOF
 		echo
 		echo '```'
 		for rs_f in "$W"/data/*; do
 			case ${rs_f##*/} in start.* | sweep.*) continue ;; esac
-			printf '%-32s %s\n' "${rs_f##*/}" "$(sort -n "$rs_f" | tr '\n' ' ')"
+			printf '%-34s %s\n' "${rs_f##*/}" "$(sort -n "$rs_f" | tr '\n' ' ')"
 		done
 		echo '```'
 	} >"$out"
