@@ -403,12 +403,15 @@ static void note_corruption(struct perf *p, const char *what, unsigned i,
 	p->corruption = 1;
 }
 
-/* One echo, written and read back whole by one deadline. */
+/* One echo started at `start`, written and read back whole by one
+ * deadline; then compared with what went out (memcmp: the fast path). */
 static void round_trip(struct perf *p, const unsigned char *out,
-		       unsigned char *in, const char *what)
+		       unsigned char *in, const char *what, uint64_t start)
 {
 	struct conn *c = &p->conn[SLOT_ECHO];
-	struct deadline d = bound_ms(p, p->o.echo_timeout_ms);
+	uint64_t ms = p->o.echo_timeout_ms < p->o.timeout_s * 1000u
+			      ? p->o.echo_timeout_ms : p->o.timeout_s * 1000u;
+	struct deadline d = {start + ms * 1000000u};
 	char step[64];
 	int err = write_full(c, out, PERF_ECHO_PACKET, d);
 	if (err) {
@@ -420,6 +423,19 @@ static void round_trip(struct perf *p, const unsigned char *out,
 		format(step, sizeof(step), "latency: read %s echo from", what);
 		die_io(c, step, err);
 	}
+}
+
+/* The data corruption check of one echo. */
+static void check_echo(struct perf *p, const unsigned char *out,
+		       const unsigned char *in, const char *what, unsigned i)
+{
+	size_t at = 0;
+
+	if (memcmp(out, in, PERF_ECHO_PACKET) == 0)
+		return;
+	while (out[at] == in[at])
+		at++;
+	note_corruption(p, what, i, at);
 }
 
 static void run_latency(struct perf *p)
@@ -437,24 +453,17 @@ static void run_latency(struct perf *p)
 	watchdog_start(&watchdog, &p->conn[SLOT_ECHO]);
 	for (unsigned i = 0; i < PERF_WARMUP_PACKETS; i++) {
 		warmup_packet(i, out, sizeof(out));
-		round_trip(p, out, in, "warm-up");
-		if (memcmp(out, in, sizeof(in)) != 0) {
-			size_t at = 0;
-			while (out[at] == in[at])
-				at++;
-			note_corruption(p, "warm-up", i, at);
-		}
+		round_trip(p, out, in, "warm-up", now_ns());
+		check_echo(p, out, in, "warm-up", i);
 	}
 	memset(out, PERF_LATENCY_BYTE, sizeof(out));
 	record(&p->latency, p->o.latency_count);
 	progress_start(&prog, "latency", p->o.latency_count);
 	for (uint64_t i = 0; i < p->o.latency_count; i++) {
 		uint64_t start = now_ns();
-		round_trip(p, out, in, what);
+		round_trip(p, out, in, what, start);
 		p->latency.v[p->latency.n++] = (double)(now_ns() - start);
-		size_t at = find_not_byte(in, sizeof(in), PERF_LATENCY_BYTE);
-		if (at != sizeof(in))
-			note_corruption(p, "timed", (unsigned)i, at);
+		check_echo(p, out, in, "timed", (unsigned)i);
 		if ((i + 1) % 1000 == 0)
 			progress_step(&prog, i + 1);
 	}

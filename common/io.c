@@ -67,10 +67,11 @@ static int bound(int fd, int option, uint64_t *set, struct deadline d)
 }
 
 /* A watched connection: the deadline goes to its watchdog, and the
- * kernel waits without a time-out. */
+ * kernel waits without a time-out. One plain store: on the echo path
+ * every call counts. */
 static struct deadline watched(struct conn *c, struct deadline d)
 {
-	if (!c->watchdog || (d.at_ns != UINT64_MAX && !deadline_left_ns(d)))
+	if (!c->watchdog)
 		return d;
 	if (atomic_load_explicit(&c->watchdog->fired, memory_order_relaxed))
 		return (struct deadline){1};	/* passed */
@@ -84,7 +85,8 @@ static struct deadline watched(struct conn *c, struct deadline d)
 static int settled(struct conn *c, int err)
 {
 	if (c->watchdog)
-		atomic_store(&c->watchdog->deadline_ns, 0);
+		atomic_store_explicit(&c->watchdog->deadline_ns, 0,
+				      memory_order_release);
 	return err;
 }
 
