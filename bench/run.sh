@@ -700,22 +700,19 @@ if [ "$quick" = 0 ]; then
 	batch_end
 fi
 # Every comparison is a series of pairs, A and B in turn first.
-batch_begin "unidirectional, $runs pairs per comparison"
-round=0
-while [ "$round" -lt "$runs" ]; do
-	round=$((round + 1))
-	pair uni vsb ceil
-	have iperf3 && pair uni vsb iperf
-done
-batch_end
-batch_begin "bidirectional, $runs pairs per comparison"
-round=0
-while [ "$round" -lt "$runs" ]; do
-	round=$((round + 1))
-	pair bi vsb ceil
-	have iperf3 && pair bi vsb iperf
-done
-batch_end
+# throughput_batch TITLE KIND: vsockbox against the ceiling and iperf3.
+throughput_batch() {
+	batch_begin "$1, $runs pairs per comparison"
+	round=0
+	while [ "$round" -lt "$runs" ]; do
+		round=$((round + 1))
+		pair "$2" vsb ceil
+		have iperf3 && pair "$2" vsb iperf
+	done
+	batch_end
+}
+throughput_batch unidirectional uni
+throughput_batch bidirectional bi
 for lat_mode in $lat_modes; do
 	batch_begin "latency, $(mode_name "$lat_mode"), $runs pairs per comparison"
 	round=0
