@@ -1,8 +1,9 @@
 /* Whole transfers. Every blocking call on a connection runs by its step's
- * deadline through the kernel's SO_RCVTIMEO/SO_SNDTIMEO, which cost nothing
- * on the data path: the time-out is shortened (one setsockopt) only when
- * less time is left than is set, that is after partial progress, so a
- * trickling peer can never stretch a step. */
+ * deadline through the kernel's SO_RCVTIMEO/SO_SNDTIMEO: the time-out is
+ * shortened (one setsockopt) only when less time is left than is set,
+ * that is after partial progress, so a trickling peer can never stretch a
+ * step. The kernel's timer still costs each call that sleeps; where every
+ * call counts (the echo path) a watchdog (watchdog.c) takes its place. */
 #include "vsockbox.h"
 
 #include <errno.h>

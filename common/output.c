@@ -26,13 +26,6 @@ void out(const char *fmt, ...)
 		die(EXIT_ENV, "write stdout: %s", io_error_text(err));
 }
 
-void out_text(const char *text)
-{
-	int err = fd_write_all(STDOUT_FILENO, text, strlen(text));
-	if (err)
-		die(EXIT_ENV, "write stdout: %s", io_error_text(err));
-}
-
 void print_to(int fd, const char *fmt, ...)
 {
 	va_list ap;

@@ -79,7 +79,6 @@ _Noreturn void die_step(const char *step, const char *op,
 
 /* ---- output.c: text on stdout (fatal on error) and stderr ---- */
 void out(const char *fmt, ...) PRINTF_LIKE(1, 2);
-void out_text(const char *text);
 void err_out(const char *fmt, ...) PRINTF_LIKE(1, 2);
 void print_to(int fd, const char *fmt, ...) PRINTF_LIKE(2, 3);
 
