@@ -115,10 +115,15 @@ static struct deadline step(const struct perf *p)
 }
 
 /* A protocol bound, but never more than --timeout. */
-static struct deadline bound_ms(const struct perf *p, uint64_t ms)
+static uint64_t capped_ms(const struct perf *p, uint64_t ms)
 {
 	uint64_t cap = p->o.timeout_s * 1000u;
-	return deadline_after_ms(ms < cap ? ms : cap);
+	return ms < cap ? ms : cap;
+}
+
+static struct deadline bound_ms(const struct perf *p, uint64_t ms)
+{
+	return deadline_after_ms(capped_ms(p, ms));
 }
 
 static bool expected(const struct perf *p, int slot)
@@ -282,8 +287,7 @@ static void accept_all(struct perf *p, int lfd)
 	/* --connect-timeout, when given, is the only bound of this step. */
 	uint64_t wait_ms = p->o.connect_timeout_s * 1000u;
 	if (!wait_ms)
-		wait_ms = p->o.timeout_s * 1000u < PERF_CONNECT_DEADLINE_MS
-				  ? p->o.timeout_s * 1000u : PERF_CONNECT_DEADLINE_MS;
+		wait_ms = capped_ms(p, PERF_CONNECT_DEADLINE_MS);
 	struct deadline d = deadline_after_ms(wait_ms);
 	struct accept_state *a = xmalloc(sizeof(*a));
 	char where[ADDRESS_TEXT_MAX];
@@ -409,9 +413,7 @@ static void round_trip(struct perf *p, const unsigned char *out,
 		       unsigned char *in, const char *what, uint64_t start)
 {
 	struct conn *c = &p->conn[SLOT_ECHO];
-	uint64_t ms = p->o.echo_timeout_ms < p->o.timeout_s * 1000u
-			      ? p->o.echo_timeout_ms : p->o.timeout_s * 1000u;
-	struct deadline d = {start + ms * 1000000u};
+	struct deadline d = {start + capped_ms(p, p->o.echo_timeout_ms) * 1000000u};
 	char step[64];
 	int err = write_full(c, out, PERF_ECHO_PACKET, d);
 	if (err) {
