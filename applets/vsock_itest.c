@@ -2,7 +2,7 @@
  *
  * 1. servers on 8001..8003 first, so the host can never race them;
  * 2. guest-initiated: from port 49152 to host 8000, write 240000 x 42,
- *    read one byte, expect 42, close;
+ *    read one byte, expect 42 and nothing after it, close;
  * 3. host-initiated (8001): the same exchange;
  * 4. host-terminated (8002): write 60000-byte blocks until the host's
  *    close makes a write fail with EPIPE or ECONNRESET;
@@ -76,7 +76,7 @@ static struct deadline step_deadline(const struct itest *t)
 	return deadline_after_s(t->o.timeout_s);
 }
 
-/* Write 240000 x 42, then expect one byte of 42 back. */
+/* Write 240000 x 42, then expect one byte of 42 back, and no more. */
 static void exchange(struct itest *t, const char *step, struct conn *c)
 {
 	unsigned char reply;
@@ -92,6 +92,10 @@ static void exchange(struct itest *t, const char *step, struct conn *c)
 		die(EXIT_FAIL, "%s: read %s: got byte %u, expected %u", step,
 		    c->name, reply, ITEST_BYTE);
 	}
+	/* The reply is the host's only byte: more is a failure. How the
+	 * host then ends the connection is its own. */
+	if (check_surplus(c, SURPLUS_GRACE_MS) == ERR_DATA)
+		fail_io(step, c, "read", ERR_DATA);
 }
 
 static void accept_on(struct itest *t, int server, const char *step,

@@ -376,10 +376,8 @@ cell itest close 1 "guest-initiated: (read|write) .*: ($CLOSED)"
 cell itest early 3 "host-initiated: accept .*: $TIMED_OUT"
 cell itest wrong-byte 1 "guest-initiated: read .*: got byte 43, expected 42"
 cell itest truncate 1 "guest-terminated: read .*: peer closed the connection"
-# The flood follows the reply byte. vsock-itest reads its one byte and
-# closes, as PROTOCOL.md step 2 has it: it has no surplus check (#11 gave
-# one to the throughput streams), so this stays a pass.
-cell itest flood 0
+# The flood follows the reply byte: one byte is all the host may write.
+cell itest flood 1 "guest-initiated: read .*: peer sent data where the protocol allows none"
 
 # ---- host applets against a guest that misbehaves ----
 cell perf none 0
