@@ -28,11 +28,7 @@ struct perf_options {
 	bool json, zerocopy, progress;
 };
 
-static const struct opt_name test_names[] = {
-	{"latency", TEST_LATENCY}, {"bidir", TEST_BIDIR},
-	{"unidir", TEST_UNIDIR}, {"multi", TEST_MULTI}, {"all", TEST_ALL},
-	{NULL, 0},
-};
+static const struct opt_name test_names[] = {TEST_NAMES, {NULL, 0}};
 
 #define O(field) offsetof(struct perf_options, field)
 static const struct opt options[] = {

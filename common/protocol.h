@@ -63,6 +63,10 @@ enum { WARMUP_UNIT = 8 };
 /* The benchmark's tests, as bits in the host's run order. */
 enum { TEST_LATENCY = 1, TEST_BIDIR = 2, TEST_UNIDIR = 4, TEST_MULTI = 8,
        TEST_ALL = 15 };
+/* Their names on a command line (--tests), as struct opt_name entries. */
+#define TEST_NAMES							\
+	{"latency", TEST_LATENCY}, {"bidir", TEST_BIDIR},		\
+	{"unidir", TEST_UNIDIR}, {"multi", TEST_MULTI}, {"all", TEST_ALL}
 
 /* The nine connections (slots), in the order of their guest ports, which
  * is the order the original guest opens them: 8501..8509. */

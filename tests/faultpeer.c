@@ -118,11 +118,7 @@ struct options {
 	unsigned tests, at;
 };
 
-static const struct opt_name test_names[] = {
-	{"latency", TEST_LATENCY}, {"bidir", TEST_BIDIR},
-	{"unidir", TEST_UNIDIR}, {"multi", TEST_MULTI}, {"all", TEST_ALL},
-	{NULL, 0},
-};
+static const struct opt_name test_names[] = {TEST_NAMES, {NULL, 0}};
 
 static const struct opt_name step_names[] = {
 	{"warm-up", AT_WARMUP}, {"timed", AT_TIMED},
