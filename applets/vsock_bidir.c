@@ -23,7 +23,8 @@ static void describe(void)
 	    PERF_BIDIR_PORT, MAGIC_BIDIR, PERF_CTL_PORT);
 }
 
-const struct applet_spec vsock_bidir_spec = {NULL, describe, options};
+const struct applet_spec vsock_bidir_spec = {NULL, describe, options,
+					     sizeof(struct throughput)};
 
 struct half {
 	struct conn *conn;

@@ -48,7 +48,7 @@ static void describe(void)
 }
 
 const struct applet_spec vsock_ctl_spec = {"[PROG [ARGS...]]", describe,
-					   options};
+					   options, sizeof(struct ctl)};
 
 extern char **environ;
 

@@ -38,7 +38,8 @@ static void describe(void)
 	    PERF_ECHO_PORT);
 }
 
-const struct applet_spec vsock_echo_spec = {NULL, describe, options};
+const struct applet_spec vsock_echo_spec = {NULL, describe, options,
+					    sizeof(struct echo)};
 
 int vsock_echo_main(int argc, char **argv)
 {

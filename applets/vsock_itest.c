@@ -44,7 +44,8 @@ static void describe(void)
 	    ITEST_BYTE);
 }
 
-const struct applet_spec vsock_itest_spec = {NULL, describe, options};
+const struct applet_spec vsock_itest_spec = {NULL, describe, options,
+					     sizeof(struct itest_options)};
 
 struct itest {
 	struct itest_options o;

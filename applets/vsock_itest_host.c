@@ -43,7 +43,8 @@ static void describe(void)
 	    ITEST_GUEST_PORT + 1, ITEST_GUEST_PORT + 2);
 }
 
-const struct applet_spec vsock_itest_host_spec = {NULL, describe, options};
+const struct applet_spec vsock_itest_host_spec = {NULL, describe,
+	options, sizeof(struct itest_host_options)};
 
 enum { CHECKS = 4 };
 

@@ -25,7 +25,8 @@ static void describe(void)
 	    MAGIC_MULTI + PERF_MULTI_STREAMS - 1, PERF_CTL_PORT);
 }
 
-const struct applet_spec vsock_multi_spec = {NULL, describe, options};
+const struct applet_spec vsock_multi_spec = {NULL, describe, options,
+					     sizeof(struct throughput)};
 
 struct stream {
 	struct conn conn;

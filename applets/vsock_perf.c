@@ -84,7 +84,8 @@ static void describe(void)
 	    PERF_ECHO_DEADLINE_MS);
 }
 
-const struct applet_spec vsock_perf_spec = {NULL, describe, options};
+const struct applet_spec vsock_perf_spec = {NULL, describe, options,
+					    sizeof(struct perf_options)};
 
 struct series {
 	double *v;

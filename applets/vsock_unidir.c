@@ -23,7 +23,8 @@ static void describe(void)
 	    PERF_UNIDIR_PORT, MAGIC_UNIDIR, PERF_CTL_PORT);
 }
 
-const struct applet_spec vsock_unidir_spec = {NULL, describe, options};
+const struct applet_spec vsock_unidir_spec = {NULL, describe, options,
+					      sizeof(struct throughput)};
 
 int vsock_unidir_main(int argc, char **argv)
 {

@@ -54,12 +54,36 @@ static int list_all_options(void)
 	return EXIT_PASS;
 }
 
+/* `vsockbox --check-options APPLET ARGS...`: APPLET's own parser judges
+ * ARGS, which are options only, and nothing runs: exit 0, or its one line
+ * and 2. vsock-bench checks its stages' options this way before any of
+ * them opens a connection. */
+static int check_options(int argc, char **argv)
+{
+	const struct applet *a = argc > 2 ? find_applet(argv[2]) : NULL;
+
+	if (!a) {
+		err_out("vsockbox: --check-options: %s\n", argc > 2 ?
+			"no such applet (try vsockbox --list)" :
+			"which applet? (--check-options APPLET ARGS...)");
+		return EXIT_USAGE;
+	}
+	set_applet_name(a->name);
+	void *values = xmalloc(a->spec->values_size);
+	int first = parse_command_line(a->spec, values, argc - 2, argv + 2);
+	xfree(values);
+	if (first < argc - 2)
+		usage_error("unexpected argument '%s'", argv[first + 2]);
+	return EXIT_PASS;
+}
+
 static int usage(int fd, int code)
 {
 	print_to(fd,
 		"vsockbox " VSOCKBOX_VERSION ": virtio-vsock tests and benchmarks\n"
 		"usage: vsockbox APPLET [ARGS...]   or a link named APPLET\n"
-		"       vsockbox --list | --list-options | --help | --version\n\n"
+		"       vsockbox --list | --list-options | --help | --version\n"
+		"       vsockbox --check-options APPLET ARGS...\n\n"
 		"applets (APPLET --help for each):\n");
 	for (size_t i = 0; i < APPLET_COUNT; i++)
 		print_to(fd, "  %-18s %s\n", applets[i].name, applets[i].summary);
@@ -97,6 +121,8 @@ int main(int argc, char **argv)
 			return list_applets();
 		if (strcmp(name, "--list-options") == 0)
 			return list_all_options();
+		if (strcmp(name, "--check-options") == 0)
+			return check_options(argc, argv);
 		if (strcmp(name, "--help") == 0 || strcmp(name, "-h") == 0)
 			return usage(STDOUT_FILENO, EXIT_PASS);
 		if (strcmp(name, "--version") == 0) {

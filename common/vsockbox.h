@@ -152,6 +152,7 @@ struct applet_spec {
 	const char *operands;	/* usage after the options; NULL: none taken */
 	void (*describe)(void);	/* the paragraph after the usage line */
 	const struct opt *opts;
+	size_t values_size;	/* of the struct the table's offsets point into */
 };
 /* Sets every default, then parses argv into `values` (the struct the
  * table's offsets point into). --help and --version print and exit 0; a

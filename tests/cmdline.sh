@@ -299,6 +299,23 @@ done
 refused "vsockbox nosuch" vsockbox "nosuch" nosuch
 refused "vsockbox --nosuch" vsockbox "--nosuch" --nosuch
 refused "vsockbox ''" vsockbox "''" ""
+# --check-options: the applet's parser judges, nothing runs.
+refused "vsockbox --check-options" vsockbox "which applet" --check-options
+refused "vsockbox --check-options nosuch" vsockbox "no such applet" \
+	--check-options nosuch
+refused "vsockbox --check-options vsock-unidir --size 0" vsock-unidir \
+	"--size 0: must be at least 1" --check-options vsock-unidir --size 0
+refused "vsockbox --check-options vsock-ctl -- prog" vsock-ctl \
+	"unexpected argument 'prog'" --check-options vsock-ctl -- prog
+# shellcheck disable=SC2086
+supervised 10 case $VSOCKBOX_WRAP "$VSOCKBOX" --check-options vsock-perf \
+	--listen vsock:any:8500 --tests latency,unidir --size 1T
+if [ "$STATUS" = 0 ] && [ ! -s "$TEST_TMP/case.out" ] && [ ! -s "$TEST_TMP/case.err" ]; then
+	pass "vsockbox --check-options: good options, exit 0 and silence"
+else
+	fail "vsockbox --check-options: good options, exit 0 and silence" "exit $STATUS" \
+		"$(head -c 300 "$TEST_TMP/case.err")"
+fi
 # shellcheck disable=SC2086
 supervised 10 case $VSOCKBOX_WRAP "$VSOCKBOX"
 if [ "$STATUS" = 2 ] && [ ! -s "$TEST_TMP/case.out" ] &&
@@ -308,9 +325,9 @@ else
 	fail "vsockbox without arguments: usage on stderr, exit 2" "exit $STATUS"
 fi
 
-# vsock-bench (a script) judges its values itself, as the applets' parser
-# does, before it runs any applet: one line signed vsock-bench. Each case
-# is ARGS|TEXT THE LINE MUST HOLD.
+# vsock-bench (a script) has the applets' parser judge its values
+# (vsockbox --check-options) before it runs any applet: one line signed
+# vsock-bench. Each case is ARGS|TEXT THE LINE MUST HOLD.
 BENCH="sh $SRC_DIR/scripts/vsock-bench"
 while IFS='|' read -r args text; do
 	# shellcheck disable=SC2086
@@ -375,7 +392,8 @@ refused_cmd "vsock-bench VSOCKBOX_PEER=tcp:1;2" vsock-bench \
 	"VSOCKBOX_PEER=tcp:1;2: not a numeric IP address" \
 	env VSOCKBOX_PEER="tcp:1;2" $BENCH --peer "$SENTINEL"
 
-# A stand-in for vsockbox runs vsock-bench's pipeline without a socket:
+# A stand-in for vsockbox runs vsock-bench's pipeline without a socket
+# (the real one judges the options):
 # its vsock-ctl runs the program at once, its stages pass the chain's
 # "done" on, but stage $FAKE_STAGE, which kills itself with $FAKE_SIGNAL
 # (or exits $FAKE_EXIT) once its turn comes.
@@ -385,6 +403,7 @@ cat >"$FAKE" <<'EOF'
 applet=$1
 shift
 case $applet in
+--check-options) exec "$FAKE_REAL" --check-options "$@" ;;
 vsock-ctl)
 	while [ "$1" != -- ]; do shift; done
 	shift
@@ -409,7 +428,8 @@ mkdir "$BENCH_TMP"
 bench_ends() {
 	_be_name=$1 _be_status=$2 _be_line=$3
 	shift 3
-	supervised 20 case env TMPDIR="$BENCH_TMP" VSOCKBOX="$FAKE" "$@" \
+	supervised 20 case env TMPDIR="$BENCH_TMP" VSOCKBOX="$FAKE" \
+		FAKE_REAL="$VSOCKBOX" "$@" \
 		sh "$SRC_DIR/scripts/vsock-bench" --peer "$SENTINEL"
 	_problems=""
 	[ "$STATUS" = "$_be_status" ] || _problems="$_problems exit $STATUS;"
@@ -440,13 +460,15 @@ bench_ends "vsock-bench: a status outside 0 to 3 is an environment failure" 3 \
 bench_ends "vsock-bench: VSOCKBOX missing" 3 \
 	"vsock-bench: $TEST_TMP/nosuch: not found" VSOCKBOX="$TEST_TMP/nosuch"
 
-# Values at their limits pass vsock-bench's checks (on to true here).
+# Values at their limits pass vsock-bench's checks (on to the stand-in's
+# pipeline here).
 for args in "--peer vsock:4294967294:4294967294 --size 1T --count 1000000000 --io-size 64M --timeout 86400" \
 	"--peer vsock:any --size 0001t --io-size 64m" "--peer vsock:local" \
 	"--peer tcp:255.255.255.255:65535" "--peer tcp:[1:2:3:4:5:6:1.2.3.4]:0" \
 	"--peer=tcp:[::]" "--peer 0002:0008500 --count 01"; do
 	# shellcheck disable=SC2086
-	supervised 20 case env VSOCKBOX=true sh "$SRC_DIR/scripts/vsock-bench" $args
+	supervised 20 case env TMPDIR="$BENCH_TMP" VSOCKBOX="$FAKE" \
+		FAKE_REAL="$VSOCKBOX" sh "$SRC_DIR/scripts/vsock-bench" $args
 	expect_status "vsock-bench $args passes its checks" 0 "$STATUS" \
 		"$(cat "$TEST_TMP/case.err")"
 done

@@ -305,7 +305,8 @@ static void describe(void)
 	out("Say hello.\n");
 }
 
-const struct applet_spec vsock_hello_spec = {NULL, describe, options};
+const struct applet_spec vsock_hello_spec = {NULL, describe, options,
+					     sizeof(struct hello)};
 
 int vsock_hello_main(int argc, char **argv)
 {

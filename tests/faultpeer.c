@@ -176,7 +176,8 @@ static void describe(void)
 	}
 }
 
-static const struct applet_spec spec = {NULL, describe, option_table};
+static const struct applet_spec spec = {NULL, describe, option_table,
+					sizeof(struct options)};
 
 /* ---- the run: one role, one fault, fixed before anything happens ---- */
 

@@ -533,7 +533,8 @@ static const struct opt unit_options[] = {
 	OPTION_END
 };
 
-static const struct applet_spec unit_spec = {NULL, no_text, unit_options};
+static const struct applet_spec unit_spec = {NULL, no_text, unit_options,
+					     sizeof(struct parsed)};
 
 static int parse_words(struct parsed *v, const char *line)
 {

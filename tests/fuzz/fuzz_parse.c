@@ -233,9 +233,11 @@ static void no_text(void)
 
 /* The same table, once taking operands and once not. */
 static const struct applet_spec with_operands = {"[PROG]", no_text,
-						 fuzz_options};
+						 fuzz_options,
+						 sizeof(struct values)};
 static const struct applet_spec without_operands = {NULL, no_text,
-						    fuzz_options};
+						    fuzz_options,
+						    sizeof(struct values)};
 
 static void check_values(const struct values *v)
 {
