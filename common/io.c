@@ -255,6 +255,8 @@ static ssize_t send_some(struct conn *c, const void *p, size_t len)
 {
 	if (!c->zerocopy)
 		return data_send(c->fd, p, len, MSG_NOSIGNAL);
+	if (c->zc_chunk && len > c->zc_chunk)
+		len = c->zc_chunk;	/* what the peer's credit takes whole */
 	ssize_t n = data_send(c->fd, p, len,
 				MSG_NOSIGNAL | MSG_ZEROCOPY);
 	if (n >= 0)

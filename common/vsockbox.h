@@ -188,7 +188,8 @@ void list_options(const char *applet, const struct applet_spec *spec);
 	 "vsock, SO_SNDBUF and SO_RCVBUF over TCP", "the kernel's", NULL}
 #define OPTION_ZEROCOPY(type, field) \
 	{"zerocopy", NULL, OPT_FLAG, offsetof(type, field), 0, 0, 0, \
-	 "send with MSG_ZEROCOPY where the kernel has it", NULL, NULL}
+	 "send with MSG_ZEROCOPY where the kernel has it (over vsock, at " \
+	 "most a quarter of the socket buffer a call)", NULL, NULL}
 #define OPTION_CHAIN(type, field) \
 	{"chain", NULL, OPT_FLAG, offsetof(type, field), 0, 0, 0, \
 	 "wait for 'done' on stdin before the magic; print 'done'", NULL, NULL}
@@ -214,6 +215,7 @@ struct conn {
 	 * said it is done with (completions from the error queue). */
 	bool zerocopy;
 	uint32_t zc_sent, zc_done;
+	size_t zc_chunk;	/* the most one MSG_ZEROCOPY send takes; 0: all */
 	struct watchdog *watchdog;	/* NULL: the kernel's time-outs */
 };
 /* How every connection of an applet is set up. */
