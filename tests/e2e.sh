@@ -119,6 +119,22 @@ if command -v python3 >/dev/null 2>&1; then
 		"['data_corruption', 'multi_stream_unidirectional', 'round_trip_page', 'rx_throughput', 'single_stream_unidirectional', 'tx_throughput']"
 fi
 
+# --zerocopy and --buffer-size on every throughput stage and the host:
+# TCP takes SO_ZEROCOPY, so MSG_ZEROCOPY runs (completions from the error
+# queue before a buffer is used again) and the JSON says so.
+run_bench zc --json --latency-count 100 --size 2M --count 3 \
+	--zerocopy --buffer-size 1M -- --size 2M --count 3 --zerocopy \
+	--buffer-size 1M
+expect_status "--zerocopy: vsock-bench passes" 0 "$BENCH_STATUS" \
+	"$(cat "$TEST_TMP/zc-bench.err")"
+expect_status "--zerocopy: vsock-perf passes" 0 "$PERF_STATUS" \
+	"$(cat "$TEST_TMP/zc-perf.err")"
+testing "--zerocopy --buffer-size: the JSON says both" \
+	"grep -o -e '\"buffer_size\": [0-9]*' -e '\"zerocopy\": [a-z]*' '$TEST_TMP/zc-perf.out' | tr '\n' ' '" \
+	'"buffer_size": 1048576 "zerocopy": true '
+testing "--zerocopy: no warning on either side" \
+	"grep -v 'listening on' '$TEST_TMP/zc-perf.err'; cat '$TEST_TMP/zc-bench.err'" ""
+
 # --tests selects a subset: the JSON has null for the rest.
 start_bg sub-perf vsb vsock-perf --listen $LOOP:0 --tests latency --latency-count 50 --json
 wait_listening sub-perf && vsb vsock-echo --peer $LOOP:"$PORT" 2>"$TEST_TMP/e"

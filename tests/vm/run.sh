@@ -60,8 +60,8 @@ repo=$(cd "$(dirname "$0")/../.." && pwd)
 
 # Every test of tests/vm/guest-tests.sh; "itest" also reports one result
 # per check of the host side. A test missing from the console fails.
-all_tests="busybox modules itest bench-table bench-json listen-in-use \
-bind-in-use refused host-killed guest-killed"
+all_tests="busybox modules itest bench-table bench-json zerocopy \
+listen-in-use bind-in-use refused host-killed guest-killed"
 itest_checks="guest-initiated host-initiated host-terminated guest-terminated"
 
 vsockbox=$repo/vsockbox
