@@ -37,11 +37,12 @@ count=${bvm_count:-8}
 mbytes=${bvm_mbytes:-1024}
 vsk=${bvm_vsk:-4M}
 buf=${bvm_buf:-1M}
-variants=$(echo "${bvm_variants:-pf,vb,pfb,vbb,vbz,vbbz,pfbz}" | tr , ' ')
+variants=$(echo "${bvm_variants:-pf,vb,pfz,vbz,pfb,vbb,vbbz,pfbz}" | tr , ' ')
 pf_port=1234
 
 # A variant: which tool, and its options on both ends.
 #   pf    vsock_perf, its defaults (128 KiB calls, 256 KiB socket buffer)
+#   pfz   the same, the sender with --zerocopy
 #   pfb   vsock_perf --buf-size $buf --vsk-size $vsk
 #   pfbz  the same, the sender with --zerocopy
 #   vb    vsockbox vsock-perf --tests unidir with vsock-unidir, defaults
@@ -52,6 +53,7 @@ options() { # variant: sets tool, opts (both ends), zc (the sender's extra)
 	zc=""
 	case $1 in
 	pf) tool=pf opts="" ;;
+	pfz) tool=pf opts="" zc=--zerocopy ;;
 	pfb) tool=pf opts="--buf-size $buf --vsk-size $vsk" ;;
 	pfbz) tool=pf opts="--buf-size $buf --vsk-size $vsk" zc=--zerocopy ;;
 	vb) tool=vb opts="" ;;
