@@ -53,7 +53,7 @@ int vsock_echo_main(int argc, char **argv)
 		   deadline_after_s(e.timeout_s));
 	/* Each echo's deadline costs no kernel timer on the latency path. */
 	struct watchdog watchdog;
-	watchdog_start(&watchdog, &c);
+	watchdog_start(&watchdog, &c, e.timeout_s * 1000);
 	for (;;) {
 		size_t got;
 		/* One step per packet: its wait, its read and its echo. */

@@ -449,7 +449,8 @@ static void run_latency(struct perf *p)
 	p->corruption = 0;
 	/* Every echo is timed: its deadline costs no kernel timer. */
 	struct watchdog watchdog;
-	watchdog_start(&watchdog, &p->conn[SLOT_ECHO]);
+	watchdog_start(&watchdog, &p->conn[SLOT_ECHO],
+		       capped_ms(p, p->o.echo_timeout_ms));
 	for (unsigned i = 0; i < PERF_WARMUP_PACKETS; i++) {
 		warmup_packet(i, out, sizeof(out));
 		round_trip(p, out, in, "warm-up", now_ns());

@@ -72,7 +72,7 @@ static void ping(int fd, size_t size, size_t count, size_t warmup)
 			rtt[i - warmup] = now_ns() - t0;
 	}
 	qsort(rtt, count, sizeof(*rtt), cmp_u64);
-	printf("size=%zu count=%zu min_us=%.1f p50_us=%.1f p99_us=%.1f max_us=%.1f\n",
+	printf("size=%zu count=%zu min_us=%.3f p50_us=%.3f p99_us=%.3f max_us=%.3f\n",
 	       size, count, pct_us(rtt, count, 0), pct_us(rtt, count, 50),
 	       pct_us(rtt, count, 99), pct_us(rtt, count, 100));
 	if (fflush(stdout) == EOF)

@@ -3,7 +3,9 @@
  * shortened (one setsockopt) only when less time is left than is set,
  * that is after partial progress, so a trickling peer can never stretch a
  * step. The kernel's timer still costs each call that sleeps; where every
- * call counts (the echo path) a watchdog (watchdog.c) takes its place. */
+ * call counts (the echo path) a watchdog (watchdog.c) takes its place: its
+ * timer interrupts a blocked call, and the loop reads the clock only
+ * then, or after partial progress. */
 #include "vsockbox.h"
 
 #include <errno.h>
@@ -68,34 +70,19 @@ static int bound(int fd, int option, uint64_t *set, struct deadline d)
 	return 0;
 }
 
-/* A watched connection: the deadline goes to its watchdog, and the
- * kernel waits without a time-out. One plain store: on the echo path
- * every call counts. */
-static struct deadline watched(struct conn *c, struct deadline d)
+/* A watched connection has no kernel time-out: its watchdog's timer
+ * interrupts a call that blocks, and the loop looks at the deadline then
+ * (again_by_deadline). */
+static struct deadline watched(const struct conn *c, struct deadline d)
 {
-	if (!c->watchdog)
-		return d;
-	if (atomic_load_explicit(&c->watchdog->fired, memory_order_relaxed))
-		return (struct deadline){1};	/* passed */
-	atomic_store_explicit(&c->watchdog->deadline_ns,
-			      d.at_ns == UINT64_MAX ? 0 : d.at_ns,
-			      memory_order_release);
-	return NO_DEADLINE;
+	return c->watchdog ? NO_DEADLINE : d;
 }
 
-/* A transfer is over: its step no longer runs on the watchdog's clock. */
-static int settled(struct conn *c, int err)
+/* A watched call came back early (interrupted, or short): 0 to call
+ * again, ETIMEDOUT once the step's deadline has passed. */
+static int again_by_deadline(const struct conn *c, struct deadline d)
 {
-	if (c->watchdog)
-		atomic_store_explicit(&c->watchdog->deadline_ns, 0,
-				      memory_order_release);
-	return err;
-}
-
-/* The watchdog ended the step: what the call saw is a time-out. */
-static int unless_fired(const struct conn *c, int err)
-{
-	return c->watchdog && atomic_load(&c->watchdog->fired) ? ETIMEDOUT : err;
+	return c->watchdog && deadline_left_ns(d) == 0 ? ETIMEDOUT : 0;
 }
 
 int conn_bound_recv(struct conn *c, struct deadline d)
@@ -114,9 +101,9 @@ static int after_failure(const struct conn *c, uint64_t *set,
 			 struct deadline d)
 {
 	if (errno == EINTR)
-		return 0;
+		return again_by_deadline(c, d);
 	if (errno != EAGAIN && errno != EWOULDBLOCK)
-		return unless_fired(c, errno);
+		return errno;
 	if (deadline_left_ns(d) == 0)
 		return ETIMEDOUT;
 	*set = TIMEOUT_UNKNOWN;
@@ -162,7 +149,7 @@ static int read_whole(struct conn *c, unsigned char *p, size_t len,
 			return err;
 		ssize_t n = data_recv(c->fd, p, len, *flags);
 		if (n == 0)
-			return unless_fired(c, ERR_EOF);
+			return ERR_EOF;
 		if (n < 0 && errno == ENOMEM && *flags) {
 			*flags = 0;
 			continue;
@@ -175,6 +162,8 @@ static int read_whole(struct conn *c, unsigned char *p, size_t len,
 		p += n;
 		len -= (size_t)n;
 		*got += (size_t)n;
+		if (len && (err = again_by_deadline(c, d)) != 0)
+			return err;
 	}
 	return 0;
 }
@@ -183,7 +172,7 @@ int read_counted(struct conn *c, void *buf, size_t len, size_t *got,
 		 struct deadline d)
 {
 	int flags = MSG_WAITALL;
-	return settled(c, read_whole(c, buf, len, got, &flags, d));
+	return read_whole(c, buf, len, got, &flags, d);
 }
 
 int read_full(struct conn *c, void *buf, size_t len, struct deadline d)
@@ -287,13 +276,15 @@ static int write_whole(struct conn *c, const void *buf, size_t len,
 		}
 		p += n;
 		len -= (size_t)n;
+		if (len && (err = again_by_deadline(c, d)) != 0)
+			return err;
 	}
 	return 0;
 }
 
 int write_full(struct conn *c, const void *buf, size_t len, struct deadline d)
 {
-	return settled(c, write_whole(c, buf, len, d));
+	return write_whole(c, buf, len, d);
 }
 
 int recv_bytes(struct conn *c, uint64_t total, void *buf, size_t buf_len,
@@ -307,7 +298,7 @@ int recv_bytes(struct conn *c, uint64_t total, void *buf, size_t buf_len,
 		err = read_whole(c, buf, chunk, &got, &flags, d);
 		total -= chunk;
 	}
-	return settled(c, err);
+	return err;
 }
 
 int send_bytes(struct conn *c, uint64_t total, const void *buf,
@@ -320,7 +311,7 @@ int send_bytes(struct conn *c, uint64_t total, const void *buf,
 		err = write_whole(c, buf, chunk, d);
 		total -= chunk;
 	}
-	return settled(c, err);
+	return err;
 }
 
 static int await_close(struct conn *c, struct deadline d)
@@ -335,7 +326,7 @@ static int await_close(struct conn *c, struct deadline d)
 			return err;
 		ssize_t n = recv(c->fd, &byte, 1, 0);
 		if (n == 0)
-			return unless_fired(c, 0);
+			return 0;
 		if (n > 0)
 			return ERR_DATA;
 		if ((err = after_failure(c, &c->recv_timeout_ns, d)) != 0)
@@ -345,7 +336,7 @@ static int await_close(struct conn *c, struct deadline d)
 
 int wait_for_close(struct conn *c, struct deadline d)
 {
-	return settled(c, await_close(c, d));
+	return await_close(c, d);
 }
 
 int check_surplus(struct conn *c, int grace_ms)

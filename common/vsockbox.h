@@ -5,6 +5,7 @@
 #define VSOCKBOX_H
 
 #include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -282,13 +283,11 @@ enum { SURPLUS_GRACE_MS = 10 };
  * whose every call counts (the echo path) ---- */
 struct watchdog {
 	struct conn *conn;
-	pthread_t thread;
-	_Atomic bool stopping;
-	_Atomic uint64_t deadline_ns;	/* of the step under way; 0: none */
-	_Atomic bool fired;		/* it shut the connection down */
+	struct sigaction old_action;	/* SIGALRM's, put back at the stop */
 };
-/* Watches c until watchdog_stop, which must come before c is closed. */
-void watchdog_start(struct watchdog *w, struct conn *c);
+/* Watches c's steps, each bounded by at most bound_ms, until
+ * watchdog_stop; c is used by the main thread only meanwhile. */
+void watchdog_start(struct watchdog *w, struct conn *c, uint64_t bound_ms);
 void watchdog_stop(struct watchdog *w);
 
 /* ---- pattern.c: data the protocol defines ---- */

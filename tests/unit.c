@@ -445,10 +445,11 @@ static void test_deadline(void)
 	waitpid(pid, NULL, 0);
 	close(sv[0]);
 
-	/* The same with a watchdog in place of the kernel's time-outs. */
+	/* The same with a watchdog in place of the kernel's time-outs: its
+	 * timer interrupts the read every 18 ms (an eighth of 150). */
 	pair(c, sv);
 	struct watchdog w;
-	watchdog_start(&w, &c[0]);
+	watchdog_start(&w, &c[0], 150);
 	pid = trickle(&c[1], sizeof(buf), 1, 20000);
 	start = now_ns();
 	CHECK(read_counted(&c[0], buf, sizeof(buf), &got,
@@ -456,21 +457,28 @@ static void test_deadline(void)
 	took = now_ns() - start;
 	CHECK(took >= 145000000u && took < 200000000u);
 	CHECK(got >= 3 && got < sizeof(buf));
-	/* The next call on that connection is a time-out too. */
-	CHECK(write_full(&c[0], "x", 1, deadline_after_ms(100)) == ETIMEDOUT);
 	watchdog_stop(&w);
 	kill(pid, SIGKILL);
 	waitpid(pid, NULL, 0);
 	close(sv[0]);
 	close(sv[1]);
-	/* A step within its deadline is untouched. */
+	/* A step within its deadline is untouched by the interruptions: 3
+	 * bytes 30 ms apart, the timer every 5 ms, the bound 500 ms. */
 	pair(c, sv);
-	watchdog_start(&w, &c[0]);
-	CHECK(write_full(&c[1], "abc", 3, NO_DEADLINE) == 0);
-	CHECK(read_full(&c[0], buf, 3, deadline_after_ms(50)) == 0);
-	usleep(80000);
-	CHECK(!atomic_load(&w.fired));
+	watchdog_start(&w, &c[0], 40);
+	pid = trickle(&c[1], 3, 1, 30000);
+	start = now_ns();
+	CHECK(read_full(&c[0], buf, 3, deadline_after_ms(500)) == 0);
+	took = now_ns() - start;
+	CHECK(took >= 55000000u && took < 500000000u);
+	CHECK(buf[0] == 0 && buf[1] == 31 && buf[2] == 62);
+	/* A silent peer: the watched read ends at its deadline. */
+	start = now_ns();
+	CHECK(read_full(&c[0], buf, 1, deadline_after_ms(60)) == ETIMEDOUT);
+	took = now_ns() - start;
+	CHECK(took >= 59000000u && took < 90000000u);
 	watchdog_stop(&w);
+	waitpid(pid, NULL, 0);
 	close(sv[0]);
 	close(sv[1]);
 
