@@ -287,10 +287,14 @@ int write_full(struct conn *c, const void *buf, size_t len, struct deadline d)
 	return write_whole(c, buf, len, d);
 }
 
+/* A bulk read takes what is there: over TCP loopback, 1 MiB MSG_WAITALL
+ * reads made a unidirectional run of 10 x 128 MiB 5% slower (15
+ * alternating pairs, the least 0.999), and over vsock a read as large as
+ * the receive buffer cannot have it anyway. */
 int recv_bytes(struct conn *c, uint64_t total, void *buf, size_t buf_len,
 	       struct deadline d)
 {
-	int flags = MSG_WAITALL, err = 0;
+	int flags = 0, err = 0;
 	size_t got;
 
 	while (total && !err) {
