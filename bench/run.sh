@@ -94,6 +94,8 @@ case $quick in 0 | '') quick=0 ;; *) quick=1 ;; esac
 
 here=$(cd "$(dirname "$0")" && pwd) || exit 2
 top=${here%/*}
+# Before the report rewrites RESULTS.md, which would make any tree dirty.
+source=$(git -C "$top" describe --always --dirty 2>/dev/null || echo '?')
 vsb=${vsb:-$top/vsockbox}
 case $vsb in /*) ;; *) vsb=$(pwd)/$vsb ;; esac
 HOSTCC=${HOSTCC:-cc}
@@ -909,7 +911,7 @@ if [ -n "$out" ]; then
 		echo "Taken $(date -u '+%Y-%m-%d %H:%M UTC') by \`bench/run.sh$(
 			[ "$quick" = 1 ] && echo ' --quick')\` ($failures failures)."
 		echo
-		echo "- source: $(git -C "$top" describe --always --dirty 2>/dev/null || echo '?')," \
+		echo "- source: $source," \
 			"binary $(wc -c <"$vsb_given") bytes ($vsb_given)"
 		echo "- machine: $(nproc) CPUs, $(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -n 1)" \
 			"(family $(sed -n 's/^cpu family[^:]*: //p' /proc/cpuinfo | head -n 1)," \
