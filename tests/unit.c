@@ -490,6 +490,15 @@ static void test_deadline(void)
 			 deadline_after_ms(150)) == ETIMEDOUT);
 	took = now_ns() - start;
 	CHECK(took >= 145000000u && took < 200000000u);
+	/* The same writer, watched: its blocked send is interrupted and
+	 * the step ends at its deadline, at most an interval (18 ms) late. */
+	watchdog_start(&w, &c[0], 150);
+	start = now_ns();
+	CHECK(send_bytes(&c[0], 64u << 20, big, sizeof(big),
+			 deadline_after_ms(150)) == ETIMEDOUT);
+	took = now_ns() - start;
+	CHECK(took >= 145000000u && took < 200000000u);
+	watchdog_stop(&w);
 	close(sv[0]);
 	close(sv[1]);
 
