@@ -111,12 +111,12 @@ static int after_failure(const struct conn *c, uint64_t *set,
 }
 
 /* The data path's own recv() and send(). The C library makes both
- * cancellation points: in a process with a second thread (a watchdog,
- * bidir's writer) glibc switches asynchronous cancellation on and off
- * around each call: two atomic read-modify-writes, 10-30 ns a call
- * here, four calls in every echo round trip of 14 us on one CPU, for a
- * thread these applets never cancel. The system call alone does the
- * same work without them. */
+ * cancellation points: in a process with a second thread (bidir's
+ * reader, the multi streams) glibc switches asynchronous cancellation
+ * on and off around each call, two atomic read-modify-writes (10-30 ns
+ * a call here) for threads these applets never cancel, and a path that
+ * gains a thread keeps its cost per call. The system call alone does
+ * the same work without them. */
 static ssize_t data_recv(int fd, void *p, size_t len, int flags)
 {
 #ifdef SYS_recvfrom
