@@ -97,8 +97,13 @@ check-vm: vsockbox
 	done
 endif
 
+# Both kernels: 6.12 also sends MSG_ZEROCOPY through the device.
+VHOST_SUITES ?= bookworm trixie
 check-vhost: vsockbox
-	@sh tests/vm/vhost.sh -b ./vsockbox $(VM_ARGS); $(call vm_status,check-vhost)
+	@for s in $(VHOST_SUITES); do \
+		sh tests/vm/vhost.sh -b ./vsockbox --suite $$s $(VM_ARGS); \
+		$(call vm_status,check-vhost $$s); \
+	done
 
 check-vm-rules: vsockbox
 	sh tests/vm-rules.sh

@@ -177,3 +177,40 @@ survivor_result() { # name rc took applet who errfile [words]
 		show "$4" "$6"
 	fi
 }
+
+# MSG_ZEROCOPY over vsock came in Linux 6.7: true when this kernel is at
+# least that.
+has_vsock_zerocopy() {
+	zc_release=$(uname -r)
+	zc_major=${zc_release%%.*}
+	zc_minor=${zc_release#*.}
+	zc_minor=${zc_minor%%[!0-9]*}
+	[ "$zc_major" -gt 6 ] || { [ "$zc_major" -eq 6 ] && [ "$zc_minor" -ge 7 ]; }
+}
+
+# zerocopy_result NAME CLIENT-RC PERF-RC PERF-OUT PERF-ERR CLIENT-ERR DETAIL:
+# a --zerocopy run of vsock-perf (--json) with a sending guest applet.
+# From 6.7 on MSG_ZEROCOPY runs ("zerocopy": true, no warning); before,
+# each side warns once and sends plainly ("zerocopy": false). Both pass
+# either way, and nothing else is said.
+zerocopy_result() {
+	if has_vsock_zerocopy; then
+		zr_want=true zr_warnings=0
+	else
+		zr_want=false zr_warnings=2
+	fi
+	zr_got=$(sed -n 's/.*"zerocopy": \([a-z]*\).*/\1/p' "$4")
+	zr_said=$(cat "$5" "$6" | grep -c -- '--zerocopy: .*; plain sends instead$')
+	zr_others=$(cat "$5" "$6" |
+		grep -v -e 'listening on' -e '--zerocopy: .*; plain sends instead$')
+	zr_detail="$7, zerocopy $zr_got, $zr_said warnings"
+	if [ "$2" = 0 ] && [ "$3" = 0 ] && [ "$zr_got" = "$zr_want" ] &&
+		[ "$zr_said" -eq "$zr_warnings" ] && [ -z "$zr_others" ]; then
+		result "$1" PASS "$zr_detail"
+	else
+		result "$1" FAIL "client exit $2, vsock-perf exit $3, $zr_detail; want zerocopy $zr_want, $zr_warnings warnings, no other line"
+		show client "$6"
+		show perf "$5"
+		show perf "$4"
+	fi
+}

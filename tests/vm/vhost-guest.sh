@@ -63,6 +63,11 @@ while read -r cmd; do
 		vsock-bench --peer vsock:2 $data --timeout "$tmo" \
 			>"$work/bench-bg.out" 2>"$work/bench-bg.err" &
 		rc=0 ;;
+	# MSG_ZEROCOPY sends through the device (vsock-perf --zerocopy in L1).
+	zerocopy)
+		# shellcheck disable=SC2086
+		run_client zerocopy vsock-unidir --peer vsock:2 $data \
+			--timeout "$tmo" --zerocopy ;;
 	# A host port nobody listens on.
 	refused) run_client refused vsock-ctl --peer vsock:2:8999 --timeout "$tmo" ;;
 	# The itest host's port from the wrong local port (8501, not 49152).

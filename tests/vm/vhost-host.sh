@@ -17,6 +17,9 @@
 #   guest-refused  L2 connects to a host port nobody listens on
 #   peer-cid       the host's messages name the guest as vsock:3:PORT
 #   bench          the whole vsock-bench in L2 against vsock-perf here
+#   zerocopy       vsock-unidir --zerocopy in L2 against vsock-perf
+#                  --zerocopy here: MSG_ZEROCOPY both ways from 6.7 on,
+#                  one warning a side and plain sends before
 #   l2-killed      L2's QEMU killed mid-benchmark: vsock-perf ends in time
 #                  with one line
 # then "VMTEST-DONE passed=N failed=N". Settings (kernel command line,
@@ -212,6 +215,23 @@ test_bench() {
 	fi
 }
 
+test_zerocopy() {
+	t0=$(now)
+	if ! start_server perf vsock-perf --listen vsock:any:8500 --tests unidir \
+		--size "$size" --count "$count" --timeout "$tmo" --zerocopy --json; then
+		wait "$server_pid"
+		result zerocopy FAIL "vsock-perf did not listen (exit $?)"
+		show perf "$work/perf.err"
+		return
+	fi
+	l2_run zerocopy
+	wait "$server_pid" 2>/dev/null
+	perf_rc=$?
+	zerocopy_result zerocopy "$l2_rc" "$perf_rc" "$work/perf.out" \
+		"$work/perf.err" "$work/l2-zerocopy.err" \
+		"size $size count $count through the device"
+}
+
 # L2's QEMU is killed (SIGKILL) once vsock-perf has all nine connections and
 # runs a latency test of many minutes: its device goes away, and vsock-perf
 # must end on its own with one line (exit 1 or 3), well within its timeout.
@@ -253,6 +273,7 @@ if test_l2_boot; then
 	test_guest_refused
 	test_peer_cid
 	test_bench
+	test_zerocopy
 	test_l2_killed
 fi
 [ -z "$l2_pid" ] || kill -KILL "$l2_pid" 2>/dev/null
