@@ -188,6 +188,20 @@ has_vsock_zerocopy() {
 	[ "$zc_major" -gt 6 ] || { [ "$zc_major" -eq 6 ] && [ "$zc_minor" -ge 7 ]; }
 }
 
+# start_zerocopy_perf: vsock-perf --zerocopy --json here, for one
+# unidirectional stream of $size x $count (--timeout $tmo), to be judged by
+# zerocopy_result; if it does not listen, reports the test "zerocopy"
+# failed and returns 1.
+start_zerocopy_perf() {
+	start_server perf vsock-perf --listen vsock:any:8500 --tests unidir \
+		--size "$size" --count "$count" --timeout "$tmo" --zerocopy --json &&
+		return 0
+	wait "$server_pid"
+	result zerocopy FAIL "vsock-perf did not listen (exit $?)"
+	show perf "$work/perf.err"
+	return 1
+}
+
 # zerocopy_result NAME CLIENT-RC PERF-RC PERF-OUT PERF-ERR CLIENT-ERR DETAIL:
 # a --zerocopy run of vsock-perf (--json) with a sending guest applet.
 # From 6.7 on MSG_ZEROCOPY runs ("zerocopy": true, no warning); before,

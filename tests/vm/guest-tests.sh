@@ -116,13 +116,7 @@ test_bench() {
 # and sends plainly ("zerocopy": false). The run passes either way.
 test_zerocopy() {
 	t0=$(now)
-	if ! start_server perf vsock-perf --listen vsock:any:8500 --tests unidir \
-		--size "$size" --count "$count" --timeout "$tmo" --zerocopy --json; then
-		wait "$server_pid"
-		result zerocopy FAIL "vsock-perf did not listen (exit $?)"
-		show perf "$work/perf.err"
-		return
-	fi
+	start_zerocopy_perf || return
 	run_client zc vsock-unidir --peer vsock:1 --size "$size" --count "$count" \
 		--timeout "$tmo" --zerocopy
 	wait "$server_pid" 2>/dev/null

@@ -217,13 +217,7 @@ test_bench() {
 
 test_zerocopy() {
 	t0=$(now)
-	if ! start_server perf vsock-perf --listen vsock:any:8500 --tests unidir \
-		--size "$size" --count "$count" --timeout "$tmo" --zerocopy --json; then
-		wait "$server_pid"
-		result zerocopy FAIL "vsock-perf did not listen (exit $?)"
-		show perf "$work/perf.err"
-		return
-	fi
+	start_zerocopy_perf || return
 	l2_run zerocopy
 	wait "$server_pid" 2>/dev/null
 	perf_rc=$?
