@@ -700,28 +700,22 @@ if [ "$quick" = 0 ]; then
 	batch_end
 fi
 # Every comparison is a series of pairs, A and B in turn first.
-# throughput_batch TITLE KIND: vsockbox against the ceiling and iperf3.
-throughput_batch() {
+# compare_batch TITLE KIND FLOOR TOOL PROGRAM: vsockbox against the C
+# floor and, if PROGRAM is installed, against TOOL.
+compare_batch() {
 	batch_begin "$1, $runs pairs per comparison"
 	round=0
 	while [ "$round" -lt "$runs" ]; do
 		round=$((round + 1))
-		pair "$2" vsb ceil
-		have iperf3 && pair "$2" vsb iperf
+		pair "$2" vsb "$3"
+		have "$5" && pair "$2" vsb "$4"
 	done
 	batch_end
 }
-throughput_batch unidirectional uni
-throughput_batch bidirectional bi
+compare_batch unidirectional uni ceil iperf iperf3
+compare_batch bidirectional bi ceil iperf iperf3
 for lat_mode in $lat_modes; do
-	batch_begin "latency, $(mode_name "$lat_mode"), $runs pairs per comparison"
-	round=0
-	while [ "$round" -lt "$runs" ]; do
-		round=$((round + 1))
-		pair "lat" vsb pp
-		have sockperf && pair "lat" vsb sp
-	done
-	batch_end
+	compare_batch "latency, $(mode_name "$lat_mode")" lat pp sp sockperf
 done
 if [ -x "$musl" ]; then
 	batch_begin "the musl build against the glibc one, $musl_runs pairs"
