@@ -439,9 +439,9 @@ static void check_echo(struct perf *p, const unsigned char *out,
 
 static void run_latency(struct perf *p)
 {
-	/* Page-aligned, like xmalloc's buffers (alloc.c). */
-	_Alignas(4096) unsigned char out[PERF_ECHO_PACKET];
-	_Alignas(4096) unsigned char in[PERF_ECHO_PACKET];
+	/* Aligned like xmalloc's buffers, for the same reason. */
+	_Alignas(BUFFER_ALIGN) unsigned char out[PERF_ECHO_PACKET];
+	_Alignas(BUFFER_ALIGN) unsigned char in[PERF_ECHO_PACKET];
 	char what[48];
 	struct progress prog;
 	uint64_t started = now_ns();

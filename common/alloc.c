@@ -53,18 +53,17 @@ size_t xmalloc_live(void)
 /* Memory straight from the kernel: zeroed (buffers go on the wire), and
  * no allocator linked in, which keeps a static musl binary small. The
  * applets allocate a few buffers once, never in a data loop. A buffer
- * starts on a 4 KiB boundary, after a page that holds only its header:
+ * starts on a BUFFER_ALIGN boundary, after a page that holds only its header:
  * a 4 KiB packet then lies in one page, not across two, and the kernel
  * copies it a little faster (0.2% of a one-CPU loopback echo, 14
  * alternating pairs, bench/run.sh's latency run). */
-enum { ALLOC_ALIGN = 4096 };
 struct alloc_header {
 	size_t total;	/* the whole mapping, header page included */
 };
 
 void *xmalloc(size_t len)
 {
-	size_t total = len + ALLOC_ALIGN;
+	size_t total = len + BUFFER_ALIGN;
 	struct alloc_header h = {total};
 
 	if (total < len)
@@ -73,8 +72,8 @@ void *xmalloc(size_t len)
 				MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (p == MAP_FAILED)
 		die_errno(EXIT_ENV, "out of memory (%zu bytes)", len);
-	memcpy(p + ALLOC_ALIGN - sizeof(h), &h, sizeof(h));
-	return p + ALLOC_ALIGN;
+	memcpy(p + BUFFER_ALIGN - sizeof(h), &h, sizeof(h));
+	return p + BUFFER_ALIGN;
 }
 
 void xfree(void *ptr)
@@ -82,8 +81,8 @@ void xfree(void *ptr)
 	struct alloc_header h;
 	if (!ptr)
 		return;
-	unsigned char *p = (unsigned char *)ptr - ALLOC_ALIGN;
-	memcpy(&h, p + ALLOC_ALIGN - sizeof(h), sizeof(h));
+	unsigned char *p = (unsigned char *)ptr - BUFFER_ALIGN;
+	memcpy(&h, p + BUFFER_ALIGN - sizeof(h), sizeof(h));
 	munmap(p, h.total);
 }
 #endif

@@ -84,6 +84,9 @@ void err_out(const char *fmt, ...) PRINTF_LIKE(1, 2);
 void print_to(int fd, const char *fmt, ...) PRINTF_LIKE(2, 3);
 
 /* ---- alloc.c ---- */
+/* xmalloc's buffers start on this boundary (not in checked builds, whose
+ * allocator is the C library's); a packet of that size lies in one page. */
+enum { BUFFER_ALIGN = 4096 };
 void *xmalloc(size_t len);	/* zeroed; fatal when out of memory */
 void xfree(void *p);
 #ifdef VSOCKBOX_MALLOC
