@@ -115,7 +115,8 @@ fi
 case $runs in '' | *[!0-9]* | 0) echo "bench: --runs wants a positive number" >&2; exit 2 ;; esac
 uni_bytes=$((2 * size * count))	# vsock-perf counts 2 x SIZE per iteration
 bi_bytes=$((size * count))	# each way
-lat=1000	# round trips per latency run: set per CPU mode by calibrate_lat
+lat_probe=1000	# the calibration run's round trips, and the fewest a run times
+lat=$lat_probe	# round trips per latency run: set per CPU mode by calibrate_lat
 timeout=30
 
 failures=0
@@ -357,15 +358,21 @@ lat_bytes() { echo $((2 * 4096 * (lat + 100))); }	# warm-up included
 # calibrate_lat: $lat for $lat_mode, so that a run of round trips lasts
 # about as long as sockperf's window ($sp_secs): the machine changes speed
 # within seconds, and a shorter window would weigh a change differently.
-# From the median of a short run that records nothing (at most $lat_max).
+# From the median of a short run that records nothing (at most $lat_max);
+# if that run fails (a failure already), the short count stays, so that
+# every later batch of this mode still has one.
 calibrate_lat() {
 	cpus "$lat_mode"
-	lat=1000
-	vsb_pair latency vsock-echo -- --tests latency --latency-count "$lat" || return
-	cl_p50=$(jget "$W/host.out" round_trip_page.p_50th)
-	isnum "$cl_p50" || { fail "latency calibration: no median"; return 1; }
-	lat=$(awk -v ns="$cl_p50" -v s="$sp_secs" -v m="$lat_max" \
-		'BEGIN { n = int(s * 1e9 / ns); if (n > m) n = m; if (n < 1000) n = 1000; print n }')
+	lat=$lat_probe
+	if vsb_pair latency vsock-echo -- --tests latency --latency-count "$lat"; then
+		cl_p50=$(jget "$W/host.out" round_trip_page.p_50th)
+		if isnum "$cl_p50"; then
+			lat=$(awk -v ns="$cl_p50" -v s="$sp_secs" -v m="$lat_max" -v p="$lat_probe" \
+				'BEGIN { n = int(s * 1e9 / ns); if (n > m) n = m; if (n < p) n = p; print n }')
+		else
+			fail "latency calibration: no median"
+		fi
+	fi
 	eval "lat_$lat_mode=\$lat"
 }
 # The musl build, the same way.
