@@ -43,8 +43,8 @@ static const struct opt options[] = {
 	{"latency-count", "N", OPT_NUM, O(latency_count), 1, MAX_SAMPLES,
 	 PERF_LATENCY_PACKETS, "timed round trips", NULL, NULL},
 	{"tests", "LIST", OPT_NAMES, O(tests), 0, 0, TEST_ALL,
-	 "comma list of latency,bidir,unidir,multi; only the"
-	 " connections those tests use are expected", "all", test_names},
+	 "comma list of " TEST_NAMES_TEXT "; only the connections those tests"
+	 " use are expected", "all", test_names},
 	{"json", NULL, OPT_FLAG, O(json), 0, 0, 0,
 	 "one JSON object on stdout instead of the table", NULL, NULL},
 	{"io-size", "BYTES", OPT_BYTES, O(io_size), 1, MAX_IO_SIZE, 0,
@@ -64,22 +64,50 @@ static const struct opt options[] = {
 };
 #undef O
 
+/* "-", "129" or "124..128": n numbers from first. */
+static const char *range_text(char *buf, size_t len, unsigned first, unsigned n)
+{
+	if (!n)
+		format(buf, len, "-");
+	else if (n == 1)
+		format(buf, len, "%u", first);
+	else
+		format(buf, len, "%u..%u", first, first + n - 1);
+	return buf;
+}
+
+/* The guest ports of a test's data connections (contiguous slots). */
+static const char *ports_text(char *buf, size_t len, unsigned slots)
+{
+	unsigned first = 0, n = 0;
+
+	while (slots && !(slots >> first & 1))
+		first++;
+	while (slots >> (first + n) & 1)
+		n++;
+	return range_text(buf, len, perf_slot_port((int)first), n);
+}
+
 static void describe(void)
 {
+	char magics[16], ports[16];
+
 	out("Micro benchmark, host side: wait up to %u s for the guest's connections from\n"
-	    "ports %u..%u, then run the latency (%u), bidirectional (%u, magic %u),\n"
-	    "unidirectional (%u, magic %u) and multi stream (%u..%u, magics %u..%u)\n"
-	    "tests and print min, p25, p50, p75, p99 and max of each. The run belongs\n"
-	    "to one guest: connections from any other peer are closed with a warning.\n"
-	    "Each test's iterations: bidirectional %u, unidirectional %u, multi stream\n"
-	    "%u; bytes per call: %uK, %uK, %uK. The connections are awaited %u s (or\n"
-	    "--timeout S if shorter), a magic number %u s, each whole echo %u ms.\n",
-	    PERF_CONNECT_DEADLINE_MS / 1000, PERF_CTL_PORT, PERF_BIDIR_PORT,
-	    PERF_ECHO_PORT, PERF_BIDIR_PORT, MAGIC_BIDIR, PERF_UNIDIR_PORT,
-	    MAGIC_UNIDIR, PERF_MULTI_PORT, PERF_MULTI_PORT + PERF_MULTI_STREAMS - 1,
-	    MAGIC_MULTI, MAGIC_MULTI + PERF_MULTI_STREAMS - 1, PERF_BIDIR_COUNT,
-	    PERF_UNIDIR_COUNT, PERF_MULTI_COUNT, BIDIR_IO_SIZE >> 10,
-	    UNIDIR_IO_SIZE >> 10, MULTI_IO_SIZE >> 10,
+	    "ports %u..%u, then run these tests in this order and print min, p25, p50,\n"
+	    "p75, p99 and max of each:\n\n"
+	    "  %-8s %-16s %-9s %-11s %-10s %s\n", PERF_CONNECT_DEADLINE_MS / 1000,
+	    PERF_CTL_PORT, PERF_CTL_PORT + PERF_SLOTS - 1, "test", "what",
+	    "magic", "ports", "iterations", "bytes per call");
+	for (int i = 0; i < PERF_TESTS_N; i++) {
+		const struct perf_test *t = &perf_tests[i];
+		out("  %-8s %-16s %-9s %-11s %-10u %uK\n", t->name, t->label,
+		    range_text(magics, sizeof(magics), t->magic, t->magics),
+		    ports_text(ports, sizeof(ports), t->slots), t->count,
+		    t->io_size >> 10);
+	}
+	out("\nThe run belongs to one guest: connections from any other peer are closed\n"
+	    "with a warning. The connections are awaited %u s (or --timeout S if\n"
+	    "shorter), a magic number %u s, each whole echo %u ms.\n",
 	    PERF_CONNECT_DEADLINE_MS / 1000, PERF_MAGIC_DEADLINE_MS / 1000,
 	    PERF_ECHO_DEADLINE_MS);
 }
@@ -93,17 +121,25 @@ struct series {
 	bool ran;
 };
 
+/* One test of this run: its row, what the command line makes of it, and
+ * its results, one series per result of the row. */
+struct test_run {
+	const struct perf_test *test;
+	uint64_t count;
+	size_t io_size;
+	struct series result[PERF_RESULTS_MAX];
+};
+
 struct perf {
 	struct perf_options o;
 	struct socket_setup setup;
 	struct address listen;
 	struct conn conn[PERF_SLOTS];
-	uint64_t count[TEST_MULTI + 1];	/* iterations, by test bit */
+	struct test_run run[PERF_TESTS_N];
 	int corruption;		/* -1 not checked, 0 clean, 1 corrupted */
 	char corruption_why[128];	/* the first difference */
 	bool zerocopy_ran;	/* MSG_ZEROCOPY sends on every data stream */
 	uint64_t started_ns;
-	struct series latency, tx, rx, unidir, multi;
 };
 
 static struct deadline step(const struct perf *p)
@@ -126,6 +162,26 @@ static struct deadline bound_ms(const struct perf *p, uint64_t ms)
 static bool expected(const struct perf *p, int slot)
 {
 	return perf_slot_tests(slot) & p->o.tests;
+}
+
+/* The tests that run after a test, and with it; bits are the run order. */
+static unsigned later_tests(const struct perf_test *t)
+{
+	return TEST_ALL & ~(2 * t->bit - 1);
+}
+
+static unsigned from_test_on(const struct perf_test *t)
+{
+	return TEST_ALL & ~(t->bit - 1);
+}
+
+/* How many streams a test runs at once: its data connections. */
+static unsigned streams(const struct perf_test *t)
+{
+	unsigned n = 0;
+	for (unsigned slots = t->slots; slots; slots &= slots - 1)
+		n++;
+	return n;
 }
 
 /* Nothing may arrive on a data connection before its test: the guest
@@ -292,7 +348,7 @@ static void accept_all(struct perf *p, int lfd)
 	format_address(&p->listen, where, sizeof(where));
 	for (int slot = 0; slot < PERF_SLOTS; slot++)
 		a->needed += expected(p, slot);
-	for (;;) {
+	while (a->needed) {	/* a test may need no connection */
 		struct conn c;
 		struct address peer;
 		int err = conn_accept(&c, lfd, &p->listen, d, &peer);
@@ -310,15 +366,24 @@ static void accept_all(struct perf *p, int lfd)
 
 /* ---- magic numbers ---- */
 
-static const char *magic_name(unsigned magic)
+/* The test a magic number announces, for messages: "bidirectional". */
+static const char *magic_test(unsigned magic)
 {
-	if (magic == MAGIC_BIDIR)
-		return " (bidirectional)";
-	if (magic == MAGIC_UNIDIR)
-		return " (unidirectional)";
-	if (magic >= MAGIC_MULTI && magic < MAGIC_MULTI + PERF_MULTI_STREAMS)
-		return " (multi stream)";
-	return "";
+	for (int i = 0; i < PERF_TESTS_N; i++)
+		if (magic - perf_tests[i].magic < perf_tests[i].magics)
+			return perf_tests[i].label;
+	return NULL;
+}
+
+/* " (bidirectional)", or "" for a magic number of no test. */
+static const char *magic_name(char *buf, size_t len, unsigned magic)
+{
+	const char *test = magic_test(magic);
+
+	buf[0] = '\0';
+	if (test)
+		format(buf, len, " (%s)", test);
+	return buf;
 }
 
 static unsigned read_magic(struct perf *p, const char *test)
@@ -331,12 +396,22 @@ static unsigned read_magic(struct perf *p, const char *test)
 	return magic;
 }
 
-static void expect_magic(struct perf *p, const char *test, unsigned expected)
+/* A test's magic numbers, each once, in any order. */
+static void expect_magics(struct perf *p, const struct perf_test *t)
 {
-	unsigned magic = read_magic(p, test);
-	if (magic != expected)
-		die(EXIT_FAIL, "%s: magic %u%s out of order, expected %u", test,
-		    magic, magic_name(magic), expected);
+	bool seen[256] = {false};
+	char name[32], want[16];
+
+	for (unsigned i = 0; i < t->magics; i++) {
+		unsigned magic = read_magic(p, t->label);
+		if (magic - t->magic >= t->magics)
+			die(EXIT_FAIL, "%s: magic %u%s out of order, expected %s",
+			    t->label, magic, magic_name(name, sizeof(name), magic),
+			    range_text(want, sizeof(want), t->magic, t->magics));
+		if (seen[magic])
+			die(EXIT_FAIL, "%s: magic %u twice", t->label, magic);
+		seen[magic] = true;
+	}
 }
 
 static void record(struct series *s, size_t capacity)
@@ -356,23 +431,23 @@ static void announce(const struct perf *p)
 {
 	char line[256];
 	size_t n = 0;
-	static const struct { unsigned test; const char *name; } tests[] = {
-		{TEST_BIDIR, "bidirectional"}, {TEST_UNIDIR, "unidirectional"},
-		{TEST_MULTI, "multi stream"},
-	};
 
 	if (!p->o.progress)
 		return;
-	if (p->o.tests & TEST_LATENCY)
-		n += format(line + n, sizeof(line) - n, ", latency %llu round trips",
-			    (unsigned long long)p->o.latency_count);
-	for (size_t i = 0; i < sizeof(tests) / sizeof(tests[0]); i++)
-		if (p->o.tests & tests[i].test && n < sizeof(line))
+	for (int i = 0; i < PERF_TESTS_N && n < sizeof(line); i++) {
+		const struct test_run *r = &p->run[i];
+		const struct perf_test *t = r->test;
+		if (!(p->o.tests & t->bit))
+			continue;
+		if (t->echo)
+			n += format(line + n, sizeof(line) - n, ", %s %llu round trips",
+				    t->label, (unsigned long long)r->count);
+		else
 			n += format(line + n, sizeof(line) - n, ", %s %llu x %llu bytes%s",
-				    tests[i].name,
-				    (unsigned long long)p->count[tests[i].test],
+				    t->label, (unsigned long long)r->count,
 				    (unsigned long long)p->o.size,
-				    tests[i].test == TEST_MULTI ? " per stream" : "");
+				    streams(t) > 1 ? " per stream" : "");
+	}
 	err_out("vsock-perf: the guest is in; running%s\n", line + 1);
 }
 
@@ -437,8 +512,10 @@ static void check_echo(struct perf *p, const unsigned char *out,
 	note_corruption(p, what, i, at);
 }
 
-static void run_latency(struct perf *p)
+static void run_latency(struct perf *p, struct test_run *r)
 {
+	const struct perf_test *t = r->test;
+	struct series *rtt = &r->result[0];
 	/* Aligned like xmalloc's buffers, for the same reason. */
 	_Alignas(BUFFER_ALIGN) unsigned char out[PERF_ECHO_PACKET];
 	_Alignas(BUFFER_ALIGN) unsigned char in[PERF_ECHO_PACKET];
@@ -459,22 +536,22 @@ static void run_latency(struct perf *p)
 		check_echo(p, out, in, "warm-up", i);
 	}
 	memset(out, PERF_LATENCY_BYTE, sizeof(out));
-	record(&p->latency, p->o.latency_count);
-	progress_start(&prog, "latency", p->o.latency_count);
-	for (uint64_t i = 0; i < p->o.latency_count; i++) {
+	record(rtt, r->count);
+	progress_start(&prog, t->label, r->count);
+	for (uint64_t i = 0; i < r->count; i++) {
 		uint64_t start = now_ns();
 		round_trip(p, out, in, what, start);
-		p->latency.v[p->latency.n++] = (double)(now_ns() - start);
+		rtt->v[rtt->n++] = (double)(now_ns() - start);
 		check_echo(p, out, in, "timed", (unsigned)i);
 		if ((i + 1) % 1000 == 0)
 			progress_step(&prog, i + 1);
 	}
 	progress_end(&prog);
 	watchdog_stop(&watchdog);
-	expect_no_surplus(&p->conn[SLOT_ECHO], "latency");
+	expect_no_surplus(&p->conn[SLOT_ECHO], t->label);
 	/* Our close ends the guest's echo loop. */
 	conn_close(&p->conn[SLOT_ECHO]);
-	finished(p, "latency", p->o.latency_count, started);
+	finished(p, t->label, r->count, started);
 }
 
 /* ---- bidirectional ---- */
@@ -527,27 +604,24 @@ static void rates(struct series *out, const struct bidir_half *h,
 	}
 }
 
-static size_t io_size(const struct perf *p, size_t test_default)
+static void run_bidir(struct perf *p, struct test_run *r)
 {
-	return p->o.io_size ? (size_t)p->o.io_size : test_default;
-}
-
-static void run_bidir(struct perf *p)
-{
-	uint64_t count = p->count[TEST_BIDIR];
-	size_t len = io_size(p, BIDIR_IO_SIZE);
+	const struct perf_test *t = r->test;
+	uint64_t count = r->count;
+	size_t len = r->io_size;
 	struct bidir_half rx = {p, count, 0, NULL, NULL, len, 0},
 			  tx = {p, count, 0, NULL, NULL, len, 0};
 	struct progress prog;
 	pthread_t thread;
 
-	expect_quiet(p, TEST_UNIDIR | TEST_MULTI, "bidirectional");
-	expect_magic(p, "bidirectional", MAGIC_BIDIR);
+	/* The guest writes as soon as its magic is out. */
+	expect_quiet(p, later_tests(t), t->label);
+	expect_magics(p, t);
 	rx.ends = xmalloc(count * sizeof(uint64_t));
 	tx.ends = xmalloc(count * sizeof(uint64_t));
 	rx.buf = xmalloc(len);
 	tx.buf = xmalloc(len);
-	progress_start(&prog, "bidirectional", count);
+	progress_start(&prog, t->label, count);
 	rx.start = tx.start = now_ns();
 	xthread_start(&thread, bidir_reader, &rx);
 	bidir_writer(&tx, &prog);
@@ -555,18 +629,18 @@ static void run_bidir(struct perf *p)
 	progress_end(&prog);
 	struct conn *c = &p->conn[SLOT_BIDIR];
 	if (rx.err)
-		die_step("bidirectional", "read", c, rx.err);
+		die_step(t->label, "read", c, rx.err);
 	if (tx.err)
-		die_step("bidirectional", "write", c, tx.err);
-	expect_no_surplus(c, "bidirectional");
-	rates(&p->tx, &tx, count, p->o.size);
-	rates(&p->rx, &rx, count, p->o.size);
+		die_step(t->label, "write", c, tx.err);
+	expect_no_surplus(c, t->label);
+	rates(&r->result[0], &tx, count, p->o.size);
+	rates(&r->result[1], &rx, count, p->o.size);
 	xfree(rx.ends);
 	xfree(tx.ends);
 	xfree(rx.buf);
 	xfree(tx.buf);
 	conn_close(c);
-	finished(p, "bidirectional", count, rx.start);
+	finished(p, t->label, count, rx.start);
 }
 
 /* ---- unidirectional, one stream or five ---- */
@@ -620,72 +694,60 @@ static void stream_failed(const char *test, const struct stream *st)
 		die_step(test, st->failed_op, st->conn, st->err);
 }
 
-static void run_unidir(struct perf *p)
+static void run_unidir(struct perf *p, struct test_run *r)
 {
-	uint64_t count = p->count[TEST_UNIDIR], started = now_ns();
-	size_t len = io_size(p, UNIDIR_IO_SIZE);
+	const struct perf_test *t = r->test;
+	uint64_t count = r->count, started = now_ns();
+	size_t len = r->io_size;
+	struct series *rate = &r->result[0];
 	struct progress prog;
 
-	expect_magic(p, "unidirectional", MAGIC_UNIDIR);
-	expect_quiet(p, TEST_UNIDIR | TEST_MULTI, "unidirectional");
-	record(&p->unidir, count);
-	struct stream st = {p, &p->conn[SLOT_UNIDIR], count, p->unidir.v,
+	expect_magics(p, t);
+	/* The guest reads before it writes. */
+	expect_quiet(p, from_test_on(t), t->label);
+	record(rate, count);
+	struct stream st = {p, &p->conn[SLOT_UNIDIR], count, rate->v,
 			    xmalloc(len), len, &prog, "", 0};
-	progress_start(&prog, "unidirectional", count);
+	progress_start(&prog, t->label, count);
 	unidir_stream(&st);
 	progress_end(&prog);
-	stream_failed("unidirectional", &st);
-	expect_no_surplus(st.conn, "unidirectional");
+	stream_failed(t->label, &st);
+	expect_no_surplus(st.conn, t->label);
 	xfree(st.buf);
-	p->unidir.n = count;
+	rate->n = count;
 	conn_close(st.conn);
-	finished(p, "unidirectional", count, started);
+	finished(p, t->label, count, started);
 }
 
-static void expect_multi_magics(struct perf *p)
+static void run_multi(struct perf *p, struct test_run *r)
 {
-	bool seen[PERF_MULTI_STREAMS] = {false};
-
-	for (int i = 0; i < PERF_MULTI_STREAMS; i++) {
-		unsigned magic = read_magic(p, "multi stream");
-		unsigned k = magic - MAGIC_MULTI;
-		if (magic < MAGIC_MULTI || k >= PERF_MULTI_STREAMS)
-			die(EXIT_FAIL, "multi stream: magic %u%s out of order, "
-			    "expected %u..%u", magic, magic_name(magic),
-			    MAGIC_MULTI, MAGIC_MULTI + PERF_MULTI_STREAMS - 1);
-		if (seen[k])
-			die(EXIT_FAIL, "multi stream: magic %u twice", magic);
-		seen[k] = true;
-	}
-}
-
-static void run_multi(struct perf *p)
-{
-	uint64_t count = p->count[TEST_MULTI], started = now_ns();
+	const struct perf_test *t = r->test;
+	uint64_t count = r->count, started = now_ns();
 	struct stream st[PERF_MULTI_STREAMS];
 	pthread_t threads[PERF_MULTI_STREAMS];
-	size_t len = io_size(p, MULTI_IO_SIZE);
+	size_t len = r->io_size;
+	struct series *rate = &r->result[0];
 
-	expect_multi_magics(p);
-	expect_quiet(p, TEST_MULTI, "multi stream");
-	record(&p->multi, count * PERF_MULTI_STREAMS);
+	expect_magics(p, t);
+	expect_quiet(p, from_test_on(t), t->label);
+	record(rate, count * PERF_MULTI_STREAMS);
 	for (int i = 0; i < PERF_MULTI_STREAMS; i++) {
 		st[i] = (struct stream){p, &p->conn[SLOT_MULTI + i], count,
-					p->multi.v + (size_t)i * count,
+					rate->v + (size_t)i * count,
 					xmalloc(len), len, NULL, "", 0};
 		xthread_start(&threads[i], unidir_stream, &st[i]);
 	}
 	for (int i = 0; i < PERF_MULTI_STREAMS; i++)
 		xthread_join(threads[i]);
 	for (int i = 0; i < PERF_MULTI_STREAMS; i++)
-		stream_failed("multi stream", &st[i]);
+		stream_failed(t->label, &st[i]);
 	for (int i = 0; i < PERF_MULTI_STREAMS; i++) {
-		expect_no_surplus(st[i].conn, "multi stream");
+		expect_no_surplus(st[i].conn, t->label);
 		xfree(st[i].buf);
 		conn_close(st[i].conn);
 	}
-	p->multi.n = count * PERF_MULTI_STREAMS;
-	finished(p, "multi stream", count, started);
+	rate->n = count * PERF_MULTI_STREAMS;
+	finished(p, t->label, count, started);
 }
 
 /* After the last test the control connection has nothing more to say:
@@ -820,18 +882,19 @@ static void print_table(const struct perf *p, const struct row *rows, size_t n)
 	out("run took %s s\n", seconds_since(secs, sizeof(secs), p->started_ns));
 }
 
+/* Every result of every test, run or not, in the tests' order. */
 static void report(struct perf *p)
 {
-	const struct row rows[] = {
-		{"round_trip_page", "round trip, 4096 B", &p->latency, true},
-		{"tx_throughput", "bidirectional tx", &p->tx, false},
-		{"rx_throughput", "bidirectional rx", &p->rx, false},
-		{"single_stream_unidirectional", "unidirectional", &p->unidir,
-		 false},
-		{"multi_stream_unidirectional", "multi stream (5 streams)",
-		 &p->multi, false},
-	};
-	size_t n = sizeof(rows) / sizeof(rows[0]);
+	struct row rows[PERF_TESTS_N * PERF_RESULTS_MAX];
+	size_t n = 0;
+
+	for (int i = 0; i < PERF_TESTS_N; i++) {
+		struct test_run *r = &p->run[i];
+		for (int k = 0; k < PERF_RESULTS_MAX && r->test->results[k].key; k++)
+			rows[n++] = (struct row){r->test->results[k].key,
+						 r->test->results[k].label,
+						 &r->result[k], r->test->echo};
+	}
 	if (p->o.json)
 		print_json(p, rows, n);
 	else
@@ -845,11 +908,18 @@ static void report(struct perf *p)
 static void plan(struct perf *p)
 {
 	uint64_t c = p->o.count;
-	p->count[TEST_BIDIR] = c ? c : PERF_BIDIR_COUNT;
-	p->count[TEST_UNIDIR] = c ? c : PERF_UNIDIR_COUNT;
-	p->count[TEST_MULTI] = c ? c : PERF_MULTI_COUNT;
-	if ((p->o.tests & (TEST_BIDIR | TEST_UNIDIR) && c > MAX_SAMPLES) ||
-	    (p->o.tests & TEST_MULTI && c * PERF_MULTI_STREAMS > MAX_SAMPLES))
+	bool too_many = false;
+
+	for (int i = 0; i < PERF_TESTS_N; i++) {
+		struct test_run *r = &p->run[i];
+		const struct perf_test *t = r->test = &perf_tests[i];
+		r->count = t->echo ? p->o.latency_count : c ? c : t->count;
+		r->io_size = p->o.io_size ? (size_t)p->o.io_size : t->io_size;
+		if (p->o.tests & t->bit && !t->echo &&
+		    c * (streams(t) ? streams(t) : 1) > MAX_SAMPLES)
+			too_many = true;
+	}
+	if (too_many)
 		usage_error("--count %llu: every sample is kept; at most %u "
 			    "per test (%u per multi stream)",
 			    (unsigned long long)c, MAX_SAMPLES,
@@ -870,6 +940,12 @@ static void zerocopy_streams(struct perf *p)
 							    &p->setup))
 			p->zerocopy_ran = false;
 }
+
+/* Each row of PERF_TESTS runs by its run_NAME function. */
+typedef void run_fn(struct perf *p, struct test_run *r);
+#define RUN_FUNCTION(id, name, ...) [PERF_TEST_##id] = run_##name,
+static run_fn *const run_test[PERF_TESTS_N] = {PERF_TESTS(RUN_FUNCTION)};
+#undef RUN_FUNCTION
 
 int vsock_perf_main(int argc, char **argv)
 {
@@ -895,14 +971,9 @@ int vsock_perf_main(int argc, char **argv)
 	unsigned first = p->o.tests & -p->o.tests;
 	expect_quiet(p, p->o.tests & ~(2 * first - 1), "start");
 
-	if (p->o.tests & TEST_LATENCY)
-		run_latency(p);
-	if (p->o.tests & TEST_BIDIR)
-		run_bidir(p);
-	if (p->o.tests & TEST_UNIDIR)
-		run_unidir(p);
-	if (p->o.tests & TEST_MULTI)
-		run_multi(p);
+	for (int i = 0; i < PERF_TESTS_N; i++)
+		if (p->o.tests & perf_tests[i].bit)
+			run_test[i](p, &p->run[i]);
 	expect_quiet_control(p);
 	if (p->o.progress)
 		err_out("vsock-perf: every test done in %s s\n",
@@ -912,11 +983,9 @@ int vsock_perf_main(int argc, char **argv)
 	if (code)
 		warn_msg("latency: data corruption check FAILED: %s",
 			 p->corruption_why);
-	xfree(p->latency.v);
-	xfree(p->tx.v);
-	xfree(p->rx.v);
-	xfree(p->unidir.v);
-	xfree(p->multi.v);
+	for (int i = 0; i < PERF_TESTS_N; i++)
+		for (int k = 0; k < PERF_RESULTS_MAX; k++)
+			xfree(p->run[i].result[k].v);
 	xfree(p);
 	return code;
 }

@@ -5,6 +5,7 @@
 #ifndef VSOCKBOX_PROTOCOL_H
 #define VSOCKBOX_PROTOCOL_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 enum {
@@ -60,14 +61,6 @@ enum {
 #define WARMUP_TAG "DAVID"
 enum { WARMUP_UNIT = 8 };
 
-/* The benchmark's tests, as bits in the host's run order. */
-enum { TEST_LATENCY = 1, TEST_BIDIR = 2, TEST_UNIDIR = 4, TEST_MULTI = 8,
-       TEST_ALL = 15 };
-/* Their names on a command line (--tests), as struct opt_name entries. */
-#define TEST_NAMES							\
-	{"latency", TEST_LATENCY}, {"bidir", TEST_BIDIR},		\
-	{"unidir", TEST_UNIDIR}, {"multi", TEST_MULTI}, {"all", TEST_ALL}
-
 /* The nine connections (slots), in the order of their guest ports, which
  * is the order the original guest opens them: 8501..8509. */
 enum {
@@ -75,6 +68,8 @@ enum {
 	SLOT_BIDIR = SLOT_MULTI + PERF_MULTI_STREAMS,
 	PERF_SLOTS,
 };
+/* Connections as bits: n slots from the first. */
+#define PERF_SLOT_BITS(first, n) (((1u << (n)) - 1) << (first))
 
 static inline uint32_t perf_slot_port(int slot)
 {
@@ -88,25 +83,95 @@ static inline int perf_port_slot(uint32_t port)
 		       ? (int)(port - PERF_CTL_PORT) : -1;
 }
 
-/* The tests a slot's connection serves: the control connection carries
- * the magic numbers of every throughput test. */
-static inline unsigned perf_slot_tests(int slot)
-{
-	if (slot == SLOT_CTL)
-		return TEST_BIDIR | TEST_UNIDIR | TEST_MULTI;
-	if (slot == SLOT_ECHO)
-		return TEST_LATENCY;
-	if (slot == SLOT_UNIDIR)
-		return TEST_UNIDIR;
-	if (slot == SLOT_BIDIR)
-		return TEST_BIDIR;
-	return TEST_MULTI;
-}
-
 /* Our defaults beyond the protocol, shared by both ends of a test: bytes
  * per read or write call, the best of a side-by-side sweep over TCP
  * loopback (bench/RESULTS.md) within 2 MiB of RSS per applet. */
 enum { UNIDIR_IO_SIZE = 1 << 20, BIDIR_IO_SIZE = 512 << 10,
        MULTI_IO_SIZE = 128 << 10 };
+
+/* The benchmark's tests, one row each, in the host's run order:
+ * X(ID, name, fields of struct perf_test). ID names its constants
+ * (TEST_ID is its bit); name is its word on --tests and the suffix of the
+ * function that runs it (vsock-perf's run_name). Everything else about
+ * the tests (bits, --tests names, help, plans, reports, JSON keys, the
+ * test peers' lists) is derived from these rows. */
+#define PERF_TESTS(X)							\
+	X(LATENCY, latency, .label = "latency", .echo = true,		\
+	  .slots = PERF_SLOT_BITS(SLOT_ECHO, 1),			\
+	  .count = PERF_LATENCY_PACKETS, .io_size = PERF_ECHO_PACKET,	\
+	  .results = {{"round_trip_page", "round trip, 4096 B"}})	\
+	X(BIDIR, bidir, .label = "bidirectional",			\
+	  .magic = MAGIC_BIDIR, .magics = 1,				\
+	  .slots = PERF_SLOT_BITS(SLOT_BIDIR, 1),			\
+	  .count = PERF_BIDIR_COUNT, .io_size = BIDIR_IO_SIZE,		\
+	  .results = {{"tx_throughput", "bidirectional tx"},		\
+		      {"rx_throughput", "bidirectional rx"}})		\
+	X(UNIDIR, unidir, .label = "unidirectional",			\
+	  .magic = MAGIC_UNIDIR, .magics = 1,				\
+	  .slots = PERF_SLOT_BITS(SLOT_UNIDIR, 1),			\
+	  .count = PERF_UNIDIR_COUNT, .io_size = UNIDIR_IO_SIZE,	\
+	  .results = {{"single_stream_unidirectional", "unidirectional"}}) \
+	X(MULTI, multi, .label = "multi stream",			\
+	  .magic = MAGIC_MULTI, .magics = PERF_MULTI_STREAMS,		\
+	  .slots = PERF_SLOT_BITS(SLOT_MULTI, PERF_MULTI_STREAMS),	\
+	  .count = PERF_MULTI_COUNT, .io_size = MULTI_IO_SIZE,		\
+	  .results = {{"multi_stream_unidirectional",			\
+		       "multi stream (5 streams)"}})
+
+enum { PERF_RESULTS_MAX = 2 };
+
+/* One result of a test: its JSON key (the original host's) and its row
+ * in the table. */
+struct perf_result {
+	const char *key, *label;
+};
+
+struct perf_test {
+	const char *name;	/* on --tests */
+	unsigned bit;		/* TEST_ID: bits follow the run order */
+	const char *label;	/* in messages, progress and help */
+	unsigned magic, magics;	/* magic..magic+magics-1 on the control
+				 * connection, before the test; 0: none */
+	unsigned slots;		/* the data connections it uses, as bits */
+	uint32_t count;		/* default iterations (round trips) */
+	uint32_t io_size;	/* default bytes per read or write call */
+	bool echo;		/* timed echoes: nanoseconds, --latency-count */
+	struct perf_result results[PERF_RESULTS_MAX];	/* key NULL: none */
+};
+
+#define PERF_TEST_INDEX(id, name, ...) PERF_TEST_##id,
+enum { PERF_TESTS(PERF_TEST_INDEX) PERF_TESTS_N };
+#undef PERF_TEST_INDEX
+
+#define PERF_TEST_BIT(id, name, ...) TEST_##id = 1u << PERF_TEST_##id,
+enum { PERF_TESTS(PERF_TEST_BIT) TEST_ALL = (1u << PERF_TESTS_N) - 1 };
+#undef PERF_TEST_BIT
+
+#define PERF_TEST_ROW(id, nm, ...)					\
+	[PERF_TEST_##id] = {.name = #nm, .bit = TEST_##id, __VA_ARGS__},
+static const struct perf_test perf_tests[PERF_TESTS_N] = {
+	PERF_TESTS(PERF_TEST_ROW)
+};
+#undef PERF_TEST_ROW
+
+/* Their names on a command line (--tests), as struct opt_name entries,
+ * and as text: "latency,bidir,unidir,multi,all". */
+#define PERF_TEST_NAME(id, name, ...) {#name, TEST_##id},
+#define TEST_NAMES PERF_TESTS(PERF_TEST_NAME) {"all", TEST_ALL}
+#define PERF_TEST_WORD(id, name, ...) #name ","
+#define TEST_NAMES_TEXT PERF_TESTS(PERF_TEST_WORD) "all"
+
+/* The tests a slot's connection serves: the control connection carries
+ * the magic numbers of every test that has them. */
+static inline unsigned perf_slot_tests(int slot)
+{
+	unsigned tests = 0;
+
+	for (int i = 0; i < PERF_TESTS_N; i++)
+		if (perf_tests[i].slots & 1u << slot ||
+		    (slot == SLOT_CTL && perf_tests[i].magics))
+			tests |= perf_tests[i].bit;
+	return tests;
+}
 
 #endif
