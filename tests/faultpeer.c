@@ -139,7 +139,7 @@ static const struct opt option_table[] = {
 	 "address the fault's connections come from (its port is ignored)",
 	 "none", NULL},
 	{"tests", "LIST", OPT_NAMES, O(tests), 0, 0, TEST_ALL, "perf roles: "
-	 "comma list of latency,bidir,unidir,multi", "all", test_names},
+	 "comma list of " TEST_NAMES_TEXT, "all", test_names},
 	{"size", "BYTES", OPT_BYTES, O(size), 1, MAX_SIZE, 64 << 10,
 	 "bytes per iteration", NULL, NULL},
 	{"count", "N", OPT_NUM, O(count), 1, MAX_COUNT, 1,
@@ -604,6 +604,13 @@ static void host_round_trip(struct conn *c, const unsigned char *out,
 		    c->name, what, i);
 }
 
+/* Each side of a test of vsock-perf's table, as this peer plays it. */
+struct perf_play {
+	void (*host)(void);
+	void (*guest)(void *buf);
+};
+static const struct perf_play perf_plays[PERF_TESTS_N];
+
 static void host_latency(void)
 {
 	struct conn *c = &perf_conn[SLOT_ECHO];
@@ -809,14 +816,9 @@ static void perf_host(void)
 		wait_for_applet(true);
 		finish();
 	}
-	if (o.tests & TEST_LATENCY)
-		host_latency();
-	if (o.tests & TEST_BIDIR)
-		host_bidir();
-	if (o.tests & TEST_UNIDIR)
-		host_unidir();
-	if (o.tests & TEST_MULTI)
-		host_multi();
+	for (int i = 0; i < PERF_TESTS_N; i++)
+		if (o.tests & perf_tests[i].bit && perf_plays[i].host)
+			perf_plays[i].host();
 	wait_for_applet(true);
 	finish();
 }
@@ -884,7 +886,7 @@ static void guest_connect_all(void)
 /* ctl-data and ctl-reset strike after the last magic of the run. */
 static unsigned last_magic_test(void)
 {
-	unsigned t = o.tests & (TEST_BIDIR | TEST_UNIDIR | TEST_MULTI);
+	unsigned t = o.tests & perf_slot_tests(SLOT_CTL);
 	while (t & (t - 1))
 		t &= t - 1;
 	return t;
@@ -934,8 +936,9 @@ static void trickle_echo(struct conn *c, const unsigned char *packet,
 	}
 }
 
-static void play_echo(void)
+static void play_echo(void *unused)
 {
+	(void)unused;
 	struct conn *c = &perf_conn[SLOT_ECHO];
 	unsigned char packet[PERF_ECHO_PACKET + 1];
 	/* The echo an echo fault strikes at (--at), and the last one. */
@@ -1044,6 +1047,14 @@ static void play_multi(void *buf)
 	}
 }
 
+/* A test with no part here (none on the wire) is skipped. */
+static const struct perf_play perf_plays[PERF_TESTS_N] = {
+	[PERF_TEST_LATENCY] = {host_latency, play_echo},
+	[PERF_TEST_BIDIR] = {host_bidir, play_bidir},
+	[PERF_TEST_UNIDIR] = {host_unidir, play_unidir},
+	[PERF_TEST_MULTI] = {host_multi, play_multi},
+};
+
 static void guest_perf(void)
 {
 	if (!o.peer.port)
@@ -1069,14 +1080,9 @@ static void guest_perf(void)
 		finish();
 	}
 	void *buf = xbuffer();
-	if (o.tests & TEST_LATENCY)
-		play_echo();
-	if (o.tests & TEST_BIDIR)
-		play_bidir(buf);
-	if (o.tests & TEST_UNIDIR)
-		play_unidir(buf);
-	if (o.tests & TEST_MULTI)
-		play_multi(buf);
+	for (int i = 0; i < PERF_TESTS_N; i++)
+		if (o.tests & perf_tests[i].bit && perf_plays[i].guest)
+			perf_plays[i].guest(buf);
 	if (fault == F_FLOOD) {
 		inject("kept writing on the control connection after the last "
 		       "test");

@@ -206,10 +206,8 @@ struct values {
 	unsigned names;
 };
 
-static const struct opt_name fuzz_names[] = {
-	{"latency", 1}, {"bidir", 2}, {"unidir", 4}, {"multi", 8},
-	{"all", 15}, {NULL, 0},
-};
+/* vsock-perf's tests, from its table. */
+static const struct opt_name fuzz_names[] = {TEST_NAMES, {NULL, 0}};
 
 static const struct opt fuzz_options[] = {
 	OPTION_PEER(struct values, peer, PERF_HOST_PORT),
@@ -222,7 +220,7 @@ static const struct opt fuzz_options[] = {
 	 NULL, NULL},
 	{"magic", "N", OPT_BYTE_LIST, offsetof(struct values, bytes), 0, 255, 0,
 	 "m", NULL, NULL},
-	{"tests", "LIST", OPT_NAMES, offsetof(struct values, names), 0, 0, 15,
+	{"tests", "LIST", OPT_NAMES, offsetof(struct values, names), 0, 0, TEST_ALL,
 	 "t", NULL, fuzz_names},
 	OPTION_END
 };
