@@ -108,53 +108,59 @@ static void accept_on(struct itest *t, int server, const char *step,
 		fail_step(step, EXIT_ENV, c, "accept", err);
 }
 
-static void guest_initiated(struct itest *t)
+static void guest_initiated(struct itest *t, const struct itest_check *check)
 {
 	struct conn c;
 	int err = conn_open(&c, &t->o.peer, ITEST_GUEST_LOCAL_PORT, &t->setup,
 			    step_deadline(t));
 	if (err)
-		fail_step("guest-initiated", EXIT_ENV, &c,
+		fail_step(check->name, EXIT_ENV, &c,
 			  err == EADDRINUSE ? "bind" : "connect", err);
-	exchange(t, "guest-initiated", &c);
+	exchange(t, check->name, &c);
 	conn_close(&c);
 }
 
-static void host_initiated(struct itest *t)
+static void host_initiated(struct itest *t, const struct itest_check *check)
 {
 	struct conn c;
-	accept_on(t, 0, "host-initiated", &c);
-	exchange(t, "host-initiated", &c);
+	accept_on(t, check->server, check->name, &c);
+	exchange(t, check->name, &c);
 	conn_close(&c);
 }
 
 /* The expected outcome is a failed write once the host has closed; the
  * whole loop is one step, so a host that reads for ever fails it. */
-static void host_terminated(struct itest *t)
+static void host_terminated(struct itest *t, const struct itest_check *check)
 {
 	struct conn c;
-	accept_on(t, 1, "host-terminated", &c);
+	accept_on(t, check->server, check->name, &c);
 	struct deadline d = step_deadline(t);
 	for (;;) {
 		int err = write_full(&c, t->block, sizeof(t->block), d);
 		if (err == EPIPE || err == ECONNRESET)
 			break;
 		if (err)
-			fail_io("host-terminated", &c, "write", err);
+			fail_io(check->name, &c, "write", err);
 	}
 	conn_close(&c);
 }
 
-static void guest_terminated(struct itest *t)
+static void guest_terminated(struct itest *t, const struct itest_check *check)
 {
 	struct conn c;
 	unsigned char byte;
-	accept_on(t, 2, "guest-terminated", &c);
+	accept_on(t, check->server, check->name, &c);
 	int err = read_full(&c, &byte, 1, step_deadline(t));
 	if (err)
-		fail_io("guest-terminated", &c, "read", err);
+		fail_io(check->name, &c, "read", err);
 	conn_close(&c);
 }
+
+/* Each row of ITEST_CHECKS runs by this side's function of its name. */
+static const struct {
+	struct itest_check check;
+	void (*run)(struct itest *t, const struct itest_check *check);
+} checks[ITEST_CHECKS_N] = {ITEST_CHECKS(ITEST_CHECK_ROW)};
 
 static void check_listen(const struct itest_options *o)
 {
@@ -186,10 +192,8 @@ int vsock_itest_main(int argc, char **argv)
 	for (size_t i = 0; i < sizeof(t->block); i++)
 		t->block[i] = ITEST_BYTE;
 
-	guest_initiated(t);
-	host_initiated(t);
-	host_terminated(t);
-	guest_terminated(t);
+	for (int i = 0; i < ITEST_CHECKS_N; i++)
+		checks[i].run(t, &checks[i].check);
 	out("PASS\n");
 	xfree(t);
 	return EXIT_PASS;

@@ -32,25 +32,37 @@ static const struct opt options[] = {
 	OPTION_END
 };
 
+struct itest_host;
+/* A check returns an exit code and leaves its reason in t->why. */
+typedef int check_fn(struct itest_host *t, const struct itest_check *check);
+static check_fn guest_initiated, host_initiated, host_terminated,
+	guest_terminated;
+static const struct {
+	struct itest_check check;
+	check_fn *run;
+} checks[ITEST_CHECKS_N] = {ITEST_CHECKS(ITEST_CHECK_ROW)};
+
 static void describe(void)
 {
 	out("Integration test, host side: accept the guest's connection from port %u\n"
 	    "on port %u, then connect to the guest's servers on %u, %u and %u.\n"
-	    "Prints one line per check (guest-initiated, host-initiated, host-terminated,\n"
-	    "guest-terminated) and exits 0 only if all four pass. A connection from\n"
-	    "another port or another machine than --guest ends the run (exit 1).\n",
+	    "Prints one line per check, in this order:\n",
 	    ITEST_GUEST_LOCAL_PORT, ITEST_HOST_PORT, ITEST_GUEST_PORT,
 	    ITEST_GUEST_PORT + 1, ITEST_GUEST_PORT + 2);
+	for (int i = 0; i < ITEST_CHECKS_N; i++)
+		out("  %s\n", checks[i].check.name);
+	out("and exits 0 only if all pass. A connection from another port or another\n"
+	    "machine than --guest ends the run (exit 1).\n");
 }
 
 const struct applet_spec vsock_itest_host_spec = {NULL, describe,
 	options, sizeof(struct itest_host_options)};
 
-enum { CHECKS = 4 };
-
 struct itest_host {
 	struct itest_host_options o;
 	struct socket_setup setup;
+	int lfd;		/* where the guest-initiated connection comes */
+	struct address listen;
 	bool stop;		/* the guest is not who it should be: no more */
 	unsigned char buf[ITEST_WRITE_BLOCK];
 	char why[384];		/* the reason of the current check's failure */
@@ -61,7 +73,6 @@ static struct deadline step_deadline(const struct itest_host *t)
 	return deadline_after_s(t->o.timeout_s);
 }
 
-/* A check returns an exit code and leaves its reason in t->why. */
 static int io_failed(struct itest_host *t, const char *op,
 		     const struct conn *c, int err)
 {
@@ -117,12 +128,12 @@ static int check_guest(struct itest_host *t, const struct conn *c,
 	return EXIT_FAIL;
 }
 
-static int guest_initiated(struct itest_host *t, int lfd,
-			   const struct address *listen)
+static int guest_initiated(struct itest_host *t, const struct itest_check *check)
 {
 	struct conn c;
 	struct address peer;
-	int err = conn_accept(&c, lfd, listen, step_deadline(t), &peer);
+	(void)check;
+	int err = conn_accept(&c, t->lfd, &t->listen, step_deadline(t), &peer);
 	if (err) {
 		t->stop = !t->o.guest.family;	/* no guest to connect to */
 		return io_failed(t, "accept", &c, err);
@@ -146,10 +157,10 @@ static int open_server(struct itest_host *t, struct conn *c, int server)
 	return err ? io_failed(t, "connect", c, err) : EXIT_PASS;
 }
 
-static int host_initiated(struct itest_host *t)
+static int host_initiated(struct itest_host *t, const struct itest_check *check)
 {
 	struct conn c;
-	int code = open_server(t, &c, 0);
+	int code = open_server(t, &c, check->server);
 	if (code)
 		return code;
 	code = exchange(t, &c);
@@ -157,10 +168,10 @@ static int host_initiated(struct itest_host *t)
 	return code;
 }
 
-static int host_terminated(struct itest_host *t)
+static int host_terminated(struct itest_host *t, const struct itest_check *check)
 {
 	struct conn c;
-	int code = open_server(t, &c, 1);
+	int code = open_server(t, &c, check->server);
 	if (code)
 		return code;
 	int err = read_full(&c, t->buf, ITEST_HOST_READ_BYTES, step_deadline(t));
@@ -177,10 +188,11 @@ static int host_terminated(struct itest_host *t)
 }
 
 /* Write until the guest's close shows: one step, by one deadline. */
-static int guest_terminated(struct itest_host *t)
+static int guest_terminated(struct itest_host *t,
+			    const struct itest_check *check)
 {
 	struct conn c;
-	int code = open_server(t, &c, 2);
+	int code = open_server(t, &c, check->server);
 	if (code)
 		return code;
 	struct deadline d = step_deadline(t);
@@ -200,10 +212,6 @@ static int guest_terminated(struct itest_host *t)
 
 int vsock_itest_host_main(int argc, char **argv)
 {
-	static const char *const names[CHECKS] = {
-		"guest-initiated", "host-initiated", "host-terminated",
-		"guest-terminated",
-	};
 	struct itest_host *t = xmalloc(sizeof(*t));
 	char where[ADDRESS_TEXT_MAX], first_why[sizeof(t->why) + 32];
 	int first_failure = EXIT_PASS, failed = 0;
@@ -212,35 +220,30 @@ int vsock_itest_host_main(int argc, char **argv)
 	parse_command_line(&vsock_itest_host_spec, &t->o, argc, argv);
 	t->setup = (struct socket_setup){t->o.buffer_size, false};
 
-	struct address listen = t->o.listen;
-	int lfd = xlisten(&listen, 1, &t->setup);
-	format_address(&listen, where, sizeof(where));
+	t->listen = t->o.listen;
+	t->lfd = xlisten(&t->listen, 1, &t->setup);
+	format_address(&t->listen, where, sizeof(where));
 	err_out("vsock-itest-host: listening on %s\n", where);
 
-	for (int i = 0; i < CHECKS && !t->stop; i++) {
-		int code;
+	for (int i = 0; i < ITEST_CHECKS_N && !t->stop; i++) {
+		const char *name = checks[i].check.name;
 		t->why[0] = '\0';
-		switch (i) {
-		case 0: code = guest_initiated(t, lfd, &listen); break;
-		case 1: code = host_initiated(t); break;
-		case 2: code = host_terminated(t); break;
-		default: code = guest_terminated(t); break;
-		}
+		int code = checks[i].run(t, &checks[i].check);
 		if (code) {
-			out("%s: FAIL: %s\n", names[i], t->why);
+			out("%s: FAIL: %s\n", name, t->why);
 			failed++;
 			if (!first_failure) {
 				first_failure = code;
 				format(first_why, sizeof(first_why), "%s: %s",
-				       names[i], t->why);
+				       name, t->why);
 			}
 		} else
-			out("%s: PASS\n", names[i]);
+			out("%s: PASS\n", name);
 	}
 	/* One line on stderr: the first failure is the cause. */
 	if (failed)
 		warn_msg("%s (%d of %d checks failed%s)", first_why, failed,
-			 CHECKS, t->stop ? ", the rest not run" : "");
+			 ITEST_CHECKS_N, t->stop ? ", the rest not run" : "");
 	xfree(t);
 	return first_failure;
 }

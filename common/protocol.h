@@ -27,6 +27,27 @@ enum {
 	ITEST_HOST_WRITE_BLOCK = 1000,	/* guest-terminated: host block size */
 };
 
+/* The integration test's checks, one row each, in the order both sides
+ * run them: X(function, name, server). Each side runs a row by its own
+ * function of that name; server is the guest's server (at
+ * ITEST_GUEST_PORT + server) the check uses, -1: the guest-initiated
+ * connection to the host. */
+#define ITEST_CHECKS(X)							\
+	X(guest_initiated, "guest-initiated", -1)			\
+	X(host_initiated, "host-initiated", 0)				\
+	X(host_terminated, "host-terminated", 1)			\
+	X(guest_terminated, "guest-terminated", 2)
+
+struct itest_check {
+	const char *name;
+	int server;
+};
+#define ITEST_CHECK_ONE(fn, name, server) + 1
+enum { ITEST_CHECKS_N = 0 ITEST_CHECKS(ITEST_CHECK_ONE) };
+#undef ITEST_CHECK_ONE
+/* A side's table: each row bound to that side's function of its name. */
+#define ITEST_CHECK_ROW(fn, name, server) {{name, server}, fn},
+
 /* Micro benchmark. */
 enum {
 	PERF_HOST_PORT = 8500,
