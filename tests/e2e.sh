@@ -359,6 +359,73 @@ sed 's/^\(\/\/config:\)\tdefault y/\1\tdefault n/' "$cfg/applets/vsock_hello.c" 
 (cd "$cfg" && make -s Config.in >/dev/null && make -s defconfig >/dev/null)
 testing "defconfig honours default n" "grep -c '^# CONFIG_VSOCK_HELLO is not set' '$cfg/.config'" "1"
 
+# ---- a new vsock-perf test is one row and one function ----
+# In a scratch tree: a row in PERF_TESTS (common/protocol.h) for a test
+# with nothing on the wire, and its run_NAME in vsock_perf.c. Help,
+# --tests, --list-options, the plan, the report and faultpeer's list take
+# it from there. Its row is first, so it runs first, then latency over the
+# wire against faultpeer (which has no part for the new test).
+perf=$TEST_TMP/perftree
+mkdir -p "$perf/tests" &&
+	(cd "$SRC" && cp -R Makefile Config.in applets common scripts mk "$perf/" &&
+		cp tests/faultpeer.c "$perf/tests/")
+rm -f "$perf"/common/*.o "$perf"/applets/*.o
+cat >"$TEST_TMP/row" <<'ROW'
+	X(NOOP, noop, .label = "no-op", .count = 3, .io_size = 1024,	\
+	  .results = {{"no_op", "no-op"}})				\
+ROW
+cat >"$TEST_TMP/function" <<'FUNCTION'
+/* Nothing on the wire: each sample is SIZE bytes in one microsecond. */
+static void run_noop(struct perf *p, struct test_run *r)
+{
+	struct series *s = &r->result[0];
+
+	record(s, r->count);
+	for (uint64_t i = 0; i < r->count; i++)
+		s->v[s->n++] = mib_per_s(p->o.size, 1000);
+	finished(p, r->test->label, r->count, now_ns());
+}
+FUNCTION
+sed -i -e "/^#define PERF_TESTS(X)/r $TEST_TMP/row" "$perf/common/protocol.h"
+sed -i -e "/^\/\* ---- the run ---- \*\//r $TEST_TMP/function" "$perf/applets/vsock_perf.c"
+(cd "$perf" && make -s defconfig >/dev/null && make -s >/dev/null 2>"$TEST_TMP/perf.err" &&
+	make -s tests/faultpeer >/dev/null 2>>"$TEST_TMP/perf.err")
+expect_status "new perf test: the tree builds" 0 $? "$(cat "$TEST_TMP/perf.err")"
+testing "new perf test: no warning" "grep -v -e '^  CC ' -e '^  LINK ' '$TEST_TMP/perf.err'" ""
+testing "new perf test: one row and one function, nothing else" \
+	"cd '$SRC' && diff -r common '$perf/common' | grep -c '^[<>]'; diff -r applets '$perf/applets' | grep -c '^[<>]'" \
+	"2
+10"
+testing "new perf test: --help has its row" \
+	"'$perf/vsockbox' vsock-perf --help | grep -e '^  noop ' | tr -s ' '" \
+	" noop no-op - - 3 1K"
+testing "new perf test: --help names it for --tests" \
+	"'$perf/vsockbox' vsock-perf --help | grep -o 'comma list of [a-z,]*'" \
+	"comma list of noop,latency,bidir,unidir,multi,all"
+testing "new perf test: --list-options names it" \
+	"'$perf/vsockbox' --list-options | grep '^vsock-perf tests '" \
+	"vsock-perf tests names - - - noop,latency,bidir,unidir,multi,all"
+testing "new perf test: faultpeer's --tests names it" \
+	"'$perf/tests/faultpeer' --help | grep -o 'noop,latency,bidir,unidir,multi,all'" \
+	"noop,latency,bidir,unidir,multi,all"
+start_bg noop-perf "$perf/vsockbox" vsock-perf --listen "$LOOP:0" --json \
+	--tests noop,latency --latency-count 20 --size 1M --progress
+perf_pid=$LAST_PID
+wait_listening noop-perf &&
+	"$perf/tests/faultpeer" perf-guest none --peer "$LOOP:$PORT" \
+		--tests noop,latency --latency-count 20 >"$TEST_TMP/noop-peer.out" 2>&1
+expect_status "new perf test: faultpeer plays the run" 0 $? \
+	"$(cat "$TEST_TMP/noop-peer.out")"
+reap "$perf_pid"
+expect_status "new perf test: vsock-perf passes" 0 "$STATUS" \
+	"$(cat "$TEST_TMP/noop-perf.err")"
+testing "new perf test: its result, first in the JSON" \
+	"grep -o '^{\"data_corruption\": true, \"no_op\": {\"min\": 1000000.000, ' '$TEST_TMP/noop-perf.out'" \
+	'{"data_corruption": true, "no_op": {"min": 1000000.000, '
+testing "new perf test: runs first, then latency" \
+	"sed -n 's/^vsock-perf: \\(.*\\) done: \\([0-9]*\\) iterations.*/\\1 \\2/p' '$TEST_TMP/noop-perf.err' | tr '\\n' ';'" \
+	"no-op 3;latency 20;"
+
 # ---- make run: the main job talks, without a terminal too ----
 (cd "$SRC" && make -s run-quick >"$TEST_TMP/run.log" 2>&1)
 expect_status "make run-quick passes" 0 $? "$(tail -n 5 "$TEST_TMP/run.log")"
