@@ -604,13 +604,6 @@ static void host_round_trip(struct conn *c, const unsigned char *out,
 		    c->name, what, i);
 }
 
-/* Each side of a test of vsock-perf's table, as this peer plays it. */
-struct perf_play {
-	void (*host)(void);
-	void (*guest)(void *buf);
-};
-static const struct perf_play perf_plays[PERF_TESTS_N];
-
 static void host_latency(void)
 {
 	struct conn *c = &perf_conn[SLOT_ECHO];
@@ -769,6 +762,20 @@ static void host_multi(void)
 	}
 	xfree(buf);
 }
+
+/* Both sides of each test of vsock-perf's table, as this peer plays
+ * them; a test with no part here (none on the wire) is skipped. */
+static void play_echo(void *unused), play_bidir(void *buf),
+	play_unidir(void *buf), play_multi(void *buf);
+static const struct {
+	void (*host)(void);
+	void (*guest)(void *buf);
+} perf_plays[PERF_TESTS_N] = {
+	[PERF_TEST_LATENCY] = {host_latency, play_echo},
+	[PERF_TEST_BIDIR] = {host_bidir, play_bidir},
+	[PERF_TEST_UNIDIR] = {host_unidir, play_unidir},
+	[PERF_TEST_MULTI] = {host_multi, play_multi},
+};
 
 static void perf_host(void)
 {
@@ -1046,14 +1053,6 @@ static void play_multi(void *buf)
 				     "with the last iteration");
 	}
 }
-
-/* A test with no part here (none on the wire) is skipped. */
-static const struct perf_play perf_plays[PERF_TESTS_N] = {
-	[PERF_TEST_LATENCY] = {host_latency, play_echo},
-	[PERF_TEST_BIDIR] = {host_bidir, play_bidir},
-	[PERF_TEST_UNIDIR] = {host_unidir, play_unidir},
-	[PERF_TEST_MULTI] = {host_multi, play_multi},
-};
 
 static void guest_perf(void)
 {
