@@ -1,7 +1,7 @@
 /* The vsock test protocol (../shared/PROTOCOL.md): every port, magic number,
  * size and count lives here and nowhere else, and so do the tables that
- * follow from them (the benchmark's connections and the tests they serve),
- * for the applets and the test peers alike. */
+ * follow from them (the benchmark's connections and tests, the integration
+ * test's checks), for the applets and the test peers alike. */
 #ifndef VSOCKBOX_PROTOCOL_H
 #define VSOCKBOX_PROTOCOL_H
 
