@@ -23,16 +23,18 @@
 
 struct ctl {
 	struct address peer;
-	uint64_t timeout_s, buffer_size;
+	uint64_t timeout_s;
+	struct socket_setup setup;
 	struct byte_list magic;
 };
 
 static const struct opt options[] = {
 	OPTION_PEER(struct ctl, peer, PERF_HOST_PORT),
 	OPTION_TIMEOUT(struct ctl, timeout_s),
-	{"magic", "N", OPT_BYTE_LIST, offsetof(struct ctl, magic), 0, 255, 0,
-	 "write this magic number (repeatable, in order)", NULL, NULL},
-	OPTION_BUFFER_SIZE(struct ctl, buffer_size),
+	{.name = "magic", .arg = "N", .kind = OPT_BYTE_LIST,
+	 .offset = offsetof(struct ctl, magic), .max = 255,
+	 .help = "write this magic number (repeatable, in order)"},
+	OPTION_BUFFER_SIZE(struct ctl, setup.buffer_size),
 	OPTION_END
 };
 
@@ -77,8 +79,7 @@ int vsock_ctl_main(int argc, char **argv)
 	char fd_text[sizeof(CTL_FD_ENV) + 16];
 
 	int first = parse_command_line(&vsock_ctl_spec, &o, argc, argv);
-	struct socket_setup setup = {o.buffer_size, false};
-	xconn_open(&ctl, &o.peer, PERF_CTL_PORT, &setup,
+	xconn_open(&ctl, &o.peer, PERF_CTL_PORT, &o.setup,
 		   deadline_after_s(o.timeout_s));
 	if (o.magic.n)
 		send_magics(&ctl, o.magic.v, o.magic.n,

@@ -16,18 +16,20 @@
 
 struct echo {
 	struct address peer;
-	uint64_t packet_size, timeout_s, buffer_size;
+	uint64_t packet_size, timeout_s;
+	struct socket_setup setup;
 	bool chain;
 };
 
 static const struct opt options[] = {
 	OPTION_PEER(struct echo, peer, PERF_HOST_PORT),
-	{"packet-size", "BYTES", OPT_BYTES, offsetof(struct echo, packet_size),
-	 1, MAX_IO_SIZE, PERF_ECHO_PACKET, "packet size", NULL, NULL},
-	OPTION_BUFFER_SIZE(struct echo, buffer_size),
+	{.name = "packet-size", .arg = "BYTES", .kind = OPT_BYTES,
+	 .offset = offsetof(struct echo, packet_size), .min = 1,
+	 .max = MAX_IO_SIZE, .def = PERF_ECHO_PACKET, .help = "packet size"},
+	OPTION_BUFFER_SIZE(struct echo, setup.buffer_size),
 	OPTION_TIMEOUT(struct echo, timeout_s),
-	{"chain", NULL, OPT_FLAG, offsetof(struct echo, chain), 0, 0, 0,
-	 "print 'done' on stdout when the host has closed", NULL, NULL},
+	{.name = "chain", .kind = OPT_FLAG, .offset = offsetof(struct echo, chain),
+	 .help = "print 'done' on stdout when the host has closed"},
 	OPTION_END
 };
 
@@ -47,9 +49,8 @@ int vsock_echo_main(int argc, char **argv)
 	struct conn c;
 
 	parse_command_line(&vsock_echo_spec, &e, argc, argv);
-	struct socket_setup setup = {e.buffer_size, false};
 	unsigned char *packet = xmalloc(e.packet_size);
-	xconn_open(&c, &e.peer, PERF_ECHO_PORT, &setup,
+	xconn_open(&c, &e.peer, PERF_ECHO_PORT, &e.setup,
 		   deadline_after_s(e.timeout_s));
 	/* Each echo's deadline costs no kernel timer on the latency path. */
 	struct watchdog watchdog;

@@ -6,7 +6,6 @@ void throughput_options(const struct applet_spec *spec, struct throughput *t,
 			int argc, char **argv)
 {
 	parse_command_line(spec, t, argc, argv);
-	t->setup = (struct socket_setup){t->buffer_size, t->zerocopy};
 	ctl_check();
 }
 

@@ -71,6 +71,21 @@ static void parse_peer_env(const struct opt *o, struct address *a)
 		a->port = (uint32_t)o->def;
 }
 
+/* The row's own default address, else none: family 0, port .def. */
+static void default_address(const struct opt *o, struct address *a)
+{
+	memset(a, 0, sizeof(*a));
+	a->port = (uint32_t)o->def;
+	const char *text = o->def_text ? NULL : "vsock:any";
+	if (!text)
+		return;
+	const char *why = parse_address(text, a);
+	if (why)	/* the table is wrong: check-cmdline sees every one */
+		die(EXIT_USAGE, "--%s: default %s: %s", o->name, text, why);
+	if (a->port == PORT_UNSET)
+		a->port = (uint32_t)o->def;
+}
+
 static void set_default(const struct opt *o, void *v)
 {
 	switch (o->kind) {
@@ -79,7 +94,7 @@ static void set_default(const struct opt *o, void *v)
 	case OPT_PEER: parse_peer_env(o, v); break;
 	case OPT_BYTE_LIST: ((struct byte_list *)v)->n = 0; break;
 	case OPT_NAMES: *(unsigned *)v = (unsigned)o->def; break;
-	case OPT_ADDR: break;	/* the applet's own default, if any */
+	case OPT_ADDR: default_address(o, v); break;
 	}
 }
 
@@ -245,7 +260,8 @@ static void default_text(const struct opt *o, char *buf, size_t len)
 		format_address(&a, addr, sizeof(addr));
 		format(buf, len, "$VSOCKBOX_PEER, else %s", addr);
 	} else if (o->kind == OPT_ADDR) {
-		struct address a = vsock_any((uint32_t)o->def);
+		struct address a;
+		default_address(o, &a);
 		format_address(&a, addr, sizeof(addr));
 		format(buf, len, "%s", addr);
 	}

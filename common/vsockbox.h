@@ -142,6 +142,8 @@ struct byte_list {
 	unsigned char v[BYTE_LIST_MAX];
 	size_t n;
 };
+/* One row per option, written with designated initializers; what a row
+ * leaves out is zero. */
 struct opt {
 	const char *name;	/* long option, without "--"; NULL ends a table */
 	const char *arg;	/* its value in the usage text: "BYTES" */
@@ -168,36 +170,44 @@ void print_usage(const struct applet_spec *spec);
 /* One line per option: APPLET OPTION KIND MIN MAX DEFAULT NAMES ("-" for
  * what does not apply), for the test suites. */
 void list_options(const char *applet, const struct applet_spec *spec);
-
 /* The options that mean the same in every applet that takes them. */
 #define OPTION_PEER(type, field, port) \
-	{"peer", "ADDR", OPT_PEER, offsetof(type, field), 0, 0, port, \
-	 "the host to connect to", NULL, NULL}
+	{.name = "peer", .arg = "ADDR", .kind = OPT_PEER, \
+	 .offset = offsetof(type, field), .def = port, \
+	 .help = "the host to connect to"}
 #define OPTION_TIMEOUT(type, field) \
-	{"timeout", "S", OPT_NUM, offsetof(type, field), 1, MAX_TIMEOUT_S, \
-	 DEFAULT_TIMEOUT_S, "no step waits longer than S seconds in all", \
-	 NULL, NULL}
+	{.name = "timeout", .arg = "S", .kind = OPT_NUM, \
+	 .offset = offsetof(type, field), .min = 1, .max = MAX_TIMEOUT_S, \
+	 .def = DEFAULT_TIMEOUT_S, \
+	 .help = "no step waits longer than S seconds in all"}
 #define OPTION_SIZE(type, field) \
-	{"size", "BYTES", OPT_BYTES, offsetof(type, field), 1, MAX_SIZE, \
-	 PERF_DEFAULT_SIZE, "bytes per iteration", NULL, NULL}
-#define OPTION_COUNT(type, field, def) \
-	{"count", "N", OPT_NUM, offsetof(type, field), 1, MAX_COUNT, def, \
-	 "iterations", NULL, NULL}
-#define OPTION_IO_SIZE(type, field, def) \
-	{"io-size", "BYTES", OPT_BYTES, offsetof(type, field), 1, MAX_IO_SIZE, \
-	 def, "bytes per read or write call", NULL, NULL}
+	{.name = "size", .arg = "BYTES", .kind = OPT_BYTES, \
+	 .offset = offsetof(type, field), .min = 1, .max = MAX_SIZE, \
+	 .def = PERF_DEFAULT_SIZE, .help = "bytes per iteration"}
+#define OPTION_COUNT(type, field, default_count) \
+	{.name = "count", .arg = "N", .kind = OPT_NUM, \
+	 .offset = offsetof(type, field), .min = 1, .max = MAX_COUNT, \
+	 .def = default_count, .help = "iterations"}
+#define OPTION_IO_SIZE(type, field, default_size) \
+	{.name = "io-size", .arg = "BYTES", .kind = OPT_BYTES, \
+	 .offset = offsetof(type, field), .min = 1, .max = MAX_IO_SIZE, \
+	 .def = default_size, .help = "bytes per read or write call"}
+/* The two below fill the options' struct socket_setup: pass its member,
+ * e.g. OPTION_BUFFER_SIZE(struct echo, setup.buffer_size). */
 #define OPTION_BUFFER_SIZE(type, field) \
-	{"buffer-size", "BYTES", OPT_BYTES, offsetof(type, field), 1, \
-	 MAX_BUFFER_SIZE, 0, "socket buffer: SO_VM_SOCKETS_BUFFER_SIZE over " \
-	 "vsock, SO_SNDBUF and SO_RCVBUF over TCP", "the kernel's", NULL}
+	{.name = "buffer-size", .arg = "BYTES", .kind = OPT_BYTES, \
+	 .offset = offsetof(type, field), .min = 1, .max = MAX_BUFFER_SIZE, \
+	 .help = "socket buffer: SO_VM_SOCKETS_BUFFER_SIZE over vsock, " \
+		 "SO_SNDBUF and SO_RCVBUF over TCP", \
+	 .def_text = "the kernel's"}
 #define OPTION_ZEROCOPY(type, field) \
-	{"zerocopy", NULL, OPT_FLAG, offsetof(type, field), 0, 0, 0, \
-	 "send with MSG_ZEROCOPY where the kernel has it (over vsock, at " \
-	 "most a quarter of the socket buffer a call)", NULL, NULL}
+	{.name = "zerocopy", .kind = OPT_FLAG, .offset = offsetof(type, field), \
+	 .help = "send with MSG_ZEROCOPY where the kernel has it (over vsock, " \
+		 "at most a quarter of the socket buffer a call)"}
 #define OPTION_CHAIN(type, field) \
-	{"chain", NULL, OPT_FLAG, offsetof(type, field), 0, 0, 0, \
-	 "wait for 'done' on stdin before the magic; print 'done'", NULL, NULL}
-#define OPTION_END {NULL, NULL, OPT_FLAG, 0, 0, 0, 0, NULL, NULL, NULL}
+	{.name = "chain", .kind = OPT_FLAG, .offset = offsetof(type, field), \
+	 .help = "wait for 'done' on stdin before the magic; print 'done'"}
+#define OPTION_END {.name = NULL}
 
 /* Limits: a day of time-out; 1 TiB per iteration; buffers up to 64 MiB. */
 #define MAX_TIMEOUT_S 86400u
@@ -317,17 +327,17 @@ void chain_done(void);
 /* ---- guest.c: the options and steps of the guest throughput applets ---- */
 struct throughput {
 	struct address peer;
-	uint64_t timeout_s, size, count, io_size, buffer_size;
-	bool chain, zerocopy;
-	struct socket_setup setup;	/* from the options above */
+	uint64_t timeout_s, size, count, io_size;
+	bool chain;
+	struct socket_setup setup;	/* --buffer-size, --zerocopy */
 };
 #define THROUGHPUT_OPTIONS(count_default, io_size_default) \
 	OPTION_PEER(struct throughput, peer, PERF_HOST_PORT), \
 	OPTION_SIZE(struct throughput, size), \
 	OPTION_COUNT(struct throughput, count, count_default), \
 	OPTION_IO_SIZE(struct throughput, io_size, io_size_default), \
-	OPTION_BUFFER_SIZE(struct throughput, buffer_size), \
-	OPTION_ZEROCOPY(struct throughput, zerocopy), \
+	OPTION_BUFFER_SIZE(struct throughput, setup.buffer_size), \
+	OPTION_ZEROCOPY(struct throughput, setup.zerocopy), \
 	OPTION_TIMEOUT(struct throughput, timeout_s), \
 	OPTION_CHAIN(struct throughput, chain), \
 	OPTION_END

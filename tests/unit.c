@@ -520,7 +520,7 @@ static void test_deadline(void)
 
 /* The shared parser: defaults from the table, values into the struct. */
 struct parsed {
-	struct address peer, listen;
+	struct address peer, listen, bind;
 	uint64_t size, count;
 	bool flag;
 	struct byte_list bytes;
@@ -537,16 +537,21 @@ static const struct opt_name some_names[] = {
 
 static const struct opt unit_options[] = {
 	OPTION_PEER(struct parsed, peer, 8500),
-	{"listen", "ADDR", OPT_ADDR, offsetof(struct parsed, listen), 0, 0, 8001,
-	 "where", NULL, NULL},
+	{.name = "listen", .arg = "ADDR", .kind = OPT_ADDR,
+	 .offset = offsetof(struct parsed, listen), .def = 8001, .help = "where",
+	 .def_text = "none"},
+	{.name = "bind", .arg = "ADDR", .kind = OPT_ADDR,
+	 .offset = offsetof(struct parsed, bind), .def = 8002,
+	 .help = "where to listen"},
 	OPTION_SIZE(struct parsed, size),
 	OPTION_COUNT(struct parsed, count, 7),
-	{"flag", NULL, OPT_FLAG, offsetof(struct parsed, flag), 0, 0, 0, "f",
-	 NULL, NULL},
-	{"byte", "N", OPT_BYTE_LIST, offsetof(struct parsed, bytes), 0, 255, 0,
-	 "b", NULL, NULL},
-	{"names", "LIST", OPT_NAMES, offsetof(struct parsed, names), 0, 0, 3,
-	 "n", NULL, some_names},
+	{.name = "flag", .kind = OPT_FLAG, .offset = offsetof(struct parsed, flag),
+	 .help = "f"},
+	{.name = "byte", .arg = "N", .kind = OPT_BYTE_LIST,
+	 .offset = offsetof(struct parsed, bytes), .max = 255, .help = "b"},
+	{.name = "names", .arg = "LIST", .kind = OPT_NAMES,
+	 .offset = offsetof(struct parsed, names), .def = 3, .help = "n",
+	 .names = some_names},
 	OPTION_END
 };
 
@@ -563,7 +568,7 @@ static int parse_words(struct parsed *v, const char *line)
 	for (char *w = strtok(text, " "); w && argc < 31; w = strtok(NULL, " "))
 		argv[argc++] = w;
 	argv[argc] = NULL;
-	memset(v, 0, sizeof(*v));
+	memset(v, 0xa5, sizeof(*v));	/* the parser sets every default */
 	return parse_command_line(&unit_spec, v, argc, argv);
 }
 
@@ -576,7 +581,10 @@ static void test_options(void)
 	CHECK(parse_words(&v, "") == 1);
 	format_address(&v.peer, text, sizeof(text));
 	CHECK(strcmp(text, "vsock:2:8500") == 0);
-	CHECK(v.listen.family == 0);
+	CHECK(v.listen.family == 0 && v.listen.port == 8001);
+	/* An address's default is the row's, set by the parser itself. */
+	format_address(&v.bind, text, sizeof(text));
+	CHECK(strcmp(text, "vsock:any:8002") == 0);
 	CHECK(v.size == PERF_DEFAULT_SIZE && v.count == 7 && !v.flag);
 	CHECK(v.bytes.n == 0 && v.names == 3);
 
