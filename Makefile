@@ -13,6 +13,7 @@ CROSS_COMPILE ?=
 CC := $(CROSS_COMPILE)$(if $(filter default,$(origin CC)),gcc,$(CC))
 STRIP ?= $(CROSS_COMPILE)strip
 CFLAGS ?= -O2 -g
+HOSTCC ?= cc
 LDFLAGS ?=
 STATIC ?= -static
 PREFIX ?= /usr/local
@@ -20,8 +21,8 @@ BINDIR ?= $(PREFIX)/bin
 DESTDIR ?=
 
 # Flags the code needs whatever the user's CFLAGS say.
-VSB_CFLAGS := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -pthread \
-	-Icommon -Ibuild
+VSB_CFLAGS := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wformat=2 -Werror \
+	-pthread -Icommon -Ibuild
 VSB_LDFLAGS := -pthread $(STATIC)
 
 # SMALL=1: the smallest binary (with CC=musl-gcc, under 64 KiB stripped):
@@ -89,8 +90,18 @@ build/applets.mk build/applets.h build/config.h: Config.in .config \
 -include build/applets.mk
 
 # ---- the binary ----
-%.o: %.c common/vsockbox.h common/protocol.h common/vsock_abi.h build/applets.h
+# Every string literal of a source, as the compiler sees it, holds only
+# conversions of format()'s printf subset: a '%f' fails the build here
+# (scripts/fmtcheck.c), as -Wformat fails a wrong argument.
+build/fmtcheck: scripts/fmtcheck.c
+	@mkdir -p build
+	$(Q)$(HOSTCC) -O2 -o $@ $<
+FORMAT_CHECK = $(CC) $(VSB_CFLAGS) $(CFLAGS) -E $< | build/fmtcheck $<
+
+%.o: %.c common/vsockbox.h common/protocol.h common/vsock_abi.h build/applets.h \
+		build/fmtcheck
 	@$(if $(Q),echo "  CC      $@")
+	$(Q)$(FORMAT_CHECK)
 	$(Q)$(CC) $(VSB_CFLAGS) $(CFLAGS) -c -o $@ $<
 
 vsockbox: $(COMMON_OBJS) $(APPLET_OBJS)
@@ -100,6 +111,7 @@ vsockbox: $(COMMON_OBJS) $(APPLET_OBJS)
 # ---- tests ----
 tests/unit: tests/unit.c $(LIB_OBJS)
 	@$(if $(Q),echo "  LINK    $@")
+	$(Q)$(FORMAT_CHECK)
 	$(Q)$(CC) $(VSB_CFLAGS) $(CFLAGS) -o $@ $^ -pthread $(LDFLAGS)
 
 check-unit: tests/unit
@@ -153,7 +165,7 @@ install-unstripped:
 
 # clean keeps downloads (the QEMU guest's kernel under build/vm).
 clean:
-	rm -rf vsockbox build/applets.h build/config.h build/applets.mk \
+	rm -rf vsockbox build/applets.h build/config.h build/applets.mk build/fmtcheck \
 		common/*.o applets/*.o tests/*.o tests/unit
 
 distclean: clean

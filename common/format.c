@@ -1,17 +1,23 @@
-/* A printf subset for the applets' text: %s %c %d %u with the l, ll and z
- * sizes, the flags '-' and '0', a width and a precision (a number or '*'),
- * and %%. The C library's printf drags its floating-point formatter and
- * stdio into a static binary (about 11 KiB with musl); the applets print
- * only text and integers, and write each piece with one write(2). The
- * format attribute on every caller keeps the compiler's argument checks. */
+/* A printf subset for the applets' text: %s %c %d %i %u with the l, ll and
+ * z sizes, the flags '-' and '0', a width and a precision (a number or
+ * '*'), %m (strerror(errno)) and %%. The C library's printf drags its
+ * floating-point formatter and stdio into a static binary (about 11 KiB
+ * with musl); the applets print only text and integers, and write each
+ * piece with one write(2). The format attribute on every caller keeps the
+ * compiler's argument checks, and the build (scripts/fmtcheck.c) refuses
+ * a conversion outside the subset; should one get through, the text says
+ * so and nothing after it is formatted (its argument would be misread). */
 #include "vsockbox.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <string.h>
 
 struct sink {
 	char *buf;
 	size_t len, used;	/* used may pass len: that is truncation */
+	int saved_errno;	/* for %m, as it was when formatting began */
+	bool stopped;		/* an unsupported conversion: no more */
 };
 
 static void put(struct sink *s, char c)
@@ -117,22 +123,27 @@ static void convert(struct sink *s, const char **f, va_list *ap)
 				       : size == 2 ? va_arg(*ap, unsigned long long)
 						   : va_arg(*ap, size_t);
 		put_padded(s, digits, decimal(digits, v, false), width, left, pad);
+	} else if (c == 'm') {
+		const char *why = strerror(s->saved_errno);
+		put_padded(s, why, strlen(why), width, left, ' ');
+	} else if (c == '%') {
+		put(s, '%');
 	} else {
-		put(s, '%');	/* %% and anything unknown stand as written */
-		if (c != '%' && c)
-			put(s, c);
-		if (!c)
-			(*f)--;
+		static const char why[] = "(unsupported conversion)";
+		put(s, '%');
+		put(s, c ? c : '?');
+		put_padded(s, why, sizeof(why) - 1, 0, false, ' ');
+		s->stopped = true;
 	}
 }
 
 size_t format_v(char *buf, size_t len, const char *fmt, va_list ap)
 {
-	struct sink s = {buf, len, 0};
+	struct sink s = {buf, len, 0, errno, false};
 	va_list args;
 
 	va_copy(args, ap);
-	while (*fmt) {
+	while (*fmt && !s.stopped) {
 		if (*fmt != '%') {
 			put(&s, *fmt++);
 			continue;

@@ -352,6 +352,16 @@ expect_status "new applet: check-config fails until Config.in is committed" 2 $?
 	make -s check-config >"$TEST_TMP/cc.out" 2>&1)
 expect_status "new applet: check-config passes once committed" 0 $? \
 	"$(cat "$TEST_TMP/cc.out")"
+# The printf subset cannot misprint: a conversion outside it fails make
+# itself, naming the file and line.
+cp "$cfg/applets/vsock_hello.c" "$TEST_TMP/hello.c"
+sed 's/out("Say hello.\\n");/out("Say hello %.1f times.\\n", 1.0);/' "$TEST_TMP/hello.c" \
+	>"$cfg/applets/vsock_hello.c"
+(cd "$cfg" && make -s >/dev/null 2>"$TEST_TMP/fmt.err")
+expect_status "format: a %f in a message fails the build" 2 $? "$(cat "$TEST_TMP/fmt.err")"
+testing "format: the build names the file, line and conversion" \
+	"grep -c \"^applets/vsock_hello.c:[0-9]*: format: '%.1f' is not in format()'s printf subset\" '$TEST_TMP/fmt.err'" "1"
+cp "$TEST_TMP/hello.c" "$cfg/applets/vsock_hello.c"
 (cd "$cfg" && make -s defconfig >/dev/null && sed -n 's/^# CONFIG_\(.*\) is not set$/\1/p' .config) >"$TEST_TMP/off"
 testing "defconfig honours default" "cat '$TEST_TMP/off'" ""
 sed 's/^\(\/\/config:\)\tdefault y/\1\tdefault n/' "$cfg/applets/vsock_hello.c" >"$TEST_TMP/h.c" &&
