@@ -83,8 +83,8 @@ check-config: Config.in
 			git --no-pager diff --stat HEAD -- Config.in; exit 1; fi; \
 	else echo "check-config: not a git checkout, nothing to compare"; fi
 
-build/applets.mk build/applets.h build/config.h: Config.in .config \
-		scripts/gen-applets.sh
+# One run makes both files (a grouped target: not once per file).
+build/applets.mk build/applets.h &: Config.in .config scripts/gen-applets.sh
 	$(Q)sh scripts/gen-applets.sh Config.in .config build
 
 -include build/applets.mk
@@ -130,11 +130,13 @@ check-sh:
 		for s in $(SHELL_SCRIPTS); do busybox ash -n $$s || exit 1; done; fi
 	@echo "check-sh: $(words $(SHELL_SCRIPTS)) scripts clean"
 
-# Every test: the suites, the QEMU guests (amd64 on two kernels, arm64, the
-# nested pair over vhost-vsock-pci), the sanitizer build over the suites,
-# the parsers' fuzzer for a minute, and the committed Config.in.
-check: check-unit check-sh check-e2e check-reliability check-bench check-vm \
-	check-vm-arm64 check-vhost check-asan fuzz check-config
+# Every test, listed here only: the suites, the VM runners' rules (no
+# boot), the QEMU guests (amd64 on two kernels, arm64, the nested pair over
+# vhost-vsock-pci), the sanitizer build over the suites, the parsers'
+# fuzzer for a minute, and the committed Config.in.
+check: check-unit check-sh check-e2e check-reliability check-bench \
+	check-vm-rules check-vm check-vm-arm64 check-vhost check-asan fuzz \
+	check-config
 
 # The benchmark at small sizes: it runs, every figure comes out (no timing
 # is asserted: targets are judged by make bench, see bench/RESULTS.md).
@@ -165,7 +167,7 @@ install-unstripped:
 
 # clean keeps downloads (the QEMU guest's kernel under build/vm).
 clean:
-	rm -rf vsockbox build/applets.h build/config.h build/applets.mk build/fmtcheck \
+	rm -rf vsockbox build/applets.h build/applets.mk build/fmtcheck \
 		common/*.o applets/*.o tests/*.o tests/unit
 
 distclean: clean

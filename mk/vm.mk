@@ -128,6 +128,3 @@ clean-initramfs:
 	rm -rf $(INITRAMFS) build/vsockbox.stripped build/arm64
 
 .PHONY: clean-initramfs
-
-# The rules' test boots nothing: a step of make check.
-check: check-vm-rules

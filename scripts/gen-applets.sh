@@ -1,8 +1,8 @@
 #!/bin/sh
 # Generate the applet table and object list from Config.in and .config.
 # Usage: gen-applets.sh CONFIG_IN DOTCONFIG OUTDIR
-# Writes OUTDIR/applets.h (X-macro rows of enabled applets), OUTDIR/config.h
-# and OUTDIR/applets.mk (object list). Fails if an applet file and a Config.in
+# Writes OUTDIR/applets.h (X-macro rows of enabled applets) and
+# OUTDIR/applets.mk (object list). Fails if an applet file and a Config.in
 # entry do not match one to one.
 set -eu
 config_in=$1 dotconfig=$2 outdir=$3
@@ -36,12 +36,11 @@ for sym in $(printf '%s\n' "$entries" | cut -f1); do
 done
 [ "$status" -eq 0 ] || exit 1
 
-tmp_h=$outdir/applets.h.tmp tmp_c=$outdir/config.h.tmp tmp_mk=$outdir/applets.mk.tmp
+tmp_h=$outdir/applets.h.tmp tmp_mk=$outdir/applets.mk.tmp
 {
 	echo "/* Generated from Config.in and .config by scripts/gen-applets.sh. */"
 	echo "/* APPLET(c_name, \"applet-name\", \"one-line summary\") */"
 } > "$tmp_h"
-echo "/* Generated from .config by scripts/gen-applets.sh. */" > "$tmp_c"
 echo "# Generated from .config by scripts/gen-applets.sh." > "$tmp_mk"
 printf '%s\n' "$entries" | while IFS="$(printf '\t')" read -r sym prompt; do
 	if grep -qx "CONFIG_$sym=y" "$dotconfig"; then
@@ -53,13 +52,12 @@ printf '%s\n' "$entries" | while IFS="$(printf '\t')" read -r sym prompt; do
 		fi
 		summary=${prompt#*: }
 		printf 'APPLET(%s, "%s", "%s")\n' "$base" "$name" "$summary" >> "$tmp_h"
-		printf '#define CONFIG_%s 1\n' "$sym" >> "$tmp_c"
 		printf 'APPLET_OBJS += applets/%s.o\n' "$base" >> "$tmp_mk"
 		printf 'APPLET_NAMES += %s\n' "$name" >> "$tmp_mk"
 	fi
 done
 # Replace only on change so make does not rebuild everything every time.
-for f in applets.h config.h applets.mk; do
+for f in applets.h applets.mk; do
 	if cmp -s "$outdir/$f.tmp" "$outdir/$f"; then rm -f "$outdir/$f.tmp"
 	else mv "$outdir/$f.tmp" "$outdir/$f"; fi
 done

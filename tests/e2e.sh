@@ -9,23 +9,47 @@ SUITE=e2e
 SRC=$(cd "$(dirname "$0")/.." && pwd)
 LOOP=tcp:127.0.0.1
 
-# Every applet the configuration enables, by its Config.in entry: the
+# Every applet the build's .config enables (defconfig's without one): the
 # binary must list exactly these (a new applet file is covered here with
-# no edit).
-APPLETS=$(sh "$SRC/scripts/kconfig.sh" defconfig "$SRC/Config.in" |
-	sed -n 's/^CONFIG_\(.*\)=y$/\1/p' | tr 'A-Z_' 'a-z-' | tr '\n' ' ')
+# no edit). A case that needs an applet switched off is skipped.
+if [ -f "$SRC/.config" ]; then
+	APPLETS=$(cat "$SRC/.config")
+else
+	APPLETS=$(sh "$SRC/scripts/kconfig.sh" defconfig "$SRC/Config.in")
+fi
+APPLETS=$(echo "$APPLETS" | sed -n 's/^CONFIG_\(.*\)=y$/\1/p' |
+	tr 'A-Z_' 'a-z-' | tr '\n' ' ')
 APPLET_COUNT=$(echo "$APPLETS" | wc -w | tr -d ' ')
+FIRST_APPLET=${APPLETS%% *}
+VERSION=$(sed -n 's/^#define VSOCKBOX_VERSION "\(.*\)"$/\1/p' \
+	"$SRC/common/vsockbox.h")
+SKIPPED=0
+
+# needs APPLET...: true if the build has every one; else the case is skipped.
+needs() {
+	for _n in "$@"; do
+		case " $APPLETS " in
+		*" $_n "*) ;;
+		*) SKIPPED=$((SKIPPED + 1)); return 1 ;;
+		esac
+	done
+}
+
+# needs_bench: vsock-perf and every applet vsock-bench runs.
+needs_bench() {
+	needs vsock-perf vsock-ctl vsock-echo vsock-bidir vsock-unidir vsock-multi
+}
 
 # ---- dispatch ----
 testing "--list names every applet" "vsb --list | tr '\n' ' '" "$APPLETS"
-testing "--version" "vsb --version" "vsockbox 0.1.0"
+testing "--version" "vsb --version" "vsockbox $VERSION"
 testing "--help names vsock-bench" "vsb --help | grep -c '^  vsock-bench '" "1"
 testing "--list-options covers every applet" \
 	"vsb --list-options | cut -d' ' -f1 | sort -u | tr '\n' ' '" \
 	"$(echo "$APPLETS" | tr ' ' '\n' | sort | grep . | tr '\n' ' ')"
 for applet in $APPLETS; do
 	testing "$applet --version" "vsb $applet --version" \
-		"$applet (vsockbox) 0.1.0"
+		"$applet (vsockbox) $VERSION"
 	# Every help has the exit codes; those with an address or a size
 	# explain the forms and suffixes (one shared text).
 	want=1
@@ -39,21 +63,23 @@ vsb nosuch >"$TEST_TMP/o" 2>"$TEST_TMP/e"
 expect_status "unknown applet: exit 2" 2 $?
 testing "unknown applet: one-line error" "cat '$TEST_TMP/e'" \
 	"vsockbox: unknown applet 'nosuch' (try vsockbox --list)"
-testing "applet --help shows the protocol defaults" \
-	"vsb vsock-unidir --help | grep -o -e 'port 8503' -e 'magic 123' -e 'default 128M' -e 'default 100)' | wc -l | tr -d ' '" "4"
+if needs vsock-unidir; then
+	testing "applet --help shows the protocol defaults" \
+		"vsb vsock-unidir --help | grep -o -e 'port 8503' -e 'magic 123' -e 'default 128M' -e 'default 100)' | wc -l | tr -d ' '" "4"
+fi
 
 # A link named after an applet runs it; so does any vsockbox* name.
-ln -s "$VSOCKBOX" "$TEST_TMP/vsock-echo"
+ln -s "$VSOCKBOX" "$TEST_TMP/$FIRST_APPLET"
 ln -s "$VSOCKBOX" "$TEST_TMP/vsockbox-aarch64"
-testing "link named vsock-echo runs vsock-echo" \
-	"'$TEST_TMP/vsock-echo' --help | head -n 1 | cut -d' ' -f1-2" "usage: vsock-echo"
+testing "link named $FIRST_APPLET runs it" \
+	"'$TEST_TMP/$FIRST_APPLET' --help | head -n 1 | cut -d' ' -f1-2" "usage: $FIRST_APPLET"
 testing "vsockbox-* name is the multicall binary" \
 	"'$TEST_TMP/vsockbox-aarch64' --list | wc -l | tr -d ' '" "$APPLET_COUNT"
 
 # ---- install: relative links, vsock-bench beside the binary ----
 make -s -C "$SRC" install DESTDIR="$TEST_TMP/root" PREFIX=/usr >/dev/null 2>&1
 testing "install: relative link per applet" \
-	"readlink '$TEST_TMP/root/usr/bin/vsock-multi'" "vsockbox"
+	"readlink '$TEST_TMP/root/usr/bin/$FIRST_APPLET'" "vsockbox"
 testing "install: every applet linked" \
 	"ls '$TEST_TMP/root/usr/bin' | tr '\n' ' '" \
 	"$(echo "$APPLETS vsock-bench vsockbox" | tr ' ' '\n' | grep . | sort | tr '\n' ' ')"
@@ -84,70 +110,75 @@ run_bench() {
 	PERF_STATUS=$STATUS
 }
 
-run_bench small --size 1M --count 3 --latency-count 500 -- --size 1M --count 3
-expect_status "bench: vsock-bench passes" 0 "$BENCH_STATUS" \
-	"$(cat "$TEST_TMP/small-bench.err")"
-expect_status "bench: vsock-perf passes" 0 "$PERF_STATUS" \
-	"$(cat "$TEST_TMP/small-perf.err")"
-testing "bench: data corruption check passed" \
-	"grep -c 'data corruption check: PASSED' '$TEST_TMP/small-perf.out'" "1"
-testing "bench: table has every test" \
-	"grep -c -e '^round trip' -e '^bidirectional tx' -e '^bidirectional rx' -e '^unidirectional' -e '^multi stream' '$TEST_TMP/small-perf.out'" "5"
-testing "bench: quiet stderr when not a terminal" \
-	"grep -v 'listening on' '$TEST_TMP/small-perf.err'; cat '$TEST_TMP/small-bench.err'" ""
+if needs_bench; then
+	run_bench small --size 1M --count 3 --latency-count 500 -- --size 1M --count 3
+	expect_status "bench: vsock-bench passes" 0 "$BENCH_STATUS" \
+		"$(cat "$TEST_TMP/small-bench.err")"
+	expect_status "bench: vsock-perf passes" 0 "$PERF_STATUS" \
+		"$(cat "$TEST_TMP/small-perf.err")"
+	testing "bench: data corruption check passed" \
+		"grep -c 'data corruption check: PASSED' '$TEST_TMP/small-perf.out'" "1"
+	testing "bench: table has every test" \
+		"grep -c -e '^round trip' -e '^bidirectional tx' -e '^bidirectional rx' -e '^unidirectional' -e '^multi stream' '$TEST_TMP/small-perf.out'" "5"
+	testing "bench: quiet stderr when not a terminal" \
+		"grep -v 'listening on' '$TEST_TMP/small-perf.err'; cat '$TEST_TMP/small-bench.err'" ""
 
-run_bench json --json --size 64K --count 2 --latency-count 100 -- --size 64K --count 2
-expect_status "json: passes" 0 "$PERF_STATUS"
-json=$(cat "$TEST_TMP/json-perf.out")
-for key in round_trip_page tx_throughput rx_throughput \
-	single_stream_unidirectional multi_stream_unidirectional; do
-	case $json in
-	*"\"$key\": {\"min\": "*"\"p_25th\": "*"\"p_50th\": "*"\"p_75th\": "*"\"p_99th\": "*"\"max\": "*)
-		pass "json: $key has the six statistics" ;;
-	*) fail "json: $key has the six statistics" "$json" ;;
-	esac
-done
-# data_corruption means what the original host's Measurements say: true
-# when the check passed (false when an echo differed: the faults suite).
-testing "json: one object, data_corruption true (passed), units" \
-	"grep -o -e '^{\"data_corruption\": true' -e 'Nanoseconds' -e 'MebibytesPerSecond' '$TEST_TMP/json-perf.out' | sort | uniq -c | tr -s ' '" \
-	" 4 MebibytesPerSecond
+	run_bench json --json --size 64K --count 2 --latency-count 100 -- --size 64K --count 2
+	expect_status "json: passes" 0 "$PERF_STATUS"
+	json=$(cat "$TEST_TMP/json-perf.out")
+	for key in round_trip_page tx_throughput rx_throughput \
+		single_stream_unidirectional multi_stream_unidirectional; do
+		case $json in
+		*"\"$key\": {\"min\": "*"\"p_25th\": "*"\"p_50th\": "*"\"p_75th\": "*"\"p_99th\": "*"\"max\": "*)
+			pass "json: $key has the six statistics" ;;
+		*) fail "json: $key has the six statistics" "$json" ;;
+		esac
+	done
+	# data_corruption means what the original host's Measurements say: true
+	# when the check passed (false when an echo differed: the faults suite).
+	testing "json: one object, data_corruption true (passed), units" \
+		"grep -o -e '^{\"data_corruption\": true' -e 'Nanoseconds' -e 'MebibytesPerSecond' '$TEST_TMP/json-perf.out' | sort | uniq -c | tr -s ' '" \
+		" 4 MebibytesPerSecond
  1 Nanoseconds
  1 {\"data_corruption\": true"
-if command -v python3 >/dev/null 2>&1; then
-	testing "json: valid JSON" "python3 -c 'import json,sys; d=json.load(sys.stdin); print(sorted(d))' < '$TEST_TMP/json-perf.out'" \
-		"['data_corruption', 'multi_stream_unidirectional', 'round_trip_page', 'rx_throughput', 'single_stream_unidirectional', 'tx_throughput']"
+	if command -v python3 >/dev/null 2>&1; then
+		testing "json: valid JSON" "python3 -c 'import json,sys; d=json.load(sys.stdin); print(sorted(d))' < '$TEST_TMP/json-perf.out'" \
+			"['data_corruption', 'multi_stream_unidirectional', 'round_trip_page', 'rx_throughput', 'single_stream_unidirectional', 'tx_throughput']"
+	fi
+
+	# --zerocopy and --buffer-size on every throughput stage and the host:
+	# TCP takes SO_ZEROCOPY, so MSG_ZEROCOPY runs (completions from the error
+	# queue before a buffer is used again) and the JSON says so.
+	run_bench zc --json --latency-count 100 --size 2M --count 3 \
+		--zerocopy --buffer-size 1M -- --size 2M --count 3 --zerocopy \
+		--buffer-size 1M
+	expect_status "--zerocopy: vsock-bench passes" 0 "$BENCH_STATUS" \
+		"$(cat "$TEST_TMP/zc-bench.err")"
+	expect_status "--zerocopy: vsock-perf passes" 0 "$PERF_STATUS" \
+		"$(cat "$TEST_TMP/zc-perf.err")"
+	testing "--zerocopy --buffer-size: the JSON says both" \
+		"grep -o -e '\"buffer_size\": [0-9]*' -e '\"zerocopy\": [a-z]*' '$TEST_TMP/zc-perf.out' | tr '\n' ' '" \
+		'"buffer_size": 1048576 "zerocopy": true '
+	testing "--zerocopy: no warning on either side" \
+		"grep -v 'listening on' '$TEST_TMP/zc-perf.err'; cat '$TEST_TMP/zc-bench.err'" ""
 fi
 
-# --zerocopy and --buffer-size on every throughput stage and the host:
-# TCP takes SO_ZEROCOPY, so MSG_ZEROCOPY runs (completions from the error
-# queue before a buffer is used again) and the JSON says so.
-run_bench zc --json --latency-count 100 --size 2M --count 3 \
-	--zerocopy --buffer-size 1M -- --size 2M --count 3 --zerocopy \
-	--buffer-size 1M
-expect_status "--zerocopy: vsock-bench passes" 0 "$BENCH_STATUS" \
-	"$(cat "$TEST_TMP/zc-bench.err")"
-expect_status "--zerocopy: vsock-perf passes" 0 "$PERF_STATUS" \
-	"$(cat "$TEST_TMP/zc-perf.err")"
-testing "--zerocopy --buffer-size: the JSON says both" \
-	"grep -o -e '\"buffer_size\": [0-9]*' -e '\"zerocopy\": [a-z]*' '$TEST_TMP/zc-perf.out' | tr '\n' ' '" \
-	'"buffer_size": 1048576 "zerocopy": true '
-testing "--zerocopy: no warning on either side" \
-	"grep -v 'listening on' '$TEST_TMP/zc-perf.err'; cat '$TEST_TMP/zc-bench.err'" ""
-
-# --tests selects a subset: the JSON has null for the rest.
-start_bg sub-perf vsb vsock-perf --listen $LOOP:0 --tests latency --latency-count 50 --json
-wait_listening sub-perf && vsb vsock-echo --peer $LOOP:"$PORT" 2>"$TEST_TMP/e"
-expect_status "ad hoc vsock-echo passes" 0 $? "$(cat "$TEST_TMP/e")"
-wait "$LAST_PID"
-testing "--tests latency: data_corruption true" \
-	"grep -o '\"data_corruption\": [a-z]*' '$TEST_TMP/sub-perf.out'" '"data_corruption": true'
-testing "--tests latency: other results null" \
-	"grep -o '\"[a-z_]*\": null' '$TEST_TMP/sub-perf.out' | tr '\n' ' '" \
-	"\"tx_throughput\": null \"rx_throughput\": null \"single_stream_unidirectional\": null \"multi_stream_unidirectional\": null "
+if needs vsock-perf vsock-echo; then
+	# --tests selects a subset: the JSON has null for the rest.
+	start_bg sub-perf vsb vsock-perf --listen $LOOP:0 --tests latency --latency-count 50 --json
+	wait_listening sub-perf && vsb vsock-echo --peer $LOOP:"$PORT" 2>"$TEST_TMP/e"
+	expect_status "ad hoc vsock-echo passes" 0 $? "$(cat "$TEST_TMP/e")"
+	wait "$LAST_PID"
+	testing "--tests latency: data_corruption true" \
+		"grep -o '\"data_corruption\": [a-z]*' '$TEST_TMP/sub-perf.out'" '"data_corruption": true'
+	testing "--tests latency: other results null" \
+		"grep -o '\"[a-z_]*\": null' '$TEST_TMP/sub-perf.out' | tr '\n' ' '" \
+		"\"tx_throughput\": null \"rx_throughput\": null \"single_stream_unidirectional\": null \"multi_stream_unidirectional\": null "
+fi
 
 # ---- every data applet on its own, opening its own control connection ----
 for t in unidir bidir multi; do
+	needs vsock-perf "vsock-$t" || continue
 	start_bg "adhoc-$t" vsb vsock-perf --listen $LOOP:0 --tests $t --size 256K --count 4
 	wait_listening "adhoc-$t" && vsb "vsock-$t" --peer $LOOP:"$PORT" \
 		--size 256K --count 4 2>"$TEST_TMP/e"
@@ -157,124 +188,140 @@ expect_status "ad hoc vsock-$t: host passes" 0 "$STATUS" \
 		"$(cat "$TEST_TMP/adhoc-$t.err")"
 done
 
-# No latency test: data_corruption is null, as the original's None.
-start_bg nolat vsb vsock-perf --listen $LOOP:0 --tests unidir --size 64K --count 2 --json
-wait_listening nolat && vsb vsock-unidir --peer $LOOP:"$PORT" --size 64K --count 2
-reap "$LAST_PID"
-testing "no latency test: data_corruption null" \
-	"grep -o '\"data_corruption\": [a-z]*' '$TEST_TMP/nolat.out'" '"data_corruption": null'
+if needs vsock-perf vsock-unidir; then
+	# No latency test: data_corruption is null, as the original's None.
+	start_bg nolat vsb vsock-perf --listen $LOOP:0 --tests unidir --size 64K --count 2 --json
+	wait_listening nolat && vsb vsock-unidir --peer $LOOP:"$PORT" --size 64K --count 2
+	reap "$LAST_PID"
+	testing "no latency test: data_corruption null" \
+		"grep -o '\"data_corruption\": [a-z]*' '$TEST_TMP/nolat.out'" '"data_corruption": null'
 
-# Progress on stderr when it is a terminal (script(1) gives it a pty).
-if command -v script >/dev/null 2>&1; then
-	start_bg tty script -q -e -c "'$VSOCKBOX' vsock-perf --listen $LOOP:18500 --tests unidir --size 64K --count 3" /dev/null
-	tty_pid=$LAST_PID
-	tries=0
-	until grep -q listening "$TEST_TMP/tty.out" || [ $tries -gt 200 ]; do
-		tries=$((tries + 1)); sleep 0.05
-	done
-	vsb vsock-unidir --peer $LOOP:18500 --size 64K --count 3 2>/dev/null
-	reap "$tty_pid"
-	testing "progress on a terminal" \
-		"tr '\r' '\n' < '$TEST_TMP/tty.out' | grep -c '^vsock-perf: unidirectional [0-3]/3'" "4"
+	# Progress on stderr when it is a terminal (script(1) gives it a pty).
+	if command -v script >/dev/null 2>&1; then
+		start_bg tty script -q -e -c "'$VSOCKBOX' vsock-perf --listen $LOOP:18500 --tests unidir --size 64K --count 3" /dev/null
+		tty_pid=$LAST_PID
+		tries=0
+		until grep -q listening "$TEST_TMP/tty.out" || [ $tries -gt 200 ]; do
+			tries=$((tries + 1)); sleep 0.05
+		done
+		vsb vsock-unidir --peer $LOOP:18500 --size 64K --count 3 2>/dev/null
+		reap "$tty_pid"
+		testing "progress on a terminal" \
+			"tr '\r' '\n' < '$TEST_TMP/tty.out' | grep -c '^vsock-perf: unidirectional [0-3]/3'" "4"
+	fi
+
+	# IPv6 loopback, and the peer from $VSOCKBOX_PEER.
+	start_bg v6 vsb vsock-perf --listen "tcp:[::1]:0" --tests unidir --size 64K --count 2
+	wait_listening v6 && VSOCKBOX_PEER="tcp:[::1]:$PORT" vsb vsock-unidir \
+		--size 64K --count 2 2>"$TEST_TMP/e"
+	expect_status "IPv6 and VSOCKBOX_PEER" 0 $? "$(cat "$TEST_TMP/e")"
+	reap "$LAST_PID"
+	expect_status "IPv6: host passes" 0 "$STATUS"
 fi
 
-# IPv6 loopback, and the peer from $VSOCKBOX_PEER.
-start_bg v6 vsb vsock-perf --listen "tcp:[::1]:0" --tests unidir --size 64K --count 2
-wait_listening v6 && VSOCKBOX_PEER="tcp:[::1]:$PORT" vsb vsock-unidir \
-	--size 64K --count 2 2>"$TEST_TMP/e"
-expect_status "IPv6 and VSOCKBOX_PEER" 0 $? "$(cat "$TEST_TMP/e")"
-reap "$LAST_PID"
-expect_status "IPv6: host passes" 0 "$STATUS"
-
-# vsock-ctl hands its connection to a program (UCSPI style).
-start_bg ucspi vsb vsock-perf --listen $LOOP:0 --tests unidir --size 64K --count 2
-# shellcheck disable=SC2016
-wait_listening ucspi && vsb vsock-ctl --peer $LOOP:"$PORT" -- \
-	sh -c 'echo "fd=$VSOCK_CTL_FD" >&2; exec "$VSOCKBOX" vsock-unidir --peer '"$LOOP:$PORT"' --size 64K --count 2' \
-	2>"$TEST_TMP/e"
-expect_status "vsock-ctl runs a program on VSOCK_CTL_FD" 0 $? "$(cat "$TEST_TMP/e")"
-reap "$LAST_PID"
-expect_status "vsock-ctl: host saw one control connection" 0 "$STATUS" \
-	"$(cat "$TEST_TMP/ucspi.err")"
+if needs vsock-perf vsock-ctl vsock-unidir; then
+	# vsock-ctl hands its connection to a program (UCSPI style).
+	start_bg ucspi vsb vsock-perf --listen $LOOP:0 --tests unidir --size 64K --count 2
+	# shellcheck disable=SC2016
+	wait_listening ucspi && vsb vsock-ctl --peer $LOOP:"$PORT" -- \
+		sh -c 'echo "fd=$VSOCK_CTL_FD" >&2; exec "$VSOCKBOX" vsock-unidir --peer '"$LOOP:$PORT"' --size 64K --count 2' \
+		2>"$TEST_TMP/e"
+	expect_status "vsock-ctl runs a program on VSOCK_CTL_FD" 0 $? "$(cat "$TEST_TMP/e")"
+	reap "$LAST_PID"
+	expect_status "vsock-ctl: host saw one control connection" 0 "$STATUS" \
+		"$(cat "$TEST_TMP/ucspi.err")"
+fi
 
 # ---- protocol violations the host must catch ----
-# A magic out of the host's order: 123 while the host awaits 129.
-start_bg order vsb vsock-perf --listen $LOOP:0 --tests bidir --timeout 5
-wait_listening order && vsb vsock-ctl --peer $LOOP:"$PORT" --magic 123 -- \
-	"$VSOCKBOX" vsock-bidir --peer $LOOP:"$PORT" --chain </dev/null 2>"$TEST_TMP/e"
-expect_status "guest stage without 'done' from the previous stage: exit 1" 1 $?
-testing "guest stage: one-line chain error" "cat '$TEST_TMP/e'" \
-	"vsock-bidir: chain: the previous stage failed (stdin closed before 'done')"
-reap "$LAST_PID"
-expect_status "magic out of order: host exit 1" 1 "$STATUS"
-# A stage whose previous stage ended without 'done' fails at once, and
-# the host sees the control connection close instead of a magic.
-start_bg nodone vsb vsock-perf --listen $LOOP:0 --tests unidir --timeout 5
-wait_listening nodone && vsb vsock-unidir --peer $LOOP:"$PORT" --chain \
-	</dev/null 2>"$TEST_TMP/e"
-expect_status "guest stage without 'done' from the previous stage: exit 1" 1 $?
-reap "$LAST_PID"
-expect_status "no magic, control closed: host exit 1" 1 "$STATUS"
-testing "no magic: host's one-line error" "grep -v listening '$TEST_TMP/nodone.err' | sed 's/:[0-9]* from/:P from/'" \
-	"vsock-perf: unidirectional: read magic from tcp:127.0.0.1:P from tcp:127.0.0.1:8501: peer closed the connection"
-testing "guest stage: one-line chain error" "cat '$TEST_TMP/e'" \
-	"vsock-unidir: chain: the previous stage failed (stdin closed before 'done')"
-testing "magic out of order: one-line error" "cat '$TEST_TMP/order.err' | grep -v listening" \
-	"vsock-perf: bidirectional: magic 123 (unidirectional) out of order, expected 129"
+if needs vsock-perf vsock-ctl vsock-bidir vsock-unidir; then
+	# A magic out of the host's order: 123 while the host awaits 129.
+	start_bg order vsb vsock-perf --listen $LOOP:0 --tests bidir --timeout 5
+	wait_listening order && vsb vsock-ctl --peer $LOOP:"$PORT" --magic 123 -- \
+		"$VSOCKBOX" vsock-bidir --peer $LOOP:"$PORT" --chain </dev/null 2>"$TEST_TMP/e"
+	expect_status "guest stage without 'done' from the previous stage: exit 1" 1 $?
+	testing "guest stage: one-line chain error" "cat '$TEST_TMP/e'" \
+		"vsock-bidir: chain: the previous stage failed (stdin closed before 'done')"
+	reap "$LAST_PID"
+	expect_status "magic out of order: host exit 1" 1 "$STATUS"
+	# A stage whose previous stage ended without 'done' fails at once, and
+	# the host sees the control connection close instead of a magic.
+	start_bg nodone vsb vsock-perf --listen $LOOP:0 --tests unidir --timeout 5
+	wait_listening nodone && vsb vsock-unidir --peer $LOOP:"$PORT" --chain \
+		</dev/null 2>"$TEST_TMP/e"
+	expect_status "guest stage without 'done' from the previous stage: exit 1" 1 $?
+	reap "$LAST_PID"
+	expect_status "no magic, control closed: host exit 1" 1 "$STATUS"
+	testing "no magic: host's one-line error" "grep -v listening '$TEST_TMP/nodone.err' | sed 's/:[0-9]* from/:P from/'" \
+		"vsock-perf: unidirectional: read magic from tcp:127.0.0.1:P from tcp:127.0.0.1:8501: peer closed the connection"
+	testing "guest stage: one-line chain error" "cat '$TEST_TMP/e'" \
+		"vsock-unidir: chain: the previous stage failed (stdin closed before 'done')"
+	testing "magic out of order: one-line error" "cat '$TEST_TMP/order.err' | grep -v listening" \
+		"vsock-perf: bidirectional: magic 123 (unidirectional) out of order, expected 129"
+fi
 
-# A connection from a port the protocol does not know.
-start_bg port vsb vsock-perf --listen $LOOP:0 --tests unidir --timeout 5
-wait_listening port && vsb vsock-itest --peer $LOOP:"$PORT" --listen $LOOP:18001 \
-	--timeout 2 >/dev/null 2>&1
-reap "$LAST_PID"
-expect_status "unknown source port: host exit 1" 1 "$STATUS"
-testing "unknown source port: one-line error" "grep -v listening '$TEST_TMP/port.err' | sed 's/:[0-9]* from/:P from/'" \
-	"vsock-perf: accept tcp:127.0.0.1:P from tcp:127.0.0.1:49152: unexpected connection from port 49152"
+if needs vsock-perf vsock-itest; then
+	# A connection from a port the protocol does not know.
+	start_bg port vsb vsock-perf --listen $LOOP:0 --tests unidir --timeout 5
+	wait_listening port && vsb vsock-itest --peer $LOOP:"$PORT" --listen $LOOP:18001 \
+		--timeout 2 >/dev/null 2>&1
+	reap "$LAST_PID"
+	expect_status "unknown source port: host exit 1" 1 "$STATUS"
+	testing "unknown source port: one-line error" "grep -v listening '$TEST_TMP/port.err' | sed 's/:[0-9]* from/:P from/'" \
+		"vsock-perf: accept tcp:127.0.0.1:P from tcp:127.0.0.1:49152: unexpected connection from port 49152"
+fi
 
 # ---- environment failures: exit 3 and one line ----
-vsb vsock-unidir --peer $LOOP:1 --timeout 2 >"$TEST_TMP/o" 2>"$TEST_TMP/e"
-expect_status "connection refused: exit 3" 3 $?
-testing "connection refused: one-line error" "cat '$TEST_TMP/e'" \
-	"vsock-unidir: connect tcp:127.0.0.1:1 from port 8503: Connection refused"
-
-# A listener holds port 8503: binding the known port 8503 fails.
-start_bg busy vsb vsock-perf --listen $LOOP:8503 --timeout 30
-wait_listening busy
-vsb vsock-unidir --peer $LOOP:1 --timeout 2 2>"$TEST_TMP/e"
-expect_status "address in use: exit 3" 3 $?
-testing "address in use: one-line error" "cat '$TEST_TMP/e'" \
-	"vsock-unidir: bind tcp:127.0.0.1:1 from port 8503: Address already in use"
-kill "$LAST_PID"; wait "$LAST_PID" 2>/dev/null
-
-# A host that accepts and never speaks: the echo gives up after --timeout.
-start_bg silent vsb vsock-perf --listen $LOOP:0 --tests latency,unidir --timeout 10
-wait_listening silent
-start=$(date +%s)
-vsb vsock-echo --peer $LOOP:"$PORT" --timeout 2 2>"$TEST_TMP/e"
-expect_status "silent host: echo exit 3" 3 $?
-elapsed=$(($(date +%s) - start))
-if [ "$elapsed" -le 4 ]; then
-	pass "silent host: within the timeout"
-else
-	fail "silent host: within the timeout" "took ${elapsed}s"
+if needs vsock-unidir; then
+	vsb vsock-unidir --peer $LOOP:1 --timeout 2 >"$TEST_TMP/o" 2>"$TEST_TMP/e"
+	expect_status "connection refused: exit 3" 3 $?
+	testing "connection refused: one-line error" "cat '$TEST_TMP/e'" \
+		"vsock-unidir: connect tcp:127.0.0.1:1 from port 8503: Connection refused"
 fi
-testing "silent host: one-line error" "sed 's/from tcp:127.0.0.1:[0-9]*/from P/' '$TEST_TMP/e'" \
-	"vsock-echo: read tcp:127.0.0.1:$PORT from port 8502: timed out"
-kill "$LAST_PID" 2>/dev/null; wait "$LAST_PID" 2>/dev/null
 
-# ---- integration test ----
-start_bg ih vsb vsock-itest-host --listen $LOOP:0 --guest $LOOP:18001 --timeout 10
-wait_listening ih && vsb vsock-itest --peer $LOOP:"$PORT" --listen $LOOP:18001 \
-	--timeout 10 >"$TEST_TMP/it.out" 2>"$TEST_TMP/it.err"
-expect_status "itest: guest exit 0" 0 $? "$(cat "$TEST_TMP/it.err")"
-testing "itest: guest prints PASS" "cat '$TEST_TMP/it.out'" "PASS"
-reap "$LAST_PID"
-expect_status "itest: host exit 0" 0 "$STATUS"
-testing "itest: host reports four checks" "cat '$TEST_TMP/ih.out'" \
-"guest-initiated: PASS
+if needs vsock-perf vsock-unidir; then
+	# A listener holds port 8503: binding the known port 8503 fails.
+	start_bg busy vsb vsock-perf --listen $LOOP:8503 --timeout 30
+	wait_listening busy
+	vsb vsock-unidir --peer $LOOP:1 --timeout 2 2>"$TEST_TMP/e"
+	expect_status "address in use: exit 3" 3 $?
+	testing "address in use: one-line error" "cat '$TEST_TMP/e'" \
+		"vsock-unidir: bind tcp:127.0.0.1:1 from port 8503: Address already in use"
+	kill "$LAST_PID"; wait "$LAST_PID" 2>/dev/null
+fi
+
+if needs vsock-perf vsock-echo; then
+	# A host that accepts and never speaks: the echo gives up after --timeout.
+	start_bg silent vsb vsock-perf --listen $LOOP:0 --tests latency,unidir --timeout 10
+	wait_listening silent
+	start=$(date +%s)
+	vsb vsock-echo --peer $LOOP:"$PORT" --timeout 2 2>"$TEST_TMP/e"
+	expect_status "silent host: echo exit 3" 3 $?
+	elapsed=$(($(date +%s) - start))
+	if [ "$elapsed" -le 4 ]; then
+		pass "silent host: within the timeout"
+	else
+		fail "silent host: within the timeout" "took ${elapsed}s"
+	fi
+	testing "silent host: one-line error" "sed 's/from tcp:127.0.0.1:[0-9]*/from P/' '$TEST_TMP/e'" \
+		"vsock-echo: read tcp:127.0.0.1:$PORT from port 8502: timed out"
+	kill "$LAST_PID" 2>/dev/null; wait "$LAST_PID" 2>/dev/null
+fi
+
+if needs vsock-itest-host vsock-itest; then
+	# ---- integration test ----
+	start_bg ih vsb vsock-itest-host --listen $LOOP:0 --guest $LOOP:18001 --timeout 10
+	wait_listening ih && vsb vsock-itest --peer $LOOP:"$PORT" --listen $LOOP:18001 \
+		--timeout 10 >"$TEST_TMP/it.out" 2>"$TEST_TMP/it.err"
+	expect_status "itest: guest exit 0" 0 $? "$(cat "$TEST_TMP/it.err")"
+	testing "itest: guest prints PASS" "cat '$TEST_TMP/it.out'" "PASS"
+	reap "$LAST_PID"
+	expect_status "itest: host exit 0" 0 "$STATUS"
+	testing "itest: host reports four checks" "cat '$TEST_TMP/ih.out'" \
+	"guest-initiated: PASS
 host-initiated: PASS
 host-terminated: PASS
 guest-terminated: PASS"
+fi
 
 # ---- build configuration: an applet off leaves the binary and --list ----
 cfg=$TEST_TMP/cfgtree
@@ -436,37 +483,42 @@ testing "new perf test: runs first, then latency" \
 	"sed -n 's/^vsock-perf: \\(.*\\) done: \\([0-9]*\\) iterations.*/\\1 \\2/p' '$TEST_TMP/noop-perf.err' | tr '\\n' ';'" \
 	"no-op 3;latency 20;"
 
-# ---- make run: the main job talks, without a terminal too ----
-(cd "$SRC" && make -s run-quick >"$TEST_TMP/run.log" 2>&1)
-expect_status "make run-quick passes" 0 $? "$(tail -n 5 "$TEST_TMP/run.log")"
-testing "make run: no error line" \
-	"grep -i -c -e 'error' -e 'No such file' -e \"can't\" '$TEST_TMP/run.log'" "0"
-testing "make run: names the transport" \
-	"grep -c '^vsockbox: the micro benchmark over \(TCP\|vsock\) loopback.*, at quick sizes' '$TEST_TMP/run.log'" "1"
-testing "make run: one progress line per test" \
-	"grep -c '^vsock-perf: \(latency\|bidirectional\|unidirectional\|multi stream\) done: [0-9]* iterations in [0-9.]* s\$' '$TEST_TMP/run.log'" "4"
-testing "make run: the total time" \
-	"grep -c '^vsockbox: done in [0-9]* s, exit 0\$' '$TEST_TMP/run.log'" "1"
-testing "make run: the table counts its samples" \
-	"grep -c '^round trip, 4096 B .* 1000\$' '$TEST_TMP/run.log'" "1"
-if command -v script >/dev/null 2>&1; then
-	(cd "$SRC" && script -q -e -c "make -s run-quick" /dev/null >"$TEST_TMP/run-tty.log" 2>&1)
-	expect_status "make run-quick on a terminal passes" 0 $? \
-		"$(tail -n 5 "$TEST_TMP/run-tty.log")"
-	testing "make run on a terminal: the same progress lines" \
-		"grep -o 'vsock-perf: [a-z ]* done: [0-9]* iterations' '$TEST_TMP/run-tty.log' | wc -l | tr -d ' '" "4"
+if needs_bench; then
+	# ---- make run: the main job talks, without a terminal too ----
+	(cd "$SRC" && make -s run-quick >"$TEST_TMP/run.log" 2>&1)
+	expect_status "make run-quick passes" 0 $? "$(tail -n 5 "$TEST_TMP/run.log")"
+	testing "make run: no error line" \
+		"grep -i -c -e 'error' -e 'No such file' -e \"can't\" '$TEST_TMP/run.log'" "0"
+	testing "make run: names the transport" \
+		"grep -c '^vsockbox: the micro benchmark over \(TCP\|vsock\) loopback.*, at quick sizes' '$TEST_TMP/run.log'" "1"
+	testing "make run: one progress line per test" \
+		"grep -c '^vsock-perf: \(latency\|bidirectional\|unidirectional\|multi stream\) done: [0-9]* iterations in [0-9.]* s\$' '$TEST_TMP/run.log'" "4"
+	testing "make run: the total time" \
+		"grep -c '^vsockbox: done in [0-9]* s, exit 0\$' '$TEST_TMP/run.log'" "1"
+	testing "make run: the table counts its samples" \
+		"grep -c '^round trip, 4096 B .* 1000\$' '$TEST_TMP/run.log'" "1"
+	if command -v script >/dev/null 2>&1; then
+		(cd "$SRC" && script -q -e -c "make -s run-quick" /dev/null >"$TEST_TMP/run-tty.log" 2>&1)
+		expect_status "make run-quick on a terminal passes" 0 $? \
+			"$(tail -n 5 "$TEST_TMP/run-tty.log")"
+		testing "make run on a terminal: the same progress lines" \
+			"grep -o 'vsock-perf: [a-z ]* done: [0-9]* iterations' '$TEST_TMP/run-tty.log' | wc -l | tr -d ' '" "4"
+	fi
 fi
 
-# ---- one run at the protocol's full default sizes ----
-if [ "${1:-}" = "--full" ]; then
-	start=$(date +%s)
-	run_bench full --latency-count 10000 -- 
-	expect_status "full default sizes: vsock-bench passes" 0 "$BENCH_STATUS" \
-		"$(cat "$TEST_TMP/full-bench.err")"
-	expect_status "full default sizes: vsock-perf passes" 0 "$PERF_STATUS" \
-		"$(cat "$TEST_TMP/full-perf.err")"
-	echo "full default sizes took $(($(date +%s) - start)) s:"
-	cat "$TEST_TMP/full-perf.out"
+if needs_bench; then
+	# ---- one run at the protocol's full default sizes ----
+	if [ "${1:-}" = "--full" ]; then
+		start=$(date +%s)
+		run_bench full --latency-count 10000 -- 
+		expect_status "full default sizes: vsock-bench passes" 0 "$BENCH_STATUS" \
+			"$(cat "$TEST_TMP/full-bench.err")"
+		expect_status "full default sizes: vsock-perf passes" 0 "$PERF_STATUS" \
+			"$(cat "$TEST_TMP/full-perf.err")"
+		echo "full default sizes took $(($(date +%s) - start)) s:"
+		cat "$TEST_TMP/full-perf.out"
+	fi
 fi
 
+[ "$SKIPPED" -eq 0 ] || echo "e2e: $SKIPPED cases skipped: their applets are off in .config"
 finish
