@@ -107,7 +107,7 @@ wait_all_accepted() {
 	done
 }
 
-# PROTOCOL.md's integration test: vsock-itest-host here, then GUEST, a
+# doc/PROTOCOL.md's integration test: vsock-itest-host here, then GUEST, a
 # function that runs vsock-itest (WHERE says where, for the results) and
 # sets guest_rc, guest_out and guest_err (files). One result for the whole
 # run, then one per check of the host side. host-terminated is the kernel's

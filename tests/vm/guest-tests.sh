@@ -65,7 +65,7 @@ test_modules() {
 	fi
 }
 
-# PROTOCOL.md's integration test, both sides in this guest.
+# doc/PROTOCOL.md's integration test, both sides in this guest.
 itest_guest() {
 	run_client itest vsock-itest --peer vsock:1 --timeout "$tmo"
 	guest_rc=$rc guest_out=$work/itest.out guest_err=$work/itest.err
@@ -89,7 +89,7 @@ test_bench() {
 	wait "$server_pid" 2>/dev/null
 	perf_rc=$?
 	if [ "$1" = json ]; then
-		# PROTOCOL.md: data_corruption is true when the check passed.
+		# doc/PROTOCOL.md: data_corruption is true when the check passed.
 		check='"data_corruption": true'
 		shape=$(sed -n '1{/^{.*}$/p;}' "$work/perf.out")
 		[ "$(wc -l <"$work/perf.out")" -eq 1 ] && [ -n "$shape" ] ||
