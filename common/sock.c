@@ -113,9 +113,8 @@ static void conn_init(struct conn *c, int fd)
  * takes all of it at once (6.12's virtio_transport_can_zcopy); else the
  * kernel copies it and says so (SO_EE_CODE_ZEROCOPY_COPIED). The credit is
  * at most the peer's socket buffer, taken to be as large as ours, and
- * comes back in steps: sends of a quarter of it were never copied in
- * make bench-vm (a 1 MiB send against the default 256 KiB buffer always
- * was), and half of it went as fast. TCP sends are not cut. */
+ * comes back in steps, so a send takes a quarter of it (make bench-vm:
+ * larger sends were copied; bench/RUNS.md). TCP sends are not cut. */
 enum { ZEROCOPY_SHARE = 4, ZEROCOPY_CHUNK_MIN = 16384 };
 
 static size_t zerocopy_chunk(int fd)
@@ -291,7 +290,7 @@ int conn_accept(struct conn *c, int lfd, const struct address *local,
 	from_sockaddr(&ss, &peer);
 	format_address(local, local_text, sizeof(local_text));
 	format_address(&peer, peer_text, sizeof(peer_text));
-	format(c->name, sizeof(c->name), "%s from %s", local_text, peer_text);
+	format(c->name, sizeof(c->name), "%s on %s", peer_text, local_text);
 	if (peer_out)
 		*peer_out = peer;
 	return 0;

@@ -251,8 +251,8 @@ if needs vsock-perf vsock-ctl vsock-bidir vsock-unidir; then
 	expect_status "guest stage without 'done' from the previous stage: exit 1" 1 $?
 	reap "$LAST_PID"
 	expect_status "no magic, control closed: host exit 1" 1 "$STATUS"
-	testing "no magic: host's one-line error" "grep -v listening '$TEST_TMP/nodone.err' | sed 's/:[0-9]* from/:P from/'" \
-		"vsock-perf: unidirectional: read magic from tcp:127.0.0.1:P from tcp:127.0.0.1:8501: peer closed the connection"
+	testing "no magic: host's one-line error" "grep -v listening '$TEST_TMP/nodone.err' | sed 's/ on tcp:127.0.0.1:[0-9]*/ on P/'" \
+		"vsock-perf: unidirectional: read magic from tcp:127.0.0.1:8501 on P: peer closed the connection"
 	testing "guest stage: one-line chain error" "cat '$TEST_TMP/e'" \
 		"vsock-unidir: chain: the previous stage failed (stdin closed before 'done')"
 	testing "magic out of order: one-line error" "cat '$TEST_TMP/order.err' | grep -v listening" \
@@ -266,8 +266,8 @@ if needs vsock-perf vsock-itest; then
 		--timeout 2 >/dev/null 2>&1
 	reap "$LAST_PID"
 	expect_status "unknown source port: host exit 1" 1 "$STATUS"
-	testing "unknown source port: one-line error" "grep -v listening '$TEST_TMP/port.err' | sed 's/:[0-9]* from/:P from/'" \
-		"vsock-perf: accept tcp:127.0.0.1:P from tcp:127.0.0.1:49152: unexpected connection from port 49152"
+	testing "unknown source port: one-line error" "grep -v listening '$TEST_TMP/port.err' | sed 's/ on tcp:127.0.0.1:[0-9]*/ on P/'" \
+		"vsock-perf: accept tcp:127.0.0.1:49152 on P: unexpected connection from port 49152"
 fi
 
 # ---- environment failures: exit 3 and one line ----

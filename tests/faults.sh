@@ -421,7 +421,7 @@ cell -t unidir -r silent/unidir -b "$T_MS" perf silent 3 \
 cell -p "--from $STRANGER" perf stranger 0 \
 	"$STRANGER is not the guest: 2 connections closed$"
 cell -r stranger/guest -a "--guest $LOOP" -p "--from $STRANGER" \
-	perf stranger 0 "accept .* from $STRANGER:[0-9]+: not the guest: closed"
+	perf stranger 0 "accept $STRANGER:[0-9]+ on .*: not the guest: closed"
 cell -p "--from $STRANGER" -B "$T_MS" perf split 3 \
 	"accept .*: $TIMED_OUT after $T_MS ms with 1 of the guest's connections missing"
 # Bytes beyond what a stream carries, one line naming the stream.

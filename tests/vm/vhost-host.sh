@@ -170,7 +170,7 @@ test_peer_cid() {
 	host_rc=$?
 	line=$(grep '^guest-initiated: ' "$work/cid-host.out")
 	case $line in
-	*" from vsock:3:8501: source port 8501, expected 49152")
+	*": accept vsock:3:8501 on "*": source port 8501, expected 49152")
 		result peer-cid PASS "vsock-itest-host exit $host_rc: $line" ;;
 	*)
 		result peer-cid FAIL "vsock-itest-host exit $host_rc, want a guest-initiated failure naming vsock:3:8501; got '$line'"
