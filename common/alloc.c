@@ -54,9 +54,8 @@ size_t xmalloc_live(void)
  * no allocator linked in, which keeps a static musl binary small. The
  * applets allocate a few buffers once, never in a data loop. A buffer
  * starts on a BUFFER_ALIGN boundary, after a page that holds only its header:
- * a 4 KiB packet then lies in one page, not across two, and the kernel
- * copies it a little faster (0.2% of a one-CPU loopback echo, 14
- * alternating pairs, bench/run.sh's latency run). */
+ * a 4 KiB packet then lies in one page, not across two, which the kernel
+ * copies a little faster (bench/EARLIER.md). */
 struct alloc_header {
 	size_t total;	/* the whole mapping, header page included */
 };

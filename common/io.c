@@ -242,6 +242,7 @@ int zerocopy_wait(struct conn *c, struct deadline d)
 
 static ssize_t send_some(struct conn *c, const void *p, size_t len)
 {
+	/* MSG_NOSIGNAL: a closed peer is EPIPE, never SIGPIPE. */
 	if (!c->zerocopy)
 		return data_send(c->fd, p, len, MSG_NOSIGNAL);
 	if (c->zc_chunk && len > c->zc_chunk)
@@ -267,7 +268,6 @@ static int write_whole(struct conn *c, const void *buf, size_t len,
 		int err = conn_bound_send(c, d);
 		if (err)
 			return err;
-		/* MSG_NOSIGNAL: a closed peer is EPIPE, never SIGPIPE. */
 		ssize_t n = send_some(c, p, len);
 		if (n < 0) {
 			if ((err = after_failure(c, &c->send_timeout_ns, d)) != 0)
@@ -287,10 +287,9 @@ int write_full(struct conn *c, const void *buf, size_t len, struct deadline d)
 	return write_whole(c, buf, len, d);
 }
 
-/* A bulk read takes what is there: over TCP loopback, 1 MiB MSG_WAITALL
- * reads made a unidirectional run of 10 x 128 MiB 5% slower (15
- * alternating pairs, the least 0.999), and over vsock a read as large as
- * the receive buffer cannot have it anyway. */
+/* A bulk read takes what is there: MSG_WAITALL made large reads slower
+ * over TCP loopback (bench/RUNS.md), and over vsock a read as large as the
+ * receive buffer cannot have it anyway. */
 int recv_bytes(struct conn *c, uint64_t total, void *buf, size_t buf_len,
 	       struct deadline d)
 {

@@ -55,7 +55,8 @@ void summarize(double *samples, size_t n, struct summary *out)
 }
 
 /* Fixed-point text without the C library's floating-point printf, which
- * would double the size of a static musl binary. Rounds half up. */
+ * would double the size of a static musl binary. Rounds half away from
+ * zero. */
 const char *format_fixed(char *buf, size_t len, double v, unsigned decimals)
 {
 	static const uint64_t scale[] = {1, 10, 100, 1000, 10000};

@@ -2,11 +2,10 @@
  * each call and without a thread.
  *
  * A kernel time-out (SO_RCVTIMEO) arms and cancels a timer every time a
- * call sleeps, twice per echo round trip on each side: 3% of a loopback
- * echo. A watchdog thread avoids that, but a second thread, even one
- * that only sleeps, makes every context switch of the process dearer:
- * 1.6% of a one-CPU loopback round trip (bench/pingpong.c with and
- * without an idle thread, 11 alternating pairs, min 1.001).
+ * call sleeps, twice per echo round trip on each side; a watchdog thread
+ * avoids that, but a second thread, even one that only sleeps, makes
+ * every context switch of the process dearer (bench/EARLIER.md measured
+ * both).
  *
  * So an interval timer (ITIMER_REAL) interrupts whatever call is blocked,
  * every eighth of the step's bound (between WATCH_MIN_MS and

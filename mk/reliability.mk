@@ -85,7 +85,7 @@ check-valgrind: build/valgrind/vsockbox $(TEST_TOOLS) vsockbox
 		done; exit $$status
 
 # ---- fuzzing: libFuzzer (clang) on parse_address, parse_u64 and
-# parse_options, with ASan and UBSan ----
+# parse_command_line, with ASan and UBSan ----
 FUZZ_CC ?= clang
 FUZZ_TIME ?= 60
 FUZZ_SRCS := tests/fuzz/fuzz_parse.c common/parse.c common/options.c \
