@@ -1,14 +1,10 @@
-/* vsock-bidir: single stream bidirectional throughput, guest side.
- *
- * Connects from port 8509, announces magic 129, then one thread reads
- * COUNT x SIZE bytes while the main thread writes as many, each iteration
- * of each by its own deadline. */
+/* vsock-bidir: the bidirectional test's guest side (doc/PROTOCOL.md);
+ * describe() says what it does. */
 //config:config VSOCK_BIDIR
 //config:	bool "vsock-bidir: single stream bidirectional throughput, guest side"
 //config:	default y
 //config:	help
-//config:	  Connects from the bidirectional port, announces its magic
-//config:	  number, then one thread reads while another writes.
+//config:	  One thread reads while another writes, after the test's magic.
 #include "vsockbox.h"
 
 static const struct opt options[] = {

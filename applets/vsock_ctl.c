@@ -1,18 +1,12 @@
-/* vsock-ctl: the control connection of the micro benchmark, guest side.
- *
- * Opens the connection from local port 8501, writes any --magic bytes,
- * then (UCSPI style) runs PROG with the connection open on the descriptor
- * named by $VSOCK_CTL_FD, so that the data applets it starts announce
- * their tests on it. */
+/* vsock-ctl: the micro benchmark's control connection, guest side
+ * (doc/PROTOCOL.md); describe() says what it does. It hands the
+ * connection to a program, UCSPI style, so that the data applets that
+ * program starts announce their tests on it. */
 //config:config VSOCK_CTL
 //config:	bool "vsock-ctl: open the control connection and send magic numbers"
 //config:	default y
 //config:	help
-//config:	  Guest side of the micro benchmark's control connection. Connects
-//config:	  from the control port to the host, writes any --magic bytes,
-//config:	  then runs a program with the connection on the descriptor named
-//config:	  by VSOCK_CTL_FD, so that the data applets can announce their
-//config:	  tests on it.
+//config:	  Runs a program with the connection on $VSOCK_CTL_FD, for the data applets.
 #include "vsockbox.h"
 
 #include <fcntl.h>
@@ -33,7 +27,8 @@ static const struct opt options[] = {
 	OPTION_TIMEOUT(struct ctl, timeout_s),
 	{.name = "magic", .arg = "N", .kind = OPT_BYTE_LIST,
 	 .offset = offsetof(struct ctl, magic), .max = 255,
-	 .help = "write this magic number (repeatable, in order)"},
+	 .help = "write this magic number (repeatable, in order)",
+	 .flags = OPT_OWN},
 	OPTION_BUFFER_SIZE(struct ctl, setup.buffer_size),
 	OPTION_END
 };

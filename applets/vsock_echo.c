@@ -1,15 +1,11 @@
-/* vsock-echo: the latency and data-corruption socket, guest side.
- *
- * Connects from local port 8502 and echoes every whole packet until the
- * host closes. A stream may split a packet, so each one is read in full
- * before it goes back. */
+/* vsock-echo: the latency test's guest side (doc/PROTOCOL.md); describe()
+ * says what it does. A stream may split a packet, so each one is read in
+ * full before it goes back. */
 //config:config VSOCK_ECHO
 //config:	bool "vsock-echo: echo whole packets until the host closes"
 //config:	default y
 //config:	help
-//config:	  The latency and data-corruption socket of the micro benchmark:
-//config:	  connects from the latency port, reads whole packets and writes
-//config:	  each back until the host closes.
+//config:	  The latency and data-corruption socket of the micro benchmark.
 #include "vsockbox.h"
 
 #include <errno.h>
@@ -25,11 +21,13 @@ static const struct opt options[] = {
 	OPTION_PEER(struct echo, peer, PERF_HOST_PORT),
 	{.name = "packet-size", .arg = "BYTES", .kind = OPT_BYTES,
 	 .offset = offsetof(struct echo, packet_size), .min = 1,
-	 .max = MAX_IO_SIZE, .def = PERF_ECHO_PACKET, .help = "packet size"},
+	 .max = MAX_IO_SIZE, .def = PERF_ECHO_PACKET, .help = "packet size",
+	 .flags = OPT_OWN},
 	OPTION_BUFFER_SIZE(struct echo, setup.buffer_size),
 	OPTION_TIMEOUT(struct echo, timeout_s),
 	{.name = "chain", .kind = OPT_FLAG, .offset = offsetof(struct echo, chain),
-	 .help = "print 'done' on stdout when the host has closed"},
+	 .help = "print 'done' on stdout when the host has closed",
+	 .flags = OPT_OWN},
 	OPTION_END
 };
 

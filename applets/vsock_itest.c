@@ -1,35 +1,28 @@
-/* vsock-itest: the integration test, guest side (PROTOCOL.md).
- *
- * 1. servers on 8001..8003 first, so the host can never race them;
- * 2. guest-initiated: from port 49152 to host 8000, write 240000 x 42,
- *    read one byte, expect 42 and nothing after it, close;
- * 3. host-initiated (8001): the same exchange;
- * 4. host-terminated (8002): write 60000-byte blocks until the host's
- *    close makes a write fail with EPIPE or ECONNRESET;
- * 5. guest-terminated (8003): read one byte, close;
- * 6. print PASS. */
+/* vsock-itest: the integration test's guest side (doc/PROTOCOL.md);
+ * describe() says what it does, its checks are the rows of ITEST_CHECKS
+ * (protocol.h). Its servers open first, so the host can never race them. */
 //config:config VSOCK_ITEST
 //config:	bool "vsock-itest: integration test, guest side"
 //config:	default y
 //config:	help
-//config:	  Opens three servers, exchanges data with the host on a
-//config:	  guest-initiated and a host-initiated connection, and checks
-//config:	  host- and guest-terminated connections. Prints PASS.
+//config:	  Runs the integration checks against the host and prints PASS.
 #include "vsockbox.h"
 
 #include <errno.h>
 
 struct itest_options {
 	struct address peer, listen;
-	uint64_t timeout_s, buffer_size;
+	uint64_t timeout_s;
+	struct socket_setup setup;
 };
 
 static const struct opt options[] = {
 	OPTION_PEER(struct itest_options, peer, ITEST_HOST_PORT),
-	{"listen", "ADDR", OPT_ADDR, offsetof(struct itest_options, listen),
-	 0, 0, ITEST_GUEST_PORT, "where the three servers listen; a port P"
-	 " moves them to P..P+2", "any address of the peer's transport", NULL},
-	OPTION_BUFFER_SIZE(struct itest_options, buffer_size),
+	{.name = "listen", .arg = "ADDR", .kind = OPT_ADDR,
+	 .offset = offsetof(struct itest_options, listen), .def = ITEST_GUEST_PORT,
+	 .help = "where the three servers listen; a port P moves them to P..P+2",
+	 .def_text = "any address of the peer's transport"},
+	OPTION_BUFFER_SIZE(struct itest_options, setup.buffer_size),
 	OPTION_TIMEOUT(struct itest_options, timeout_s),
 	OPTION_END
 };
@@ -49,7 +42,6 @@ const struct applet_spec vsock_itest_spec = {NULL, describe, options,
 
 struct itest {
 	struct itest_options o;
-	struct socket_setup setup;
 	struct address server_addr[ITEST_SERVERS];
 	int server_fd[ITEST_SERVERS];
 	unsigned char block[ITEST_WRITE_BLOCK];
@@ -72,20 +64,15 @@ _Noreturn static void fail_io(const char *step, const struct conn *c,
 	fail_step(step, io_exit_code(err), c, op, err);
 }
 
-static struct deadline step_deadline(const struct itest *t)
-{
-	return deadline_after_s(t->o.timeout_s);
-}
-
 /* Write 240000 x 42, then expect one byte of 42 back, and no more. */
 static void exchange(struct itest *t, const char *step, struct conn *c)
 {
 	unsigned char reply;
 	int err = send_bytes(c, ITEST_EXCHANGE_BYTES, t->block,
-			     sizeof(t->block), step_deadline(t));
+			     sizeof(t->block), deadline_after_s(t->o.timeout_s));
 	if (err)
 		fail_io(step, c, "write", err);
-	err = read_full(c, &reply, 1, step_deadline(t));
+	err = read_full(c, &reply, 1, deadline_after_s(t->o.timeout_s));
 	if (err)
 		fail_io(step, c, "read", err);
 	if (reply != ITEST_BYTE) {
@@ -103,7 +90,7 @@ static void accept_on(struct itest *t, int server, const char *step,
 		      struct conn *c)
 {
 	int err = conn_accept(c, t->server_fd[server], &t->server_addr[server],
-			      step_deadline(t), NULL);
+			      deadline_after_s(t->o.timeout_s), NULL);
 	if (err)
 		fail_step(step, EXIT_ENV, c, "accept", err);
 }
@@ -111,8 +98,8 @@ static void accept_on(struct itest *t, int server, const char *step,
 static void guest_initiated(struct itest *t, const struct itest_check *check)
 {
 	struct conn c;
-	int err = conn_open(&c, &t->o.peer, ITEST_GUEST_LOCAL_PORT, &t->setup,
-			    step_deadline(t));
+	int err = conn_open(&c, &t->o.peer, ITEST_GUEST_LOCAL_PORT, &t->o.setup,
+			    deadline_after_s(t->o.timeout_s));
 	if (err)
 		fail_step(check->name, EXIT_ENV, &c,
 			  err == EADDRINUSE ? "bind" : "connect", err);
@@ -134,7 +121,7 @@ static void host_terminated(struct itest *t, const struct itest_check *check)
 {
 	struct conn c;
 	accept_on(t, check->server, check->name, &c);
-	struct deadline d = step_deadline(t);
+	struct deadline d = deadline_after_s(t->o.timeout_s);
 	for (;;) {
 		int err = write_full(&c, t->block, sizeof(t->block), d);
 		if (err == EPIPE || err == ECONNRESET)
@@ -150,7 +137,7 @@ static void guest_terminated(struct itest *t, const struct itest_check *check)
 	struct conn c;
 	unsigned char byte;
 	accept_on(t, check->server, check->name, &c);
-	int err = read_full(&c, &byte, 1, step_deadline(t));
+	int err = read_full(&c, &byte, 1, deadline_after_s(t->o.timeout_s));
 	if (err)
 		fail_io(check->name, &c, "read", err);
 	conn_close(&c);
@@ -181,13 +168,12 @@ int vsock_itest_main(int argc, char **argv)
 	if (!t->o.listen.family)
 		t->o.listen = any_address_like(&t->o.peer, ITEST_GUEST_PORT);
 	check_listen(&t->o);
-	t->setup = (struct socket_setup){t->o.buffer_size, false};
 
 	for (int i = 0; i < ITEST_SERVERS; i++) {
 		t->server_addr[i] = with_port(&t->o.listen,
 					      t->o.listen.port + (uint32_t)i);
 		t->server_fd[i] = xlisten(&t->server_addr[i],
-					  ITEST_SERVER_BACKLOG, &t->setup);
+					  ITEST_SERVER_BACKLOG, &t->o.setup);
 	}
 	for (size_t i = 0; i < sizeof(t->block); i++)
 		t->block[i] = ITEST_BYTE;

@@ -1,15 +1,12 @@
-/* vsock-itest-host: the integration test, host side (PROTOCOL.md).
- *
- * Listens on 8000 for the guest-initiated exchange, then connects to the
- * guest's servers 8001 (host-initiated exchange), 8002 (host-terminated)
- * and 8003 (guest-terminated), and reports each check. The run belongs to
- * one guest: the one named by --guest, else the first to connect. */
+/* vsock-itest-host: the integration test's host side (doc/PROTOCOL.md);
+ * describe() says what it does, its checks are the rows of ITEST_CHECKS
+ * (protocol.h). The run belongs to one guest: the one named by --guest,
+ * else the first to connect. */
 //config:config VSOCK_ITEST_HOST
 //config:	bool "vsock-itest-host: integration test, host side"
 //config:	default y
 //config:	help
-//config:	  Drives the four integration checks against vsock-itest and
-//config:	  reports each one.
+//config:	  Drives the integration checks against vsock-itest and reports each one.
 #include "vsockbox.h"
 
 #include <errno.h>
@@ -17,17 +14,21 @@
 
 struct itest_host_options {
 	struct address guest, listen;
-	uint64_t timeout_s, buffer_size;
+	uint64_t timeout_s;
+	struct socket_setup setup;
 };
 
 static const struct opt options[] = {
-	{"guest", "ADDR", OPT_ADDR, offsetof(struct itest_host_options, guest),
-	 0, 0, ITEST_GUEST_PORT, "the guest: only its connection counts, and its"
-	 " servers are at PORT..PORT+2", "the address the guest connected from",
-	 NULL},
-	{"listen", "ADDR", OPT_ADDR, offsetof(struct itest_host_options, listen),
-	 0, 0, ITEST_HOST_PORT, "where to listen (port 0: any)", NULL, NULL},
-	OPTION_BUFFER_SIZE(struct itest_host_options, buffer_size),
+	{.name = "guest", .arg = "ADDR", .kind = OPT_ADDR,
+	 .offset = offsetof(struct itest_host_options, guest),
+	 .def = ITEST_GUEST_PORT, .help = "the guest: only its connection counts,"
+	 " and its servers are at PORT..PORT+2",
+	 .def_text = "the address the guest connected from"},
+	{.name = "listen", .arg = "ADDR", .kind = OPT_ADDR,
+	 .offset = offsetof(struct itest_host_options, listen),
+	 .def_addr = "vsock:any", .def = ITEST_HOST_PORT,
+	 .help = "where to listen (port 0: any)"},
+	OPTION_BUFFER_SIZE(struct itest_host_options, setup.buffer_size),
 	OPTION_TIMEOUT(struct itest_host_options, timeout_s),
 	OPTION_END
 };
@@ -60,18 +61,12 @@ const struct applet_spec vsock_itest_host_spec = {NULL, describe,
 
 struct itest_host {
 	struct itest_host_options o;
-	struct socket_setup setup;
 	int lfd;		/* where the guest-initiated connection comes */
 	struct address listen;
 	bool stop;		/* the guest is not who it should be: no more */
 	unsigned char buf[ITEST_WRITE_BLOCK];
 	char why[384];		/* the reason of the current check's failure */
 };
-
-static struct deadline step_deadline(const struct itest_host *t)
-{
-	return deadline_after_s(t->o.timeout_s);
-}
 
 static int io_failed(struct itest_host *t, const char *op,
 		     const struct conn *c, int err)
@@ -84,7 +79,7 @@ static int io_failed(struct itest_host *t, const char *op,
 static int exchange(struct itest_host *t, struct conn *c)
 {
 	uint64_t left = ITEST_EXCHANGE_BYTES;
-	struct deadline d = step_deadline(t);
+	struct deadline d = deadline_after_s(t->o.timeout_s);
 	while (left) {
 		size_t chunk = left < sizeof(t->buf) ? (size_t)left : sizeof(t->buf);
 		int err = read_full(c, t->buf, chunk, d);
@@ -101,7 +96,7 @@ static int exchange(struct itest_host *t, struct conn *c)
 		left -= chunk;
 	}
 	unsigned char reply = ITEST_BYTE;
-	int err = write_full(c, &reply, 1, step_deadline(t));
+	int err = write_full(c, &reply, 1, deadline_after_s(t->o.timeout_s));
 	return err ? io_failed(t, "write", c, err) : EXIT_PASS;
 }
 
@@ -133,7 +128,7 @@ static int guest_initiated(struct itest_host *t, const struct itest_check *check
 	struct conn c;
 	struct address peer;
 	(void)check;
-	int err = conn_accept(&c, t->lfd, &t->listen, step_deadline(t), &peer);
+	int err = conn_accept(&c, t->lfd, &t->listen, deadline_after_s(t->o.timeout_s), &peer);
 	if (err) {
 		t->stop = !t->o.guest.family;	/* no guest to connect to */
 		return io_failed(t, "accept", &c, err);
@@ -141,7 +136,7 @@ static int guest_initiated(struct itest_host *t, const struct itest_check *check
 	int code = check_guest(t, &c, &peer);
 	if (!code)
 		code = exchange(t, &c);
-	if (!code && (err = wait_for_close(&c, step_deadline(t))) != 0)
+	if (!code && (err = wait_for_close(&c, deadline_after_s(t->o.timeout_s))) != 0)
 		code = io_failed(t, "wait for the guest to close", &c, err);
 	if (!t->o.guest.family)
 		t->o.guest = with_port(&peer, ITEST_GUEST_PORT);
@@ -153,7 +148,7 @@ static int open_server(struct itest_host *t, struct conn *c, int server)
 {
 	struct address a = with_port(&t->o.guest,
 				     t->o.guest.port + (uint32_t)server);
-	int err = conn_open(c, &a, 0, &t->setup, step_deadline(t));
+	int err = conn_open(c, &a, 0, &t->o.setup, deadline_after_s(t->o.timeout_s));
 	return err ? io_failed(t, "connect", c, err) : EXIT_PASS;
 }
 
@@ -174,7 +169,7 @@ static int host_terminated(struct itest_host *t, const struct itest_check *check
 	int code = open_server(t, &c, check->server);
 	if (code)
 		return code;
-	int err = read_full(&c, t->buf, ITEST_HOST_READ_BYTES, step_deadline(t));
+	int err = read_full(&c, t->buf, ITEST_HOST_READ_BYTES, deadline_after_s(t->o.timeout_s));
 	if (err)
 		code = io_failed(t, "read", &c, err);
 	else if (find_not_byte(t->buf, ITEST_HOST_READ_BYTES, ITEST_BYTE) !=
@@ -195,7 +190,7 @@ static int guest_terminated(struct itest_host *t,
 	int code = open_server(t, &c, check->server);
 	if (code)
 		return code;
-	struct deadline d = step_deadline(t);
+	struct deadline d = deadline_after_s(t->o.timeout_s);
 	memset(t->buf, ITEST_BYTE, ITEST_HOST_WRITE_BLOCK);
 	for (;;) {
 		int err = write_full(&c, t->buf, ITEST_HOST_WRITE_BLOCK, d);
@@ -213,17 +208,14 @@ static int guest_terminated(struct itest_host *t,
 int vsock_itest_host_main(int argc, char **argv)
 {
 	struct itest_host *t = xmalloc(sizeof(*t));
-	char where[ADDRESS_TEXT_MAX], first_why[sizeof(t->why) + 32];
+	char first_why[sizeof(t->why) + 32];
 	int first_failure = EXIT_PASS, failed = 0;
 
-	t->o.listen = vsock_any(ITEST_HOST_PORT);
 	parse_command_line(&vsock_itest_host_spec, &t->o, argc, argv);
-	t->setup = (struct socket_setup){t->o.buffer_size, false};
 
 	t->listen = t->o.listen;
-	t->lfd = xlisten(&t->listen, 1, &t->setup);
-	format_address(&t->listen, where, sizeof(where));
-	err_out("vsock-itest-host: listening on %s\n", where);
+	t->lfd = xlisten(&t->listen, 1, &t->o.setup);
+	announce_listening(&t->listen);
 
 	for (int i = 0; i < ITEST_CHECKS_N && !t->stop; i++) {
 		const char *name = checks[i].check.name;

@@ -1,14 +1,10 @@
-/* vsock-multi: five unidirectional streams at once, guest side.
- *
- * Connects from ports 8504..8508, announces magics 124..128, then each
- * stream runs the unidirectional loop in its own thread. */
+/* vsock-multi: the multi stream test's guest side (doc/PROTOCOL.md);
+ * describe() says what it does. */
 //config:config VSOCK_MULTI
 //config:	bool "vsock-multi: five unidirectional streams at once, guest side"
 //config:	default y
 //config:	help
-//config:	  Multi stream unidirectional throughput: five connections from
-//config:	  the multi stream ports, each announcing its own magic number,
-//config:	  each running the unidirectional loop in its own thread.
+//config:	  Runs the unidirectional loop on every stream at once, each in its own thread.
 #include "vsockbox.h"
 
 static const struct opt options[] = {
@@ -66,10 +62,9 @@ int vsock_multi_main(int argc, char **argv)
 		xthread_start(&streams[i].thread, run_stream, &streams[i]);
 	for (int i = 0; i < PERF_MULTI_STREAMS; i++)
 		xthread_join(streams[i].thread);
-	for (int i = 0; i < PERF_MULTI_STREAMS; i++)
-		if (streams[i].err)
-			die_io(&streams[i].conn, streams[i].failed_op,
-			       streams[i].err);
+	for (struct stream *st = streams; st < streams + PERF_MULTI_STREAMS; st++)
+		if (st->err)
+			die_io(&st->conn, st->failed_op, st->err);
 	for (int i = 0; i < PERF_MULTI_STREAMS; i++)
 		conn_close(&streams[i].conn);
 	guest_finish(&ctl, &t);

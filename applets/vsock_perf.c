@@ -1,16 +1,10 @@
-/* vsock-perf: the micro benchmark, host side (PROTOCOL.md).
- *
- * Accepts the guest's nine connections (told apart by source port, all
- * from one guest), then runs latency, bidirectional, unidirectional and
- * multi stream tests in that order, each after its magic number arrives on
- * the control connection, and prints percentiles as a table or JSON. */
+/* vsock-perf: the micro benchmark's host side (doc/PROTOCOL.md); describe()
+ * says what it does, its tests are the rows of PERF_TESTS (protocol.h). */
 //config:config VSOCK_PERF
 //config:	bool "vsock-perf: micro benchmark, host side, with statistics"
 //config:	default y
 //config:	help
-//config:	  Accepts the guest's connections, runs the latency,
-//config:	  bidirectional, unidirectional and multi stream tests and prints
-//config:	  percentiles as a table or JSON.
+//config:	  Runs the benchmark's tests against one guest and prints percentiles as a table or JSON.
 #include "vsockbox.h"
 
 #include <errno.h>
@@ -22,44 +16,54 @@ enum { MAX_SAMPLES = 1 << 24 };
 
 struct perf_options {
 	struct address listen, guest;
-	uint64_t size, count, latency_count, io_size, buffer_size, timeout_s;
+	uint64_t size, count, latency_count, io_size, timeout_s;
 	uint64_t echo_timeout_ms, connect_timeout_s;
 	unsigned tests;
-	bool json, zerocopy, progress;
+	bool json, progress;
+	struct socket_setup setup;	/* as asked; struct perf has the run's */
 };
 
 static const struct opt_name test_names[] = {TEST_NAMES, {NULL, 0}};
 
 #define O(field) offsetof(struct perf_options, field)
 static const struct opt options[] = {
-	{"listen", "ADDR", OPT_ADDR, O(listen), 0, 0, PERF_HOST_PORT,
-	 "where to listen (port 0: any)", NULL, NULL},
-	{"guest", "ADDR", OPT_ADDR, O(guest), 0, 0, PORT_UNSET,
-	 "the guest: only its connections count (its port is ignored)",
-	 "the first peer to open every connection it needs", NULL},
+	{.name = "listen", .arg = "ADDR", .kind = OPT_ADDR, .offset = O(listen),
+	 .def_addr = "vsock:any", .def = PERF_HOST_PORT,
+	 .help = "where to listen (port 0: any)"},
+	{.name = "guest", .arg = "ADDR", .kind = OPT_ADDR, .offset = O(guest),
+	 .def = PORT_UNSET,
+	 .help = "the guest: only its connections count (its port is ignored)",
+	 .def_text = "the first peer to open every connection it needs"},
 	OPTION_SIZE(struct perf_options, size),
-	{"count", "N", OPT_NUM, O(count), 1, MAX_COUNT, 0,
-	 "iterations of every throughput test", "each test's own, above", NULL},
-	{"latency-count", "N", OPT_NUM, O(latency_count), 1, MAX_SAMPLES,
-	 PERF_LATENCY_PACKETS, "timed round trips", NULL, NULL},
-	{"tests", "LIST", OPT_NAMES, O(tests), 0, 0, TEST_ALL,
-	 "comma list of " TEST_NAMES_TEXT "; only the connections those tests"
-	 " use are expected", "all", test_names},
-	{"json", NULL, OPT_FLAG, O(json), 0, 0, 0,
-	 "one JSON object on stdout instead of the table", NULL, NULL},
-	{"io-size", "BYTES", OPT_BYTES, O(io_size), 1, MAX_IO_SIZE, 0,
-	 "bytes per read or write call", "each test's own, above", NULL},
-	OPTION_BUFFER_SIZE(struct perf_options, buffer_size),
-	OPTION_ZEROCOPY(struct perf_options, zerocopy),
+	{.name = "count", .arg = "N", .kind = OPT_NUM, .offset = O(count),
+	 .min = 1, .max = MAX_COUNT, .help = "iterations of every throughput test",
+	 .def_text = "each test's own, above"},
+	{.name = "latency-count", .arg = "N", .kind = OPT_NUM,
+	 .offset = O(latency_count), .min = 1, .max = MAX_SAMPLES,
+	 .def = PERF_LATENCY_PACKETS, .help = "timed round trips"},
+	{.name = "tests", .arg = "LIST", .kind = OPT_NAMES, .offset = O(tests),
+	 .def = TEST_ALL, .names = test_names, .def_text = "all",
+	 .help = "comma list of " TEST_NAMES_TEXT "; only the connections those"
+		 " tests use are expected"},
+	{.name = "json", .kind = OPT_FLAG, .offset = O(json),
+	 .help = "one JSON object on stdout instead of the table"},
+	{.name = "io-size", .arg = "BYTES", .kind = OPT_BYTES, .offset = O(io_size),
+	 .min = 1, .max = MAX_IO_SIZE, .help = "bytes per read or write call",
+	 .def_text = "each test's own, above"},
+	OPTION_BUFFER_SIZE(struct perf_options, setup.buffer_size),
+	OPTION_ZEROCOPY(struct perf_options, setup.zerocopy),
 	OPTION_TIMEOUT(struct perf_options, timeout_s),
-	{"echo-timeout", "MS", OPT_NUM, O(echo_timeout_ms), 1, 60000,
-	 PERF_ECHO_DEADLINE_MS, "bound on each whole echo, warm-ups included"
-	 " (raise it only for emulated devices)", NULL, NULL},
-	{"connect-timeout", "S", OPT_NUM, O(connect_timeout_s), 1, MAX_TIMEOUT_S,
-	 0, "how long to wait for the guest's connections (for a guest still "
-	 "booting)", "above", NULL},
-	{"progress", NULL, OPT_FLAG, O(progress), 0, 0, 0,
-	 "one line on stderr per finished test, terminal or not", NULL, NULL},
+	{.name = "echo-timeout", .arg = "MS", .kind = OPT_NUM,
+	 .offset = O(echo_timeout_ms), .min = 1, .max = 60000,
+	 .def = PERF_ECHO_DEADLINE_MS,
+	 .help = "bound on each whole echo, warm-ups included (raise it only"
+		 " for emulated devices)"},
+	{.name = "connect-timeout", .arg = "S", .kind = OPT_NUM,
+	 .offset = O(connect_timeout_s), .min = 1, .max = MAX_TIMEOUT_S,
+	 .help = "how long to wait for the guest's connections (for a guest"
+		 " still booting)", .def_text = "above"},
+	{.name = "progress", .kind = OPT_FLAG, .offset = O(progress),
+	 .help = "one line on stderr per finished test, terminal or not"},
 	OPTION_END
 };
 #undef O
@@ -141,11 +145,6 @@ struct perf {
 	bool zerocopy_ran;	/* MSG_ZEROCOPY sends on every data stream */
 	uint64_t started_ns;
 };
-
-static struct deadline step(const struct perf *p)
-{
-	return deadline_after_s(p->o.timeout_s);
-}
 
 /* A protocol bound, but never more than --timeout. */
 static uint64_t capped_ms(const struct perf *p, uint64_t ms)
@@ -448,7 +447,7 @@ static void announce(const struct perf *p)
 				    (unsigned long long)p->o.size,
 				    streams(t) > 1 ? " per stream" : "");
 	}
-	err_out("vsock-perf: the guest is in; running%s\n", line + 1);
+	warn_msg("the guest is in; running%s", line + 1);
 }
 
 /* One line per finished test with --progress, when no terminal shows the
@@ -463,9 +462,9 @@ static void finished(const struct perf *p, const char *test, uint64_t n,
 {
 	char secs[32];
 	if (p->o.progress)
-		err_out("vsock-perf: %s done: %llu iterations in %s s\n", test,
-			(unsigned long long)n,
-			seconds_since(secs, sizeof(secs), started));
+		warn_msg("%s done: %llu iterations in %s s", test,
+			 (unsigned long long)n,
+			 seconds_since(secs, sizeof(secs), started));
 }
 
 /* ---- latency ---- */
@@ -573,7 +572,7 @@ static void *bidir_reader(void *arg)
 
 	for (uint64_t i = 0; i < h->count && !h->err; i++) {
 		h->err = recv_bytes(c, h->p->o.size, h->buf, h->io_size,
-				    step(h->p));
+				    deadline_after_s(h->p->o.timeout_s));
 		h->ends[i] = now_ns();
 	}
 	return NULL;
@@ -585,12 +584,12 @@ static void bidir_writer(struct bidir_half *h, struct progress *prog)
 
 	for (uint64_t i = 0; i < h->count && !h->err; i++) {
 		h->err = send_bytes(c, h->p->o.size, h->buf, h->io_size,
-				    step(h->p));
+				    deadline_after_s(h->p->o.timeout_s));
 		h->ends[i] = now_ns();
 		progress_step(prog, i + 1);
 	}
 	if (!h->err)
-		h->err = zerocopy_wait(c, step(h->p));
+		h->err = zerocopy_wait(c, deadline_after_s(h->p->o.timeout_s));
 }
 
 static void rates(struct series *out, const struct bidir_half *h,
@@ -666,7 +665,7 @@ static void *unidir_stream(void *arg)
 
 	for (uint64_t i = 0; i < st->count; i++) {
 		uint64_t start = now_ns();
-		struct deadline d = step(st->p);
+		struct deadline d = deadline_after_s(st->p->o.timeout_s);
 		st->err = send_bytes(st->conn, size, st->buf, st->io_size, d);
 		/* The buffer takes the reply: the kernel must be done with it. */
 		if (!st->err)
@@ -676,7 +675,7 @@ static void *unidir_stream(void *arg)
 			return NULL;
 		}
 		st->err = recv_bytes(st->conn, size, st->buf, st->io_size,
-				     step(st->p));
+				     deadline_after_s(st->p->o.timeout_s));
 		if (st->err) {
 			st->failed_op = "read";
 			return NULL;
@@ -803,10 +802,10 @@ static void print_json_settings(const struct perf *p)
 	if (p->o.echo_timeout_ms != PERF_ECHO_DEADLINE_MS)
 		out(", \"echo_timeout_ms\": %llu",
 		    (unsigned long long)p->o.echo_timeout_ms);
-	if (p->o.buffer_size)
+	if (p->o.setup.buffer_size)
 		out(", \"buffer_size\": %llu",
-		    (unsigned long long)p->o.buffer_size);
-	if (p->o.zerocopy)
+		    (unsigned long long)p->o.setup.buffer_size);
+	if (p->o.setup.zerocopy)
 		out(", \"zerocopy\": %s", p->zerocopy_ran ? "true" : "false");
 }
 
@@ -845,10 +844,10 @@ static void print_table_settings(const struct perf *p)
 		out("echo bound: %llu ms (the protocol's is %u ms)\n",
 		    (unsigned long long)p->o.echo_timeout_ms,
 		    PERF_ECHO_DEADLINE_MS);
-	if (p->o.buffer_size)
+	if (p->o.setup.buffer_size)
 		out("socket buffer: %llu bytes\n",
-		    (unsigned long long)p->o.buffer_size);
-	if (p->o.zerocopy)
+		    (unsigned long long)p->o.setup.buffer_size);
+	if (p->o.setup.zerocopy)
 		out("sends: %s\n", p->zerocopy_ran ? "MSG_ZEROCOPY"
 						   : "plain (no MSG_ZEROCOPY here)");
 }
@@ -924,7 +923,7 @@ static void plan(struct perf *p)
 			    "per test (%u per multi stream)",
 			    (unsigned long long)c, MAX_SAMPLES,
 			    MAX_SAMPLES / PERF_MULTI_STREAMS);
-	p->setup = (struct socket_setup){p->o.buffer_size, p->o.zerocopy};
+	p->setup = p->o.setup;	/* --zerocopy may go off for the run */
 	p->corruption = -1;
 	for (int slot = 0; slot < PERF_SLOTS; slot++)
 		p->conn[slot].fd = -1;
@@ -934,7 +933,7 @@ static void plan(struct perf *p)
  * say whether it ran. */
 static void zerocopy_streams(struct perf *p)
 {
-	p->zerocopy_ran = p->o.zerocopy;
+	p->zerocopy_ran = p->o.setup.zerocopy;
 	for (int slot = SLOT_UNIDIR; slot < PERF_SLOTS; slot++)
 		if (p->conn[slot].fd >= 0 && !conn_zerocopy(&p->conn[slot],
 							    &p->setup))
@@ -950,9 +949,8 @@ static run_fn *const run_test[PERF_TESTS_N] = {PERF_TESTS(RUN_FUNCTION)};
 int vsock_perf_main(int argc, char **argv)
 {
 	struct perf *p = xmalloc(sizeof(*p));
-	char where[ADDRESS_TEXT_MAX];
+	char secs[32];
 
-	p->o.listen = vsock_any(PERF_HOST_PORT);
 	parse_command_line(&vsock_perf_spec, &p->o, argc, argv);
 	plan(p);
 
@@ -960,8 +958,7 @@ int vsock_perf_main(int argc, char **argv)
 	/* Room for strangers' connections too: a full backlog would drop the
 	 * guest's SYN and make it wait a second for the retry. */
 	int lfd = xlisten(&p->listen, 4 * PERF_SLOTS, &p->setup);
-	format_address(&p->listen, where, sizeof(where));
-	err_out("vsock-perf: listening on %s\n", where);
+	announce_listening(&p->listen);
 	accept_all(p, lfd);
 	close(lfd);
 	p->started_ns = now_ns();
@@ -976,8 +973,8 @@ int vsock_perf_main(int argc, char **argv)
 			run_test[i](p, &p->run[i]);
 	expect_quiet_control(p);
 	if (p->o.progress)
-		err_out("vsock-perf: every test done in %s s\n",
-			seconds_since(where, sizeof(where), p->started_ns));
+		warn_msg("every test done in %s s",
+			 seconds_since(secs, sizeof(secs), p->started_ns));
 	report(p);
 	int code = p->corruption == 1 ? EXIT_FAIL : EXIT_PASS;
 	if (code)

@@ -1,14 +1,10 @@
-/* vsock-unidir: single stream unidirectional throughput, guest side.
- *
- * Connects from port 8503, announces magic 123 on the control connection,
- * then per iteration reads SIZE bytes and writes SIZE bytes back. */
+/* vsock-unidir: the unidirectional test's guest side (doc/PROTOCOL.md);
+ * describe() says what it does. */
 //config:config VSOCK_UNIDIR
 //config:	bool "vsock-unidir: single stream unidirectional throughput, guest side"
 //config:	default y
 //config:	help
-//config:	  Connects from the unidirectional port, announces its magic
-//config:	  number on the control connection, then per iteration reads
-//config:	  SIZE bytes and writes them back.
+//config:	  Per iteration reads SIZE bytes and writes them back, after the test's magic.
 #include "vsockbox.h"
 
 static const struct opt options[] = {

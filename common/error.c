@@ -111,3 +111,10 @@ _Noreturn void die_step(const char *step, const char *op,
 		die(io_exit_code(err), "%s: %s", step, why);
 	die(io_exit_code(err), "%s", why);
 }
+
+void announce_listening(const struct address *a)
+{
+	char text[ADDRESS_TEXT_MAX];
+	format_address(a, text, sizeof(text));
+	warn_msg("listening on %s", text);
+}

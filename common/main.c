@@ -77,13 +77,37 @@ static int check_options(int argc, char **argv)
 	return EXIT_PASS;
 }
 
+/* `vsockbox --compose NAME APPLET,APPLET... TEXT ARGS...` (options.c):
+ * the front end of a script that runs several applets together. */
+static int compose_applets(int argc, char **argv)
+{
+	struct composed list[APPLET_COUNT];
+	size_t n = 0;
+
+	if (argc < 5) {
+		err_out("vsockbox: --compose NAME APPLET,APPLET... TEXT ARGS...\n");
+		return EXIT_USAGE;
+	}
+	for (char *name = strtok(argv[3], ","); name; name = strtok(NULL, ",")) {
+		const struct applet *a = find_applet(name);
+		if (!a || n == APPLET_COUNT) {
+			err_out("vsockbox: --compose: no applet %s in this build "
+				"(vsockbox --list)\n", name);
+			return EXIT_ENV;
+		}
+		list[n++] = (struct composed){a->name, a->spec};
+	}
+	return compose(argv[2], list, n, argv[4], argc - 4, argv + 4);
+}
+
 static int usage(int fd, int code)
 {
 	print_to(fd,
 		"vsockbox " VSOCKBOX_VERSION ": virtio-vsock tests and benchmarks\n"
 		"usage: vsockbox APPLET [ARGS...]   or a link named APPLET\n"
 		"       vsockbox --list | --list-options | --help | --version\n"
-		"       vsockbox --check-options APPLET ARGS...\n\n"
+		"       vsockbox --check-options APPLET ARGS...\n"
+		"       vsockbox --compose NAME APPLET,APPLET... TEXT ARGS...\n\n"
 		"applets (APPLET --help for each):\n");
 	for (size_t i = 0; i < APPLET_COUNT; i++)
 		print_to(fd, "  %-18s %s\n", applets[i].name, applets[i].summary);
@@ -123,6 +147,8 @@ int main(int argc, char **argv)
 			return list_all_options();
 		if (strcmp(name, "--check-options") == 0)
 			return check_options(argc, argv);
+		if (strcmp(name, "--compose") == 0)
+			return compose_applets(argc, argv);
 		if (strcmp(name, "--help") == 0 || strcmp(name, "-h") == 0)
 			return usage(STDOUT_FILENO, EXIT_PASS);
 		if (strcmp(name, "--version") == 0) {

@@ -76,7 +76,7 @@ static void default_address(const struct opt *o, struct address *a)
 {
 	memset(a, 0, sizeof(*a));
 	a->port = (uint32_t)o->def;
-	const char *text = o->def_text ? NULL : "vsock:any";
+	const char *text = o->def_addr;
 	if (!text)
 		return;
 	const char *why = parse_address(text, a);
@@ -160,8 +160,8 @@ static int find_option(const struct applet_spec *spec, const char *word,
 /* Long options (--name VALUE, --name=VALUE, unambiguous abbreviations),
  * -h, and "--"; the first operand ends the options, so vsock-ctl can run
  * a program with options of its own. */
-int parse_command_line(const struct applet_spec *spec, void *values,
-		       int argc, char **argv)
+static int parse_args(const struct applet_spec *spec, void *values, int argc,
+		      char **argv, const char **given)
 {
 	bool seen[OPTIONS_MAX] = {false};
 	int i = 1;
@@ -210,10 +210,18 @@ int parse_command_line(const struct applet_spec *spec, void *values,
 			usage_error("--%s given twice", o->name);
 		seen[k] = true;
 		apply(o, field(values, o), value);
+		if (given)
+			given[k] = value ? value : "";
 	}
 	if (!spec->operands && i < argc)
 		usage_error("unexpected argument '%s' (try --help)", argv[i]);
 	return i;
+}
+
+int parse_command_line(const struct applet_spec *spec, void *values,
+		       int argc, char **argv)
+{
+	return parse_args(spec, values, argc, argv, NULL);
 }
 
 /* ---- the usage text ---- */
@@ -259,7 +267,7 @@ static void default_text(const struct opt *o, char *buf, size_t len)
 		a.cid = CID_HOST;
 		format_address(&a, addr, sizeof(addr));
 		format(buf, len, "$VSOCKBOX_PEER, else %s", addr);
-	} else if (o->kind == OPT_ADDR) {
+	} else if (o->kind == OPT_ADDR && o->def_addr) {
 		struct address a;
 		default_address(o, &a);
 		format_address(&a, addr, sizeof(addr));
@@ -396,4 +404,138 @@ void list_options(const char *applet, const struct applet_spec *spec)
 		}
 		out("\n");
 	}
+}
+
+/* ---- compositions: one front end for several applets run together ---- */
+
+/* Room for any kind of value, so that a composed table's offsets need no
+ * struct of their own. */
+union any_value {
+	bool flag;
+	uint64_t number;
+	unsigned names;
+	struct address address;
+	struct byte_list bytes;
+};
+
+struct composition {
+	const char *name;	/* the front end's, e.g. vsock-bench */
+	const struct composed *applets;
+	size_t n;
+	struct opt opts[OPTIONS_MAX + 1];
+	char def_text[OPTIONS_MAX][64];	/* "100/100/50": defaults that differ */
+	const char *given[OPTIONS_MAX];	/* the value text of each given option */
+	union any_value values[OPTIONS_MAX];
+};
+
+/* The paragraph of a composition's --help, from the front end's caller:
+ * written once before the parse, like the applet's name (error.c). */
+static const char *composition_text;
+
+static void describe_composition(void)
+{
+	out("%s\n", composition_text);
+}
+
+static const struct opt *find_row(const struct opt *opts, const char *name)
+{
+	for (const struct opt *o = opts; o->name; o++)
+		if (strcmp(o->name, name) == 0)
+			return o;
+	return NULL;
+}
+
+/* The default every applet that takes row k gives it, "A/B/C" if they
+ * differ. */
+static void merged_default(struct composition *c, size_t k)
+{
+	struct opt *row = &c->opts[k];
+	size_t used = 0;
+	bool differ = false;
+
+	for (size_t i = 0; i < c->n; i++) {
+		const struct opt *o = find_row(c->applets[i].spec->opts, row->name);
+		if (!o)
+			continue;
+		char text[24];
+		differ |= o->def != row->def;
+		if (o->kind == OPT_BYTES)
+			size_text(text, sizeof(text), o->def);
+		else
+			format(text, sizeof(text), "%llu", (unsigned long long)o->def);
+		used += format(c->def_text[k] + used, sizeof(c->def_text[k]) - used,
+			       "%s%s", used ? "/" : "", text);
+		if (used >= sizeof(c->def_text[k]))
+			break;
+	}
+	if (differ && !row->def_text)
+		row->def_text = c->def_text[k];
+}
+
+/* Every option of the applets but their own (OPT_OWN), once, in the
+ * order the applets give them; the first applet's row stands for all. */
+static void compose_table(struct composition *c)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < c->n; i++)
+		for (const struct opt *o = c->applets[i].spec->opts; o->name; o++) {
+			if ((o->flags & OPT_OWN) || find_row(c->opts, o->name))
+				continue;
+			if (k == OPTIONS_MAX)
+				die(EXIT_USAGE, "%s: more than %d options", c->name,
+				    OPTIONS_MAX);
+			c->opts[k] = *o;
+			c->opts[k].offset = k * sizeof(union any_value);
+			c->opts[k + 1] = (struct opt)OPTION_END;
+			if (o->kind == OPT_NUM || o->kind == OPT_BYTES)
+				merged_default(c, k);
+			k++;
+		}
+}
+
+/* One applet's share of the given options as "--NAME=VALUE" words,
+ * judged by that applet's own parser; printed as one line, APPLET first. */
+static void compose_applet(struct composition *c, const struct composed *a)
+{
+	char *argv[OPTIONS_MAX + 2], words[OPTIONS_MAX][160];
+	int argc = 0;
+
+	argv[argc++] = (char *)a->name;
+	for (size_t k = 0; c->opts[k].name; k++) {
+		if (!c->given[k] || !find_row(a->spec->opts, c->opts[k].name))
+			continue;
+		format(words[argc - 1], sizeof(words[0]), "--%s%s%s", c->opts[k].name,
+		       c->opts[k].kind == OPT_FLAG ? "" : "=", c->given[k]);
+		argv[argc] = words[argc - 1];
+		argc++;
+	}
+	argv[argc] = NULL;
+	void *values = xmalloc(a->spec->values_size);
+	parse_command_line(a->spec, values, argc, argv);
+	xfree(values);
+	out("%s", a->name);
+	for (int i = 1; i < argc; i++)
+		out(" %s", argv[i]);
+	out("\n");
+}
+
+int compose(const char *name, const struct composed *applets, size_t n,
+	    const char *text, int argc, char **argv)
+{
+	struct composition *c = xmalloc(sizeof(*c));
+
+	c->name = name;
+	c->applets = applets;
+	c->n = n;
+	compose_table(c);
+	composition_text = text;
+	const struct applet_spec spec = {NULL, describe_composition, c->opts,
+					 sizeof(c->values)};
+	set_applet_name(name);
+	parse_args(&spec, c->values, argc, argv, c->given);
+	for (size_t i = 0; i < n; i++)
+		compose_applet(c, &applets[i]);
+	xfree(c);
+	return EXIT_PASS;
 }

@@ -1,4 +1,4 @@
-/* The vsock test protocol (../shared/PROTOCOL.md): every port, magic number,
+/* The vsock test protocol (doc/PROTOCOL.md says what they mean): every port, magic number,
  * size and count lives here and nowhere else, and so do the tables that
  * follow from them (the benchmark's connections and tests, the integration
  * test's checks), for the applets and the test peers alike. */

@@ -77,6 +77,9 @@ void format_io_failure(char *buf, size_t len, const char *op,
 _Noreturn void die_step(const char *step, const char *op,
 			const struct conn *c, int err);
 #define die_io(c, op, err) die_step(NULL, op, c, err)
+struct address;
+/* "APPLET: listening on ADDR", the line scripts wait for. */
+void announce_listening(const struct address *a);
 
 /* ---- output.c: text on stdout (fatal on error) and stderr ---- */
 void out(const char *fmt, ...) PRINTF_LIKE(1, 2);
@@ -144,6 +147,11 @@ struct byte_list {
 };
 /* One row per option, written with designated initializers; what a row
  * leaves out is zero. */
+/* .flags: an option of the applet alone, which a composition of applets
+ * (vsock-bench: `vsockbox --compose`) neither offers nor passes on. */
+enum { OPT_OWN = 1 };
+/* One row per option, written with designated initializers (what a row
+ * leaves out is zero); new fields go at the end. */
 struct opt {
 	const char *name;	/* long option, without "--"; NULL ends a table */
 	const char *arg;	/* its value in the usage text: "BYTES" */
@@ -153,6 +161,11 @@ struct opt {
 	const char *help;	/* '\n' continues on the next line */
 	const char *def_text;	/* the default as shown, instead of .def */
 	const struct opt_name *names;	/* OPT_NAMES, ends with {NULL} */
+	/* OPT_ADDR: the default address, as a command line gives it
+	 * ("vsock:any"), its port .def; NULL: none (family 0, port .def), and
+	 * .def_text says what the applet does instead. */
+	const char *def_addr;
+	unsigned flags;		/* OPT_OWN */
 };
 struct applet_spec {
 	const char *operands;	/* usage after the options; NULL: none taken */
@@ -170,6 +183,19 @@ void print_usage(const struct applet_spec *spec);
 /* One line per option: APPLET OPTION KIND MIN MAX DEFAULT NAMES ("-" for
  * what does not apply), for the test suites. */
 void list_options(const char *applet, const struct applet_spec *spec);
+/* `vsockbox --compose NAME APPLET,APPLET... TEXT ARGS...`: one front end,
+ * NAME (the script vsock-bench), for several applets run together. Its
+ * options are the applets' (but OPT_OWN rows), parsed by the same parser
+ * with NAME in the messages and TEXT as the help's paragraph; on success
+ * one line per applet: APPLET and its share of ARGS as --NAME=VALUE words,
+ * already judged by that applet's own parser. */
+struct composed {
+	const char *name;
+	const struct applet_spec *spec;
+};
+int compose(const char *name, const struct composed *applets, size_t n,
+	    const char *text, int argc, char **argv);
+
 /* The options that mean the same in every applet that takes them. */
 #define OPTION_PEER(type, field, port) \
 	{.name = "peer", .arg = "ADDR", .kind = OPT_PEER, \
@@ -206,7 +232,8 @@ void list_options(const char *applet, const struct applet_spec *spec);
 		 "at most a quarter of the socket buffer a call)"}
 #define OPTION_CHAIN(type, field) \
 	{.name = "chain", .kind = OPT_FLAG, .offset = offsetof(type, field), \
-	 .help = "wait for 'done' on stdin before the magic; print 'done'"}
+	 .help = "wait for 'done' on stdin before the magic; print 'done'", \
+	 .flags = OPT_OWN}
 #define OPTION_END {.name = NULL}
 
 /* Limits: a day of time-out; 1 TiB per iteration; buffers up to 64 MiB. */

@@ -358,8 +358,9 @@ struct hello {
 };
 
 static const struct opt options[] = {
-	{"times", "N", OPT_NUM, offsetof(struct hello, times), 1, 9, 1,
-	 "how often", NULL, NULL},
+	{.name = "times", .arg = "N", .kind = OPT_NUM,
+	 .offset = offsetof(struct hello, times), .min = 1, .max = 9, .def = 1,
+	 .help = "how often"},
 	OPTION_END
 };
 

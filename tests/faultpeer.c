@@ -128,36 +128,49 @@ static const struct opt_name step_names[] = {
 
 #define O(field) offsetof(struct options, field)
 static const struct opt option_table[] = {
-	{"listen", "ADDR", OPT_ADDR, O(listen), 0, 0, 0, "host roles: where "
-	 "to listen; itest-guest: its servers, at P..P+2", "tcp:127.0.0.1:0",
-	 NULL},
-	{"peer", "ADDR", OPT_ADDR, O(peer), 0, 0, 0,
-	 "guest roles: the host under test", "none", NULL},
-	{"guest", "ADDR", OPT_ADDR, O(guest), 0, 0, ITEST_GUEST_PORT,
-	 "itest-host: the guest's servers, at P..P+2", "none", NULL},
-	{"from", "ADDR", OPT_ADDR, O(from), 0, 0, PORT_UNSET, "stranger, split: the "
-	 "address the fault's connections come from (its port is ignored)",
-	 "none", NULL},
-	{"tests", "LIST", OPT_NAMES, O(tests), 0, 0, TEST_ALL, "perf roles: "
-	 "comma list of " TEST_NAMES_TEXT, "all", test_names},
-	{"size", "BYTES", OPT_BYTES, O(size), 1, MAX_SIZE, 64 << 10,
-	 "bytes per iteration", NULL, NULL},
-	{"count", "N", OPT_NUM, O(count), 1, MAX_COUNT, 1,
-	 "iterations of every throughput test", NULL, NULL},
-	{"latency-count", "N", OPT_NUM, O(latency_count), 1, MAX_COUNT,
-	 PERF_LATENCY_PACKETS, "timed round trips", NULL, NULL},
-	{"io-size", "BYTES", OPT_BYTES, O(io_size), 1, MAX_IO_SIZE, 64 << 10,
-	 "bytes per read or write call", NULL, NULL},
-	{"at", "STEP", OPT_NAMES, O(at), 0, 0, 0, "where the fault strikes: "
-	 "warm-up or timed (an echo fault: the first such echo), "
-	 "guest-initiated or host-initiated (never-reads to vsock-itest)",
-	 "the first step it can", step_names},
-	{"pieces", "N", OPT_NUM, O(pieces), 1, PERF_ECHO_PACKET, 2,
-	 "trickle: pieces of the echo", NULL, NULL},
-	{"gap", "MS", OPT_NUM, O(gap_ms), 0, 60000, 160,
-	 "trickle: time between two pieces", NULL, NULL},
-	{"timeout", "S", OPT_NUM, O(timeout_s), 1, MAX_TIMEOUT_S, 20,
-	 "faultpeer's whole life", NULL, NULL},
+	{.name = "listen", .arg = "ADDR", .kind = OPT_ADDR, .offset = O(listen),
+	 .help = "host roles: where to listen; itest-guest: its servers, at"
+		 " P..P+2", .def_text = "tcp:127.0.0.1:0"},
+	{.name = "peer", .arg = "ADDR", .kind = OPT_ADDR, .offset = O(peer),
+	 .help = "guest roles: the host under test", .def_text = "none"},
+	{.name = "guest", .arg = "ADDR", .kind = OPT_ADDR, .offset = O(guest),
+	 .def = ITEST_GUEST_PORT,
+	 .help = "itest-host: the guest's servers, at P..P+2",
+	 .def_text = "none"},
+	{.name = "from", .arg = "ADDR", .kind = OPT_ADDR, .offset = O(from),
+	 .def = PORT_UNSET,
+	 .help = "stranger, split: the address the fault's connections come"
+		 " from (its port is ignored)",
+	 .def_text = "none"},
+	{.name = "tests", .arg = "LIST", .kind = OPT_NAMES, .offset = O(tests),
+	 .def = TEST_ALL,
+	 .help = "perf roles: comma list of " TEST_NAMES_TEXT,
+	 .def_text = "all", .names = test_names},
+	{.name = "size", .arg = "BYTES", .kind = OPT_BYTES, .offset = O(size),
+	 .min = 1, .max = MAX_SIZE, .def = 64 << 10,
+	 .help = "bytes per iteration"},
+	{.name = "count", .arg = "N", .kind = OPT_NUM, .offset = O(count),
+	 .min = 1, .max = MAX_COUNT, .def = 1,
+	 .help = "iterations of every throughput test"},
+	{.name = "latency-count", .arg = "N", .kind = OPT_NUM,
+	 .offset = O(latency_count), .min = 1, .max = MAX_COUNT,
+	 .def = PERF_LATENCY_PACKETS, .help = "timed round trips"},
+	{.name = "io-size", .arg = "BYTES", .kind = OPT_BYTES,
+	 .offset = O(io_size), .min = 1, .max = MAX_IO_SIZE, .def = 64 << 10,
+	 .help = "bytes per read or write call"},
+	{.name = "at", .arg = "STEP", .kind = OPT_NAMES, .offset = O(at),
+	 .help = "where the fault strikes: warm-up or timed (an echo fault: the"
+		 " first such echo), guest-initiated or host-initiated"
+		 " (never-reads to vsock-itest)",
+	 .def_text = "the first step it can", .names = step_names},
+	{.name = "pieces", .arg = "N", .kind = OPT_NUM, .offset = O(pieces),
+	 .min = 1, .max = PERF_ECHO_PACKET, .def = 2,
+	 .help = "trickle: pieces of the echo"},
+	{.name = "gap", .arg = "MS", .kind = OPT_NUM, .offset = O(gap_ms),
+	 .max = 60000, .def = 160, .help = "trickle: time between two pieces"},
+	{.name = "timeout", .arg = "S", .kind = OPT_NUM,
+	 .offset = O(timeout_s), .min = 1, .max = MAX_TIMEOUT_S, .def = 20,
+	 .help = "faultpeer's whole life"},
 	OPTION_END
 };
 #undef O

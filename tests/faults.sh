@@ -426,11 +426,11 @@ cell -p "--from $STRANGER" -B "$T_MS" perf split 3 \
 	"accept .*: $TIMED_OUT after $T_MS ms with 1 of the guest's connections missing"
 # Bytes beyond what a stream carries, one line naming the stream.
 MORE="the guest sent more than the test's bytes"
-cell -t latency -r long-echo perf long-echo 1 "latency: .* from .*: $MORE"
-cell -t latency -r surplus/latency perf surplus 1 "latency: .* from .*: $MORE"
-cell -t bidir -r surplus/bidir perf surplus 1 "bidirectional: .* from .*: $MORE"
-cell -t unidir -r surplus/unidir perf surplus 1 "unidirectional: .* from .*: $MORE"
-cell -t multi -r surplus/multi perf surplus 1 "multi stream: .* from .*: $MORE"
+cell -t latency -r long-echo perf long-echo 1 "latency: .* on .*: $MORE"
+cell -t latency -r surplus/latency perf surplus 1 "latency: .* on .*: $MORE"
+cell -t bidir -r surplus/bidir perf surplus 1 "bidirectional: .* on .*: $MORE"
+cell -t unidir -r surplus/unidir perf surplus 1 "unidirectional: .* on .*: $MORE"
+cell -t multi -r surplus/multi perf surplus 1 "multi stream: .* on .*: $MORE"
 cell perf ctl-data 1 "control: .*: the guest sent more than its magic numbers"
 cell perf ctl-reset 1 "control: read .*: Connection reset by peer"
 # More samples than vsock-perf keeps: refused before it listens.
@@ -449,7 +449,7 @@ cell itest-host wrong-byte 1 "guest-initiated: read .*: byte 1000 is 43, expecte
 # back to the guest's servers all the same.
 cell itest-host bad-port 1 "guest-initiated: accept .*: source port [0-9]+, expected 49152"
 cell -p "--from $STRANGER" itest-host stranger 1 \
-	"guest-initiated: accept .* from $STRANGER:49152: not the guest $LOOP \(1 of 4 checks failed, the rest not run\)"
+	"guest-initiated: accept $STRANGER:49152 on .*: not the guest $LOOP \(1 of 4 checks failed, the rest not run\)"
 cell itest-host truncate 1 "guest-initiated: read .*: peer closed the connection"
 cell itest-host flood 1 "guest-initiated: wait for the guest to close .*: peer sent data where the protocol allows none"
 

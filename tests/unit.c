@@ -566,7 +566,7 @@ static const struct opt unit_options[] = {
 	 .def_text = "none"},
 	{.name = "bind", .arg = "ADDR", .kind = OPT_ADDR,
 	 .offset = offsetof(struct parsed, bind), .def = 8002,
-	 .help = "where to listen"},
+	 .def_addr = "tcp:127.0.0.1", .help = "where to listen"},
 	OPTION_SIZE(struct parsed, size),
 	OPTION_COUNT(struct parsed, count, 7),
 	{.name = "flag", .kind = OPT_FLAG, .offset = offsetof(struct parsed, flag),
@@ -608,7 +608,7 @@ static void test_options(void)
 	CHECK(v.listen.family == 0 && v.listen.port == 8001);
 	/* An address's default is the row's, set by the parser itself. */
 	format_address(&v.bind, text, sizeof(text));
-	CHECK(strcmp(text, "vsock:any:8002") == 0);
+	CHECK(strcmp(text, "tcp:127.0.0.1:8002") == 0);
 	CHECK(v.size == PERF_DEFAULT_SIZE && v.count == 7 && !v.flag);
 	CHECK(v.bytes.n == 0 && v.names == 3);
 

@@ -211,17 +211,19 @@ static const struct opt_name fuzz_names[] = {TEST_NAMES, {NULL, 0}};
 
 static const struct opt fuzz_options[] = {
 	OPTION_PEER(struct values, peer, PERF_HOST_PORT),
-	{"listen", "ADDR", OPT_ADDR, offsetof(struct values, listen), 0, 0,
-	 ITEST_GUEST_PORT, "where", NULL, NULL},
+	{.name = "listen", .arg = "ADDR", .kind = OPT_ADDR,
+	 .offset = offsetof(struct values, listen), .def = ITEST_GUEST_PORT,
+	 .help = "where"},
 	OPTION_TIMEOUT(struct values, timeout_s),
 	OPTION_SIZE(struct values, size),
 	OPTION_COUNT(struct values, count, 100),
-	{"json", NULL, OPT_FLAG, offsetof(struct values, flag), 0, 0, 0, "f",
-	 NULL, NULL},
-	{"magic", "N", OPT_BYTE_LIST, offsetof(struct values, bytes), 0, 255, 0,
-	 "m", NULL, NULL},
-	{"tests", "LIST", OPT_NAMES, offsetof(struct values, names), 0, 0, TEST_ALL,
-	 "t", NULL, fuzz_names},
+	{.name = "json", .kind = OPT_FLAG,
+	 .offset = offsetof(struct values, flag), .help = "f"},
+	{.name = "magic", .arg = "N", .kind = OPT_BYTE_LIST,
+	 .offset = offsetof(struct values, bytes), .max = 255, .help = "m"},
+	{.name = "tests", .arg = "LIST", .kind = OPT_NAMES,
+	 .offset = offsetof(struct values, names), .def = TEST_ALL,
+	 .help = "t", .names = fuzz_names},
 	OPTION_END
 };
 
