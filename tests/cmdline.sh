@@ -325,8 +325,8 @@ else
 	fail "vsockbox without arguments: usage on stderr, exit 2" "exit $STATUS"
 fi
 
-# vsock-bench (a script) has the applets' parser judge its values
-# (vsockbox --check-options) before it runs any applet: one line signed
+# vsock-bench (a script) has the applets' parser judge its command line
+# (vsockbox --compose) before it runs any applet: one line signed
 # vsock-bench. Each case is ARGS|TEXT THE LINE MUST HOLD.
 BENCH="sh $SRC_DIR/scripts/vsock-bench"
 while IFS='|' read -r args text; do
@@ -359,10 +359,12 @@ done <<EOF
 --timeout 0x10|not a whole number
 --size 1M --size 2M|--size given twice
 --size 1M --size=2M|--size given twice
---nosuch|unknown argument '--nosuch'
+--nosuch|unknown option --nosuch
+--chain|unknown option --chain
+--magic 123|unknown option --magic
 --size|--size: missing value
-extra|unknown argument 'extra'
-@pipeline|unknown argument '@pipeline'
+extra|unexpected argument 'extra'
+@pipeline|unexpected argument '@pipeline'
 EOF
 while IFS='|' read -r args text; do
 	# shellcheck disable=SC2086
@@ -403,7 +405,7 @@ cat >"$FAKE" <<'EOF'
 applet=$1
 shift
 case $applet in
---check-options) exec "$FAKE_REAL" --check-options "$@" ;;
+--compose) exec "$FAKE_REAL" --compose "$@" ;;
 vsock-ctl)
 	while [ "$1" != -- ]; do shift; done
 	shift
@@ -472,6 +474,49 @@ for args in "--peer vsock:4294967294:4294967294 --size 1T --count 1000000000 --i
 	expect_status "vsock-bench $args passes its checks" 0 "$STATUS" \
 		"$(cat "$TEST_TMP/case.err")"
 done
+
+# vsock-bench and vsock-bidir judge a command line alike: the same status
+# and, but for the name, the same line (vsock-bidir through
+# --check-options, vsock-bench on to the stand-in: nothing connects).
+while IFS='|' read -r args; do
+	# shellcheck disable=SC2086
+	supervised 10 case $VSOCKBOX_WRAP "$VSOCKBOX" --check-options vsock-bidir \
+		--peer "$SENTINEL" $args
+	bidir_status=$STATUS bidir_line=$(sed 's/^vsock-bidir: //' "$TEST_TMP/case.err")
+	# shellcheck disable=SC2086
+	supervised 20 case env TMPDIR="$BENCH_TMP" VSOCKBOX="$FAKE" \
+		FAKE_REAL="$VSOCKBOX" sh "$SRC_DIR/scripts/vsock-bench" \
+		--peer "$SENTINEL" $args
+	bench_line=$(sed 's/^vsock-bench: //' "$TEST_TMP/case.err")
+	if [ "$STATUS" = "$bidir_status" ] && [ "$bench_line" = "$bidir_line" ]; then
+		pass "vsock-bench and vsock-bidir alike: $args"
+	else
+		fail "vsock-bench and vsock-bidir alike: $args" \
+			"vsock-bidir: exit $bidir_status: $bidir_line" \
+			"vsock-bench: exit $STATUS: $bench_line"
+	fi
+done <<EOF
+--tim 5
+--t 5
+--si 1M --coun 3
+--siz=1T
+--io 4K
+--zero
+--b 4K
+--pe=tcp:127.0.0.1:1
+--timeout
+--count=0
+--count 1e3
+--size 1X
+--buffer-size=
+--zerocopy=1
+--size 1M --size 2M
+--size 1M --si=2M
+--nosuch
+--peer vsock:
+-x
+extra
+EOF
 
 # expect_help NAME CMD...: CMD (NAME's --help) prints NAME's usage on
 # stdout, nothing on stderr, and exits 0.
