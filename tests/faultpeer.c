@@ -1,5 +1,5 @@
 /* faultpeer: a peer that plays either side of the vsock test protocol
- * (PROTOCOL.md) over TCP and misbehaves at one chosen step, for
+ * (doc/PROTOCOL.md) over TCP and misbehaves at one chosen step, for
  * tests/faults.sh and tests/signals.sh.
  *
  *   faultpeer ROLE FAULT [OPTIONS]     (faultpeer --help lists both)
