@@ -27,25 +27,25 @@ struct scan {
 	int failures;
 };
 
+/* A width or a precision: '*' or digits. */
+static const char *skip_number(const char *p)
+{
+	if (*p == '*')
+		return p + 1;
+	while (*p >= '0' && *p <= '9')
+		p++;
+	return p;
+}
+
 /* The conversion at s (just after '%'): its length, or 0 if unsupported. */
 static size_t conversion(const char *s)
 {
 	const char *p = s;
 	while (*p == '-' || *p == '0')
 		p++;
-	if (*p == '*')
-		p++;
-	else
-		while (*p >= '0' && *p <= '9')
-			p++;
-	if (*p == '.') {
-		p++;
-		if (*p == '*')
-			p++;
-		else
-			while (*p >= '0' && *p <= '9')
-				p++;
-	}
+	p = skip_number(p);
+	if (*p == '.')
+		p = skip_number(p + 1);
 	if (*p == 'z')
 		p++;
 	else if (p[0] == 'l' && p[1] == 'l')

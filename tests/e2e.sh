@@ -111,6 +111,8 @@ run_bench() {
 }
 
 if needs_bench; then
+	testing "vsock-bench --help: the stages' defaults, not their own options" \
+		"VSOCKBOX='$VSOCKBOX' sh '$SRC/scripts/vsock-bench' --help | grep -c -e 'iterations (default 100/100/50)' -e '--chain' -e '--magic' -e '--packet-size'" "1"
 	run_bench small --size 1M --count 3 --latency-count 500 -- --size 1M --count 3
 	expect_status "bench: vsock-bench passes" 0 "$BENCH_STATUS" \
 		"$(cat "$TEST_TMP/small-bench.err")"
@@ -410,6 +412,22 @@ expect_status "format: a %f in a message fails the build" 2 $? "$(cat "$TEST_TMP
 testing "format: the build names the file, line and conversion" \
 	"grep -c \"^applets/vsock_hello.c:[0-9]*: format: '%.1f' is not in format()'s printf subset\" '$TEST_TMP/fmt.err'" "1"
 cp "$TEST_TMP/hello.c" "$cfg/applets/vsock_hello.c"
+
+# vsock-bench takes its options from the stages' tables: a new option of
+# the throughput stages is in its help and reaches every data stage, with
+# no edit of the script.
+cp "$cfg/common/vsockbox.h" "$TEST_TMP/vsockbox.h"
+sed -e 's/^\tbool chain;$/\tbool chain, extra;/' \
+	-e 's/^\tOPTION_CHAIN(struct throughput, chain), \\$/&\
+	{.name = "extra", .kind = OPT_FLAG, .offset = offsetof(struct throughput, extra), .help = "a new stage option"}, \\/' \
+	"$TEST_TMP/vsockbox.h" >"$cfg/common/vsockbox.h"
+(cd "$cfg" && make -s >/dev/null 2>"$TEST_TMP/extra.err")
+expect_status "new stage option: the tree builds" 0 $? "$(cat "$TEST_TMP/extra.err")"
+testing "new stage option: in vsock-bench's help" \
+	"VSOCKBOX='$cfg/vsockbox' sh '$cfg/scripts/vsock-bench' --help | grep -c '^  --extra  *a new stage option'" "1"
+testing "new stage option: vsock-bench hands it to the data stages" \
+	"'$cfg/vsockbox' --compose vsock-bench vsock-ctl,vsock-echo,vsock-bidir,vsock-unidir,vsock-multi '' --ext | grep -c -- ' --extra\$'" "3"
+cp "$TEST_TMP/vsockbox.h" "$cfg/common/vsockbox.h"
 (cd "$cfg" && make -s defconfig >/dev/null && sed -n 's/^# CONFIG_\(.*\) is not set$/\1/p' .config) >"$TEST_TMP/off"
 testing "defconfig honours default" "cat '$TEST_TMP/off'" ""
 sed 's/^\(\/\/config:\)\tdefault y/\1\tdefault n/' "$cfg/applets/vsock_hello.c" >"$TEST_TMP/h.c" &&
