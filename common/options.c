@@ -160,8 +160,12 @@ static int find_option(const struct applet_spec *spec, const char *word,
 /* Long options (--name VALUE, --name=VALUE, unambiguous abbreviations),
  * -h, and "--"; the first operand ends the options, so vsock-ctl can run
  * a program with options of its own. */
+static void usage(const struct applet_spec *spec, const char *about);
+
+/* The parser; with given, the text of each option given goes to
+ * given[row], and with about, --help prints it instead of describe(). */
 static int parse_args(const struct applet_spec *spec, void *values, int argc,
-		      char **argv, const char **given)
+		      char **argv, const char **given, const char *about)
 {
 	bool seen[OPTIONS_MAX] = {false};
 	int i = 1;
@@ -182,7 +186,7 @@ static int parse_args(const struct applet_spec *spec, void *values, int argc,
 		if (word[1] != '-') {
 			if (word[1] != 'h')
 				usage_error("unknown option -%c (try --help)", word[1]);
-			print_usage(spec);
+			usage(spec, about);
 			exit(EXIT_PASS);
 		}
 		const char *name = word + 2, *eq = strchr(name, '=');
@@ -192,7 +196,7 @@ static int parse_args(const struct applet_spec *spec, void *values, int argc,
 		if (k == FOUND_NONE || (eq && (!o || o->kind == OPT_FLAG)))
 			usage_error("unknown option %s (try --help)", word);
 		if (k == FOUND_HELP) {
-			print_usage(spec);
+			usage(spec, about);
 			exit(EXIT_PASS);
 		}
 		if (k == FOUND_VERSION) {
@@ -221,7 +225,7 @@ static int parse_args(const struct applet_spec *spec, void *values, int argc,
 int parse_command_line(const struct applet_spec *spec, void *values,
 		       int argc, char **argv)
 {
-	return parse_args(spec, values, argc, argv, NULL);
+	return parse_args(spec, values, argc, argv, NULL, NULL);
 }
 
 /* ---- the usage text ---- */
@@ -357,12 +361,15 @@ static void shared_text(const struct applet_spec *spec)
 	    "3 environment (no vsock, address in use, unreachable, time-out).\n");
 }
 
-void print_usage(const struct applet_spec *spec)
+static void usage(const struct applet_spec *spec, const char *about)
 {
 	int width = 0;
 
 	usage_line(spec);
-	spec->describe();
+	if (about)
+		out("%s\n", about);
+	else
+		spec->describe();
 	for (const struct opt *o = spec->opts; o->name; o++) {
 		int w = (int)(strlen(o->name) + 2 + (o->arg ? strlen(o->arg) + 1 : 0));
 		if (w > width)
@@ -373,6 +380,11 @@ void print_usage(const struct applet_spec *spec)
 	for (const struct opt *o = spec->opts; o->name; o++)
 		option_lines(o, width);
 	shared_text(spec);
+}
+
+void print_usage(const struct applet_spec *spec)
+{
+	usage(spec, NULL);
 }
 
 void list_options(const char *applet, const struct applet_spec *spec)
@@ -427,15 +439,6 @@ struct composition {
 	const char *given[OPTIONS_MAX];	/* the value text of each given option */
 	union any_value values[OPTIONS_MAX];
 };
-
-/* The paragraph of a composition's --help, from the front end's caller:
- * written once before the parse, like the applet's name (error.c). */
-static const char *composition_text;
-
-static void describe_composition(void)
-{
-	out("%s\n", composition_text);
-}
 
 static const struct opt *find_row(const struct opt *opts, const char *name)
 {
@@ -529,11 +532,10 @@ int compose(const char *name, const struct composed *applets, size_t n,
 	c->applets = applets;
 	c->n = n;
 	compose_table(c);
-	composition_text = text;
-	const struct applet_spec spec = {NULL, describe_composition, c->opts,
+	const struct applet_spec spec = {NULL, NULL, c->opts,
 					 sizeof(c->values)};
 	set_applet_name(name);
-	parse_args(&spec, c->values, argc, argv, c->given);
+	parse_args(&spec, c->values, argc, argv, c->given, text);
 	for (size_t i = 0; i < n; i++)
 		compose_applet(c, &applets[i]);
 	xfree(c);
