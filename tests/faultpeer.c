@@ -129,8 +129,8 @@ static const struct opt_name step_names[] = {
 #define O(field) offsetof(struct options, field)
 static const struct opt option_table[] = {
 	{.name = "listen", .arg = "ADDR", .kind = OPT_ADDR, .offset = O(listen),
-	 .help = "host roles: where to listen; itest-guest: its servers, at"
-		 " P..P+2", .def_text = "tcp:127.0.0.1:0"},
+	 .def_addr = "tcp:127.0.0.1", .help = "host roles: where to listen;"
+	 " itest-guest: its servers, at P..P+2"},
 	{.name = "peer", .arg = "ADDR", .kind = OPT_ADDR, .offset = O(peer),
 	 .help = "guest roles: the host under test", .def_text = "none"},
 	{.name = "guest", .arg = "ADDR", .kind = OPT_ADDR, .offset = O(guest),
@@ -438,23 +438,6 @@ _Noreturn static void never_read(const char *what)
 	finish();
 }
 
-static struct address listen_address(void)
-{
-	struct address a;
-	if (o.listen.family)
-		return o.listen;
-	const char *why = parse_address("tcp:127.0.0.1:0", &a);
-	if (why)
-		die(EXIT_ENV, "loopback address: %s", why);
-	return a;
-}
-
-static void announce(const struct address *a)
-{
-	char text[ADDRESS_TEXT_MAX];
-	format_address(a, text, sizeof(text));
-	note("listening on %s", text);
-}
 
 /* A port taken but not listened on: every connect to it is refused, and
  * no connection can take it as its own port meanwhile. Port 0: one is
@@ -477,7 +460,7 @@ static int refusing_socket(struct address *a)
 _Noreturn static void refuse_forever(struct address *a)
 {
 	(void)refusing_socket(a);
-	announce(a);
+	announce_listening(a);
 	inject("bound port %u, not listening: connections are refused",
 	       (unsigned)a->port);
 	idle();
@@ -792,14 +775,14 @@ static const struct {
 
 static void perf_host(void)
 {
-	struct address a = listen_address();
+	struct address a = o.listen;
 	int missing = 0;
 
 	perf_expect();
 	if (fault == F_REFUSE)
 		refuse_forever(&a);
 	int lfd = xlisten(&a, PERF_SLOTS, NULL);
-	announce(&a);
+	announce_listening(&a);
 	for (int slot = 0; slot < PERF_SLOTS; slot++)
 		missing += expected(slot);
 	while (missing > 0) {
@@ -1158,7 +1141,7 @@ static void itest_host(void)
 {
 	static struct conn c0, c1, c2, c3;
 	unsigned char *buf = xmalloc(ITEST_WRITE_BLOCK);
-	struct address a = listen_address();
+	struct address a = o.listen;
 	struct address peer;
 
 	if (!o.guest.family)
@@ -1167,7 +1150,7 @@ static void itest_host(void)
 	if (fault == F_REFUSE)
 		refuse_forever(&a);
 	int lfd = xlisten(&a, 1, NULL);
-	announce(&a);
+	announce_listening(&a);
 
 	/* 2. guest-initiated */
 	accept_one(&c0, lfd, &a, &peer, "guest-initiated");
@@ -1361,10 +1344,10 @@ static void itest_guest(void)
 
 static void sentinel(void)
 {
-	struct address a = listen_address();
+	struct address a = o.listen;
 	int lfd = xlisten(&a, 16, NULL);
 
-	announce(&a);
+	announce_listening(&a);
 	for (;;) {
 		struct conn c;
 		struct address peer;
