@@ -34,7 +34,7 @@ static void *read_all(void *arg)
 	void *buf = xmalloc(r->t->io_size);
 	for (uint64_t i = 0; i < r->t->count && !r->err; i++)
 		r->err = recv_bytes(r->conn, r->t->size, buf, r->t->io_size,
-				    deadline_after_s(r->t->timeout_s));
+				    step_deadline(r->t->timeout_s));
 	xfree(buf);
 	return NULL;
 }
@@ -43,9 +43,9 @@ static void write_all(struct half *w, const void *buf)
 {
 	for (uint64_t i = 0; i < w->t->count && !w->err; i++)
 		w->err = send_bytes(w->conn, w->t->size, buf, w->t->io_size,
-				    deadline_after_s(w->t->timeout_s));
+				    step_deadline(w->t->timeout_s));
 	if (!w->err)
-		w->err = zerocopy_wait(w->conn, deadline_after_s(w->t->timeout_s));
+		w->err = zerocopy_wait(w->conn, step_deadline(w->t->timeout_s));
 }
 
 int vsock_bidir_main(int argc, char **argv)
@@ -58,7 +58,7 @@ int vsock_bidir_main(int argc, char **argv)
 	throughput_options(&vsock_bidir_spec, &t, argc, argv);
 	/* Not more than 2^64 bytes each way: what no counter could tell. */
 	if (t.count > UINT64_MAX / t.size)
-		usage_error("--size %llu --count %llu: more than 2^64 bytes in all",
+		die(EXIT_USAGE, "--size %llu --count %llu: more than 2^64 bytes in all",
 			    (unsigned long long)t.size,
 			    (unsigned long long)t.count);
 
@@ -72,12 +72,12 @@ int vsock_bidir_main(int argc, char **argv)
 	xthread_join(thread);
 	/* The reader's failure is usually the cause of the writer's. */
 	if (reader.err)
-		die_io(&data, "read", reader.err);
+		die_io(&data, reader.err, "read");
 	if (writer.err)
-		die_io(&data, "write", writer.err);
+		die_io(&data, writer.err, "write");
 	int err = check_surplus(&data, SURPLUS_GRACE_MS);
 	if (err == ERR_DATA)
-		die_io(&data, "read", err);
+		die_io(&data, err, "read");
 	conn_close(&data);
 	xfree(buf);
 	guest_finish(&ctl, &t);

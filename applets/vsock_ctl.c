@@ -75,20 +75,20 @@ int vsock_ctl_main(int argc, char **argv)
 
 	int first = parse_command_line(&vsock_ctl_spec, &o, argc, argv);
 	xconn_open(&ctl, &o.peer, PERF_CTL_PORT, &o.setup,
-		   deadline_after_s(o.timeout_s));
+		   step_deadline(o.timeout_s));
 	if (o.magic.n)
 		send_magics(&ctl, o.magic.v, o.magic.n,
-			    deadline_after_s(o.timeout_s));
+			    step_deadline(o.timeout_s));
 	if (first >= argc) {
 		conn_close(&ctl);
 		return EXIT_PASS;
 	}
 	/* The program inherits the connection. */
 	if (fcntl(ctl.fd, F_SETFD, 0) < 0)
-		die_errno(EXIT_ENV, "fcntl %s", ctl.name);
+		die(EXIT_ENV, "fcntl %s: %m", ctl.name);
 	format(fd_text, sizeof(fd_text), CTL_FD_ENV "=%d", ctl.fd);
 	environ = environment_with(fd_text);
 	signal(SIGPIPE, SIG_DFL);	/* ignored for us, not for PROG */
 	execvp(argv[first], argv + first);
-	die_errno(127, "exec %s", argv[first]);
+	die(127, "exec %s: %m", argv[first]);
 }

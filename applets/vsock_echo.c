@@ -49,14 +49,14 @@ int vsock_echo_main(int argc, char **argv)
 	parse_command_line(&vsock_echo_spec, &e, argc, argv);
 	unsigned char *packet = xmalloc(e.packet_size);
 	xconn_open(&c, &e.peer, PERF_ECHO_PORT, &e.setup,
-		   deadline_after_s(e.timeout_s));
+		   step_deadline(e.timeout_s));
 	/* Each echo's deadline costs no kernel timer on the latency path. */
 	struct watchdog watchdog;
 	watchdog_start(&watchdog, &c, e.timeout_s * 1000);
 	for (;;) {
 		size_t got;
 		/* One step per packet: its wait, its read and its echo. */
-		struct deadline d = deadline_after_s(e.timeout_s);
+		struct deadline d = step_deadline(e.timeout_s);
 		int err = read_counted(&c, packet, e.packet_size, &got, d);
 		if (err == ERR_EOF && got == 0)
 			break;		/* the host closed between packets */
@@ -65,12 +65,12 @@ int vsock_echo_main(int argc, char **argv)
 			    "bytes of a packet", c.name, got,
 			    (size_t)e.packet_size);
 		if (err)
-			die_io(&c, "read", err);
+			die_io(&c, err, "read");
 		err = write_full(&c, packet, e.packet_size, d);
 		if (err == EPIPE || err == ECONNRESET)
 			break;		/* the host closed while we echoed */
 		if (err)
-			die_io(&c, "write", err);
+			die_io(&c, err, "write");
 	}
 	watchdog_stop(&watchdog);
 	conn_close(&c);

@@ -69,10 +69,10 @@ static void exchange(struct itest *t, const char *step, struct conn *c)
 {
 	unsigned char reply;
 	int err = send_bytes(c, ITEST_EXCHANGE_BYTES, t->block,
-			     sizeof(t->block), deadline_after_s(t->o.timeout_s));
+			     sizeof(t->block), step_deadline(t->o.timeout_s));
 	if (err)
 		fail_io(step, c, "write", err);
-	err = read_full(c, &reply, 1, deadline_after_s(t->o.timeout_s));
+	err = read_full(c, &reply, 1, step_deadline(t->o.timeout_s));
 	if (err)
 		fail_io(step, c, "read", err);
 	if (reply != ITEST_BYTE) {
@@ -90,7 +90,7 @@ static void accept_on(struct itest *t, int server, const char *step,
 		      struct conn *c)
 {
 	int err = conn_accept(c, t->server_fd[server], &t->server_addr[server],
-			      deadline_after_s(t->o.timeout_s), NULL);
+			      step_deadline(t->o.timeout_s), NULL);
 	if (err)
 		fail_step(step, EXIT_ENV, c, "accept", err);
 }
@@ -99,7 +99,7 @@ static void guest_initiated(struct itest *t, const struct itest_check *check)
 {
 	struct conn c;
 	int err = conn_open(&c, &t->o.peer, ITEST_GUEST_LOCAL_PORT, &t->o.setup,
-			    deadline_after_s(t->o.timeout_s));
+			    step_deadline(t->o.timeout_s));
 	if (err)
 		fail_step(check->name, EXIT_ENV, &c,
 			  err == EADDRINUSE ? "bind" : "connect", err);
@@ -121,7 +121,7 @@ static void host_terminated(struct itest *t, const struct itest_check *check)
 {
 	struct conn c;
 	accept_on(t, check->server, check->name, &c);
-	struct deadline d = deadline_after_s(t->o.timeout_s);
+	struct deadline d = step_deadline(t->o.timeout_s);
 	for (;;) {
 		int err = write_full(&c, t->block, sizeof(t->block), d);
 		if (err == EPIPE || err == ECONNRESET)
@@ -137,7 +137,7 @@ static void guest_terminated(struct itest *t, const struct itest_check *check)
 	struct conn c;
 	unsigned char byte;
 	accept_on(t, check->server, check->name, &c);
-	int err = read_full(&c, &byte, 1, deadline_after_s(t->o.timeout_s));
+	int err = read_full(&c, &byte, 1, step_deadline(t->o.timeout_s));
 	if (err)
 		fail_io(check->name, &c, "read", err);
 	conn_close(&c);
@@ -154,9 +154,9 @@ static void check_listen(const struct itest_options *o)
 	uint32_t max = o->listen.transport == TRANSPORT_TCP ? 65535 : UINT32_MAX - 1;
 
 	if (o->listen.transport != o->peer.transport)
-		usage_error("--listen and --peer must use the same transport");
+		die(EXIT_USAGE, "--listen and --peer must use the same transport");
 	if (o->listen.port == 0 || o->listen.port > max - (ITEST_SERVERS - 1))
-		usage_error("--listen: the three servers need ports P..P+2, "
+		die(EXIT_USAGE, "--listen: the three servers need ports P..P+2, "
 			    "1 <= P <= %u", (unsigned)(max - (ITEST_SERVERS - 1)));
 }
 

@@ -79,7 +79,7 @@ static int io_failed(struct itest_host *t, const char *op,
 static int exchange(struct itest_host *t, struct conn *c)
 {
 	uint64_t left = ITEST_EXCHANGE_BYTES;
-	struct deadline d = deadline_after_s(t->o.timeout_s);
+	struct deadline d = step_deadline(t->o.timeout_s);
 	while (left) {
 		size_t chunk = left < sizeof(t->buf) ? (size_t)left : sizeof(t->buf);
 		int err = read_full(c, t->buf, chunk, d);
@@ -96,7 +96,7 @@ static int exchange(struct itest_host *t, struct conn *c)
 		left -= chunk;
 	}
 	unsigned char reply = ITEST_BYTE;
-	int err = write_full(c, &reply, 1, deadline_after_s(t->o.timeout_s));
+	int err = write_full(c, &reply, 1, step_deadline(t->o.timeout_s));
 	return err ? io_failed(t, "write", c, err) : EXIT_PASS;
 }
 
@@ -128,7 +128,7 @@ static int guest_initiated(struct itest_host *t, const struct itest_check *check
 	struct conn c;
 	struct address peer;
 	(void)check;
-	int err = conn_accept(&c, t->lfd, &t->listen, deadline_after_s(t->o.timeout_s), &peer);
+	int err = conn_accept(&c, t->lfd, &t->listen, step_deadline(t->o.timeout_s), &peer);
 	if (err) {
 		t->stop = !t->o.guest.family;	/* no guest to connect to */
 		return io_failed(t, "accept", &c, err);
@@ -136,7 +136,7 @@ static int guest_initiated(struct itest_host *t, const struct itest_check *check
 	int code = check_guest(t, &c, &peer);
 	if (!code)
 		code = exchange(t, &c);
-	if (!code && (err = wait_for_close(&c, deadline_after_s(t->o.timeout_s))) != 0)
+	if (!code && (err = wait_for_close(&c, step_deadline(t->o.timeout_s))) != 0)
 		code = io_failed(t, "wait for the guest to close", &c, err);
 	if (!t->o.guest.family)
 		t->o.guest = with_port(&peer, ITEST_GUEST_PORT);
@@ -148,7 +148,7 @@ static int open_server(struct itest_host *t, struct conn *c, int server)
 {
 	struct address a = with_port(&t->o.guest,
 				     t->o.guest.port + (uint32_t)server);
-	int err = conn_open(c, &a, 0, &t->o.setup, deadline_after_s(t->o.timeout_s));
+	int err = conn_open(c, &a, 0, &t->o.setup, step_deadline(t->o.timeout_s));
 	return err ? io_failed(t, "connect", c, err) : EXIT_PASS;
 }
 
@@ -169,7 +169,7 @@ static int host_terminated(struct itest_host *t, const struct itest_check *check
 	int code = open_server(t, &c, check->server);
 	if (code)
 		return code;
-	int err = read_full(&c, t->buf, ITEST_HOST_READ_BYTES, deadline_after_s(t->o.timeout_s));
+	int err = read_full(&c, t->buf, ITEST_HOST_READ_BYTES, step_deadline(t->o.timeout_s));
 	if (err)
 		code = io_failed(t, "read", &c, err);
 	else if (find_not_byte(t->buf, ITEST_HOST_READ_BYTES, ITEST_BYTE) !=
@@ -190,7 +190,7 @@ static int guest_terminated(struct itest_host *t,
 	int code = open_server(t, &c, check->server);
 	if (code)
 		return code;
-	struct deadline d = deadline_after_s(t->o.timeout_s);
+	struct deadline d = step_deadline(t->o.timeout_s);
 	memset(t->buf, ITEST_BYTE, ITEST_HOST_WRITE_BLOCK);
 	for (;;) {
 		int err = write_full(&c, t->buf, ITEST_HOST_WRITE_BLOCK, d);
@@ -234,7 +234,7 @@ int vsock_itest_host_main(int argc, char **argv)
 	}
 	/* One line on stderr: the first failure is the cause. */
 	if (failed)
-		warn_msg("%s (%d of %d checks failed%s)", first_why, failed,
+		warn("%s (%d of %d checks failed%s)", first_why, failed,
 			 ITEST_CHECKS_N, t->stop ? ", the rest not run" : "");
 	xfree(t);
 	return first_failure;

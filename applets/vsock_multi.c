@@ -64,7 +64,7 @@ int vsock_multi_main(int argc, char **argv)
 		xthread_join(streams[i].thread);
 	for (struct stream *st = streams; st < streams + PERF_MULTI_STREAMS; st++)
 		if (st->err)
-			die_io(&st->conn, st->failed_op, st->err);
+			die_io(&st->conn, st->err, "%s", st->failed_op);
 	for (int i = 0; i < PERF_MULTI_STREAMS; i++)
 		conn_close(&streams[i].conn);
 	guest_finish(&ctl, &t);

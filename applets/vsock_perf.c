@@ -265,7 +265,7 @@ static bool file_connection(struct perf *p, struct accept_state *a,
 	format_address(&host, text, sizeof(text));
 	if (p->o.guest.family && !same_host(peer, &p->o.guest)) {
 		if (!a->stranger_warned)
-			warn_msg("accept %s: not the guest: closed (so is every "
+			warn("accept %s: not the guest: closed (so is every "
 				 "other stranger's)", c->name);
 		a->stranger_warned = true;
 		conn_close(c);
@@ -273,7 +273,7 @@ static bool file_connection(struct perf *p, struct accept_state *a,
 	}
 	struct peer_set *s = set_of(a, peer);
 	if (!s) {
-		warn_msg("accept %s: too many peers at once: closed", c->name);
+		warn("accept %s: too many peers at once: closed", c->name);
 		conn_close(c);
 		return false;
 	}
@@ -311,7 +311,7 @@ static void take_set(struct perf *p, struct accept_state *a,
 		if (s == guest)
 			continue;
 		format_address(&s->host, text, sizeof(text));
-		warn_msg("%s is not the guest: %d connection%s closed", text,
+		warn("%s is not the guest: %d connection%s closed", text,
 			 s->made, s->made == 1 ? "" : "s");
 		close_set(s);
 	}
@@ -391,7 +391,7 @@ static unsigned read_magic(struct perf *p, const char *test)
 	unsigned char magic;
 	int err = read_full(ctl, &magic, 1, bound_ms(p, PERF_MAGIC_DEADLINE_MS));
 	if (err)
-		die_step(test, "read magic from", ctl, err);
+		die_io(ctl, err, "%s: read magic from", test);
 	return magic;
 }
 
@@ -447,7 +447,7 @@ static void announce(const struct perf *p)
 				    (unsigned long long)p->o.size,
 				    streams(t) > 1 ? " per stream" : "");
 	}
-	warn_msg("the guest is in; running%s", line + 1);
+	warn("the guest is in; running%s", line + 1);
 }
 
 /* One line per finished test with --progress, when no terminal shows the
@@ -462,7 +462,7 @@ static void finished(const struct perf *p, const char *test, uint64_t n,
 {
 	char secs[32];
 	if (p->o.progress)
-		warn_msg("%s done: %llu iterations in %s s", test,
+		warn("%s done: %llu iterations in %s s", test,
 			 (unsigned long long)n,
 			 seconds_since(secs, sizeof(secs), started));
 }
@@ -489,12 +489,12 @@ static void round_trip(struct perf *p, const unsigned char *out,
 	int err = write_full(c, out, PERF_ECHO_PACKET, d);
 	if (err) {
 		format(step, sizeof(step), "latency: write %s packet to", what);
-		die_io(c, step, err);
+		die_io(c, err, "%s", step);
 	}
 	err = read_full(c, in, PERF_ECHO_PACKET, d);
 	if (err) {
 		format(step, sizeof(step), "latency: read %s echo from", what);
-		die_io(c, step, err);
+		die_io(c, err, "%s", step);
 	}
 }
 
@@ -572,7 +572,7 @@ static void *bidir_reader(void *arg)
 
 	for (uint64_t i = 0; i < h->count && !h->err; i++) {
 		h->err = recv_bytes(c, h->p->o.size, h->buf, h->io_size,
-				    deadline_after_s(h->p->o.timeout_s));
+				    step_deadline(h->p->o.timeout_s));
 		h->ends[i] = now_ns();
 	}
 	return NULL;
@@ -584,12 +584,12 @@ static void bidir_writer(struct bidir_half *h, struct progress *prog)
 
 	for (uint64_t i = 0; i < h->count && !h->err; i++) {
 		h->err = send_bytes(c, h->p->o.size, h->buf, h->io_size,
-				    deadline_after_s(h->p->o.timeout_s));
+				    step_deadline(h->p->o.timeout_s));
 		h->ends[i] = now_ns();
 		progress_step(prog, i + 1);
 	}
 	if (!h->err)
-		h->err = zerocopy_wait(c, deadline_after_s(h->p->o.timeout_s));
+		h->err = zerocopy_wait(c, step_deadline(h->p->o.timeout_s));
 }
 
 static void rates(struct series *out, const struct bidir_half *h,
@@ -628,9 +628,9 @@ static void run_bidir(struct perf *p, struct test_run *r)
 	progress_end(&prog);
 	struct conn *c = &p->conn[SLOT_BIDIR];
 	if (rx.err)
-		die_step(t->label, "read", c, rx.err);
+		die_io(c, rx.err, "%s: read", t->label);
 	if (tx.err)
-		die_step(t->label, "write", c, tx.err);
+		die_io(c, tx.err, "%s: write", t->label);
 	expect_no_surplus(c, t->label);
 	rates(&r->result[0], &tx, count, p->o.size);
 	rates(&r->result[1], &rx, count, p->o.size);
@@ -665,7 +665,7 @@ static void *unidir_stream(void *arg)
 
 	for (uint64_t i = 0; i < st->count; i++) {
 		uint64_t start = now_ns();
-		struct deadline d = deadline_after_s(st->p->o.timeout_s);
+		struct deadline d = step_deadline(st->p->o.timeout_s);
 		st->err = send_bytes(st->conn, size, st->buf, st->io_size, d);
 		/* The buffer takes the reply: the kernel must be done with it. */
 		if (!st->err)
@@ -675,7 +675,7 @@ static void *unidir_stream(void *arg)
 			return NULL;
 		}
 		st->err = recv_bytes(st->conn, size, st->buf, st->io_size,
-				     deadline_after_s(st->p->o.timeout_s));
+				     step_deadline(st->p->o.timeout_s));
 		if (st->err) {
 			st->failed_op = "read";
 			return NULL;
@@ -690,7 +690,7 @@ static void *unidir_stream(void *arg)
 static void stream_failed(const char *test, const struct stream *st)
 {
 	if (st->err)
-		die_step(test, st->failed_op, st->conn, st->err);
+		die_io(st->conn, st->err, "%s: %s", test, st->failed_op);
 }
 
 static void run_unidir(struct perf *p, struct test_run *r)
@@ -762,7 +762,7 @@ static void expect_quiet_control(struct perf *p)
 		die(EXIT_FAIL, "control: %s: the guest sent more than its "
 		    "magic numbers", ctl->name);
 	if (err)
-		die_step("control", "read", ctl, err);
+		die_io(ctl, err, "%s: read", "control");
 	conn_close(ctl);
 }
 
@@ -919,7 +919,7 @@ static void plan(struct perf *p)
 			too_many = true;
 	}
 	if (too_many)
-		usage_error("--count %llu: every sample is kept; at most %u "
+		die(EXIT_USAGE, "--count %llu: every sample is kept; at most %u "
 			    "per test (%u per multi stream)",
 			    (unsigned long long)c, MAX_SAMPLES,
 			    MAX_SAMPLES / PERF_MULTI_STREAMS);
@@ -973,12 +973,12 @@ int vsock_perf_main(int argc, char **argv)
 			run_test[i](p, &p->run[i]);
 	expect_quiet_control(p);
 	if (p->o.progress)
-		warn_msg("every test done in %s s",
+		warn("every test done in %s s",
 			 seconds_since(secs, sizeof(secs), p->started_ns));
 	report(p);
 	int code = p->corruption == 1 ? EXIT_FAIL : EXIT_PASS;
 	if (code)
-		warn_msg("latency: data corruption check FAILED: %s",
+		warn("latency: data corruption check FAILED: %s",
 			 p->corruption_why);
 	for (int i = 0; i < PERF_TESTS_N; i++)
 		for (int k = 0; k < PERF_RESULTS_MAX; k++)

@@ -38,7 +38,7 @@ int vsock_unidir_main(int argc, char **argv)
 	int err = guest_unidir(&data, &t, buf, t.io_size, &progress, &op);
 	progress_end(&progress);
 	if (err)
-		die_io(&data, op, err);
+		die_io(&data, err, "%s", op);
 	conn_close(&data);
 	xfree(buf);
 	guest_finish(&ctl, &t);

@@ -70,7 +70,7 @@ void *xmalloc(size_t len)
 	unsigned char *p = mmap(NULL, total, PROT_READ | PROT_WRITE,
 				MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (p == MAP_FAILED)
-		die_errno(EXIT_ENV, "out of memory (%zu bytes)", len);
+		die(EXIT_ENV, "out of memory (%zu bytes): %m", len);
 	memcpy(p + BUFFER_ALIGN - sizeof(h), &h, sizeof(h));
 	return p + BUFFER_ALIGN;
 }

@@ -19,9 +19,9 @@ static int inherited_ctl_fd(const char *text)
 	struct stat st;
 
 	if (parse_u64(text, 0, 1024 * 1024, 0, &fd))
-		usage_error("%s=%s: not a descriptor number", CTL_FD_ENV, text);
+		die(EXIT_USAGE, "%s=%s: not a descriptor number", CTL_FD_ENV, text);
 	if (fstat((int)fd, &st) < 0)
-		die_errno(EXIT_ENV, "%s=%s", CTL_FD_ENV, text);
+		die(EXIT_ENV, "%s=%s: %m", CTL_FD_ENV, text);
 	if (!S_ISSOCK(st.st_mode))
 		die(EXIT_ENV, "%s=%s: not a socket", CTL_FD_ENV, text);
 	return (int)fd;
@@ -55,7 +55,7 @@ void send_magics(struct conn *ctl, const unsigned char *magic, size_t n,
 {
 	int err = write_full(ctl, magic, n, d);
 	if (err)
-		die_io(ctl, "write magic to", err);
+		die_io(ctl, err, "write magic to");
 }
 
 void chain_wait(void)
@@ -69,7 +69,7 @@ void chain_wait(void)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
-			die_errno(EXIT_ENV, "chain: read stdin");
+			die(EXIT_ENV, "chain: read stdin: %m");
 		if (n == 0)
 			die(EXIT_FAIL, "chain: the previous stage failed "
 			    "(stdin closed before 'done')");

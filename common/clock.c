@@ -16,9 +16,9 @@ struct deadline deadline_after_ms(uint64_t ms)
 	return (struct deadline){now_ns() + ms * 1000000u};
 }
 
-struct deadline deadline_after_s(uint64_t s)
+struct deadline step_deadline(uint64_t timeout_s)
 {
-	return deadline_after_ms(s * 1000u);
+	return deadline_after_ms(timeout_s * 1000u);
 }
 
 uint64_t deadline_left_ns(struct deadline d)

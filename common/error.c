@@ -1,5 +1,5 @@
-/* One-line errors, "APPLET: what failed: why", and the exit class of
- * every failure. */
+/* Messages: one line each, "APPLET: what failed: why", written whole; and
+ * the exit class of every failure. */
 #include "vsockbox.h"
 
 #include <errno.h>
@@ -24,25 +24,23 @@ const char *applet_name(void)
 
 /* Formats the whole line first, and writes it at once, so that threads
  * and the stages of a pipeline never interleave halves. */
-static void vmessage(const char *fmt, va_list ap, const char *suffix)
+static void vmessage(const char *fmt, va_list ap)
 {
 	char line[512];
 	size_t n = format(line, sizeof(line), "%s: ", current_applet);
 	if (n < sizeof(line))
 		n += format_v(line + n, sizeof(line) - n, fmt, ap);
-	if (suffix && n < sizeof(line))
-		n += format(line + n, sizeof(line) - n, ": %s", suffix);
 	if (n > sizeof(line) - 2)
 		n = sizeof(line) - 2;
 	line[n++] = '\n';
 	(void)fd_write_all(STDERR_FILENO, line, n);
 }
 
-void warn_msg(const char *fmt, ...)
+void warn(const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	vmessage(fmt, ap, NULL);
+	vmessage(fmt, ap);
 	va_end(ap);
 }
 
@@ -50,28 +48,9 @@ _Noreturn void die(int code, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	vmessage(fmt, ap, NULL);
+	vmessage(fmt, ap);
 	va_end(ap);
 	exit(code);
-}
-
-_Noreturn void die_errno(int code, const char *fmt, ...)
-{
-	int err = errno;
-	va_list ap;
-	va_start(ap, fmt);
-	vmessage(fmt, ap, strerror(err));
-	va_end(ap);
-	exit(code);
-}
-
-_Noreturn void usage_error(const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vmessage(fmt, ap, NULL);
-	va_end(ap);
-	exit(EXIT_USAGE);
 }
 
 const char *io_error_text(int err)
@@ -102,13 +81,14 @@ void format_io_failure(char *buf, size_t len, const char *op,
 	format(buf, len, "%s %s: %s", op, c->name, io_error_text(err));
 }
 
-_Noreturn void die_step(const char *step, const char *op,
-			const struct conn *c, int err)
+_Noreturn void die_io(const struct conn *c, int err, const char *fmt, ...)
 {
-	char why[384];
+	char op[128], why[384];
+	va_list ap;
+	va_start(ap, fmt);
+	format_v(op, sizeof(op), fmt, ap);
+	va_end(ap);
 	format_io_failure(why, sizeof(why), op, c, err);
-	if (step)
-		die(io_exit_code(err), "%s: %s", step, why);
 	die(io_exit_code(err), "%s", why);
 }
 
@@ -116,5 +96,5 @@ void announce_listening(const struct address *a)
 {
 	char text[ADDRESS_TEXT_MAX];
 	format_address(a, text, sizeof(text));
-	warn_msg("listening on %s", text);
+	warn("listening on %s", text);
 }

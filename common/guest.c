@@ -13,17 +13,17 @@ void throughput_connect(struct throughput *t, struct conn *c,
 			uint32_t local_port)
 {
 	xconn_open(c, &t->peer, local_port, &t->setup,
-		   deadline_after_s(t->timeout_s));
+		   step_deadline(t->timeout_s));
 	conn_zerocopy(c, &t->setup);
 }
 
 void guest_announce(struct conn *ctl, const struct throughput *t,
 		    const unsigned char *magic, size_t n)
 {
-	ctl_open(ctl, &t->peer, &t->setup, deadline_after_s(t->timeout_s));
+	ctl_open(ctl, &t->peer, &t->setup, step_deadline(t->timeout_s));
 	if (t->chain)
 		chain_wait();
-	send_magics(ctl, magic, n, deadline_after_s(t->timeout_s));
+	send_magics(ctl, magic, n, step_deadline(t->timeout_s));
 }
 
 void guest_finish(struct conn *ctl, const struct throughput *t)
@@ -38,12 +38,12 @@ int guest_unidir(struct conn *c, const struct throughput *t, void *buf,
 {
 	for (uint64_t i = 0; i < t->count; i++) {
 		int err = recv_bytes(c, t->size, buf, buf_len,
-				     deadline_after_s(t->timeout_s));
+				     step_deadline(t->timeout_s));
 		if (err) {
 			*failed_op = "read";
 			return err;
 		}
-		struct deadline d = deadline_after_s(t->timeout_s);
+		struct deadline d = step_deadline(t->timeout_s);
 		err = send_bytes(c, t->size, buf, buf_len, d);
 		/* The next read goes into the buffer just sent. */
 		if (!err)

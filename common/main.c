@@ -63,7 +63,7 @@ static int check_options(int argc, char **argv)
 	const struct applet *a = argc > 2 ? find_applet(argv[2]) : NULL;
 
 	if (!a) {
-		err_out("vsockbox: --check-options: %s\n", argc > 2 ?
+		print_to(STDERR_FILENO, "vsockbox: --check-options: %s\n", argc > 2 ?
 			"no such applet (try vsockbox --list)" :
 			"which applet? (--check-options APPLET ARGS...)");
 		return EXIT_USAGE;
@@ -73,7 +73,7 @@ static int check_options(int argc, char **argv)
 	int first = parse_command_line(a->spec, values, argc - 2, argv + 2);
 	xfree(values);
 	if (first < argc - 2)
-		usage_error("unexpected argument '%s'", argv[first + 2]);
+		die(EXIT_USAGE, "unexpected argument '%s'", argv[first + 2]);
 	return EXIT_PASS;
 }
 
@@ -85,13 +85,13 @@ static int compose_applets(int argc, char **argv)
 	size_t n = 0;
 
 	if (argc < 5) {
-		err_out("vsockbox: --compose NAME APPLET,APPLET... TEXT ARGS...\n");
+		print_to(STDERR_FILENO, "vsockbox: --compose NAME APPLET,APPLET... TEXT ARGS...\n");
 		return EXIT_USAGE;
 	}
 	for (char *name = strtok(argv[3], ","); name; name = strtok(NULL, ",")) {
 		const struct applet *a = find_applet(name);
 		if (!a || n == APPLET_COUNT) {
-			err_out("vsockbox: --compose: no applet %s in this build "
+			print_to(STDERR_FILENO, "vsockbox: --compose: no applet %s in this build "
 				"(vsockbox --list)\n", name);
 			return EXIT_ENV;
 		}
@@ -160,7 +160,7 @@ int main(int argc, char **argv)
 	}
 	a = find_applet(name);
 	if (!a) {
-		err_out("vsockbox: unknown applet '%s' (try vsockbox --list)\n",
+		print_to(STDERR_FILENO, "vsockbox: unknown applet '%s' (try vsockbox --list)\n",
 			name);
 		return EXIT_USAGE;
 	}

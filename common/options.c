@@ -41,7 +41,7 @@ static unsigned parse_names(const struct opt *o, const char *arg)
 			for (n = o->names; n->name && k < sizeof(known); n++)
 				k += format(known + k, sizeof(known) - k, "%s%s",
 					    k ? ", " : "", n->name);
-			usage_error("--%s %s: unknown %s '%.*s' (%s)", o->name,
+			die(EXIT_USAGE, "--%s %s: unknown %s '%.*s' (%s)", o->name,
 				    arg, o->arg ? o->arg : "name", (int)len, p,
 				    known);
 		}
@@ -51,7 +51,7 @@ static unsigned parse_names(const struct opt *o, const char *arg)
 			break;
 	}
 	if (!bits)
-		usage_error("--%s %s: none named", o->name, arg);
+		die(EXIT_USAGE, "--%s %s: none named", o->name, arg);
 	return bits;
 }
 
@@ -62,7 +62,7 @@ static void parse_peer_env(const struct opt *o, struct address *a)
 	if (env && *env) {
 		const char *why = parse_address(env, a);
 		if (why)
-			usage_error("VSOCKBOX_PEER=%s: %s", env, why);
+			die(EXIT_USAGE, "VSOCKBOX_PEER=%s: %s", env, why);
 	} else {
 		*a = vsock_any(PORT_UNSET);
 		a->cid = CID_HOST;
@@ -119,7 +119,7 @@ static void apply(const struct opt *o, void *v, const char *arg)
 	case OPT_BYTE_LIST: {
 		struct byte_list *l = v;
 		if (l->n == BYTE_LIST_MAX)
-			usage_error("--%s: at most %d", o->name, BYTE_LIST_MAX);
+			die(EXIT_USAGE, "--%s: at most %d", o->name, BYTE_LIST_MAX);
 		why = parse_u64(arg, 0, 255, 0, &n);
 		if (!why)
 			l->v[l->n++] = (unsigned char)n;
@@ -128,7 +128,7 @@ static void apply(const struct opt *o, void *v, const char *arg)
 	case OPT_NAMES: *(unsigned *)v = parse_names(o, arg); return;
 	}
 	if (why)
-		usage_error("--%s %s: %s", o->name, arg, why);
+		die(EXIT_USAGE, "--%s %s: %s", o->name, arg, why);
 }
 
 /* ---- the command line ---- */
@@ -185,7 +185,7 @@ static int parse_args(const struct applet_spec *spec, void *values, int argc,
 			break;		/* an operand, "-" too */
 		if (word[1] != '-') {
 			if (word[1] != 'h')
-				usage_error("unknown option -%c (try --help)", word[1]);
+				die(EXIT_USAGE, "unknown option -%c (try --help)", word[1]);
 			usage(spec, about);
 			exit(EXIT_PASS);
 		}
@@ -194,7 +194,7 @@ static int parse_args(const struct applet_spec *spec, void *values, int argc,
 		int k = len ? find_option(spec, name, len) : FOUND_NONE;
 		const struct opt *o = k >= 0 ? &spec->opts[k] : NULL;
 		if (k == FOUND_NONE || (eq && (!o || o->kind == OPT_FLAG)))
-			usage_error("unknown option %s (try --help)", word);
+			die(EXIT_USAGE, "unknown option %s (try --help)", word);
 		if (k == FOUND_HELP) {
 			usage(spec, about);
 			exit(EXIT_PASS);
@@ -206,19 +206,19 @@ static int parse_args(const struct applet_spec *spec, void *values, int argc,
 		const char *value = eq ? eq + 1 : NULL;
 		if (o->kind != OPT_FLAG && !eq) {
 			if (i + 1 >= argc)
-				usage_error("%s: missing value (try --help)", word);
+				die(EXIT_USAGE, "%s: missing value (try --help)", word);
 			value = argv[++i];
 		}
 		i++;
 		if (seen[k] && o->kind != OPT_BYTE_LIST)
-			usage_error("--%s given twice", o->name);
+			die(EXIT_USAGE, "--%s given twice", o->name);
 		seen[k] = true;
 		apply(o, field(values, o), value);
 		if (given)
 			given[k] = value ? value : "";
 	}
 	if (!spec->operands && i < argc)
-		usage_error("unexpected argument '%s' (try --help)", argv[i]);
+		die(EXIT_USAGE, "unexpected argument '%s' (try --help)", argv[i]);
 	return i;
 }
 

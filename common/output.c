@@ -30,14 +30,6 @@ void print_to(int fd, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	(void)print_v(fd, fmt, ap);	/* help and messages: best effort */
-	va_end(ap);
-}
-
-void err_out(const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	(void)print_v(STDERR_FILENO, fmt, ap);	/* nowhere to report failure */
+	(void)print_v(fd, fmt, ap);	/* nowhere to report a failure */
 	va_end(ap);
 }

@@ -14,12 +14,12 @@ void progress_start(struct progress *p, const char *what, uint64_t total)
 void progress_step(struct progress *p, uint64_t done)
 {
 	if (p->on)
-		err_out("\r%s: %s %llu/%llu ", applet_name(), p->what,
+		print_to(STDERR_FILENO, "\r%s: %s %llu/%llu ", applet_name(), p->what,
 			(unsigned long long)done, (unsigned long long)p->total);
 }
 
 void progress_end(struct progress *p)
 {
 	if (p->on)
-		err_out("\r%*s\r", 60, "");
+		print_to(STDERR_FILENO, "\r%*s\r", 60, "");
 }

@@ -139,7 +139,7 @@ bool conn_zerocopy(struct conn *c, struct socket_setup *setup)
 		return c->zerocopy = true;
 	}
 	/* Once per run: the next connections do not try again. */
-	warn_msg("--zerocopy: %s: %s; plain sends instead", c->name,
+	warn("--zerocopy: %s: %s; plain sends instead", c->name,
 		 strerror(errno));
 	setup->zerocopy = false;
 	return false;
@@ -248,14 +248,14 @@ int xlisten(struct address *a, int backlog, const struct socket_setup *setup)
 
 	format_address(a, text, sizeof(text));
 	if (fd < 0)
-		die_errno(EXIT_ENV, "socket %s", text);
+		die(EXIT_ENV, "socket %s: %m", text);
 	if (bind(fd, (struct sockaddr *)&ss, len) < 0)
-		die_errno(EXIT_ENV, "bind %s", text);
+		die(EXIT_ENV, "bind %s: %m", text);
 	if (listen(fd, backlog) < 0)
-		die_errno(EXIT_ENV, "listen %s", text);
+		die(EXIT_ENV, "listen %s: %m", text);
 	len = sizeof(ss);
 	if (getsockname(fd, (struct sockaddr *)&ss, &len) < 0)
-		die_errno(EXIT_ENV, "getsockname %s", text);
+		die(EXIT_ENV, "getsockname %s: %m", text);
 	struct address bound;
 	from_sockaddr(&ss, &bound);
 	a->port = bound.port;

@@ -42,7 +42,8 @@ struct deadline {
 };
 #define NO_DEADLINE ((struct deadline){UINT64_MAX})
 struct deadline deadline_after_ms(uint64_t ms);
-struct deadline deadline_after_s(uint64_t s);
+/* A step's deadline from --timeout S: the one way to start a step. */
+struct deadline step_deadline(uint64_t timeout_s);
 uint64_t deadline_left_ns(struct deadline d);	/* 0 once it has passed */
 int deadline_left_ms(struct deadline d);	/* rounded up; -1: none */
 
@@ -56,35 +57,33 @@ enum {
  * stderr, a pipe): no deadline. */
 int fd_write_all(int fd, const void *buf, size_t len);
 
-/* ---- error.c: one-line messages "APPLET: what failed: why", and the
- * exit class of every failure ---- */
+/* ---- error.c and output.c: every message. A line on stderr is
+ * "APPLET: what failed: why", written whole; %m is strerror(errno); an
+ * exit code says the failure's class ---- */
 void set_applet_name(const char *name);	/* once, before any thread */
 const char *applet_name(void);
-void warn_msg(const char *fmt, ...) PRINTF_LIKE(1, 2);
+/* The result on stdout: failing to write it is fatal. */
+void out(const char *fmt, ...) PRINTF_LIKE(1, 2);
+/* Text as it is on any descriptor (help, progress): best effort. */
+void print_to(int fd, const char *fmt, ...) PRINTF_LIKE(2, 3);
+/* One line "APPLET: ..." on stderr. */
+void warn(const char *fmt, ...) PRINTF_LIKE(1, 2);
 _Noreturn void die(int code, const char *fmt, ...) PRINTF_LIKE(2, 3);
-/* Appends ": strerror(errno)". */
-_Noreturn void die_errno(int code, const char *fmt, ...) PRINTF_LIKE(2, 3);
-_Noreturn void usage_error(const char *fmt, ...) PRINTF_LIKE(1, 2);
+struct conn;
+/* A failed transfer on c: "WHAT NAME: reason", WHAT from fmt ("read",
+ * "%s: read magic from"), with the failure's exit class. */
+_Noreturn void die_io(const struct conn *c, int err, const char *fmt, ...)
+	PRINTF_LIKE(3, 4);
+struct address;
+/* "APPLET: listening on ADDR", the line scripts wait for. */
+void announce_listening(const struct address *a);
+/* die_io's text, into buf, for a failure reported later. */
+void format_io_failure(char *buf, size_t len, const char *op,
+		       const struct conn *c, int err);
 const char *io_error_text(int err);
 /* EOF, surplus data and resets are the peer's fault (1); time-outs and
  * the rest are the environment's (3). */
 int io_exit_code(int err);
-struct conn;
-/* "OP NAME: reason" of a failed transfer, as every message says it. */
-void format_io_failure(char *buf, size_t len, const char *op,
-		       const struct conn *c, int err);
-/* Dies with "[STEP: ]OP NAME: reason" and the failure's exit class. */
-_Noreturn void die_step(const char *step, const char *op,
-			const struct conn *c, int err);
-#define die_io(c, op, err) die_step(NULL, op, c, err)
-struct address;
-/* "APPLET: listening on ADDR", the line scripts wait for. */
-void announce_listening(const struct address *a);
-
-/* ---- output.c: text on stdout (fatal on error) and stderr ---- */
-void out(const char *fmt, ...) PRINTF_LIKE(1, 2);
-void err_out(const char *fmt, ...) PRINTF_LIKE(1, 2);
-void print_to(int fd, const char *fmt, ...) PRINTF_LIKE(2, 3);
 
 /* ---- alloc.c ---- */
 /* xmalloc's buffers start on this boundary (not in checked builds, whose

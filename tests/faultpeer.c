@@ -215,7 +215,7 @@ static void note(const char *fmt, ...)
 	va_start(ap, fmt);
 	format_v(line, sizeof(line), fmt, ap);
 	va_end(ap);
-	err_out("faultpeer: %s\n", line);
+	print_to(STDERR_FILENO, "faultpeer: %s\n", line);
 }
 
 /* Announces the fault with the time it strikes; the flag goes up before
@@ -323,7 +323,7 @@ static void wait_for_applet(bool discard)
 		if (left == 0)
 			gave_up();
 		if (poll(p, n, left) < 0 && errno != EINTR)
-			die_errno(EXIT_ENV, "poll");
+			die(EXIT_ENV, "poll: %m");
 		for (nfds_t k = 0; k < n; k++) {
 			if (!p[k].revents)
 				continue;
@@ -453,7 +453,7 @@ static int refusing_socket(struct address *a)
 	int fd = socket(a->family, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	format_address(a, text, sizeof(text));
 	if (fd < 0 || bind(fd, (struct sockaddr *)&ss, len) < 0)
-		die_errno(EXIT_ENV, "bind %s", text);
+		die(EXIT_ENV, "bind %s: %m", text);
 	return fd;
 }
 
@@ -1053,7 +1053,7 @@ static void play_multi(void *buf)
 static void guest_perf(void)
 {
 	if (!o.peer.port)
-		usage_error("perf-guest needs --peer tcp:HOST:PORT");
+		die(EXIT_USAGE, "perf-guest needs --peer tcp:HOST:PORT");
 	perf_expect();
 	if (fault == F_REFUSE) {
 		inject("never connected");
@@ -1145,7 +1145,7 @@ static void itest_host(void)
 	struct address peer;
 
 	if (!o.guest.family)
-		usage_error("itest-host needs --guest tcp:HOST:P (servers on "
+		die(EXIT_USAGE, "itest-host needs --guest tcp:HOST:P (servers on "
 			    "P..P+2)");
 	if (fault == F_REFUSE)
 		refuse_forever(&a);
@@ -1231,7 +1231,7 @@ _Noreturn static void watch_servers(const int *servers,
 		if (left == 0)
 			gave_up();
 		if (poll(p, ITEST_SERVERS, left) < 0 && errno != EINTR)
-			die_errno(EXIT_ENV, "poll");
+			die(EXIT_ENV, "poll: %m");
 		for (int i = 0; i < ITEST_SERVERS; i++)
 			if (p[i].revents) {
 				char text[ADDRESS_TEXT_MAX];
@@ -1252,7 +1252,7 @@ static void itest_guest(void)
 	bool watch = fault == F_STRANGER || fault == F_BAD_PORT;
 
 	if (!o.listen.family || !o.listen.port || !o.peer.port)
-		usage_error("itest-guest needs --peer tcp:HOST:PORT and "
+		die(EXIT_USAGE, "itest-guest needs --peer tcp:HOST:PORT and "
 			    "--listen tcp:HOST:P (servers on P..P+2)");
 	/* With a fault, the guest is about to fail its first step: its
 	 * servers refuse (bound, not listening) from the start, so that
@@ -1368,7 +1368,7 @@ static enum role find_role(const char *name)
 	for (int r = 0; r < ROLES; r++)
 		if (strcmp(role_names[r], name) == 0)
 			return (enum role)r;
-	usage_error("unknown role '%s' (try --help)", name);
+	die(EXIT_USAGE, "unknown role '%s' (try --help)", name);
 }
 
 static enum fault find_fault(const char *name)
@@ -1376,7 +1376,7 @@ static enum fault find_fault(const char *name)
 	for (int f = 0; f < FAULTS; f++)
 		if (strcmp(faults[f].name, name) == 0)
 			return (enum fault)f;
-	usage_error("unknown fault '%s' (try --help)", name);
+	die(EXIT_USAGE, "unknown fault '%s' (try --help)", name);
 }
 
 /* What the options must say for this role and fault. */
@@ -1389,19 +1389,19 @@ static void check_options(enum role role)
 	/* Never AF_VSOCK: the machine's vsock device is not ours to use. */
 	for (size_t i = 0; i < sizeof(addrs) / sizeof(addrs[0]); i++)
 		if (addrs[i]->family && addrs[i]->transport != TRANSPORT_TCP)
-			usage_error("TCP addresses only");
+			die(EXIT_USAGE, "TCP addresses only");
 	if ((fault == F_STRANGER || fault == F_SPLIT) && !o.from.family)
-		usage_error("%s needs --from tcp:HOST", faults[fault].name);
+		die(EXIT_USAGE, "%s needs --from tcp:HOST", faults[fault].name);
 	if (o.from.family && o.peer.family && o.from.family != o.peer.family)
-		usage_error("--from and --peer: one address family");
+		die(EXIT_USAGE, "--from and --peer: one address family");
 	if ((o.at & (AT_WARMUP | AT_TIMED) && !echo_fault) ||
 	    (o.at & (AT_GUEST_INITIATED | AT_HOST_INITIATED) &&
 	     !(fault == F_NEVER_READS && role == ITEST_HOST)) ||
 	    (o.at & (o.at - 1)))
-		usage_error("--at: not a step where %s %s strikes",
+		die(EXIT_USAGE, "--at: not a step where %s %s strikes",
 			    role_names[role], faults[fault].name);
 	if (o.count > UINT64_MAX / o.size)
-		usage_error("--size x --count: more than 2^64 bytes");
+		die(EXIT_USAGE, "--size x --count: more than 2^64 bytes");
 }
 
 int main(int argc, char **argv)
@@ -1419,11 +1419,11 @@ int main(int argc, char **argv)
 		return EXIT_PASS;
 	}
 	if (argc < 3)
-		usage_error("ROLE and FAULT first (try --help)");
+		die(EXIT_USAGE, "ROLE and FAULT first (try --help)");
 	enum role role = find_role(argv[1]);
 	fault = find_fault(argv[2]);
 	if (!(faults[fault].roles & ROLE(role)))
-		usage_error("%s cannot play fault '%s'", argv[1], argv[2]);
+		die(EXIT_USAGE, "%s cannot play fault '%s'", argv[1], argv[2]);
 	/* The options follow ROLE and FAULT: argv[2] becomes the parser's
 	 * argv[0]. */
 	argv[2] = argv[0];
@@ -1435,7 +1435,7 @@ int main(int argc, char **argv)
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
-	life = deadline_after_s(o.timeout_s);
+	life = step_deadline(o.timeout_s);
 	run[role]();
 	return EXIT_PASS;
 }

@@ -10,7 +10,7 @@
  * taking operands and once refusing them; and the first field is
  * $VSOCKBOX_PEER.
  *
- * parse_command_line ends a bad command line with usage_error(), which calls
+ * parse_command_line ends a bad command line with die(EXIT_USAGE, ), which calls
  * exit(2). The binary is linked with -Wl,--wrap=exit: while a parser runs,
  * __wrap_exit records the status and longjmps back here, so one process
  * sees millions of refusals; outside a parser (libFuzzer's own exit) it is
