@@ -47,13 +47,16 @@ build/bench/%: bench/%.c
 	$(Q)$(HOSTCC) $(BENCH_CFLAGS) -o $@ $< $(if $(filter ceiling pingpong,$*),bench/util.c) -lm
 
 # bench/report on committed samples: bench/test/*.samples must give
-# bench/test/*.report.
+# bench/test/*.report, and bench/RESULTS.samples the table of RESULTS.md.
 check-bench-report: build/bench/report
 	@for s in bench/test/*.samples; do \
 		build/bench/report "$$s" | diff -u "$${s%.samples}.report" - || \
 			{ echo "check-bench-report: $$s: not the expected report"; exit 1; }; \
 	done
-	@echo "check-bench-report: $$(ls bench/test/*.samples | wc -l) sample files give their reports"
+	@awk '/^```$$/ { n++; next } n == 1' bench/RESULTS.md >build/bench/RESULTS.table
+	@build/bench/report bench/RESULTS.samples | diff -u build/bench/RESULTS.table - || \
+		{ echo "check-bench-report: bench/RESULTS.samples does not give RESULTS.md's table"; exit 1; }
+	@echo "check-bench-report: $$(ls bench/test/*.samples | wc -l) + 1 sample files give their reports"
 
 check-bench: check-bench-report
 
