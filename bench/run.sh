@@ -240,20 +240,12 @@ cost() {
 	done
 	rec "$co_rec"
 }
-rec param quick "$quick"
-rec param runs "$runs"
-rec param size "$size"
-rec param count "$count"
-rec param packet "$packet"
-rec param lat_modes "$lat_modes"
-rec param lat_probe "$lat_probe"
-rec param lat_max "$lat_max"
-rec param sp_secs "$sp_secs"
-rec param multi_count "$multi_count"
-rec param ncpu "$(nproc)"
-rec param hz "$(getconf CLK_TCK)"
-if [ -n "$lock" ]; then rec param lock 1; else rec param lock 0; fi
-rec param verify "$verify"
+locked=0
+[ -z "$lock" ] || locked=1
+printf 'param %s\n' "quick $quick" "runs $runs" "size $size" "count $count" \
+	"packet $packet" "lat_modes $lat_modes" "lat_probe $lat_probe" "lat_max $lat_max" \
+	"sp_secs $sp_secs" "multi_count $multi_count" "ncpu $(nproc)" "hz $(getconf CLK_TCK)" \
+	"lock $locked" "verify $verify" >>"$S"
 
 # ---- helpers ----
 # start_bg NAME CPU CMD...: CMD in the background (on CPU, or anywhere
