@@ -353,6 +353,8 @@ static double number(const struct run *r, const char *s)
 
 	if (!is_number(s, &x))
 		bad(r, "not a number");
+	if (strlen(s) >= sizeof(((struct value *)0)->text))
+		bad(r, "a number too long to keep as it is");
 	return x;
 }
 
