@@ -124,7 +124,7 @@ bgpids=
 # stop PID: end a background process we started (and a child of
 # bench/rusage, which does not pass signals on), then reap it.
 stop() {
-	for sp_child in $(ps -o pid= --ppid "$1" 2>/dev/null); do
+	for sp_child in $(pgrep -P "$1"); do
 		kill "$sp_child" 2>/dev/null
 	done
 	kill "$1" 2>/dev/null
@@ -134,7 +134,7 @@ stop() {
 # reap it and exit, so that its CPU time counts as ours; rusage itself only
 # if it is still there after 2 s.
 stop_tool() {
-	for st_child in $(ps -o pid= --ppid "$1" 2>/dev/null); do
+	for st_child in $(pgrep -P "$1"); do
 		kill "$st_child" 2>/dev/null
 	done
 	st_i=0
@@ -667,10 +667,12 @@ sizes() {
 	have "$MUSL_CC" || return 0
 	"$MUSL_CC" -static -O2 -o "$W/true.musl" "$W/true.c" || fail "$MUSL_CC true.c"
 	mkdir "$W/src"
-	# An out-of-tree copy, so that the main build stays untouched.
-	(cd "$top" && tar -cf - --exclude=./.git --exclude=./bench --exclude='*.o' \
-		--exclude=./build --exclude=./vsockbox .) | (cd "$W/src" && tar -xf -) ||
-		{ fail "copy of the source tree"; return; }
+	# A copy of what the build reads, so that the main build stays untouched
+	# (cp, not GNU tar's --exclude, which busybox's tar lacks).
+	for sz_f in Makefile Config.in .config applets common mk scripts; do
+		[ ! -e "$top/$sz_f" ] || cp -R "$top/$sz_f" "$W/src/" ||
+			{ fail "copy of the source tree"; return; }
+	done
 	for sz_v in O2 Os small; do
 		case $sz_v in
 		small) set -- SMALL=1 ;;
