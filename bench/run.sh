@@ -97,6 +97,7 @@ while [ $# -gt 0 ]; do
 	shift
 done
 case $quick in 0 | '') quick=0 ;; *) quick=1 ;; esac
+case ${runs:-1} in *[!0-9]* | 0) echo "bench: --runs wants a positive number" >&2; exit 2 ;; esac
 
 here=$(cd "$(dirname "$0")" && pwd) || exit 2
 top=${here%/*}
@@ -202,7 +203,6 @@ else
 	runs=${runs:-9} size=$full_size count=10 lat_max=1000000 sp_secs=1 starts=1000 musl_runs=3
 	[ -n "$out" ] || out=$here/RESULTS.md
 fi
-case $runs in '' | *[!0-9]* | 0) echo "bench: --runs wants a positive number" >&2; exit 2 ;; esac
 uni_bytes=$((2 * size * count))	# 2 x SIZE per iteration (vsock-perf counts both)
 bi_bytes=$((size * count))	# each way
 lat_probe=1000	# the calibration run's round trips, and the fewest a run times
