@@ -9,9 +9,10 @@
  * ADDR is tcp:IPV4:PORT or vsock:CID:PORT; the fork mode uses tcp:127.0.0.1:0.
  * TCP sockets get TCP_NODELAY. The client prints, in microseconds, percentiles
  * of the sorted round trips at index floor(p/100 * (n-1)):
- *   size=4096 count=N min_us=A p50_us=B p99_us=C max_us=D
+ *   size=S count=N min_us=A p50_us=B p99_us=C max_us=D
  */
 #define _POSIX_C_SOURCE 200809L
+#include "protocol.h"	/* the defaults: vsock-perf's latency test */
 #include "util.h"
 
 #include <errno.h>
@@ -84,19 +85,21 @@ static void ping(int fd, size_t size, size_t count, size_t warmup)
 static _Noreturn void usage(void)
 {
 	fprintf(stderr, "usage: pingpong [-m SIZE] [-n COUNT] [-w WARMUP] [-l ADDR | -c ADDR]\n"
-		"  -m  packet size (default 4096)\n"
-		"  -n  timed round trips (default 10000)\n"
-		"  -w  untimed warm-up round trips first (default 100)\n"
+		"  -m  packet size (default %d)\n"
+		"  -n  timed round trips (default %d)\n"
+		"  -w  untimed warm-up round trips first (default %d)\n"
 		"  -l  echo server only: listen on ADDR (tcp:IPV4:PORT or vsock:CID:PORT)\n"
 		"  -c  timing client only: connect to ADDR\n"
-		"  neither: fork an echo server on tcp:127.0.0.1:0 and time it\n");
+		"  neither: fork an echo server on tcp:127.0.0.1:0 and time it\n",
+		PERF_ECHO_PACKET, PERF_LATENCY_PACKETS, PERF_WARMUP_PACKETS);
 	exit(2);
 }
 
 int main(int argc, char **argv)
 {
 	const char *listen_addr = NULL, *connect_addr = NULL;
-	uint64_t size = 4096, count = 10000, warmup = 100;
+	uint64_t size = PERF_ECHO_PACKET, count = PERF_LATENCY_PACKETS;
+	uint64_t warmup = PERF_WARMUP_PACKETS;
 	int opt, fd;
 	struct addr a;
 
