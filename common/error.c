@@ -64,6 +64,33 @@ const char *io_error_text(int err)
 	return strerror(err);
 }
 
+const char *errno_name(int err, char *buf, size_t len)
+{
+	static const struct {
+		int value;
+		const char *name;
+	} names[] = {
+#define E(x) {x, #x}
+		E(EPERM), E(ENOENT), E(EINTR), E(EIO), E(EBADF), E(EAGAIN),
+		E(ENOMEM), E(EACCES), E(EFAULT), E(EBUSY), E(EINVAL),
+		E(EMFILE), E(ENOTTY), E(EPIPE), E(ERANGE), E(ENODEV),
+		E(ENOSYS), E(ENOTSOCK), E(EDESTADDRREQ), E(EMSGSIZE),
+		E(EPROTOTYPE), E(ENOPROTOOPT), E(EPROTONOSUPPORT),
+		E(ESOCKTNOSUPPORT), E(EOPNOTSUPP), E(EAFNOSUPPORT),
+		E(EADDRINUSE), E(EADDRNOTAVAIL), E(ENETDOWN), E(ENETUNREACH),
+		E(ECONNABORTED), E(ECONNRESET), E(ENOBUFS), E(EISCONN),
+		E(ENOTCONN), E(ETIMEDOUT), E(ECONNREFUSED), E(EHOSTUNREACH),
+		E(EALREADY), E(EINPROGRESS), E(ECANCELED),
+#undef E
+	};
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (names[i].value == err)
+			return names[i].name;
+	format(buf, len, "errno %d", err);
+	return buf;
+}
+
 int io_exit_code(int err)
 {
 	switch (err) {

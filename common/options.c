@@ -24,32 +24,75 @@ static size_t option_count(const struct applet_spec *spec)
 
 /* ---- values ---- */
 
-static unsigned parse_names(const struct opt *o, const char *arg)
+/* The i-th name an OPT_NAMES or OPT_NAME_SET option takes; NULL past the
+ * last. */
+static const char *name_of(const struct opt *o, size_t i)
 {
-	unsigned bits = 0;
+	return o->names[i].name;
+}
+
+_Noreturn static void unknown_name(const struct opt *o, const char *arg,
+				   const char *p, size_t len)
+{
+	char known[160];
+	size_t k = 0;
+	const char *n;
+
+	for (size_t i = 0; (n = name_of(o, i)) != NULL; i++) {
+		if (k + strlen(n) + 6 >= sizeof(known)) {
+			format(known + k, sizeof(known) - k, ", ...");
+			break;
+		}
+		k += format(known + k, sizeof(known) - k, "%s%s", k ? ", " : "", n);
+	}
+	die(EXIT_USAGE, "--%s %s: unknown %s '%.*s' (%s)", o->name, arg,
+		    o->arg ? o->arg : "name", (int)len, p, known);
+}
+
+/* Calls take(o, index, v) for each name of a comma list (a trailing comma
+ * allowed); any other word is refused, and so is a list of none. */
+static void parse_name_list(const struct opt *o, const char *arg, void *v,
+			    void (*take)(const struct opt *, size_t, void *))
+{
 	const char *p = arg;
+	bool any = false;
 
 	while (*p) {
-		size_t len = strcspn(p, ",");
-		const struct opt_name *n;
-		for (n = o->names; n->name; n++)
-			if (strlen(n->name) == len && strncmp(p, n->name, len) == 0)
+		size_t len = strcspn(p, ","), i;
+		const char *n;
+		for (i = 0; (n = name_of(o, i)) != NULL; i++)
+			if (strlen(n) == len && strncmp(p, n, len) == 0)
 				break;
-		if (!n->name) {
-			char known[128];
-			size_t k = 0;
-			for (n = o->names; n->name && k < sizeof(known); n++)
-				k += format(known + k, sizeof(known) - k, "%s%s",
-					    k ? ", " : "", n->name);
-			die(EXIT_USAGE, "--%s %s: unknown %s '%.*s' (%s)", o->name,
-				    arg, o->arg ? o->arg : "name", (int)len, p,
-				    known);
-		}
-		bits |= n->bits;
+		if (!n)
+			unknown_name(o, arg, p, len);
+		take(o, i, v);
+		any = true;
 		p += len;
 		if (*p == ',' && *++p == '\0')
 			break;
 	}
+	if (!any)
+		die(EXIT_USAGE, "--%s %s: none named", o->name, arg);
+}
+
+static void take_bits(const struct opt *o, size_t i, void *v)
+{
+	*(unsigned *)v |= o->names[i].bits;
+}
+
+static void take_member(const struct opt *o, size_t i, void *v)
+{
+	struct name_set *set = v;
+	if (i >= NAME_SET_MAX)
+		die(EXIT_USAGE, "--%s: more than %d names", o->name, NAME_SET_MAX);
+	set->bits[i / 64] |= (uint64_t)1 << (i % 64);
+}
+
+static unsigned parse_names(const struct opt *o, const char *arg)
+{
+	unsigned bits = 0;
+
+	parse_name_list(o, arg, &bits, take_bits);
 	if (!bits)
 		die(EXIT_USAGE, "--%s %s: none named", o->name, arg);
 	return bits;
@@ -94,6 +137,7 @@ static void set_default(const struct opt *o, void *v)
 	case OPT_PEER: parse_peer_env(o, v); break;
 	case OPT_BYTE_LIST: ((struct byte_list *)v)->n = 0; break;
 	case OPT_NAMES: *(unsigned *)v = (unsigned)o->def; break;
+	case OPT_NAME_SET: memset(v, 0, sizeof(struct name_set)); break;
 	case OPT_ADDR: default_address(o, v); break;
 	}
 }
@@ -126,6 +170,7 @@ static void apply(const struct opt *o, void *v, const char *arg)
 		break;
 	}
 	case OPT_NAMES: *(unsigned *)v = parse_names(o, arg); return;
+	case OPT_NAME_SET: parse_name_list(o, arg, v, take_member); return;
 	}
 	if (why)
 		die(EXIT_USAGE, "--%s %s: %s", o->name, arg, why);
@@ -186,7 +231,7 @@ static int parse_args(const struct applet_spec *spec, void *values, int argc,
 		if (word[1] != '-') {
 			if (word[1] != 'h')
 				die(EXIT_USAGE, "unknown option -%c (try --help)", word[1]);
-			usage(spec, about);
+			print_usage(spec);
 			exit(EXIT_PASS);
 		}
 		const char *name = word + 2, *eq = strchr(name, '=');
@@ -393,6 +438,7 @@ void list_options(const char *applet, const struct applet_spec *spec)
 		[OPT_FLAG] = "flag", [OPT_NUM] = "num", [OPT_BYTES] = "bytes",
 		[OPT_ADDR] = "addr", [OPT_PEER] = "addr",
 		[OPT_BYTE_LIST] = "byte-list", [OPT_NAMES] = "names",
+		[OPT_NAME_SET] = "names",
 	};
 
 	for (const struct opt *o = spec->opts; o->name; o++) {
@@ -405,10 +451,10 @@ void list_options(const char *applet, const struct applet_spec *spec)
 			out(" 0 255 -");
 		else
 			out(" - - -");
-		if (o->kind == OPT_NAMES) {
-			const char *sep = " ";
-			for (const struct opt_name *n = o->names; n->name; n++) {
-				out("%s%s", sep, n->name);
+		if (o->kind == OPT_NAMES || o->kind == OPT_NAME_SET) {
+			const char *sep = " ", *n;
+			for (size_t i = 0; (n = name_of(o, i)) != NULL; i++) {
+				out("%s%s", sep, n);
 				sep = ",";
 			}
 		} else {

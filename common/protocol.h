@@ -104,6 +104,37 @@ static inline int perf_port_slot(uint32_t port)
 		       ? (int)(port - PERF_CTL_PORT) : -1;
 }
 
+/* vsock-conform: our own protocol, beyond the Fuchsia one. Each case
+ * runs over a control connection of its own to CONFORM_CTL_PORT on the
+ * transport under test; its data connections go to ports the listening
+ * side picks and names (CONFORM_READY). A message is three 32-bit words in
+ * network order, tag, value and the length of a text that follows (at most
+ * CONFORM_TEXT_MAX bytes). The connecting side opens with CONFORM_CASE
+ * (value: the case's number in the run, plus the run's count << 12; text:
+ * the case's name; flag CONFORM_CASE_NOT_RUN: it does not apply here,
+ * CONFORM_FINAL follows at once), then CONFORM_SYNC with the case's seed
+ * (of its random sizes and data); the listening side ends its part with
+ * CONFORM_RESULT
+ * (value: its verdict; text: why), the connecting side the case with
+ * CONFORM_FINAL (the case's verdict and why). CONFORM_ABORT: the
+ * connecting side gave up on the case; CONFORM_END, alone on its
+ * connection: the run is over. */
+enum {
+	CONFORM_CTL_PORT = 8600,
+	CONFORM_TEXT_MAX = 1024,
+	CONFORM_CASE = 0x56434301,	/* "VCC" 1 */
+	CONFORM_READY,			/* value: the data port */
+	CONFORM_SYNC,			/* a step of the case; value its own */
+	CONFORM_RESULT,
+	CONFORM_FINAL,
+	CONFORM_ABORT,
+	CONFORM_END,
+	CONFORM_CASE_NOT_RUN = 1 << 24,
+	/* Verdicts, in CONFORM_RESULT and CONFORM_FINAL. */
+	CONFORM_OK = 0, CONFORM_FAILED = 1, CONFORM_SKIPPED = 2,
+	CONFORM_ABORTED = 3,		/* cut short by the other side */
+};
+
 /* Our defaults beyond the protocol, shared by both ends of a test: bytes
  * per read or write call, the best of a side-by-side sweep over TCP
  * loopback (bench/RESULTS.md) within 2 MiB of RSS per applet. */

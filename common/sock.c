@@ -35,7 +35,7 @@ socklen_t to_sockaddr(const struct address *a, struct sockaddr_storage *ss)
 	return sizeof(*in);
 }
 
-static void from_sockaddr(const struct sockaddr_storage *ss, struct address *a)
+void from_sockaddr(const struct sockaddr_storage *ss, struct address *a)
 {
 	memset(a, 0, sizeof(*a));
 	a->family = ss->ss_family;

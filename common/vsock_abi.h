@@ -31,8 +31,20 @@ struct sockaddr_vm {
 #ifndef SO_VM_SOCKETS_BUFFER_SIZE
 #define SO_VM_SOCKETS_BUFFER_SIZE 0
 #endif
+#ifndef SO_VM_SOCKETS_BUFFER_MIN_SIZE
+#define SO_VM_SOCKETS_BUFFER_MIN_SIZE 1
+#endif
 #ifndef SO_VM_SOCKETS_BUFFER_MAX_SIZE
 #define SO_VM_SOCKETS_BUFFER_MAX_SIZE 2
+#endif
+/* The port bind picks (VMADDR_PORT_ANY), and the ioctl on /dev/vsock that
+ * answers the machine's own CID (type 7, number 0xb9, no argument size). */
+#ifndef VMADDR_PORT_ANY
+#define VMADDR_PORT_ANY 0xffffffffu
+#endif
+#ifndef IOCTL_VM_SOCKETS_GET_LOCAL_CID
+#include <sys/ioctl.h>
+#define IOCTL_VM_SOCKETS_GET_LOCAL_CID _IO(7, 0xb9)
 #endif
 
 /* MSG_ZEROCOPY (Linux 4.14 for TCP, 6.7 for vsock): SO_ZEROCOPY turns it

@@ -81,6 +81,8 @@ void announce_listening(const struct address *a);
 void format_io_failure(char *buf, size_t len, const char *op,
 		       const struct conn *c, int err);
 const char *io_error_text(int err);
+/* "ECONNRESET": the symbol of an errno value, "errno N" if unknown. */
+const char *errno_name(int err, char *buf, size_t len);
 /* EOF, surplus data and resets are the peer's fault (1); time-outs and
  * the rest are the environment's (3). */
 int io_exit_code(int err);
@@ -134,6 +136,8 @@ enum opt_kind {
 	OPT_PEER,	/* the same; default $VSOCKBOX_PEER, else vsock:2 */
 	OPT_BYTE_LIST,	/* struct byte_list: repeatable, each 0..255 */
 	OPT_NAMES,	/* unsigned: the bits of a comma list of .names */
+	OPT_NAME_SET,	/* struct name_set: which of .names a comma list
+			 * gives, by index (more names than an unsigned has bits) */
 };
 struct opt_name {
 	const char *name;
@@ -144,6 +148,23 @@ struct byte_list {
 	unsigned char v[BYTE_LIST_MAX];
 	size_t n;
 };
+/* OPT_NAME_SET: name i of .names is a member when bit i is set; empty
+ * when the option was not given. */
+enum { NAME_SET_MAX = 128 };
+struct name_set {
+	uint64_t bits[NAME_SET_MAX / 64];
+};
+static inline bool name_set_has(const struct name_set *s, size_t i)
+{
+	return i < NAME_SET_MAX && (s->bits[i / 64] >> (i % 64)) & 1;
+}
+static inline bool name_set_empty(const struct name_set *s)
+{
+	for (size_t i = 0; i < NAME_SET_MAX / 64; i++)
+		if (s->bits[i])
+			return false;
+	return true;
+}
 /* One row per option, written with designated initializers; what a row
  * leaves out is zero. */
 /* .flags: an option of the applet alone, which a composition of applets
@@ -159,7 +180,9 @@ struct opt {
 	uint64_t min, max, def;	/* numbers; addresses: .def is the port */
 	const char *help;	/* '\n' continues on the next line */
 	const char *def_text;	/* the default as shown, instead of .def */
-	const struct opt_name *names;	/* OPT_NAMES, ends with {NULL} */
+	/* OPT_NAMES and OPT_NAME_SET, ends with {NULL}; OPT_NAME_SET
+	 * ignores .bits: a name's index is its member number */
+	const struct opt_name *names;
 	/* OPT_ADDR: the default address, as a command line gives it
 	 * ("vsock:any"), its port .def; NULL: none (family 0, port .def), and
 	 * .def_text says what the applet does instead. */
@@ -266,6 +289,8 @@ struct socket_setup {
 /* An address as the kernel takes it, for a socket beyond the calls below
  * (the test peer's bound-only and source-bound sockets). */
 socklen_t to_sockaddr(const struct address *a, struct sockaddr_storage *ss);
+/* The reverse: what getsockname, getpeername or accept gave. */
+void from_sockaddr(const struct sockaddr_storage *ss, struct address *a);
 /* Connects from local_port (0: any) by the deadline; 0 or an errno. */
 int conn_open(struct conn *c, const struct address *peer, uint32_t local_port,
 	      const struct socket_setup *setup, struct deadline d);
@@ -349,6 +374,18 @@ void send_magics(struct conn *ctl, const unsigned char *magic, size_t n,
 void chain_wait(void);
 /* --chain: tell the next stage on stdout. */
 void chain_done(void);
+
+/* ---- message.c: framed messages on a control connection (tag, value,
+ * text; vsock-conform's, protocol.h) ---- */
+struct message {
+	uint32_t tag, value;
+	char text[CONFORM_TEXT_MAX + 1];	/* '\0'-terminated */
+};
+/* Each 0 or a transfer's error; ERR_DATA: a text longer than allowed. A
+ * longer text is cut to CONFORM_TEXT_MAX bytes. */
+int message_send(struct conn *c, uint32_t tag, uint32_t value,
+		 const char *text, struct deadline d);
+int message_recv(struct conn *c, struct message *m, struct deadline d);
 
 /* ---- guest.c: the options and steps of the guest throughput applets ---- */
 struct throughput {
