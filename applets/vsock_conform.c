@@ -458,11 +458,21 @@ static int set_timeo(int fd, int option, int ms)
 	return setsockopt(fd, SOL_SOCKET, option, &tv, sizeof(tv)) ? errno : 0;
 }
 
-/* Blocking calls on a data socket sleep SLICE_MS at most at a time. */
-static int sliced(int fd)
+/* Blocking calls on a data socket sleep SLICE_MS at most at a time. But
+ * a SOCK_SEQPACKET send that runs out of its time-out half way returns
+ * what it sent, and the rest would go as a message of its own: its sends
+ * wait by the case's deadline instead. */
+static int sliced(const struct side *s, int fd, int type)
 {
 	int err = set_timeo(fd, SO_RCVTIMEO, SLICE_MS);
-	return err ? err : set_timeo(fd, SO_SNDTIMEO, SLICE_MS);
+	int send_ms = SLICE_MS;
+
+	if (type == SEQPACKET) {
+		send_ms = deadline_left_ms(s->d);
+		if (send_ms < 1)
+			send_ms = 1;
+	}
+	return err ? err : set_timeo(fd, SO_SNDTIMEO, send_ms);
 }
 
 static int new_socket(struct side *s, int type, int *fd_out, const char *step)
@@ -478,7 +488,7 @@ static int new_socket(struct side *s, int type, int *fd_out, const char *step)
 		return fail(s, "%s: socket: %s", step, EN(err));
 	}
 	keep(s, fd);
-	int err = sliced(fd);
+	int err = sliced(s, fd, type);
 	if (err)
 		return fail(s, "%s: setsockopt(SO_RCVTIMEO): %s", step, EN(err));
 	*fd_out = fd;
@@ -548,7 +558,7 @@ static int accept_one(struct side *s, int lfd, int *fd, const char *step)
 			int c = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
 			if (c >= 0) {
 				keep(s, c);
-				int err = sliced(c);
+				int err = sliced(s, c, s->c->type);
 				if (err)
 					return fail(s, "%s: setsockopt: %s", step,
 						    EN(err));
@@ -1954,7 +1964,7 @@ static int conform_small_writes_stalled_connect(struct side *s)
 		return fail(s, "blocking write to a stopped reader after %llu "
 			    "bytes: expected it to wait, got %s",
 			    (unsigned long long)sent, EN(errno));
-	if ((err = sliced(fd)) != 0)
+	if ((err = sliced(s, fd, STREAM)) != 0)
 		return fail(s, "setsockopt(SO_SNDTIMEO): %s", EN(err));
 	TRY(ctl_send(s, CONFORM_SYNC, (uint32_t)sent));
 	/* The reader resumes: more small writes, each one whole. */
