@@ -1,0 +1,20 @@
+# vsock-conform's tests, included by the Makefile:
+#   make check-conform    both roles over TCP loopback: KTAP checked by
+#                         tests/ktap, TCP's expected verdicts, --list,
+#                         --only, --skip, and the fault peer's broken
+#                         listening side (tests/conform.sh)
+# tests/ktap checks a KTAP stream and extracts its verdicts (its header
+# says how); the QEMU guests' tests use it too.
+
+tests/ktap: tests/ktap.c
+	@$(if $(Q),echo "  LINK    $@")
+	$(Q)$(CC) -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror $(CFLAGS) -o $@ $< $(LDFLAGS)
+
+check-conform: vsockbox tests/ktap tests/faultpeer tests/supervise
+	sh tests/conform.sh
+
+clean: clean-conform
+clean-conform:
+	rm -f tests/ktap
+
+.PHONY: check-conform clean-conform

@@ -1,0 +1,182 @@
+#!/bin/sh
+# vsock-conform over TCP loopback: both roles, their KTAP checked by
+# tests/ktap against TCP's expected verdicts (tests/conform/tcp.expect),
+# the two sides' verdicts equal, --list, --only and --skip, the exit
+# codes, a listening side that dies mid-run, and the fault peer playing a
+# broken listening side (each fault's case "not ok" naming its step, by
+# its deadline, the run going on). Every run is supervised: bounded, no
+# process left behind, no AF_VSOCK socket. Ends with
+# "conform: N passed, N failed".
+# Usage: sh tests/conform.sh [-v]   (env: VSOCKBOX, VSOCKBOX_WRAP, KTAP,
+#        TIME_SLACK_MS)
+set -u
+SUITE=conform
+# shellcheck source=tests/faultlib.sh
+. "$(dirname "$0")/faultlib.sh"
+[ "${1:-}" = -v ] && VERBOSE=1
+: "${KTAP:=$TESTS_DIR/ktap}"
+[ -x "$KTAP" ] || { echo "conform: $KTAP missing (make tests/ktap)" >&2; exit 3; }
+EXPECT=$TESTS_DIR/conform/tcp.expect
+T=3			# the cases' --timeout
+HARD_S=120
+
+# The cases, from the binary's own table.
+CASES=$(vsb vsock-conform --list | awk '{ print $1 }')
+COUNT=$(echo "$CASES" | wc -l | tr -d ' ')
+
+# start_listener NAME ARGS...: the listening side on an ephemeral port;
+# $PORT once it listens, $LISTENER its supervisor's pid.
+start_listener() {
+	_sl=$1
+	shift
+	# shellcheck disable=SC2086
+	start_supervised "$HARD_S" "$_sl" $VSOCKBOX_WRAP "$VSOCKBOX" vsock-conform \
+		--listen "$LOOP:0" --timeout "$T" "$@"
+	LISTENER=$LAST_PID
+	wait_listening "$_sl"
+}
+
+# connect NAME ARGS...: the connecting side to $PORT, supervised.
+connect() {
+	_cn=$1
+	shift
+	# shellcheck disable=SC2086
+	supervised "$HARD_S" "$_cn" $VSOCKBOX_WRAP "$VSOCKBOX" vsock-conform \
+		--peer "$LOOP:$PORT" --timeout "$T" "$@"
+}
+
+# verdicts NAME: NAME.out through tests/ktap into NAME.v; problems into
+# NAME.ktap-err; 0 if well formed.
+verdicts() {
+	"$KTAP" "$TEST_TMP/$1.out" >"$TEST_TMP/$1.v" 2>"$TEST_TMP/$1.ktap-err"
+}
+
+# ---- the whole table, both roles ----
+start_listener all-l
+connect all-c
+C_STATUS=$STATUS C_MS=$ELAPSED_MS C_LEFT=$LEFTOVER
+reap "$LISTENER"
+read_result all-l
+expect_status "whole table: the connecting side passes" 0 "$C_STATUS" \
+	"$(grep -e '^not ok' -e '^#' "$TEST_TMP/all-c.out" | head -n 20)" \
+	"$(head -c 300 "$TEST_TMP/all-c.err")"
+expect_status "whole table: the listening side passes" 0 "$STATUS" \
+	"$(head -c 300 "$TEST_TMP/all-l.err")"
+if [ "$C_LEFT" = 0 ] && [ "$LEFTOVER" = 0 ]; then
+	pass "whole table: no process left behind"
+else
+	fail "whole table: processes left behind" "$C_LEFT / $LEFTOVER"
+fi
+if verdicts all-c; then
+	pass "whole table: the connecting side's KTAP is well formed"
+else
+	fail "whole table: the connecting side's KTAP is malformed" \
+		"$(head -n 5 "$TEST_TMP/all-c.ktap-err")"
+fi
+if verdicts all-l; then
+	pass "whole table: the listening side's KTAP is well formed"
+else
+	fail "whole table: the listening side's KTAP is malformed" \
+		"$(head -n 5 "$TEST_TMP/all-l.ktap-err")"
+fi
+if "$KTAP" --expect "$EXPECT" "$TEST_TMP/all-c.out" >/dev/null \
+	2>"$TEST_TMP/expect.err"; then
+	pass "whole table: every case has TCP's expected verdict ($COUNT cases)"
+else
+	fail "whole table: verdicts differ from $EXPECT" \
+		"$(head -n 10 "$TEST_TMP/expect.err")"
+fi
+testing "whole table: both sides print the same verdicts" \
+	"cmp -s '$TEST_TMP/all-c.v' '$TEST_TMP/all-l.v' && echo same" same
+testing "whole table: the cases in --list's order" \
+	"cut -d' ' -f1 '$TEST_TMP/all-c.v' | tr '\n' ' '" \
+	"$(echo "$CASES" | tr '\n' ' ')"
+# A vsock-only case says why in its SKIP.
+testing "vsock-only cases: SKIP with the table's reason" \
+	"grep -c '^ok [0-9]* shut-rd-connecting # SKIP TCP.s SHUT_RD is local' '$TEST_TMP/all-c.out'" 1
+testing "the header names the seed" \
+	"grep -c '^# vsock-conform: connecting to $LOOP:$PORT, seed [0-9]' '$TEST_TMP/all-c.out'" 1
+if [ "$C_MS" -le 20000 ]; then
+	pass "whole table in ${C_MS} ms"
+else
+	fail "whole table took ${C_MS} ms (more than 20 s)"
+fi
+
+# ---- --list, --only, --skip ----
+testing "--list: one line per case: NAME TRANSPORTS TYPE WHAT" \
+	"vsb vsock-conform --list | awk 'NF < 4 || (\$2 != \"both\" && \$2 != \"vsock\") || (\$3 != \"stream\" && \$3 != \"seqpacket\")' | wc -l | tr -d ' '" 0
+testing "--list with --only lists those" \
+	"vsb vsock-conform --list --only names,pollhup | awk '{ print \$1 }' | tr '\n' ' '" \
+	"names pollhup "
+start_listener only-l
+connect only-c --only pollhup,names,seqpacket-msg-eor
+reap "$LISTENER"
+verdicts only-c
+testing "--only: those cases, in the table's order" \
+	"cat '$TEST_TMP/only-c.v' | tr '\n' '|'" \
+	"names ok|pollhup ok|seqpacket-msg-eor skip TCP has no SOCK_SEQPACKET|"
+testing "--only: the plan counts them" "grep -x '1\\.\\.3' '$TEST_TMP/only-c.out'" "1..3"
+start_listener skip-l
+connect skip-c --skip names,many-connections
+reap "$LISTENER"
+verdicts skip-c
+testing "--skip: every other case" \
+	"awk '{ print \$1 }' '$TEST_TMP/skip-c.v' | tr '\n' ' '" \
+	"$(echo "$CASES" | grep -v -x -e names -e many-connections | tr '\n' ' ')"
+start_listener none-l
+connect none-c --only names --skip names
+reap "$LISTENER"
+testing "--only X --skip X: an empty plan, exit 0" \
+	"echo $STATUS; grep -c '^1\\.\\.0\$' '$TEST_TMP/none-c.out'" "0
+1"
+
+# ---- exit codes ----
+PORT=$("$SUPERVISE" ports 1)
+connect nobody
+expect_status "no listening side: exit 3" 3 "$STATUS"
+testing "no listening side: one line" \
+	"grep -c 'vsock-conform: control: the listening side at $LOOP:$PORT cannot be reached' '$TEST_TMP/nobody.err'" 1
+# shellcheck disable=SC2086
+supervised 20 lonely $VSOCKBOX_WRAP "$VSOCKBOX" vsock-conform --listen "$LOOP:0" --wait 1
+expect_status "no connecting side within --wait 1: exit 3" 3 "$STATUS"
+if [ "$ELAPSED_MS" -lt $((2500 + TIME_SLACK_MS)) ]; then
+	pass "no connecting side: ends at --wait (${ELAPSED_MS} ms)"
+else
+	fail "no connecting side: took ${ELAPSED_MS} ms for --wait 1"
+fi
+for args in "" "--listen $LOOP:0 --peer $LOOP:1"; do
+	# shellcheck disable=SC2086
+	supervised 20 roles $VSOCKBOX_WRAP "$VSOCKBOX" vsock-conform $args
+	expect_status "roles '$args': exit 2" 2 "$STATUS"
+	testing "roles '$args': one line naming both options" \
+		"grep -c -e '--listen ADDR .* or --peer ADDR' '$TEST_TMP/roles.err'" 1
+done
+
+# ---- a listening side that dies mid-run ----
+# Killed as it receives the first case (the first cases may be over by
+# then): every case after is "not ok" at once (its control connection
+# refused, the one it was in reset), and the run goes on to the end.
+MIDRUN=names,pollhup,small-writes-stalled,random-sizes,zerocopy
+start_listener dies-l
+# shellcheck disable=SC2086
+start_supervised "$HARD_S" dies-c $VSOCKBOX_WRAP "$VSOCKBOX" vsock-conform \
+	--peer "$LOOP:$PORT" --timeout "$T" --only "$MIDRUN"
+CPID=$LAST_PID
+wait_for_line "$TEST_TMP/dies-l.out" '^1\.\.5$' &&
+	kill -KILL "$(applet_pid dies-l)"
+reap "$LISTENER"
+reap "$CPID"
+read_result dies-c
+expect_status "listening side killed mid-run: exit 1" 1 "$STATUS"
+refused=$(grep -c '^# [a-z-]*: control: connect .*: Connection refused' "$TEST_TMP/dies-c.out")
+if "$KTAP" "$TEST_TMP/dies-c.out" >"$TEST_TMP/dies.v" 2>/dev/null &&
+	[ "$(wc -l <"$TEST_TMP/dies.v")" = 5 ] &&
+	[ "$(tail -n 2 "$TEST_TMP/dies.v" | grep -c ' not-ok$')" = 2 ] &&
+	[ "$refused" -ge 2 ] && [ "$ELAPSED_MS" -lt $((T * 1000 * 3)) ]; then
+	pass "listening side killed mid-run: every later case not ok at once, the run goes on (${ELAPSED_MS} ms)"
+else
+	fail "listening side killed mid-run: the later cases" \
+		"elapsed ${ELAPSED_MS} ms" "$(cat "$TEST_TMP/dies-c.out")"
+fi
+
+finish
