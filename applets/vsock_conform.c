@@ -775,32 +775,6 @@ static int expect_recv_end(struct side *s, int fd, int want, const char *step)
 
 /* ---- data of the seed ---- */
 
-static uint8_t pattern_at(uint32_t seed, uint64_t i)
-{
-	uint32_t x = (uint32_t)(i >> 2) * 2654435761u ^ seed;
-	x ^= x >> 15;
-	x *= 2246822519u;
-	x ^= x >> 13;
-	return (uint8_t)(x >> (8 * (i & 3)));
-}
-
-static void fill_pattern(uint32_t seed, uint64_t from, unsigned char *buf,
-			 size_t len)
-{
-	for (size_t i = 0; i < len; i++)
-		buf[i] = pattern_at(seed, from + i);
-}
-
-/* The offset of the first byte that is not the pattern's, or len. */
-static size_t check_pattern(uint32_t seed, uint64_t from,
-			    const unsigned char *buf, size_t len)
-{
-	for (size_t i = 0; i < len; i++)
-		if (buf[i] != pattern_at(seed, from + i))
-			return i;
-	return len;
-}
-
 static uint32_t next_random(uint32_t *state)
 {
 	uint32_t x = *state;
@@ -826,12 +800,12 @@ static int recv_pattern(struct side *s, int fd, uint64_t len, size_t max_read,
 		if (n <= 0)
 			return io_failed(s, step, "recv", (size_t)len,
 					 (size_t)done, n);
-		size_t bad = check_pattern(s->seed, done, s->buf2, (size_t)n);
+		size_t bad = seeded_check(s->seed, done, s->buf2, (size_t)n);
 		if (bad != (size_t)n)
 			return fail(s, "%s: recv: byte %llu is %u, expected %u "
 				    "(seed %u)", step,
 				    (unsigned long long)(done + bad), s->buf2[bad],
-				    pattern_at(s->seed, done + bad), s->seed);
+				    seeded_byte(s->seed, done + bad), s->seed);
 		done += (uint64_t)n;
 	}
 	return CONFORM_OK;
@@ -849,7 +823,7 @@ static int send_pattern(struct side *s, int fd, uint64_t len, size_t max_write,
 						      : BUF_BYTES;
 		if (state && want > max_write)
 			want = 1 + next_random(state) % max_write;
-		fill_pattern(s->seed, done, s->buf, want);
+		seeded_fill(s->seed, done, s->buf, want);
 		TRY(send_exact(s, fd, s->buf, want, step));
 		done += want;
 	}
@@ -1514,10 +1488,10 @@ static int peek_reader(struct side *s, int fd, bool seqpacket)
 	TRY(recv_exact(s, fd, s->buf2, sizeof(all), "read after the peeks"));
 	if (memcmp(s->buf2, all, sizeof(all)) != 0)
 		return fail(s, "recv: the bytes differ from the peeked ones");
-	size_t bad = check_pattern(s->seed, 0, all, sizeof(all));
+	size_t bad = seeded_check(s->seed, 0, all, sizeof(all));
 	return bad == sizeof(all) ? CONFORM_OK
 		: fail(s, "recv: byte %zu is %u, expected %u", bad, all[bad],
-		       pattern_at(s->seed, bad));
+		       seeded_byte(s->seed, bad));
 }
 
 /* Two sends that the receiver's queue merges (a partial peek between
@@ -1525,7 +1499,7 @@ static int peek_reader(struct side *s, int fd, bool seqpacket)
 static int peek_writer(struct side *s, int fd, bool seqpacket)
 {
 	TRY(ctl_wait(s, CONFORM_SYNC, "the other side's empty peek", NULL));
-	fill_pattern(s->seed, 0, s->buf, PEEK_BYTES);
+	seeded_fill(s->seed, 0, s->buf, PEEK_BYTES);
 	if (seqpacket)
 		return send_exact(s, fd, s->buf, PEEK_BYTES, "write");
 	TRY(send_exact(s, fd, s->buf, PEEK_BYTES / 4, "write"));
@@ -1696,7 +1670,7 @@ static int conform_rcvlowat_listen(struct side *s)
 	TRY(send_pattern(s, fd, 1, 0, NULL, "write the first byte"));
 	TRY(ctl_send(s, CONFORM_SYNC, 0));
 	TRY(ctl_wait(s, CONFORM_SYNC, "the other side's quiet poll", NULL));
-	fill_pattern(s->seed, 1, s->buf, LOWAT - 1);
+	seeded_fill(s->seed, 1, s->buf, LOWAT - 1);
 	return send_exact(s, fd, s->buf, LOWAT - 1, "write the rest");
 }
 
@@ -1758,10 +1732,10 @@ static int credit_receiver(struct side *s, bool lowat_first)
 		return fail(s, "recv(MSG_DONTWAIT) after POLLIN: expected %zu "
 			    "bytes, got %s%zd", want, n < 0 ? EN(errno) : "",
 			    n < 0 ? (ssize_t)0 : n);
-	size_t bad = check_pattern(s->seed, CREDIT_HALF, s->buf2, want);
+	size_t bad = seeded_check(s->seed, CREDIT_HALF, s->buf2, want);
 	return bad == want ? CONFORM_OK
 		: fail(s, "recv: byte %zu is %u, expected %u", CREDIT_HALF + bad,
-		       s->buf2[bad], pattern_at(s->seed, CREDIT_HALF + bad));
+		       s->buf2[bad], seeded_byte(s->seed, CREDIT_HALF + bad));
 }
 
 static int conform_credit_rcvlowat_connect(struct side *s)
@@ -1932,7 +1906,7 @@ static int conform_small_writes_stalled_connect(struct side *s)
 	TRY(connect_one(s, &fd));
 	/* Small writes until one would block. */
 	for (;;) {
-		fill_pattern(s->seed, sent, s->buf, SMALL_WRITE);
+		seeded_fill(s->seed, sent, s->buf, SMALL_WRITE);
 		ssize_t n = send(fd, s->buf, SMALL_WRITE, MSG_DONTWAIT | MSG_NOSIGNAL);
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
 			break;
@@ -1956,7 +1930,7 @@ static int conform_small_writes_stalled_connect(struct side *s)
 	int err = set_timeo(fd, SO_SNDTIMEO, QUIET_MS);
 	if (err)
 		return fail(s, "setsockopt(SO_SNDTIMEO): %s", EN(err));
-	fill_pattern(s->seed, sent, s->buf, SMALL_WRITE);
+	seeded_fill(s->seed, sent, s->buf, SMALL_WRITE);
 	ssize_t n = send(fd, s->buf, SMALL_WRITE, MSG_NOSIGNAL);
 	if (n >= 0)
 		sent += (uint64_t)n;
@@ -1969,7 +1943,7 @@ static int conform_small_writes_stalled_connect(struct side *s)
 	TRY(ctl_send(s, CONFORM_SYNC, (uint32_t)sent));
 	/* The reader resumes: more small writes, each one whole. */
 	for (int i = 0; i < SMALL_MORE; i++) {
-		fill_pattern(s->seed, sent, s->buf, SMALL_WRITE);
+		seeded_fill(s->seed, sent, s->buf, SMALL_WRITE);
 		TRY(send_exact(s, fd, s->buf, SMALL_WRITE,
 			       "write while the reader resumes"));
 		sent += SMALL_WRITE;
@@ -1994,11 +1968,11 @@ static int conform_small_writes_stalled_listen(struct side *s)
 		if (n < 0)
 			return io_failed(s, "read after the stall", "recv",
 					 (size_t)stalled, (size_t)got, n);
-		size_t bad = check_pattern(s->seed, got, s->buf2, (size_t)n);
+		size_t bad = seeded_check(s->seed, got, s->buf2, (size_t)n);
 		if (bad != (size_t)n)
 			return fail(s, "read after the stall: byte %llu is %u, "
 				    "expected %u", (unsigned long long)(got + bad),
-				    s->buf2[bad], pattern_at(s->seed, got + bad));
+				    s->buf2[bad], seeded_byte(s->seed, got + bad));
 		got += (uint64_t)n;
 	}
 	TRY(ctl_wait(s, CONFORM_SYNC, "the writer's count", &total));
@@ -2177,7 +2151,7 @@ static int zerocopy_on(struct side *s, int fd)
 static int zerocopy_sends(struct side *s, int fd)
 {
 	for (int i = 0; i < ZC_SENDS; i++) {
-		fill_pattern(s->seed, (uint64_t)i * ZC_SEND,
+		seeded_fill(s->seed, (uint64_t)i * ZC_SEND,
 			     s->buf + (size_t)i * ZC_SEND, ZC_SEND);
 		ssize_t n = xio(s, fd, true, s->buf + (size_t)i * ZC_SEND,
 				ZC_SEND, MSG_ZEROCOPY);
@@ -2330,10 +2304,10 @@ static int expect_message(struct side *s, int fd, size_t len, uint64_t from,
 		return fail(s, "%s: recvmsg: expected %s, got %s", step,
 			    eor ? "MSG_EOR" : "no MSG_EOR",
 			    flags & MSG_EOR ? "MSG_EOR" : "none");
-	size_t bad = check_pattern(s->seed, from, s->buf2, len);
+	size_t bad = seeded_check(s->seed, from, s->buf2, len);
 	return bad == len ? CONFORM_OK
 		: fail(s, "%s: byte %zu of the message is %u, expected %u", step,
-		       bad, s->buf2[bad], pattern_at(s->seed, from + bad));
+		       bad, s->buf2[bad], seeded_byte(s->seed, from + bad));
 }
 
 static int conform_seqpacket_boundaries_connect(struct side *s)
@@ -2348,7 +2322,7 @@ static int conform_seqpacket_boundaries_connect(struct side *s)
 	for (int i = 0; i < MESSAGES; i++) {
 		size_t len = message_size(i, buffer);
 		format(step, sizeof(step), "message #%d of %zu bytes", i + 1, len);
-		fill_pattern(s->seed, (uint64_t)i << 20, s->buf, len);
+		seeded_fill(s->seed, (uint64_t)i << 20, s->buf, len);
 		TRY(send_exact(s, fd, s->buf, len, step));
 		format(step, sizeof(step), "echo of message #%d of %zu bytes",
 		       i + 1, len);
@@ -2383,7 +2357,7 @@ static int conform_seqpacket_trunc_connect(struct side *s)
 
 	TRY(connect_one(s, &fd));
 	for (int i = 0; i < 3; i++) {
-		fill_pattern(s->seed, (uint64_t)i * TRUNC_BYTES, s->buf, TRUNC_BYTES);
+		seeded_fill(s->seed, (uint64_t)i * TRUNC_BYTES, s->buf, TRUNC_BYTES);
 		TRY(send_exact(s, fd, s->buf, TRUNC_BYTES, "write"));
 	}
 	return CONFORM_OK;
@@ -2409,11 +2383,11 @@ static int conform_seqpacket_trunc_listen(struct side *s)
 			    "and MSG_TRUNC, got %zd%s", TRUNC_BYTES, TRUNC_BYTES / 2,
 			    TRUNC_BYTES / 2, n,
 			    flags & MSG_TRUNC ? " and MSG_TRUNC" : " without MSG_TRUNC");
-	size_t bad = check_pattern(s->seed, TRUNC_BYTES, s->buf2, (size_t)n);
+	size_t bad = seeded_check(s->seed, TRUNC_BYTES, s->buf2, (size_t)n);
 	if (bad != (size_t)n)
 		return fail(s, "recvmsg: the truncated message's byte %zu is %u, "
 			    "expected %u", bad, s->buf2[bad],
-			    pattern_at(s->seed, TRUNC_BYTES + bad));
+			    seeded_byte(s->seed, TRUNC_BYTES + bad));
 	/* The rest of the second message is gone: the third comes whole. */
 	return expect_message(s, fd, TRUNC_BYTES, 2 * TRUNC_BYTES, false,
 			      "the message after a truncated one");
@@ -2433,7 +2407,7 @@ static int conform_seqpacket_eor_connect(struct side *s)
 	TRY(connect_one(s, &fd));
 	for (int i = 0; i < EOR_MESSAGES; i++) {
 		size_t len = 10 + (size_t)i * 100;
-		fill_pattern(s->seed, (uint64_t)i << 12, s->buf, len);
+		seeded_fill(s->seed, (uint64_t)i << 12, s->buf, len);
 		ssize_t n = xio(s, fd, true, s->buf, len, eor_at(i) ? MSG_EOR : 0);
 		if (n == -ECANCELED)
 			return CONFORM_ABORTED;
@@ -2469,7 +2443,7 @@ static int conform_seqpacket_big_connect(struct side *s)
 	if (buffer + 1 > BUF_BYTES)
 		return fail(s, "the other side's buffer of %u bytes: larger than "
 			    "this test's %d", (unsigned)buffer, BUF_BYTES);
-	fill_pattern(s->seed, 0, s->buf, buffer + 1);
+	seeded_fill(s->seed, 0, s->buf, buffer + 1);
 	ssize_t n = xio(s, fd, true, s->buf, buffer + 1, 0);
 	if (n == -ECANCELED)
 		return CONFORM_ABORTED;

@@ -359,6 +359,13 @@ void watchdog_stop(struct watchdog *w);
 void warmup_packet(unsigned i, unsigned char *buf, size_t len);
 /* Index of the first byte that is not `value`, or len. */
 size_t find_not_byte(const unsigned char *buf, size_t len, unsigned char value);
+/* vsock-conform's data: byte i of the stream of a seed; len bytes of it
+ * from offset `from`; the index of the first byte in buf that differs
+ * from it, or len. */
+uint8_t seeded_byte(uint32_t seed, uint64_t i);
+void seeded_fill(uint32_t seed, uint64_t from, unsigned char *buf, size_t len);
+size_t seeded_check(uint32_t seed, uint64_t from, const unsigned char *buf,
+		    size_t len);
 
 /* ---- chain.c: the control connection and the stage-to-stage chain ---- */
 #define CTL_FD_ENV "VSOCK_CTL_FD"
