@@ -270,6 +270,9 @@ enum {
 	WHY_MAX = 600,
 	BUF_BYTES = (256 << 10) + 4096,
 	QUIET_MS = 200,		/* how long "nothing happens" is watched */
+	ABORT_GRACE_S = 3,	/* the other side's answer to an abort: its
+				 * waits look at the control connection
+				 * every SLICE_MS */
 };
 
 struct side {
@@ -2625,14 +2628,17 @@ static uint32_t run_connecting(struct side *s, const struct conform_options *o,
 	}
 	uint32_t mine = (uint32_t)c->connect(s);
 	close_all(s);
+	/* The case's deadline may have passed: the control messages that
+	 * end it have their own. The other side's steps end by its deadline,
+	 * which started a moment after ours; after an abort, at once. */
+	s->d = step_deadline(mine == CONFORM_OK ? o->timeout_s + 2
+			: o->timeout_s < ABORT_GRACE_S ? o->timeout_s : ABORT_GRACE_S);
 	if (mine != CONFORM_OK && !s->have_result)
 		(void)message_send(&s->ctl, CONFORM_ABORT, mine, NULL, s->d);
 	if (s->have_result) {
 		r = s->result;
 	} else {
-		/* The other side's steps end by its own deadline, which
-		 * started a moment after ours. */
-		struct deadline d = step_deadline(o->timeout_s + 2);
+		struct deadline d = s->d;
 		for (;;) {
 			err = message_recv(&s->ctl, &r, d);
 			if (err || r.tag == CONFORM_RESULT)
@@ -2727,6 +2733,9 @@ static uint32_t run_listening(struct side *s, const struct conform_options *o,
 			verdict = (uint32_t)cases[i].listen(s);
 		}
 	}
+	/* The case's deadline may have passed: the messages that end it have
+	 * their own. */
+	s->d = step_deadline(o->timeout_s + 2);
 	if (!(m->value & CONFORM_CASE_NOT_RUN) &&
 	    message_send(&s->ctl, CONFORM_RESULT, verdict, s->why, s->d) != 0) {
 		close_all(s);
@@ -2735,10 +2744,9 @@ static uint32_t run_listening(struct side *s, const struct conform_options *o,
 		return CONFORM_FAILED;
 	}
 	/* The data connections stay until the case is over. */
-	struct deadline d = step_deadline(o->timeout_s + 2);
 	int err;
 	do
-		err = message_recv(&s->ctl, &final, d);
+		err = message_recv(&s->ctl, &final, s->d);
 	while (!err && final.tag != CONFORM_FINAL);
 	close_all(s);
 	if (err) {

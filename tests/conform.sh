@@ -51,6 +51,44 @@ verdicts() {
 	"$KTAP" "$TEST_TMP/$1.out" >"$TEST_TMP/$1.v" 2>"$TEST_TMP/$1.ktap-err"
 }
 
+# ---- tests/ktap refuses what is not KTAP ----
+# ktap_refuses NAME TEXT PROBLEM: TEXT (printf format) is refused with
+# exit 1 and a line holding PROBLEM.
+ktap_refuses() {
+	# shellcheck disable=SC2059
+	printf "$2" >"$TEST_TMP/bad.ktap"
+	_st=0
+	"$KTAP" "$TEST_TMP/bad.ktap" >/dev/null 2>"$TEST_TMP/bad.err" || _st=$?
+	if [ "$_st" = 1 ] && grep -q -F -e "$3" "$TEST_TMP/bad.err"; then
+		pass "ktap refuses $1"
+	else
+		fail "ktap accepts $1 (exit $_st)" "$(cat "$TEST_TMP/bad.err")"
+	fi
+}
+H='KTAP version 1\n'
+ktap_refuses "a plan larger than the results" "${H}1..3\nok 1 a\nok 2 b\n" \
+	"2 results, the plan says 3"
+ktap_refuses "a gap in the numbers" "${H}1..2\nok 1 a\nok 3 b\n" \
+	"result number 3, expected 2"
+ktap_refuses "a SKIP without a reason" "${H}1..1\nok 1 a # SKIP\n" \
+	"SKIP without a reason"
+ktap_refuses "\"not ok\" with SKIP" "${H}1..1\nnot ok 1 a # SKIP why\n" \
+	'"not ok" with SKIP'
+ktap_refuses "a TODO" "${H}1..1\nok 1 a # TODO later\n" "a directive other than SKIP"
+ktap_refuses "a name twice" "${H}1..2\nok 1 a\nok 2 a\n" "a name seen before"
+ktap_refuses "no header" "1..1\nok 1 a\n" 'no "KTAP version 1" line'
+ktap_refuses "a result before the plan" "${H}ok 1 a\n1..1\n" "a result before the plan"
+ktap_refuses "a stray line" "${H}1..1\nok 1 a\nrandom text\n" "not a KTAP line"
+printf '%s\n' 'boot noise' 'KTAP version 1' '1..2' '# a diagnostic' 'ok 1 a' \
+	'ok 2 b # SKIP no b here' >"$TEST_TMP/good.ktap"
+testing "ktap: NAME VERDICT [REASON] per result, boot lines ignored" \
+	"'$KTAP' '$TEST_TMP/good.ktap' | tr '\n' '|'" "a ok|b skip no b here|"
+printf 'a ok\nb not-ok # a known defect\n' >"$TEST_TMP/want"
+testing "ktap --expect: a verdict that differs is named" \
+	"'$KTAP' --expect '$TEST_TMP/want' '$TEST_TMP/good.ktap' 2>&1 >/dev/null; echo \$?" \
+	"ktap: b: expected not-ok, got skip no b here
+1"
+
 # ---- the whole table, both roles ----
 start_listener all-l
 connect all-c
@@ -178,5 +216,78 @@ else
 	fail "listening side killed mid-run: the later cases" \
 		"elapsed ${ELAPSED_MS} ms" "$(cat "$TEST_TMP/dies-c.out")"
 fi
+
+# ---- the fault peer: a broken listening side ----
+# faultpeer conform-listen FAULT breaks the listening half of one case,
+# plays unbound-port right and answers every other case with a SKIP: the
+# whole table runs, the faulted case is "not ok" with the step named, by
+# its deadline, and the run goes on to the next case.
+FT=2				# the fault runs' --timeout
+# fault_cell FAULT CASE WANT_STATUS STEP_REGEX BOUND_MS
+fault_cell() {
+	_f=$1 _case=$2 _want=$3 _step=$4 _bound=$5
+	_n=fault-$_f
+	start_peer "$_n-fp" conform-listen "$_f" --listen "$LOOP:0" --timeout 60
+	wait_listening "$_n-fp" || { fail "fault $_f: faultpeer never listened"; return; }
+	# shellcheck disable=SC2086
+	supervised "$HARD_S" "$_n" $VSOCKBOX_WRAP "$VSOCKBOX" vsock-conform \
+		--peer "$LOOP:$PORT" --timeout "$FT"
+	stop_peer
+	_problems=""
+	[ "$STATUS" = "$_want" ] || _problems="$_problems exit:$STATUS"
+	[ "$LEFTOVER" = 0 ] || _problems="$_problems leftover:$LEFTOVER"
+	if ! "$KTAP" "$TEST_TMP/$_n.out" >"$TEST_TMP/$_n.v" 2>"$TEST_TMP/$_n.kerr"; then
+		_problems="$_problems ktap:$(head -n 1 "$TEST_TMP/$_n.kerr")"
+	fi
+	[ "$(wc -l <"$TEST_TMP/$_n.v" | tr -d ' ')" = "$COUNT" ] ||
+		_problems="$_problems results:$(wc -l <"$TEST_TMP/$_n.v")"
+	_bad=$(grep -c ' not-ok$' "$TEST_TMP/$_n.v")
+	if [ "$_want" = 0 ]; then
+		[ "$_bad" = 0 ] || _problems="$_problems not-ok:$_bad"
+	else
+		[ "$_bad" = 1 ] || _problems="$_problems not-ok:$_bad"
+		grep -q -x "$_case not-ok" "$TEST_TMP/$_n.v" ||
+			_problems="$_problems $_case-passed"
+		grep -q -E "^# $_case: ($_step)" "$TEST_TMP/$_n.out" ||
+			_problems="$_problems step"
+		# The rest ran: unbound-port, played right, passed.
+		grep -q -x 'unbound-port ok' "$TEST_TMP/$_n.v" ||
+			_problems="$_problems unbound-port"
+	fi
+	[ "$ELAPSED_MS" -lt $((_bound + TIME_SLACK_MS)) ] ||
+		_problems="$_problems slow:${ELAPSED_MS}ms"
+	if [ "$_f" = merged ]; then
+		# Over TCP its case does not run: the fault never strikes.
+		[ "$FP_STATUS" = 1 ] || _problems="$_problems peer:$FP_STATUS"
+		grep -q -x "$_case skip TCP has no SOCK_SEQPACKET" "$TEST_TMP/$_n.v" ||
+			_problems="$_problems not-skipped"
+	else
+		[ "$FP_STATUS" = 0 ] || _problems="$_problems peer:$FP_STATUS"
+	fi
+	if [ -z "$_problems" ]; then
+		pass "fault $_f: $(grep -m 1 -E "^# $_case: " "$TEST_TMP/$_n.out" ||
+			echo "$_case skip") (${ELAPSED_MS} ms)"
+	else
+		fail "fault $_f:$_problems" "$(grep -v '# SKIP' "$TEST_TMP/$_n.out" | head -n 12)" \
+			"faultpeer: $(grep injected "$TEST_TMP/$_n-fp.err")"
+	fi
+}
+QUICK=$((FT * 1000 + 2000))		# one case at its deadline, the rest fast
+fault_cell none - 0 "" 2000
+fault_cell wrong-byte random-sizes 1 \
+	"read the other side's bytes: recv: byte 1000 is [0-9]+, expected [0-9]+ \(seed [0-9]+\)" 2000
+fault_cell truncate random-sizes 1 \
+	"read the other side's bytes: recv: expected 262144 bytes, got EOF after 131072" 2000
+fault_cell no-eof shut-wr-listening 1 \
+	"read after the peer's SHUT_WR: recv: expected EOF, timed out" "$QUICK"
+fault_cell reset pollhup 1 \
+	"read after the peer's SHUT_WR: recv: expected EOF, got ECONNRESET" 2000
+fault_cell surplus pollhup 1 \
+	"read after the peer's SHUT_WR: recv: expected EOF, got data" 2000
+# Silent: the step's deadline, then a short wait for the result.
+fault_cell silent names 1 \
+	"connect: control: wait for READY from the other side: timed out" \
+	$((QUICK + FT * 1000))
+fault_cell merged seqpacket-boundaries 0 "" 2000
 
 finish

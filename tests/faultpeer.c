@@ -7,9 +7,11 @@
  * Roles: perf-host (what vsock-perf does, for the guest data applets and
  * vsock-bench), itest-host (vsock-itest-host, for vsock-itest), perf-guest
  * (vsock-bench, for vsock-perf), itest-guest (vsock-itest, for
- * vsock-itest-host; its servers listen on --listen P..P+2), and sentinel
+ * vsock-itest-host; its servers listen on --listen P..P+2), sentinel
  * (fault "none": prints "faultpeer: connection from port N" for every
- * connection, so a test can tell that an applet connected). TCP only.
+ * connection, so a test can tell that an applet connected), and
+ * conform-listen (vsock-conform's listening side, one case broken by the
+ * fault). TCP only, but conform-listen, which may run in a guest.
  *
  * Host roles listen on --listen (default tcp:127.0.0.1:0) and print
  * "faultpeer: listening on ADDR" once ready. Every fault prints
@@ -33,23 +35,27 @@
 #include <time.h>
 #include <unistd.h>
 
-enum role { PERF_HOST, ITEST_HOST, PERF_GUEST, ITEST_GUEST, SENTINEL, ROLES };
+enum role { PERF_HOST, ITEST_HOST, PERF_GUEST, ITEST_GUEST, SENTINEL,
+	    CONFORM_LISTEN, ROLES };
 
 static const char *const role_names[ROLES] = {
 	"perf-host", "itest-host", "perf-guest", "itest-guest", "sentinel",
+	"conform-listen",
 };
 
 enum fault {
 	F_NONE, F_REFUSE, F_CLOSE, F_RESET, F_EARLY, F_STALL, F_WRONG_BYTE,
 	F_WRONG_MAGIC, F_MAGIC_ORDER, F_BAD_PORT, F_TRUNCATE, F_FLOOD, F_SLOW,
 	F_NEVER_READS, F_DRAIN, F_TRICKLE, F_STALL_4095, F_SILENT, F_STRANGER,
-	F_SPLIT, F_SURPLUS, F_LONG_ECHO, F_CTL_DATA, F_CTL_RESET,
+	F_SPLIT, F_SURPLUS, F_LONG_ECHO, F_CTL_DATA, F_CTL_RESET, F_NO_EOF,
+	F_MERGED,
 	FAULTS
 };
 
 #define ROLE(r) (1u << (r))
 #define HOSTS (ROLE(PERF_HOST) | ROLE(ITEST_HOST))
 #define GUESTS (ROLE(PERF_GUEST) | ROLE(ITEST_GUEST))
+#define CONFORM ROLE(CONFORM_LISTEN)
 
 /* Every fault, the roles that can play it, and what it does. */
 static const struct {
@@ -57,25 +63,28 @@ static const struct {
 	unsigned roles;
 	const char *what;
 } faults[FAULTS] = {
-	[F_NONE] = {"none", HOSTS | GUESTS | ROLE(SENTINEL),
+	[F_NONE] = {"none", HOSTS | GUESTS | ROLE(SENTINEL) | CONFORM,
 		    "plays its part to the end"},
 	[F_REFUSE] = {"refuse", HOSTS | GUESTS, "never connects; hosts and "
 		      "itest servers are bound, not listening"},
 	[F_CLOSE] = {"close", HOSTS | GUESTS, "closes its first connections"},
-	[F_RESET] = {"reset", HOSTS | GUESTS, "resets its first connections"},
+	[F_RESET] = {"reset", HOSTS | GUESTS | CONFORM, "resets its first "
+		     "connections (conform-listen: pollhup's, after its data)"},
 	[F_EARLY] = {"early", HOSTS | GUESTS, "quits between two steps"},
 	[F_STALL] = {"stall", HOSTS | GUESTS,
 		     "connects, then never answers (reads and discards)"},
-	[F_WRONG_BYTE] = {"wrong-byte", ROLE(ITEST_HOST) | GUESTS,
-			  "one byte of data differs"},
+	[F_WRONG_BYTE] = {"wrong-byte", ROLE(ITEST_HOST) | GUESTS | CONFORM,
+			  "one byte of data differs (conform-listen: in "
+			  "random-sizes)"},
 	[F_WRONG_MAGIC] = {"wrong-magic", ROLE(PERF_GUEST),
 			   "magic 200 where 129 is due"},
 	[F_MAGIC_ORDER] = {"magic-order", ROLE(PERF_GUEST),
 			   "magic 123 where 129 is due"},
 	[F_BAD_PORT] = {"bad-port", GUESTS, "connects from an ephemeral port "
 			"(itest-guest: then watches its servers)"},
-	[F_TRUNCATE] = {"truncate", HOSTS | GUESTS,
-			"closes in the middle of a transfer"},
+	[F_TRUNCATE] = {"truncate", HOSTS | GUESTS | CONFORM,
+			"closes in the middle of a transfer (conform-listen: "
+			"random-sizes)"},
 	[F_FLOOD] = {"flood", HOSTS | GUESTS, "writes more than the protocol "
 		     "allows with or after its last transfer"},
 	[F_SLOW] = {"slow", ROLE(PERF_HOST), "writes 4 KiB every 20 ms"},
@@ -87,22 +96,29 @@ static const struct {
 		       "--pieces pieces, --gap ms apart"},
 	[F_STALL_4095] = {"stall-4095", ROLE(PERF_GUEST), "4095 bytes of an "
 			  "echo (--at), then nothing"},
-	[F_SILENT] = {"silent", ROLE(PERF_GUEST), "the first throughput "
-		      "test's magic, then never a byte of data"},
+	[F_SILENT] = {"silent", ROLE(PERF_GUEST) | CONFORM, "the first "
+		      "throughput test's magic, then never a byte of data\n"
+		      "      (conform-listen: names's case, then nothing)"},
 	[F_STRANGER] = {"stranger", GUESTS, "perf-guest: a stranger at --from "
 			"connects from the guest's ports before,\n      among "
 			"and after the guest's; itest-guest: it is the "
 			"stranger,\n      and watches its servers"},
 	[F_SPLIT] = {"split", ROLE(PERF_GUEST), "the control connection from "
 		     "here, the data connections from --from"},
-	[F_SURPLUS] = {"surplus", ROLE(PERF_HOST) | ROLE(PERF_GUEST),
-		       "one byte more than the first test's"},
+	[F_SURPLUS] = {"surplus", ROLE(PERF_HOST) | ROLE(PERF_GUEST) | CONFORM,
+		       "one byte more than the first test's (conform-listen: "
+		       "pollhup's)"},
 	[F_LONG_ECHO] = {"long-echo", ROLE(PERF_GUEST),
 			 "an echo (--at) one byte longer than its packet"},
 	[F_CTL_DATA] = {"ctl-data", ROLE(PERF_GUEST), "a byte on the control "
 			"connection after the last magic"},
 	[F_CTL_RESET] = {"ctl-reset", ROLE(PERF_GUEST), "resets the control "
 			 "connection after the last magic"},
+	[F_NO_EOF] = {"no-eof", CONFORM, "shut-wr-listening: its byte, then "
+		      "no SHUT_WR"},
+	[F_MERGED] = {"merged", CONFORM, "seqpacket-boundaries: two messages "
+		      "echoed as one (over vsock only: TCP has no\n"
+		      "      SOCK_SEQPACKET)"},
 };
 
 /* ---- options ---- */
@@ -177,9 +193,10 @@ static const struct opt option_table[] = {
 
 static void describe(void)
 {
-	out("ROLE and FAULT come first: faultpeer ROLE FAULT [OPTIONS].\n"
-	    "ROLE: %s %s %s %s %s\nFAULT (roles):\n", role_names[0],
-	    role_names[1], role_names[2], role_names[3], role_names[4]);
+	out("ROLE and FAULT come first: faultpeer ROLE FAULT [OPTIONS].\nROLE:");
+	for (int r = 0; r < ROLES; r++)
+		out(" %s", role_names[r]);
+	out("\nFAULT (roles):\n");
 	for (int f = 0; f < FAULTS; f++) {
 		out("  %-12s", faults[f].name);
 		for (int r = 0; r < ROLES; r++)
@@ -1361,6 +1378,243 @@ static void sentinel(void)
 	}
 }
 
+
+/* ---- vsock-conform's listening side ----
+ * Each fault breaks the listening half of one case; the role plays
+ * unbound-port right, and answers every other case that runs with a
+ * SKIP, so that a whole run shows the faulted case "not ok" and goes on.
+ * Over TCP, or over vsock in a guest (merged needs SOCK_SEQPACKET). */
+
+static const struct {
+	enum fault fault;
+	const char *name;
+} conform_faulted[] = {
+	{F_NONE, NULL}, {F_WRONG_BYTE, "random-sizes"},
+	{F_TRUNCATE, "random-sizes"}, {F_NO_EOF, "shut-wr-listening"},
+	{F_RESET, "pollhup"}, {F_SURPLUS, "pollhup"}, {F_SILENT, "names"},
+	{F_MERGED, "seqpacket-boundaries"},
+};
+
+/* The case this run's fault breaks. */
+static const char *conform_case(void)
+{
+	for (size_t i = 0; i < sizeof(conform_faulted) / sizeof(conform_faulted[0]); i++)
+		if (conform_faulted[i].fault == fault)
+			return conform_faulted[i].name;
+	return NULL;
+}
+
+enum { CONFORM_BYTES = 256 << 10, CONFORM_HUP_BYTES = 100,
+       CONFORM_MESSAGE_MAX = 256 << 10 };
+
+struct conform_play {
+	struct conn ctl, data;
+	int lfd;
+	uint32_t seed;
+	struct address listen;
+	unsigned char *buf;
+};
+
+static void conform_send(struct conform_play *p, uint32_t tag, uint32_t value,
+			 const char *text)
+{
+	check_io(message_send(&p->ctl, tag, value, text, life), &p->ctl,
+		 "write control");
+}
+
+/* A data listener on a port the kernel picks, named to the applet
+ * (READY), and the connection it accepts. */
+static void conform_serve(struct conform_play *p, int type)
+{
+	struct address a = p->listen;
+	struct sockaddr_storage ss;
+	socklen_t len;
+
+	a.port = a.transport == TRANSPORT_VSOCK ? UINT32_MAX : 0;
+	len = to_sockaddr(&a, &ss);
+	p->lfd = socket(a.family, type | SOCK_CLOEXEC, 0);
+	if (p->lfd < 0 || bind(p->lfd, (struct sockaddr *)&ss, len) < 0 ||
+	    listen(p->lfd, 1) < 0)
+		die(EXIT_ENV, "data listener: %m");
+	len = sizeof(ss);
+	if (getsockname(p->lfd, (struct sockaddr *)&ss, &len) < 0)
+		die(EXIT_ENV, "getsockname: %m");
+	from_sockaddr(&ss, &a);
+	conform_send(p, CONFORM_READY, a.port, NULL);
+	accept_one(&p->data, p->lfd, &a, NULL, "data");
+}
+
+static void conform_unbound_port(struct conform_play *p)
+{
+	struct address a = p->listen;
+	a.port = 0;
+	close(xlisten(&a, 1, NULL));	/* a port, free again */
+	conform_send(p, CONFORM_READY, a.port, NULL);
+}
+
+/* Never a word on the case's control connection: what the applet sends
+ * is read and dropped until it gives up and closes it. */
+static void conform_names(struct conform_play *p)
+{
+	char sink[256];
+
+	inject("names: the case's control connection, then nothing");
+	for (;;) {
+		int err = conn_bound_recv(&p->ctl, life);
+		if (err == ETIMEDOUT)
+			gave_up();
+		ssize_t n = err ? -1 : recv(p->ctl.fd, sink, sizeof(sink), 0);
+		if (n == 0 || (n < 0 && errno != EINTR && errno != EAGAIN))
+			break;
+	}
+	conn_close(&p->ctl);
+}
+
+static void conform_shut_wr_listening(struct conform_play *p)
+{
+	static const unsigned char byte = 7;	/* the applet's SHUT_DATA */
+	conform_serve(p, SOCK_STREAM);
+	xwrite(&p->data, &byte, 1, "write");
+	inject("shut-wr-listening: the byte, no SHUT_WR");
+}
+
+static void conform_pollhup(struct conform_play *p)
+{
+	size_t len = CONFORM_HUP_BYTES + (fault == F_SURPLUS);
+	conform_serve(p, SOCK_STREAM);
+	seeded_fill(p->seed, 0, p->buf, len);
+	xwrite(&p->data, p->buf, len, "write");
+	if (fault == F_RESET) {
+		/* Once the applet has read the bytes and waits for the EOF. */
+		(void)poll(NULL, 0, STUCK_MS);
+		inject("pollhup: a reset instead of SHUT_WR");
+		reset_close(&p->data);
+		return;
+	}
+	inject("pollhup: %zu bytes where %d are due, then SHUT_WR", len,
+	       CONFORM_HUP_BYTES);
+	if (shutdown(p->data.fd, SHUT_WR) < 0)
+		die(EXIT_ENV, "shutdown: %m");
+}
+
+static void conform_random_sizes(struct conform_play *p)
+{
+	conform_serve(p, SOCK_STREAM);
+	xread(&p->data, p->buf, CONFORM_BYTES, "read");
+	seeded_fill(p->seed, 0, p->buf, CONFORM_BYTES);
+	if (fault == F_TRUNCATE) {
+		inject("random-sizes: half of the bytes, then a close");
+		xwrite(&p->data, p->buf, CONFORM_BYTES / 2, "write");
+		conn_close(&p->data);
+		return;
+	}
+	p->buf[1000] ^= 0x40;
+	inject("random-sizes: byte 1000 differs");
+	xwrite(&p->data, p->buf, CONFORM_BYTES, "write");
+}
+
+/* Messages echoed back, the third and fourth as one. */
+static void conform_seqpacket_boundaries(struct conform_play *p)
+{
+	conform_serve(p, SOCK_SEQPACKET);
+	for (int i = 0; i < 4; i++) {
+		ssize_t n = recv(p->data.fd, p->buf, CONFORM_MESSAGE_MAX, 0);
+		if (n <= 0)
+			check_io(n ? errno : ERR_EOF, &p->data, "read");
+		if (i == 2) {
+			size_t first = (size_t)n;
+			n = recv(p->data.fd, p->buf + first,
+				 CONFORM_MESSAGE_MAX - first, 0);
+			if (n <= 0)
+				check_io(n ? errno : ERR_EOF, &p->data, "read");
+			n += (ssize_t)first;
+			inject("seqpacket-boundaries: messages 3 and 4 echoed as one");
+		}
+		xwrite(&p->data, p->buf, (size_t)n, "write");
+		if (i == 2)
+			break;
+	}
+}
+
+static const struct {
+	const char *name;
+	void (*play)(struct conform_play *p);
+} conform_plays[] = {
+	{"unbound-port", conform_unbound_port},
+	{"names", conform_names},
+	{"shut-wr-listening", conform_shut_wr_listening},
+	{"pollhup", conform_pollhup},
+	{"random-sizes", conform_random_sizes},
+	{"seqpacket-boundaries", conform_seqpacket_boundaries},
+};
+
+/* One case: CASE (and its seed) read; played if it is unbound-port or
+ * the fault's, else a SKIP; then the applet's verdict. */
+static void conform_one(struct conform_play *p, const struct message *m)
+{
+	const char *broken = conform_case();
+	struct message next;
+	bool played = false;
+
+	if (!(m->value & CONFORM_CASE_NOT_RUN)) {
+		check_io(message_recv(&p->ctl, &next, life), &p->ctl, "read seed");
+		p->seed = next.value;
+		for (size_t i = 0; i < sizeof(conform_plays) / sizeof(conform_plays[0]); i++)
+			if (strcmp(conform_plays[i].name, m->text) == 0 &&
+			    (i == 0 || (broken && strcmp(broken, m->text) == 0))) {
+				conform_plays[i].play(p);
+				played = true;
+			}
+		if (p->ctl.fd < 0)
+			return;		/* silent: the applet gave up */
+		if (played) {
+			conform_send(p, CONFORM_RESULT, CONFORM_OK, NULL);
+		} else {
+			char why[160];
+			format(why, sizeof(why), "faultpeer plays only unbound-port%s%s",
+			       broken ? " and " : "", broken ? broken : "");
+			conform_send(p, CONFORM_RESULT, CONFORM_SKIPPED, why);
+		}
+	}
+	/* The data connections stay until the verdict. */
+	do
+		check_io(message_recv(&p->ctl, &next, life), &p->ctl, "read");
+	while (next.tag != CONFORM_FINAL);
+	note("%s: verdict %u%s%s", m->text, (unsigned)next.value,
+	     next.text[0] ? ": " : "", next.text);
+}
+
+static void conform_listen(void)
+{
+	struct conform_play p = {.listen = o.listen, .lfd = -1};
+	struct address a = p.listen;
+	int lfd = xlisten(&a, 8, NULL);
+
+	p.buf = xmalloc(2 * CONFORM_MESSAGE_MAX);
+	announce_listening(&a);
+	for (;;) {
+		struct message m;
+		int err = conn_accept(&p.ctl, lfd, &a, life, NULL);
+		if (err == ETIMEDOUT)
+			gave_up();
+		if (err)
+			die(EXIT_ENV, "accept %s: %s", p.ctl.name, io_error_text(err));
+		check_io(message_recv(&p.ctl, &m, life), &p.ctl, "read case");
+		if (m.tag == CONFORM_END)
+			break;
+		p.data.fd = -1;
+		conform_one(&p, &m);
+		conn_close(&p.data);
+		if (p.lfd >= 0)
+			close(p.lfd);
+		p.lfd = -1;
+		conn_close(&p.ctl);
+	}
+	conn_close(&p.ctl);
+	xfree(p.buf);
+	finish();
+}
+
 /* ---- main ---- */
 
 static enum role find_role(const char *name)
@@ -1386,9 +1640,12 @@ static void check_options(enum role role)
 	bool echo_fault = fault == F_TRICKLE || fault == F_STALL_4095 ||
 			  fault == F_LONG_ECHO;
 
-	/* Never AF_VSOCK: the machine's vsock device is not ours to use. */
+	/* Never AF_VSOCK: the machine's vsock device is not ours to use.
+	 * conform-listen may run in a guest, over vsock (merged needs
+	 * SOCK_SEQPACKET); the suites' supervisor refuses AF_VSOCK here. */
 	for (size_t i = 0; i < sizeof(addrs) / sizeof(addrs[0]); i++)
-		if (addrs[i]->family && addrs[i]->transport != TRANSPORT_TCP)
+		if (addrs[i]->family && addrs[i]->transport != TRANSPORT_TCP &&
+		    role != CONFORM_LISTEN)
 			die(EXIT_USAGE, "TCP addresses only");
 	if ((fault == F_STRANGER || fault == F_SPLIT) && !o.from.family)
 		die(EXIT_USAGE, "%s needs --from tcp:HOST", faults[fault].name);
@@ -1409,7 +1666,7 @@ int main(int argc, char **argv)
 	static void (*const run[ROLES])(void) = {
 		[PERF_HOST] = perf_host, [ITEST_HOST] = itest_host,
 		[PERF_GUEST] = guest_perf, [ITEST_GUEST] = itest_guest,
-		[SENTINEL] = sentinel,
+		[SENTINEL] = sentinel, [CONFORM_LISTEN] = conform_listen,
 	};
 
 	set_applet_name("faultpeer");
