@@ -1,8 +1,9 @@
 # vsock-conform's tests, included by the Makefile:
 #   make check-conform    both roles over TCP loopback: KTAP checked by
 #                         tests/ktap, TCP's expected verdicts, --list,
-#                         --only, --skip, and the fault peer's broken
-#                         listening side (tests/conform.sh)
+#                         --only, --skip, exit codes (tests/conform.sh;
+#                         the fault peer's broken listening side is in
+#                         tests/faults.sh, make check-faults)
 # tests/ktap checks a KTAP stream and extracts its verdicts (its header
 # says how); the QEMU guests' tests use it too.
 
@@ -13,8 +14,4 @@ tests/ktap: tests/ktap.c
 check-conform: vsockbox tests/ktap tests/faultpeer tests/supervise
 	sh tests/conform.sh
 
-clean: clean-conform
-clean-conform:
-	rm -f tests/ktap
-
-.PHONY: check-conform clean-conform
+.PHONY: check-conform

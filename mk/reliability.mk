@@ -11,7 +11,7 @@
 # The suites honour VSOCKBOX=path (the binary under test) and
 # VSOCKBOX_WRAP (a command that wraps every applet run).
 
-TEST_TOOLS := tests/faultpeer tests/supervise
+TEST_TOOLS := tests/faultpeer tests/supervise tests/ktap
 VSB_HEADERS := common/vsockbox.h common/protocol.h common/vsock_abi.h \
 	build/applets.h
 
@@ -64,7 +64,8 @@ build/valgrind/vsockbox: $(call VARIANT_OBJS,valgrind)
 # Every report is fatal; leaks are checked at exit (LeakSanitizer).
 ASAN_ENV := ASAN_OPTIONS=abort_on_error=0:detect_leaks=1:exitcode=99 \
 	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1:exitcode=99
-RELIABILITY_SUITES := tests/faults.sh tests/cmdline.sh tests/signals.sh
+RELIABILITY_SUITES := tests/faults.sh tests/cmdline.sh tests/signals.sh \
+	tests/conform.sh
 
 check-asan: build/asan/vsockbox $(TEST_TOOLS) vsockbox
 	@status=0; for t in $(RELIABILITY_SUITES) tests/e2e.sh; do \

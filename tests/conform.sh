@@ -2,10 +2,10 @@
 # vsock-conform over TCP loopback: both roles, their KTAP checked by
 # tests/ktap against TCP's expected verdicts (tests/conform/tcp.expect),
 # the two sides' verdicts equal, --list, --only and --skip, the exit
-# codes, a listening side that dies mid-run, and the fault peer playing a
-# broken listening side (each fault's case "not ok" naming its step, by
-# its deadline, the run going on). Every run is supervised: bounded, no
-# process left behind, no AF_VSOCK socket. Ends with
+# codes, a listening side that dies mid-run, and what tests/ktap refuses.
+# (The fault peer's broken listening side is in tests/faults.sh.) Every
+# run is supervised: bounded, no process left behind, no AF_VSOCK socket.
+# Ends with
 # "conform: N passed, N failed".
 # Usage: sh tests/conform.sh [-v]   (env: VSOCKBOX, VSOCKBOX_WRAP, KTAP,
 #        TIME_SLACK_MS)
@@ -216,78 +216,5 @@ else
 	fail "listening side killed mid-run: the later cases" \
 		"elapsed ${ELAPSED_MS} ms" "$(cat "$TEST_TMP/dies-c.out")"
 fi
-
-# ---- the fault peer: a broken listening side ----
-# faultpeer conform-listen FAULT breaks the listening half of one case,
-# plays unbound-port right and answers every other case with a SKIP: the
-# whole table runs, the faulted case is "not ok" with the step named, by
-# its deadline, and the run goes on to the next case.
-FT=2				# the fault runs' --timeout
-# fault_cell FAULT CASE WANT_STATUS STEP_REGEX BOUND_MS
-fault_cell() {
-	_f=$1 _case=$2 _want=$3 _step=$4 _bound=$5
-	_n=fault-$_f
-	start_peer "$_n-fp" conform-listen "$_f" --listen "$LOOP:0" --timeout 60
-	wait_listening "$_n-fp" || { fail "fault $_f: faultpeer never listened"; return; }
-	# shellcheck disable=SC2086
-	supervised "$HARD_S" "$_n" $VSOCKBOX_WRAP "$VSOCKBOX" vsock-conform \
-		--peer "$LOOP:$PORT" --timeout "$FT"
-	stop_peer
-	_problems=""
-	[ "$STATUS" = "$_want" ] || _problems="$_problems exit:$STATUS"
-	[ "$LEFTOVER" = 0 ] || _problems="$_problems leftover:$LEFTOVER"
-	if ! "$KTAP" "$TEST_TMP/$_n.out" >"$TEST_TMP/$_n.v" 2>"$TEST_TMP/$_n.kerr"; then
-		_problems="$_problems ktap:$(head -n 1 "$TEST_TMP/$_n.kerr")"
-	fi
-	[ "$(wc -l <"$TEST_TMP/$_n.v" | tr -d ' ')" = "$COUNT" ] ||
-		_problems="$_problems results:$(wc -l <"$TEST_TMP/$_n.v")"
-	_bad=$(grep -c ' not-ok$' "$TEST_TMP/$_n.v")
-	if [ "$_want" = 0 ]; then
-		[ "$_bad" = 0 ] || _problems="$_problems not-ok:$_bad"
-	else
-		[ "$_bad" = 1 ] || _problems="$_problems not-ok:$_bad"
-		grep -q -x "$_case not-ok" "$TEST_TMP/$_n.v" ||
-			_problems="$_problems $_case-passed"
-		grep -q -E "^# $_case: ($_step)" "$TEST_TMP/$_n.out" ||
-			_problems="$_problems step"
-		# The rest ran: unbound-port, played right, passed.
-		grep -q -x 'unbound-port ok' "$TEST_TMP/$_n.v" ||
-			_problems="$_problems unbound-port"
-	fi
-	[ "$ELAPSED_MS" -lt $((_bound + TIME_SLACK_MS)) ] ||
-		_problems="$_problems slow:${ELAPSED_MS}ms"
-	if [ "$_f" = merged ]; then
-		# Over TCP its case does not run: the fault never strikes.
-		[ "$FP_STATUS" = 1 ] || _problems="$_problems peer:$FP_STATUS"
-		grep -q -x "$_case skip TCP has no SOCK_SEQPACKET" "$TEST_TMP/$_n.v" ||
-			_problems="$_problems not-skipped"
-	else
-		[ "$FP_STATUS" = 0 ] || _problems="$_problems peer:$FP_STATUS"
-	fi
-	if [ -z "$_problems" ]; then
-		pass "fault $_f: $(grep -m 1 -E "^# $_case: " "$TEST_TMP/$_n.out" ||
-			echo "$_case skip") (${ELAPSED_MS} ms)"
-	else
-		fail "fault $_f:$_problems" "$(grep -v '# SKIP' "$TEST_TMP/$_n.out" | head -n 12)" \
-			"faultpeer: $(grep injected "$TEST_TMP/$_n-fp.err")"
-	fi
-}
-QUICK=$((FT * 1000 + 2000))		# one case at its deadline, the rest fast
-fault_cell none - 0 "" 2000
-fault_cell wrong-byte random-sizes 1 \
-	"read the other side's bytes: recv: byte 1000 is [0-9]+, expected [0-9]+ \(seed [0-9]+\)" 2000
-fault_cell truncate random-sizes 1 \
-	"read the other side's bytes: recv: expected 262144 bytes, got EOF after 131072" 2000
-fault_cell no-eof shut-wr-listening 1 \
-	"read after the peer's SHUT_WR: recv: expected EOF, timed out" "$QUICK"
-fault_cell reset pollhup 1 \
-	"read after the peer's SHUT_WR: recv: expected EOF, got ECONNRESET" 2000
-fault_cell surplus pollhup 1 \
-	"read after the peer's SHUT_WR: recv: expected EOF, got data" 2000
-# Silent: the step's deadline, then a short wait for the result.
-fault_cell silent names 1 \
-	"connect: control: wait for READY from the other side: timed out" \
-	$((QUICK + FT * 1000))
-fault_cell merged seqpacket-boundaries 0 "" 2000
 
 finish

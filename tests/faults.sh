@@ -49,7 +49,7 @@ ECHO_MS=$(vsb --list-options |
 	awk '$1 == "vsock-perf" && $2 == "echo-timeout" { print $6 }')
 # The matrix's columns, the guests first; applets missing from it come
 # after, in the order of their first cell.
-COLUMNS="echo unidir bidir multi ctl bench itest perf itest-host"
+COLUMNS="echo unidir bidir multi ctl bench itest perf itest-host conform"
 DECLARED=" "
 
 # available APPLET: it is in this build (vsock-bench needs the guest
@@ -452,6 +452,102 @@ cell -p "--from $STRANGER" itest-host stranger 1 \
 	"guest-initiated: accept $STRANGER:49152 on .*: not the guest $LOOP \(1 of 4 checks failed, the rest not run\)"
 cell itest-host truncate 1 "guest-initiated: read .*: peer closed the connection"
 cell itest-host flood 1 "guest-initiated: wait for the guest to close .*: peer sent data where the protocol allows none"
+
+# ---- vsock-conform against a broken listening side ----
+# faultpeer conform-listen FAULT breaks the listening half of one case,
+# plays unbound-port right and answers every other case with a SKIP: the
+# whole table runs (its KTAP checked by tests/ktap), the faulted case is
+# "not ok" with its step named, by its deadline, every other case ok or
+# SKIP: the run went on.
+: "${KTAP:=$TESTS_DIR/ktap}"
+CONFORM_COUNT=$(vsb vsock-conform --list 2>/dev/null | wc -l | tr -d ' ')
+# conform_cell FAULT CASE WANT_STATUS STEP_REGEX BOUND_MS
+conform_cell() {
+	_f=$1 _case=$2 _want=$3 _step=$4 _bound=$5
+	name=$_f-conform
+	DECLARED="${DECLARED}conform "
+	available conform || return 0
+	if [ -n "${FAULTS_ONLY:-}" ]; then
+		case " $FAULTS_ONLY " in
+		*" $_f/conform "*) ;;
+		*) return ;;
+		esac
+	fi
+	: >"$TEST_TMP/$name-fp.err"
+	start_peer "$name-fp" conform-listen "$_f" --listen "$LOOP:0" \
+		--timeout $((T * 3 + 10))
+	if ! wait_listening "$name-fp"; then
+		record conform "$_f" no-peer
+		fail "$name: faultpeer never listened"
+		return
+	fi
+	# shellcheck disable=SC2086
+	supervised "$HARD_S" "$name" $VSOCKBOX_WRAP "$VSOCKBOX" vsock-conform \
+		--peer "$LOOP:$PORT" --timeout "$T"
+	stop_peer
+	problems=""
+	case $STATUS in
+	"$_want") ;;
+	timeout) problems="$problems hung" ;;
+	*) problems="$problems exit:$STATUS" ;;
+	esac
+	[ "$LEFTOVER" = 0 ] || problems="$problems leak:$LEFTOVER"
+	"$KTAP" "$TEST_TMP/$name.out" >"$TEST_TMP/$name.v" 2>"$TEST_TMP/$name.kerr" ||
+		problems="$problems ktap"
+	[ "$(wc -l <"$TEST_TMP/$name.v" | tr -d ' ')" = "$CONFORM_COUNT" ] ||
+		problems="$problems results"
+	_bad=$(grep -c ' not-ok$' "$TEST_TMP/$name.v")
+	if [ "$_want" = 0 ]; then
+		[ "$_bad" = 0 ] || problems="$problems not-ok:$_bad"
+	else
+		[ "$_bad" = 1 ] && grep -q -x "$_case not-ok" "$TEST_TMP/$name.v" ||
+			problems="$problems not-ok:$_bad"
+		grep -q -E "^# $_case: ($_step)" "$TEST_TMP/$name.out" ||
+			problems="$problems step"
+		grep -q -x 'unbound-port ok' "$TEST_TMP/$name.v" ||
+			problems="$problems unbound-port"
+	fi
+	[ "$ELAPSED_MS" -lt $((_bound + TIME_SLACK_MS)) ] ||
+		problems="$problems slow:${ELAPSED_MS}ms"
+	# merged breaks a SOCK_SEQPACKET case: over TCP it does not run, and
+	# the fault never strikes.
+	if [ "$_f" = merged ]; then
+		[ "$FP_STATUS" = 1 ] || problems="$problems peer:$FP_STATUS"
+		grep -q -x "$_case skip TCP has no SOCK_SEQPACKET" "$TEST_TMP/$name.v" ||
+			problems="$problems not-skipped"
+	else
+		[ "$FP_STATUS" = 0 ] || problems="$problems peer:$FP_STATUS"
+	fi
+	if [ -z "$problems" ]; then
+		record conform "$_f" OK
+		pass "$name (${ELAPSED_MS} ms): $(grep -m 1 -E "^# $_case: " \
+			"$TEST_TMP/$name.out" || echo "$_case: no diagnostic")"
+	else
+		record conform "$_f" "$(echo "$problems" | sed 's/^ //; s/ /,/g')"
+		fail "$name: $problems" "$(grep -v '# SKIP' "$TEST_TMP/$name.out" | head -n 12)" \
+			"ktap: $(head -n 3 "$TEST_TMP/$name.kerr")" \
+			"faultpeer: $(tr '\n' '|' <"$TEST_TMP/$name-fp.err")" \
+			"elapsed ${ELAPSED_MS} ms, status $STATUS"
+	fi
+}
+# One case at its deadline (T), the rest of the table fast; silent: the
+# step's deadline, then the wait for the peer's result (3 s at most).
+ONE=$((T_MS + 2000))
+conform_cell none - 0 "" 2000
+conform_cell wrong-byte random-sizes 1 \
+	"read the other side's bytes: recv: byte 1000 is [0-9]+, expected [0-9]+ \(seed [0-9]+\)" 2000
+conform_cell truncate random-sizes 1 \
+	"read the other side's bytes: recv: expected 262144 bytes, got EOF after 131072" 2000
+conform_cell no-eof shut-wr-listening 1 \
+	"read after the peer's SHUT_WR: recv: expected EOF, timed out" "$ONE"
+conform_cell reset pollhup 1 \
+	"read after the peer's SHUT_WR: recv: expected EOF, got ECONNRESET" 2000
+conform_cell surplus pollhup 1 \
+	"read after the peer's SHUT_WR: recv: expected EOF, got data" 2000
+conform_cell silent names 1 \
+	"connect: control: wait for READY from the other side: timed out" \
+	$((ONE + T_MS + 1000))
+conform_cell merged seqpacket-boundaries 0 "" 2000
 
 print_matrix
 print_timings
