@@ -296,6 +296,16 @@ struct side {
 #define TRY(x) do { int v_ = (x); if (v_ != CONFORM_OK) return v_; } while (0)
 /* The symbol of an errno value, for diagnostics. */
 #define EN(e) errno_name((e), (char[24]){0}, 24)
+/* A call's count, or the symbol of err when it failed (n < 0). */
+#define COUNT(n, err) count_text((n), (err), (char[32]){0}, 32)
+
+static const char *count_text(ssize_t n, int err, char *buf, size_t len)
+{
+	if (n < 0)
+		return errno_name(err, buf, len);
+	format(buf, len, "%zd", n);
+	return buf;
+}
 
 static int fail(struct side *s, const char *fmt, ...) PRINTF_LIKE(2, 3);
 static int fail(struct side *s, const char *fmt, ...)
@@ -1341,9 +1351,15 @@ static int conform_close_unread_connect(struct side *s)
 			       "recv after the peer closed with our data unread");
 }
 
-/* Waits until len bytes are queued (peeked, not read). */
+/* Waits until len bytes are queued (peeked, not read); SOCK_SEQPACKET:
+ * a message (a peek shorter than it need not work). */
 static int wait_queued(struct side *s, int fd, size_t len, const char *step)
 {
+	if (s->c->type == SEQPACKET) {
+		short ev;
+		return poll_until(s, fd, POLLIN, POLLIN | POLLERR | POLLHUP, &ev,
+				  step);
+	}
 	for (;;) {
 		ssize_t n = xio(s, fd, false, s->buf2, len, MSG_PEEK);
 		if (n <= 0)
@@ -1462,6 +1478,15 @@ static int conform_linger_zero_listen(struct side *s)
 
 enum { PEEK_BYTES = 64 };
 
+static int peek_failed(struct side *s, const char *call, size_t want,
+		       ssize_t n)
+{
+	if (n == -ECANCELED)
+		return CONFORM_ABORTED;
+	return fail(s, "%s: expected %zu, got %s", call, want,
+		    COUNT(n, (int)-n));
+}
+
 /* Peeks on an empty socket, then part, all, and reads: the same bytes.
  * seqpacket: MSG_PEEK|MSG_TRUNC gives the message's length too. */
 static int peek_reader(struct side *s, int fd, bool seqpacket)
@@ -1476,17 +1501,17 @@ static int peek_reader(struct side *s, int fd, bool seqpacket)
 	TRY(wait_queued(s, fd, seqpacket ? 1 : PEEK_BYTES, "data arrives"));
 	n = xio(s, fd, false, half, sizeof(half), MSG_PEEK);
 	if (n != (ssize_t)sizeof(half))
-		return fail(s, "recv(MSG_PEEK) of %zu bytes: got %zd", sizeof(half), n);
+		return peek_failed(s, "recv(MSG_PEEK) of part", sizeof(half), n);
 	n = xio(s, fd, false, all, sizeof(all), MSG_PEEK);
 	if (n != (ssize_t)sizeof(all))
-		return fail(s, "recv(MSG_PEEK) of %zu bytes: got %zd", sizeof(all), n);
+		return peek_failed(s, "recv(MSG_PEEK) of all", sizeof(all), n);
 	if (memcmp(half, all, sizeof(half)) != 0)
 		return fail(s, "recv(MSG_PEEK): the partial and the whole peek differ");
 	if (seqpacket) {
 		n = xio(s, fd, false, half, sizeof(half), MSG_PEEK | MSG_TRUNC);
 		if (n != (ssize_t)sizeof(all))
-			return fail(s, "recv(MSG_PEEK|MSG_TRUNC): expected the "
-				    "message's %zu bytes, got %zd", sizeof(all), n);
+			return peek_failed(s, "recv(MSG_PEEK|MSG_TRUNC) into half "
+					   "(the message's length)", sizeof(all), n);
 	}
 	TRY(recv_exact(s, fd, s->buf2, sizeof(all), "read after the peeks"));
 	if (memcmp(s->buf2, all, sizeof(all)) != 0)
@@ -1644,8 +1669,8 @@ static int conform_rcvlowat_connect(struct side *s)
 	if ((err = set_int(fd, SOL_SOCKET, SO_RCVLOWAT, LOWAT)) != 0)
 		return fail(s, "setsockopt(SO_RCVLOWAT, %d): %s", LOWAT, EN(err));
 	if ((err = get_int(fd, SOL_SOCKET, SO_RCVLOWAT, &v)) != 0 || v != LOWAT)
-		return fail(s, "getsockopt(SO_RCVLOWAT): expected %d, got %s%d",
-			    LOWAT, err ? EN(err) : "", err ? 0 : v);
+		return fail(s, "getsockopt(SO_RCVLOWAT): expected %d, got %s",
+			    LOWAT, COUNT(err ? -1 : v, err));
 	TRY(ctl_send(s, CONFORM_SYNC, 0));
 	TRY(ctl_wait(s, CONFORM_SYNC, "the other side's first byte", NULL));
 	TRY(wait_queued(s, fd, 1, "the first byte arrives"));
@@ -1659,8 +1684,7 @@ static int conform_rcvlowat_connect(struct side *s)
 	ssize_t n = recv(fd, s->buf2, LOWAT, MSG_DONTWAIT);
 	if (n != LOWAT)
 		return fail(s, "recv(MSG_DONTWAIT) after POLLIN: expected %d "
-			    "bytes, got %s%zd", LOWAT, n < 0 ? EN(errno) : "",
-			    n < 0 ? (ssize_t)0 : n);
+			    "bytes, got %s", LOWAT, COUNT(n, errno));
 	return CONFORM_OK;
 }
 
@@ -1733,8 +1757,7 @@ static int credit_receiver(struct side *s, bool lowat_first)
 	ssize_t n = recv(fd, s->buf2, want, MSG_DONTWAIT);
 	if (n != (ssize_t)want)
 		return fail(s, "recv(MSG_DONTWAIT) after POLLIN: expected %zu "
-			    "bytes, got %s%zd", want, n < 0 ? EN(errno) : "",
-			    n < 0 ? (ssize_t)0 : n);
+			    "bytes, got %s", want, COUNT(n, errno));
 	size_t bad = seeded_check(s->seed, CREDIT_HALF, s->buf2, want);
 	return bad == want ? CONFORM_OK
 		: fail(s, "recv: byte %zu is %u, expected %u", CREDIT_HALF + bad,
@@ -2329,7 +2352,7 @@ static int conform_seqpacket_boundaries_connect(struct side *s)
 		TRY(send_exact(s, fd, s->buf, len, step));
 		format(step, sizeof(step), "echo of message #%d of %zu bytes",
 		       i + 1, len);
-		TRY(expect_message(s, fd, len, (uint64_t)i << 20, true, step));
+		TRY(expect_message(s, fd, len, (uint64_t)i << 20, false, step));
 	}
 	return CONFORM_OK;
 }
@@ -2561,6 +2584,12 @@ static uint32_t combine(struct side *s, uint32_t mine, const struct message *r,
 {
 	uint32_t theirs = r->value;
 
+	/* Our skip stops the case: what the other side saw after it (our
+	 * connections closing) is no failure. */
+	if (mine == CONFORM_SKIPPED) {
+		format(why, len, "%s", s->why);
+		return CONFORM_SKIPPED;
+	}
 	if (mine == CONFORM_FAILED) {
 		if (theirs == CONFORM_FAILED)
 			format(why, len, "%s\nlistening side: %s", s->why, r->text);
@@ -2571,10 +2600,6 @@ static uint32_t combine(struct side *s, uint32_t mine, const struct message *r,
 	if (theirs == CONFORM_FAILED) {
 		format(why, len, "listening side: %s", r->text);
 		return CONFORM_FAILED;
-	}
-	if (mine == CONFORM_SKIPPED) {
-		format(why, len, "%s", s->why);
-		return CONFORM_SKIPPED;
 	}
 	if (theirs == CONFORM_SKIPPED) {
 		format(why, len, "listening side: %s", r->text);
@@ -2627,14 +2652,16 @@ static uint32_t run_connecting(struct side *s, const struct conform_options *o,
 		goto final;
 	}
 	uint32_t mine = (uint32_t)c->connect(s);
-	close_all(s);
 	/* The case's deadline may have passed: the control messages that
 	 * end it have their own. The other side's steps end by its deadline,
 	 * which started a moment after ours; after an abort, at once. */
 	s->d = step_deadline(mine == CONFORM_OK ? o->timeout_s + 2
 			: o->timeout_s < ABORT_GRACE_S ? o->timeout_s : ABORT_GRACE_S);
+	/* The abort goes before the data connections close, so that the
+	 * other side hears of it before it sees their end. */
 	if (mine != CONFORM_OK && !s->have_result)
 		(void)message_send(&s->ctl, CONFORM_ABORT, mine, NULL, s->d);
+	close_all(s);
 	if (s->have_result) {
 		r = s->result;
 	} else {
