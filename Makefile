@@ -134,7 +134,8 @@ check-sh:
 # boot), the QEMU guests (amd64 on two kernels, arm64, the nested pair over
 # vhost-vsock-pci), the sanitizer build over the suites, the parsers'
 # fuzzer for a minute, and the committed Config.in.
-check: check-unit check-sh check-e2e check-reliability check-bench \
+check: check-unit check-sh check-e2e check-reliability check-conform \
+	check-bench \
 	check-vm-rules check-vm check-vm-arm64 check-vhost check-asan fuzz \
 	check-config
 
