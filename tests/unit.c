@@ -209,6 +209,21 @@ static void test_patterns(void)
 	buf[63] = 43;
 	CHECK(find_not_byte(buf, 100, 42) == 63);
 	CHECK(find_not_byte(buf, 0, 42) == 0);
+
+	/* vsock-conform's seeded data: by offset, not by call. */
+	unsigned char a[300], b[300];
+	seeded_fill(7, 1000, a, sizeof(a));
+	for (size_t i = 0; i < sizeof(b); i++)
+		b[i] = seeded_byte(7, 1000 + i);
+	CHECK(memcmp(a, b, sizeof(a)) == 0);
+	CHECK(seeded_check(7, 1000, a, sizeof(a)) == sizeof(a));
+	CHECK(seeded_check(7, 1001, a, sizeof(a)) < 8);	/* shifted by one */
+	CHECK(seeded_check(8, 1000, a, sizeof(a)) < 8);	/* another seed */
+	a[123] ^= 1;
+	CHECK(seeded_check(7, 1000, a, sizeof(a)) == 123);
+	char name[24];
+	CHECK(strcmp(errno_name(ECONNRESET, name, sizeof(name)), "ECONNRESET") == 0);
+	CHECK(strcmp(errno_name(9999, name, sizeof(name)), "errno 9999") == 0);
 }
 
 /* ---- statistics ---- */
@@ -549,6 +564,7 @@ struct parsed {
 	bool flag;
 	struct byte_list bytes;
 	unsigned names;
+	struct name_set set;
 };
 
 static void no_text(void)
@@ -558,6 +574,15 @@ static void no_text(void)
 static const struct opt_name some_names[] = {
 	{"one", 1}, {"two", 2}, {"all", 3}, {NULL, 0},
 };
+
+/* More names than an unsigned has bits: n00..n69. */
+#define TEN(d) {"n" #d "0", 0}, {"n" #d "1", 0}, {"n" #d "2", 0}, \
+	{"n" #d "3", 0}, {"n" #d "4", 0}, {"n" #d "5", 0}, {"n" #d "6", 0}, \
+	{"n" #d "7", 0}, {"n" #d "8", 0}, {"n" #d "9", 0}
+static const struct opt_name many_names[] = {
+	TEN(0), TEN(1), TEN(2), TEN(3), TEN(4), TEN(5), TEN(6), {NULL, 0},
+};
+#undef TEN
 
 static const struct opt unit_options[] = {
 	OPTION_PEER(struct parsed, peer, 8500),
@@ -576,6 +601,9 @@ static const struct opt unit_options[] = {
 	{.name = "names", .arg = "LIST", .kind = OPT_NAMES,
 	 .offset = offsetof(struct parsed, names), .def = 3, .help = "n",
 	 .names = some_names},
+	{.name = "set", .arg = "LIST", .kind = OPT_NAME_SET,
+	 .offset = offsetof(struct parsed, set), .help = "s",
+	 .names = many_names},
 	OPTION_END
 };
 
@@ -621,6 +649,16 @@ static void test_options(void)
 	format_address(&v.peer, text, sizeof(text));
 	CHECK(strcmp(text, "vsock:3:8500") == 0);
 	CHECK(parse_words(&v, "--names one,two") == 3 && v.names == 3);
+	CHECK(name_set_empty(&v.set));
+
+	/* A name set: members by index, past the first 64 too. */
+	CHECK(parse_words(&v, "--set n01,n65,n01,n69,") == 3);
+	CHECK(name_set_has(&v.set, 1) && name_set_has(&v.set, 65) &&
+	      name_set_has(&v.set, 69));
+	CHECK(!name_set_has(&v.set, 0) && !name_set_has(&v.set, 2) &&
+	      !name_set_has(&v.set, 64) && !name_set_has(&v.set, 70) &&
+	      !name_set_has(&v.set, NAME_SET_MAX));
+	CHECK(!name_set_empty(&v.set));
 
 	setenv("VSOCKBOX_PEER", "tcp:[::1]:9", 1);
 	CHECK(parse_words(&v, "") == 1);

@@ -204,6 +204,7 @@ struct values {
 	bool flag;
 	struct byte_list bytes;
 	unsigned names;
+	struct name_set cases;
 };
 
 /* vsock-perf's tests, from its table. */
@@ -224,6 +225,9 @@ static const struct opt fuzz_options[] = {
 	{.name = "tests", .arg = "LIST", .kind = OPT_NAMES,
 	 .offset = offsetof(struct values, names), .def = TEST_ALL,
 	 .help = "t", .names = fuzz_names},
+	{.name = "only", .arg = "CASES", .kind = OPT_NAME_SET,
+	 .offset = offsetof(struct values, cases), .help = "o",
+	 .names = fuzz_names},
 	OPTION_END
 };
 
@@ -251,6 +255,10 @@ static void check_values(const struct values *v)
 		abort();
 	if (v->bytes.n > BYTE_LIST_MAX)
 		abort();
+	for (size_t i = 0; i < NAME_SET_MAX; i++)	/* members it names */
+		if (name_set_has(&v->cases, i) &&
+		    i >= sizeof(fuzz_names) / sizeof(fuzz_names[0]) - 1)
+			abort();
 	check_address_invariants(&v->peer);
 	if (v->peer.port == PORT_UNSET)
 		abort();	/* the default port applies */
