@@ -148,8 +148,8 @@ X(zerocopy_close, "zerocopy-close-pending", ON_BOTH, STREAM, NULL, \
   "peer reads every byte, then EOF") \
 X(seqpacket_boundaries, "seqpacket-boundaries", ON_VSOCK, SEQPACKET, \
   NOT_TCP_SEQPACKET, \
-  "messages of 1 byte to the peer's whole buffer arrive whole, one recv " \
-  "each, and come back the same (the listening side echoes them)") \
+  "messages of 1 byte to the smaller side's whole buffer arrive whole, " \
+  "one recvmsg each, each way") \
 X(seqpacket_trunc, "seqpacket-msg-trunc", ON_VSOCK, SEQPACKET, \
   NOT_TCP_SEQPACKET, \
   "a 32-byte message into 16 bytes: MSG_TRUNC returns 32, without it 16; " \
@@ -2294,7 +2294,8 @@ static int recv_message(struct side *s, int fd, void *buf, size_t len,
 	return CONFORM_OK;
 }
 
-static uint64_t peer_buffer(int fd)
+/* This socket's SO_VM_SOCKETS_BUFFER_SIZE (the default where unknown). */
+static uint64_t own_buffer(int fd)
 {
 	uint64_t v = 0;
 	return get_u64(fd, SO_VM_SOCKETS_BUFFER_SIZE, &v) || !v ? 256 << 10 : v;
@@ -2336,43 +2337,71 @@ static int expect_message(struct side *s, int fd, size_t len, uint64_t from,
 		       bad, s->buf2[bad], seeded_byte(s->seed, from + bad));
 }
 
+/* The messages of one direction: sent one send each, received one
+ * recvmsg each, the whole of it and nothing more. */
+enum { TO_LISTENING = 0, TO_CONNECTING = 1 };
+
+static uint64_t message_offset(int direction, int i)
+{
+	return (uint64_t)direction << 32 | (uint64_t)i << 20;
+}
+
+static int send_messages(struct side *s, int fd, int direction, uint64_t last)
+{
+	char step[64];
+
+	for (int i = 0; i < MESSAGES; i++) {
+		size_t len = message_size(i, last);
+		format(step, sizeof(step), "send message #%d of %zu bytes", i + 1,
+		       len);
+		seeded_fill(s->seed, message_offset(direction, i), s->buf, len);
+		TRY(send_exact(s, fd, s->buf, len, step));
+	}
+	return CONFORM_OK;
+}
+
+static int receive_messages(struct side *s, int fd, int direction,
+			    uint64_t last)
+{
+	char step[64];
+
+	for (int i = 0; i < MESSAGES; i++) {
+		size_t len = message_size(i, last);
+		format(step, sizeof(step), "message #%d of %zu bytes", i + 1, len);
+		TRY(expect_message(s, fd, len, message_offset(direction, i), false,
+				   step));
+	}
+	return CONFORM_OK;
+}
+
+/* The largest message: the smaller of the two buffers. */
 static int conform_seqpacket_boundaries_connect(struct side *s)
 {
 	int fd;
-	char step[64];
+	uint32_t theirs;
 
 	TRY(connect_one(s, &fd));
-	uint64_t buffer = peer_buffer(fd);
-	if (buffer > BUF_BYTES - 4096)
-		buffer = BUF_BYTES - 4096;
-	for (int i = 0; i < MESSAGES; i++) {
-		size_t len = message_size(i, buffer);
-		format(step, sizeof(step), "message #%d of %zu bytes", i + 1, len);
-		seeded_fill(s->seed, (uint64_t)i << 20, s->buf, len);
-		TRY(send_exact(s, fd, s->buf, len, step));
-		format(step, sizeof(step), "echo of message #%d of %zu bytes",
-		       i + 1, len);
-		TRY(expect_message(s, fd, len, (uint64_t)i << 20, false, step));
-	}
-	return CONFORM_OK;
+	TRY(ctl_wait(s, CONFORM_SYNC, "the other side's buffer size", &theirs));
+	uint64_t last = own_buffer(fd);
+	if (theirs < last)
+		last = theirs;
+	if (last > BUF_BYTES - 4096)
+		last = BUF_BYTES - 4096;
+	TRY(ctl_send(s, CONFORM_SYNC, (uint32_t)last));
+	TRY(receive_messages(s, fd, TO_CONNECTING, last));
+	return send_messages(s, fd, TO_LISTENING, last);
 }
 
 static int conform_seqpacket_boundaries_listen(struct side *s)
 {
 	int fd;
-	char step[64];
+	uint32_t last;
 
 	TRY(serve_one(s, &fd));
-	uint64_t buffer = peer_buffer(fd);
-	if (buffer > BUF_BYTES - 4096)
-		buffer = BUF_BYTES - 4096;
-	for (int i = 0; i < MESSAGES; i++) {
-		size_t len = message_size(i, buffer);
-		format(step, sizeof(step), "message #%d of %zu bytes", i + 1, len);
-		TRY(expect_message(s, fd, len, (uint64_t)i << 20, false, step));
-		TRY(send_exact(s, fd, s->buf2, len, "echo"));
-	}
-	return CONFORM_OK;
+	TRY(ctl_send(s, CONFORM_SYNC, (uint32_t)own_buffer(fd)));
+	TRY(ctl_wait(s, CONFORM_SYNC, "the largest message's size", &last));
+	TRY(send_messages(s, fd, TO_CONNECTING, last));
+	return receive_messages(s, fd, TO_LISTENING, last);
 }
 
 enum { TRUNC_BYTES = 32 };
@@ -2485,7 +2514,7 @@ static int conform_seqpacket_big_listen(struct side *s)
 	int fd;
 
 	TRY(serve_one(s, &fd));
-	TRY(ctl_send(s, CONFORM_SYNC, (uint32_t)peer_buffer(fd)));
+	TRY(ctl_send(s, CONFORM_SYNC, (uint32_t)own_buffer(fd)));
 	return expect_message(s, fd, 1, 0, false, "the message after the big one");
 }
 
@@ -2831,6 +2860,8 @@ static int listening_side(const struct conform_options *o, struct side *s)
 		conn_close(&s->ctl);
 	}
 	close(lfd);
+	if (!printed_plan)
+		out("KTAP version 1\n# vsock-conform: listening side\n1..0\n");
 	out("# vsock-conform: %u cases, %u failed\n", cases_run, failed);
 	return failed ? EXIT_FAIL : EXIT_PASS;
 }

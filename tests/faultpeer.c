@@ -1513,27 +1513,20 @@ static void conform_random_sizes(struct conform_play *p)
 	xwrite(&p->data, p->buf, CONFORM_BYTES, "write");
 }
 
-/* Messages echoed back, the third and fourth as one. */
+/* The listening side's first two messages (1 and 2 bytes of the data
+ * vsock-conform expects, sent to the connecting side) as one. */
 static void conform_seqpacket_boundaries(struct conform_play *p)
 {
+	struct message last;
+	uint64_t to_connecting = (uint64_t)1 << 32;	/* the applet's offsets */
+
 	conform_serve(p, SOCK_SEQPACKET);
-	for (int i = 0; i < 4; i++) {
-		ssize_t n = recv(p->data.fd, p->buf, CONFORM_MESSAGE_MAX, 0);
-		if (n <= 0)
-			check_io(n ? errno : ERR_EOF, &p->data, "read");
-		if (i == 2) {
-			size_t first = (size_t)n;
-			n = recv(p->data.fd, p->buf + first,
-				 CONFORM_MESSAGE_MAX - first, 0);
-			if (n <= 0)
-				check_io(n ? errno : ERR_EOF, &p->data, "read");
-			n += (ssize_t)first;
-			inject("seqpacket-boundaries: messages 3 and 4 echoed as one");
-		}
-		xwrite(&p->data, p->buf, (size_t)n, "write");
-		if (i == 2)
-			break;
-	}
+	conform_send(p, CONFORM_SYNC, CONFORM_MESSAGE_MAX, NULL);
+	check_io(message_recv(&p->ctl, &last, life), &p->ctl, "read control");
+	seeded_fill(p->seed, to_connecting, p->buf, 1);
+	seeded_fill(p->seed, to_connecting | 1 << 20, p->buf + 1, 2);
+	inject("seqpacket-boundaries: messages 1 and 2 sent as one");
+	xwrite(&p->data, p->buf, 3, "write");
 }
 
 static const struct {
