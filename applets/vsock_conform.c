@@ -1,4 +1,5 @@
-/* vsock-conform: the socket semantics of a vsock path, case by case.
+/* vsock-conform: the socket semantics of a vsock path, case by case; its
+ * control connection is in doc/PROTOCOL.md.
  *
  * Two roles: the listening side (--listen ADDR) and the connecting side
  * (--peer ADDR), on either end of the path, over AF_VSOCK or TCP. Every
@@ -21,10 +22,7 @@
 //config:	bool "vsock-conform: socket semantics of a vsock path, as KTAP"
 //config:	default y
 //config:	help
-//config:	  Runs a table of socket-semantics cases (shutdown, poll, peek,
-//config:	  ioctls, buffer options, back-pressure, many connections,
-//config:	  MSG_ZEROCOPY, SOCK_SEQPACKET boundaries) between a listening
-//config:	  and a connecting side, over vsock or TCP, and prints KTAP.
+//config:	  Checks a path's socket semantics case by case from both ends, as KTAP.
 #include "vsockbox.h"
 
 #include <arpa/inet.h>
@@ -2825,7 +2823,7 @@ static int listening_side(const struct conform_options *o, struct side *s)
 	int lfd = xlisten(&where, 8, NULL);
 
 	format_address(&where, text, sizeof(text));
-	print_to(STDERR_FILENO, "vsock-conform: listening on %s\n", text);
+	announce_listening(&where);
 	for (;;) {
 		struct message m;
 		/* The connecting side may take a case's deadline and its

@@ -104,7 +104,8 @@ static inline int perf_port_slot(uint32_t port)
 		       ? (int)(port - PERF_CTL_PORT) : -1;
 }
 
-/* vsock-conform: our own protocol, beyond the Fuchsia one. Each case
+/* vsock-conform: our own protocol, beyond the Fuchsia one (doc/PROTOCOL.md
+ * says it in words). Each case
  * runs over a control connection of its own to CONFORM_CTL_PORT on the
  * transport under test; its data connections go to ports the listening
  * side picks and names (CONFORM_READY). A message is three 32-bit words in
