@@ -2877,6 +2877,11 @@ int vsock_conform_main(int argc, char **argv)
 		if (!o->listen.family == !o->peer.family)
 			die(EXIT_USAGE, "--listen ADDR (the listening side) or --peer "
 				    "ADDR (the connecting side): one of them");
+		/* The connecting side picks the cases and their seeds. */
+		if (o->listen.family && (!name_set_empty(&o->only) ||
+					 !name_set_empty(&o->skip) || o->seed))
+			die(EXIT_USAGE, "--only, --skip and --seed: the connecting "
+				    "side's (--peer), not the listening side's");
 		if (!o->seed)
 			o->seed = (uint32_t)(now_ns() % 4000000000u) + 1;
 		s->buf = xmalloc(BUF_BYTES);

@@ -182,6 +182,11 @@ if [ "$ELAPSED_MS" -lt $((2500 + TIME_SLACK_MS)) ]; then
 else
 	fail "no connecting side: took ${ELAPSED_MS} ms for --wait 1"
 fi
+# shellcheck disable=SC2086
+supervised 20 lonly $VSOCKBOX_WRAP "$VSOCKBOX" vsock-conform --listen "$LOOP:0" --only names
+expect_status "--only on the listening side: exit 2" 2 "$STATUS"
+testing "--only on the listening side: one line" \
+	"grep -c -e '--only, --skip and --seed: the connecting side' '$TEST_TMP/lonly.err'" 1
 for args in "" "--listen $LOOP:0 --peer $LOOP:1"; do
 	# shellcheck disable=SC2086
 	supervised 20 roles $VSOCKBOX_WRAP "$VSOCKBOX" vsock-conform $args
