@@ -2730,9 +2730,16 @@ static void say_end(const struct conform_options *o)
 	conn_close(&ctl);
 }
 
+/* The kselftest summary line, from the count of each verdict. */
+static void print_totals(const unsigned count[])
+{
+	out("# Totals: pass:%u fail:%u xfail:0 xpass:0 skip:%u error:0\n",
+	    count[CONFORM_OK], count[CONFORM_FAILED], count[CONFORM_SKIPPED]);
+}
+
 static int connecting_side(const struct conform_options *o, struct side *s)
 {
-	unsigned total = 0, n = 0, failed = 0;
+	unsigned total = 0, n = 0, count[CONFORM_ABORTED + 1] = {0};
 	char where[ADDRESS_TEXT_MAX];
 
 	for (size_t i = 0; i < CASE_COUNT; i++)
@@ -2745,16 +2752,14 @@ static int connecting_side(const struct conform_options *o, struct side *s)
 		if (!selected(o, i))
 			continue;
 		n++;
-		if (run_connecting(s, o, i, n, total, &unreachable) ==
-		    CONFORM_FAILED)
-			failed++;
+		count[run_connecting(s, o, i, n, total, &unreachable)]++;
 		if (unreachable && n == 1)
 			die(EXIT_ENV, "control: the listening side at %s cannot "
 			    "be reached", where);
 	}
 	say_end(o);
-	out("# vsock-conform: %u cases, %u failed\n", total, failed);
-	return failed ? EXIT_FAIL : EXIT_PASS;
+	print_totals(count);
+	return count[CONFORM_FAILED] ? EXIT_FAIL : EXIT_PASS;
 }
 
 /* The listening side's part of one case, on its control connection. */
@@ -2810,6 +2815,12 @@ static uint32_t run_listening(struct side *s, const struct conform_options *o,
 		print_result(n, m->text, CONFORM_FAILED, why);
 		return CONFORM_FAILED;
 	}
+	if (final.value != CONFORM_OK && final.value != CONFORM_SKIPPED &&
+	    final.value != CONFORM_FAILED) {
+		print_result(n, m->text, CONFORM_FAILED,
+			     "control: the case's verdict: not a verdict");
+		return CONFORM_FAILED;
+	}
 	print_result(n, m->text, final.value, final.text);
 	return final.value;
 }
@@ -2819,7 +2830,7 @@ static int listening_side(const struct conform_options *o, struct side *s)
 	struct address where = o->listen;
 	char text[ADDRESS_TEXT_MAX];
 	bool printed_plan = false;
-	unsigned failed = 0, cases_run = 0;
+	unsigned cases_run = 0, count[CONFORM_ABORTED + 1] = {0};
 	int lfd = xlisten(&where, 8, NULL);
 
 	format_address(&where, text, sizeof(text));
@@ -2853,15 +2864,14 @@ static int listening_side(const struct conform_options *o, struct side *s)
 			continue;
 		}
 		cases_run++;
-		if (run_listening(s, o, &m, &printed_plan) == CONFORM_FAILED)
-			failed++;
+		count[run_listening(s, o, &m, &printed_plan)]++;
 		conn_close(&s->ctl);
 	}
 	close(lfd);
 	if (!printed_plan)
 		out("KTAP version 1\n# vsock-conform: listening side\n1..0\n");
-	out("# vsock-conform: %u cases, %u failed\n", cases_run, failed);
-	return failed ? EXIT_FAIL : EXIT_PASS;
+	print_totals(count);
+	return count[CONFORM_FAILED] ? EXIT_FAIL : EXIT_PASS;
 }
 
 int vsock_conform_main(int argc, char **argv)

@@ -132,6 +132,8 @@ testing "whole table: the cases in --list's order" \
 # A vsock-only case says why in its SKIP.
 testing "vsock-only cases: SKIP with the table's reason" \
 	"grep -c '^ok [0-9]* shut-rd-connecting # SKIP TCP.s SHUT_RD is local' '$TEST_TMP/all-c.out'" 1
+testing "the kselftest totals line" \
+	"grep -c '^# Totals: pass:[0-9]* fail:0 xfail:0 xpass:0 skip:[0-9]* error:0\$' '$TEST_TMP/all-c.out' '$TEST_TMP/all-l.out' | cut -d: -f2 | tr '\n' ' '" "1 1 "
 testing "the header names the seed" \
 	"grep -c '^# vsock-conform: connecting to $LOOP:$PORT, seed [0-9]' '$TEST_TMP/all-c.out'" 1
 if [ "$C_MS" -le 20000 ]; then
@@ -220,6 +222,33 @@ if "$KTAP" "$TEST_TMP/dies-c.out" >"$TEST_TMP/dies.v" 2>/dev/null &&
 else
 	fail "listening side killed mid-run: the later cases" \
 		"elapsed ${ELAPSED_MS} ms" "$(cat "$TEST_TMP/dies-c.out")"
+fi
+
+# ---- a connecting side that dies mid-run ----
+# The listening side ends at its bound (two case deadlines and 5 s), exit
+# 1, one line naming why.
+# shellcheck disable=SC2086
+start_supervised "$HARD_S" gone-l $VSOCKBOX_WRAP "$VSOCKBOX" vsock-conform \
+	--listen "$LOOP:0" --timeout 1
+LISTENER=$LAST_PID
+wait_listening gone-l
+# shellcheck disable=SC2086
+start_supervised "$HARD_S" gone-c $VSOCKBOX_WRAP "$VSOCKBOX" vsock-conform \
+	--peer "$LOOP:$PORT" --timeout 1 --only "$MIDRUN"
+CPID=$LAST_PID
+wait_for_line "$TEST_TMP/gone-l.out" '^1\.\.5$' &&
+	kill -KILL "$(applet_pid gone-c)"
+reap "$CPID"
+reap "$LISTENER"
+read_result gone-l
+expect_status "connecting side killed mid-run: the listening side exits 1" 1 "$STATUS"
+if [ "$(error_lines "$TEST_TMP/gone-l.err" | grep -c 'the connecting side is gone')" = 1 ] &&
+	[ "$(error_lines "$TEST_TMP/gone-l.err" | wc -l)" = 1 ] &&
+	[ "$ELAPSED_MS" -lt $((12000 + TIME_SLACK_MS)) ]; then
+	pass "connecting side killed mid-run: one line, by the listening side's bound (${ELAPSED_MS} ms)"
+else
+	fail "connecting side killed mid-run: the listening side" \
+		"elapsed ${ELAPSED_MS} ms" "$(cat "$TEST_TMP/gone-l.err")"
 fi
 
 finish
