@@ -2191,38 +2191,26 @@ static int zerocopy_sends(struct side *s, int fd)
 /* Reads completion notices until they cover IDs 0..want-1 in order. */
 static int zerocopy_completions(struct side *s, int fd, uint32_t want)
 {
-	uint32_t next = 0;
+	uint32_t next = 0, first, last;
 
 	while (next < want) {
-		char control[256];
-		struct msghdr m = {.msg_control = control,
-				   .msg_controllen = sizeof(control)};
-		if (recvmsg(fd, &m, MSG_ERRQUEUE | MSG_DONTWAIT) < 0) {
-			if (errno != EAGAIN && errno != EINTR)
-				return fail(s, "recvmsg(MSG_ERRQUEUE): %s", EN(errno));
+		int err = zerocopy_notice(fd, &first, &last);
+		if (err == EAGAIN || err == EINTR) {
 			short ev;
 			TRY(poll_until(s, fd, 0, POLLERR, &ev,
 				       "wait for MSG_ZEROCOPY completions"));
 			continue;
 		}
-		for (struct cmsghdr *c = CMSG_FIRSTHDR(&m); c;
-		     c = CMSG_NXTHDR(&m, c)) {
-			struct zerocopy_notice z;
-			if (c->cmsg_len < CMSG_LEN(sizeof(z)))
-				continue;
-			memcpy(&z, CMSG_DATA(c), sizeof(z));
-			if (z.ee_origin != ZEROCOPY_ORIGIN)
-				return fail(s, "MSG_ERRQUEUE: expected a zerocopy "
-					    "notice, got origin %u", z.ee_origin);
-			if (z.ee_errno)
-				return fail(s, "MSG_ZEROCOPY completion: error %s",
-					    EN((int)z.ee_errno));
-			if (z.ee_info != next || z.ee_data < z.ee_info)
-				return fail(s, "MSG_ZEROCOPY completion: expected "
-					    "the range from ID %u, got %u..%u",
-					    (unsigned)next, z.ee_info, z.ee_data);
-			next = z.ee_data + 1;
-		}
+		if (err == ENOMSG)
+			return fail(s, "recvmsg(MSG_ERRQUEUE): expected a "
+				    "MSG_ZEROCOPY completion, got another notice");
+		if (err)
+			return fail(s, "MSG_ZEROCOPY completion: %s", EN(err));
+		if (first != next || last < first)
+			return fail(s, "MSG_ZEROCOPY completion: expected the "
+				    "range from ID %u, got %u..%u", (unsigned)next,
+				    (unsigned)first, (unsigned)last);
+		next = last + 1;
 	}
 	return CONFORM_OK;
 }

@@ -183,15 +183,13 @@ int read_full(struct conn *c, void *buf, size_t len, struct deadline d)
 
 /* ---- MSG_ZEROCOPY completions ---- */
 
-/* Counts the sends the kernel is done with, from one error-queue message;
- * 0, EAGAIN when the queue is empty, or an errno. */
-static int read_completions(struct conn *c)
+int zerocopy_notice(int fd, uint32_t *first, uint32_t *last)
 {
 	char control[128];
 	struct msghdr msg = {.msg_control = control,
 			     .msg_controllen = sizeof(control)};
 
-	if (recvmsg(c->fd, &msg, MSG_ERRQUEUE | MSG_DONTWAIT) < 0)
+	if (recvmsg(fd, &msg, MSG_ERRQUEUE | MSG_DONTWAIT) < 0)
 		return errno == EWOULDBLOCK ? EAGAIN : errno;
 	for (struct cmsghdr *cm = CMSG_FIRSTHDR(&msg); cm;
 	     cm = CMSG_NXTHDR(&msg, cm)) {
@@ -203,9 +201,25 @@ static int read_completions(struct conn *c)
 			continue;
 		if (z.ee_errno)
 			return (int)z.ee_errno;
-		c->zc_done += z.ee_data - z.ee_info + 1;
+		*first = z.ee_info;
+		*last = z.ee_data;
+		return 0;
 	}
-	return 0;
+	return ENOMSG;
+}
+
+/* Counts the sends the kernel is done with, from one error-queue message;
+ * 0, EAGAIN when the queue is empty, or an errno. */
+static int read_completions(struct conn *c)
+{
+	uint32_t first, last;
+	int err = zerocopy_notice(c->fd, &first, &last);
+
+	if (err == ENOMSG)
+		return 0;	/* another kind of notice */
+	if (!err)
+		c->zc_done += last - first + 1;
+	return err;
 }
 
 /* A notice covers a range of the kernel's IDs. Over TCP a send() takes one

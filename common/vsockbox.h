@@ -334,6 +334,11 @@ int send_bytes(struct conn *c, uint64_t total, const void *buf,
 /* MSG_ZEROCOPY: waits until the kernel is done with every buffer sent so
  * far, so that the caller may write into them again. */
 int zerocopy_wait(struct conn *c, struct deadline d);
+/* Takes one message from fd's error queue: a MSG_ZEROCOPY completion of
+ * the kernel's send IDs first..last (0), EAGAIN when the queue is empty,
+ * ENOMSG for another kind of notice, the completion's error, or an
+ * errno. */
+int zerocopy_notice(int fd, uint32_t *first, uint32_t *last);
 /* Waits for the peer to close: 0 at EOF, ERR_DATA if data comes first. */
 int wait_for_close(struct conn *c, struct deadline d);
 /* Bytes the peer sent beyond what its test allows: ERR_DATA if any
