@@ -45,127 +45,162 @@ enum { ON_VSOCK = 1, ON_TCP = 2, ON_BOTH = 3 };
 #define SEQPACKET SOCK_SEQPACKET
 #define NOT_TCP_SEQPACKET "TCP has no SOCK_SEQPACKET"
 
-/* The table: X(id, name, transports, socket type, why not over TCP (when
- * vsock only), what it checks). Each row has its two halves below,
- * conform_ID_connect and conform_ID_listen. */
+/* The table: X(name, transports, socket type, why not over TCP (vsock
+ * only), the connecting half, the listening half, what it checks). A half
+ * is ONE(f): f(side, fd) on the case's one connection (the connecting side
+ * connects, the listening side serves, before f); or OWN(f): f(side),
+ * which makes its own connections. */
 #define CASES(X) \
-X(unbound_port, "unbound-port", ON_BOTH, STREAM, NULL, \
+X("unbound-port", ON_BOTH, STREAM, NULL, \
+  OWN(conform_unbound_port_connect), OWN(conform_unbound_port_listen), \
   "connect to a port nobody has bound fails at once: ECONNRESET over " \
   "vsock (a reset answers), ECONNREFUSED over TCP") \
-X(addr_in_use, "addr-in-use", ON_BOTH, STREAM, NULL, \
+X("addr-in-use", ON_BOTH, STREAM, NULL, \
+  OWN(conform_addr_in_use_connect), OWN(conform_addr_in_use_listen), \
   "bind to a port a socket has bound (a listener's, a connecting " \
   "socket's) fails with EADDRINUSE; the listener still accepts") \
-X(names, "names", ON_BOTH, STREAM, NULL, \
+X("names", ON_BOTH, STREAM, NULL, \
+  ONE(conform_names_connect), ONE(send_names), \
   "getsockname and getpeername on both sides name the same ports, and " \
   "the connecting side's peer is the address it connected to") \
-X(local_cid, "local-cid", ON_VSOCK, STREAM, "TCP has no CIDs", \
+X("local-cid", ON_VSOCK, STREAM, "TCP has no CIDs", \
+  ONE(conform_local_cid_connect), ONE(conform_local_cid_listen), \
   "IOCTL_VM_SOCKETS_GET_LOCAL_CID on /dev/vsock answers, on each side, " \
   "the CID the other side's getpeername gives (any CID over loopback)") \
-X(shut_wr_connecting, "shut-wr-connecting", ON_BOTH, STREAM, NULL, \
+X("shut-wr-connecting", ON_BOTH, STREAM, NULL, \
+  ONE(shut_wr_shutter), ONE(shut_wr_reader), \
   "after the connecting side's SHUT_WR the other side reads its data, " \
   "then EOF; its send fails with EPIPE and SIGPIPE (none with " \
   "MSG_NOSIGNAL); data still flows the other way") \
-X(shut_wr_listening, "shut-wr-listening", ON_BOTH, STREAM, NULL, \
+X("shut-wr-listening", ON_BOTH, STREAM, NULL, \
+  ONE(shut_wr_reader), ONE(shut_wr_shutter), \
   "the same, with the listening side shutting down its writes") \
-X(shut_rd_connecting, "shut-rd-connecting", ON_VSOCK, STREAM, \
+X("shut-rd-connecting", ON_VSOCK, STREAM, \
   "TCP's SHUT_RD is local: the peer is not told", \
+  ONE(shut_rd_shutter), ONE(shut_rd_writer), \
   "after the connecting side's SHUT_RD its recv gives EOF at once, and " \
   "the other side's send fails with EPIPE and SIGPIPE") \
-X(shut_rd_listening, "shut-rd-listening", ON_VSOCK, STREAM, \
+X("shut-rd-listening", ON_VSOCK, STREAM, \
   "TCP's SHUT_RD is local: the peer is not told", \
+  ONE(shut_rd_writer), ONE(shut_rd_shutter), \
   "the same, with the listening side shutting down its reads") \
-X(pollrdhup, "pollrdhup", ON_BOTH, STREAM, NULL, \
+X("pollrdhup", ON_BOTH, STREAM, NULL, \
+  ONE(conform_pollrdhup_connect), ONE(conform_pollrdhup_listen), \
   "the peer's SHUT_WR wakes poll with POLLIN and POLLRDHUP, not POLLHUP; " \
   "recv then gives EOF") \
-X(pollhup, "pollhup", ON_BOTH, STREAM, NULL, \
+X("pollhup", ON_BOTH, STREAM, NULL, \
+  ONE(conform_pollhup_connect), ONE(conform_pollhup_listen), \
   "after its own SHUT_WR and the peer's close, poll gives POLLHUP; the " \
   "peer read the data, then EOF") \
-X(close_unread, "close-unread", ON_BOTH, STREAM, NULL, \
+X("close-unread", ON_BOTH, STREAM, NULL, \
+  ONE(conform_close_unread_connect), ONE(conform_close_unread_listen), \
   "a close with received data unread ends the connection: EOF over vsock " \
   "(it has no abortive close), ECONNRESET over TCP (RFC 2525)") \
-X(linger_unread, "linger-unread", ON_BOTH, STREAM, NULL, \
+X("linger-unread", ON_BOTH, STREAM, NULL, \
+  ONE(conform_linger_unread_connect), ONE(conform_linger_unread_listen), \
   "with SO_LINGER 2 s, close returns at once when the peer has received " \
   "everything, even unread") \
-X(linger_zero, "linger-zero", ON_BOTH, STREAM, NULL, \
+X("linger-zero", ON_BOTH, STREAM, NULL, \
+  ONE(conform_linger_zero_connect), ONE(conform_linger_zero_listen), \
   "close with SO_LINGER 0 returns at once; the peer sees EOF over vsock, " \
   "ECONNRESET over TCP") \
-X(msg_peek, "msg-peek", ON_BOTH, STREAM, NULL, \
+X("msg-peek", ON_BOTH, STREAM, NULL, \
+  ONE(conform_msg_peek_connect), ONE(conform_msg_peek_listen), \
   "MSG_PEEK on an empty socket is EAGAIN with MSG_DONTWAIT; a peek of " \
   "part, then of all, then the read give the same bytes, two sends " \
   "merged") \
-X(dontwait_empty, "dontwait-empty", ON_BOTH, STREAM, NULL, \
+X("dontwait-empty", ON_BOTH, STREAM, NULL, \
+  ONE(conform_dontwait_empty_connect), ONE(conform_dontwait_empty_listen), \
   "recv with MSG_DONTWAIT, and on an O_NONBLOCK socket, is EAGAIN at " \
   "once on an empty socket; the byte the peer sends then comes the same " \
   "way") \
-X(siocinq, "siocinq", ON_BOTH, STREAM, NULL, \
+X("siocinq", ON_BOTH, STREAM, NULL, \
+  ONE(conform_siocinq_connect), ONE(conform_siocinq_listen), \
   "SIOCINQ answers 0 on an empty socket, the bytes queued once they " \
   "arrived, 0 after the read") \
-X(siocoutq, "siocoutq", ON_BOTH, STREAM, NULL, \
+X("siocoutq", ON_BOTH, STREAM, NULL, \
+  ONE(conform_siocoutq_connect), ONE(conform_siocoutq_listen), \
   "SIOCOUTQ answers 0 before a send and comes back to 0 once the peer " \
   "has received the bytes") \
-X(rcvlowat, "rcvlowat", ON_BOTH, STREAM, NULL, \
+X("rcvlowat", ON_BOTH, STREAM, NULL, \
+  ONE(conform_rcvlowat_connect), ONE(conform_rcvlowat_listen), \
   "SO_RCVLOWAT 128 reads back; poll stays quiet with 1 byte queued and " \
   "gives POLLIN at 128; a MSG_DONTWAIT recv then takes 128") \
-X(credit_rcvlowat, "credit-rcvlowat", ON_VSOCK, STREAM, \
+X("credit-rcvlowat", ON_VSOCK, STREAM, \
   "virtio credit and SO_VM_SOCKETS_BUFFER_SIZE are vsock's", \
+  ONE(credit_sender), ONE(credit_rcvlowat_after), \
   "a receiver with a 128 KiB buffer, full, reads 64 KiB and raises " \
   "SO_RCVLOWAT: the credit update lets the sender's last byte through " \
   "(6.1 hangs here)") \
-X(credit_low_rx, "credit-low-rx", ON_VSOCK, STREAM, \
+X("credit-low-rx", ON_VSOCK, STREAM, \
   "virtio credit and SO_VM_SOCKETS_BUFFER_SIZE are vsock's", \
+  ONE(credit_sender), ONE(credit_rcvlowat_before), \
   "the same with SO_RCVLOWAT set first: the credit update comes when " \
   "fewer bytes than SO_RCVLOWAT are left") \
-X(buffer_size, "buffer-size", ON_VSOCK, STREAM, \
+X("buffer-size", ON_VSOCK, STREAM, \
   "TCP has SO_SNDBUF and SO_RCVBUF, not vsock's buffer options", \
+  ONE(conform_buffer_size_connect), ONE(conform_buffer_size_listen), \
   "SO_VM_SOCKETS_BUFFER_SIZE, _MIN_SIZE and _MAX_SIZE read back what was " \
   "set; a size beyond the bounds is clamped to them, and so is the size " \
   "when a bound moves past it") \
-X(connect_timeout, "connect-timeout", ON_VSOCK, STREAM, \
+X("connect-timeout", ON_VSOCK, STREAM, \
   "TCP has no connect time-out option (SO_SNDTIMEO bounds its connect)", \
+  OWN(conform_connect_timeout_connect), ONE(conform_connect_timeout_listen), \
   "SO_VM_SOCKETS_CONNECT_TIMEOUT reads 2 s by default and back what was " \
   "set; 0 restores the default; a negative or malformed one is ERANGE") \
-X(small_writes_stalled, "small-writes-stalled", ON_BOTH, STREAM, NULL, \
+X("small-writes-stalled", ON_BOTH, STREAM, NULL, \
+  ONE(conform_small_writes_stalled_connect), ONE(conform_small_writes_stalled_listen), \
   "many 64-byte writes to a reader that has stopped: the writer blocks, " \
   "never fails, and every byte arrives in order once the reader resumes") \
-X(many_connections, "many-connections", ON_BOTH, STREAM, NULL, \
+X("many-connections", ON_BOTH, STREAM, NULL, \
+  OWN(conform_many_connections_connect), OWN(conform_many_connections_listen), \
   "64 connections open at once, a byte each way on each, all accepted") \
-X(backlog_full, "backlog-full", ON_BOTH, STREAM, NULL, \
+X("backlog-full", ON_BOTH, STREAM, NULL, \
+  OWN(conform_backlog_full_connect), OWN(conform_backlog_full_listen), \
   "listen(1) queues two connections; the third is reset at once over " \
   "vsock, left unanswered over TCP; after the accepts a new one gets in") \
-X(closed_before_accept, "closed-before-accept", ON_BOTH, STREAM, NULL, \
+X("closed-before-accept", ON_BOTH, STREAM, NULL, \
+  ONE(conform_closed_before_accept_connect), OWN(conform_closed_before_accept_listen), \
   "a connection that wrote 3 bytes and closed before it was accepted is " \
   "accepted all the same: its 3 bytes, then EOF") \
-X(random_sizes, "random-sizes", ON_BOTH, STREAM, NULL, \
+X("random-sizes", ON_BOTH, STREAM, NULL, \
+  ONE(conform_random_sizes_connect), ONE(conform_random_sizes_listen), \
   "256 KiB each way in writes and reads of random sizes, every byte " \
   "checked against a pattern of the seed") \
-X(zerocopy, "zerocopy", ON_BOTH, STREAM, NULL, \
+X("zerocopy", ON_BOTH, STREAM, NULL, \
+  ONE(conform_zerocopy_connect), ONE(zerocopy_reader), \
   "MSG_ZEROCOPY sends: completions cover every send from ID 0, without " \
   "error; the peer reads every byte") \
-X(zerocopy_close, "zerocopy-close-pending", ON_BOTH, STREAM, NULL, \
+X("zerocopy-close-pending", ON_BOTH, STREAM, NULL, \
+  ONE(conform_zerocopy_close_connect), ONE(zerocopy_reader), \
   "close with MSG_ZEROCOPY completions unread: the close is prompt, the " \
   "peer reads every byte, then EOF") \
-X(seqpacket_boundaries, "seqpacket-boundaries", ON_VSOCK, SEQPACKET, \
-  NOT_TCP_SEQPACKET, \
+X("seqpacket-boundaries", ON_VSOCK, SEQPACKET, NOT_TCP_SEQPACKET, \
+  ONE(conform_seqpacket_boundaries_connect), ONE(conform_seqpacket_boundaries_listen), \
   "messages of 1 byte to the smaller side's whole buffer arrive whole, " \
   "one recvmsg each, each way") \
-X(seqpacket_trunc, "seqpacket-msg-trunc", ON_VSOCK, SEQPACKET, \
-  NOT_TCP_SEQPACKET, \
+X("seqpacket-msg-trunc", ON_VSOCK, SEQPACKET, NOT_TCP_SEQPACKET, \
+  ONE(conform_seqpacket_trunc_connect), ONE(conform_seqpacket_trunc_listen), \
   "a 32-byte message into 16 bytes: MSG_TRUNC returns 32, without it 16; " \
   "both flag MSG_TRUNC, and the rest of a message is dropped") \
-X(seqpacket_eor, "seqpacket-msg-eor", ON_VSOCK, SEQPACKET, \
-  NOT_TCP_SEQPACKET, \
+X("seqpacket-msg-eor", ON_VSOCK, SEQPACKET, NOT_TCP_SEQPACKET, \
+  ONE(conform_seqpacket_eor_connect), ONE(conform_seqpacket_eor_listen), \
   "MSG_EOR arrives on exactly the messages sent with it") \
-X(seqpacket_big, "seqpacket-big-message", ON_VSOCK, SEQPACKET, \
-  NOT_TCP_SEQPACKET, \
+X("seqpacket-big-message", ON_VSOCK, SEQPACKET, NOT_TCP_SEQPACKET, \
+  ONE(conform_seqpacket_big_connect), ONE(conform_seqpacket_big_listen), \
   "a message one byte larger than the peer's buffer fails with EMSGSIZE; " \
   "the connection carries the next one") \
-X(seqpacket_peek, "seqpacket-msg-peek", ON_VSOCK, SEQPACKET, \
-  NOT_TCP_SEQPACKET, \
+X("seqpacket-msg-peek", ON_VSOCK, SEQPACKET, NOT_TCP_SEQPACKET, \
+  ONE(conform_seqpacket_peek_connect), ONE(conform_seqpacket_peek_listen), \
   "MSG_PEEK of part and of all of a message, MSG_PEEK|MSG_TRUNC its " \
   "length, then the read, all the same bytes")
 
 struct side;
-typedef int (*half_fn)(struct side *s);
+/* A case's half: on the case's one connection, or making its own. */
+struct half {
+	int (*one)(struct side *s, int fd);
+	int (*own)(struct side *s);
+};
 
 struct conform_case {
 	const char *name;
@@ -173,27 +208,35 @@ struct conform_case {
 	int type;
 	const char *not_tcp;	/* why it does not run over TCP */
 	const char *what;
-	half_fn connect, listen;
+	struct half connect, listen;
 };
 
-#define DECLARE(id, name, tr, type, not_tcp, what) \
-	static int conform_##id##_connect(struct side *s); \
-	static int conform_##id##_listen(struct side *s);
+/* Each half's function, declared (one that serves several rows, as often:
+ * the same declaration). */
+#define ONE(f) static int f(struct side *s, int fd);
+#define OWN(f) static int f(struct side *s);
+#define DECLARE(n, tr, ty, nt, c, l, w) c l
 CASES(DECLARE)
 #undef DECLARE
+#undef ONE
+#undef OWN
 
+#define ONE(f) {.one = f}
+#define OWN(f) {.own = f}
 static const struct conform_case cases[] = {
-#define ROW(id, n, tr, ty, nt, w) \
+#define ROW(n, tr, ty, nt, c, l, w) \
 	{.name = n, .transports = tr, .type = ty, .not_tcp = nt, .what = w, \
-	 .connect = conform_##id##_connect, .listen = conform_##id##_listen},
+	 .connect = c, .listen = l},
 	CASES(ROW)
 #undef ROW
 };
+#undef ONE
+#undef OWN
 enum { CASE_COUNT = sizeof(cases) / sizeof(cases[0]) };
 
 /* The names for --only and --skip, from the same table. */
 static const struct opt_name case_names[] = {
-#define NAME(id, n, tr, ty, nt, w) {n, 0},
+#define NAME(n, tr, ty, nt, c, l, w) {n, 0},
 	CASES(NAME)
 #undef NAME
 	{NULL, 0}
@@ -1061,23 +1104,14 @@ static int send_names(struct side *s, int fd)
 	return ctl_send_text(s, CONFORM_SYNC, theirs.port, b);
 }
 
-static int conform_names_listen(struct side *s)
+static int conform_names_connect(struct side *s, int fd)
 {
-	int fd;
-
-	TRY(serve_one(s, &fd));
-	return send_names(s, fd);
-}
-
-static int conform_names_connect(struct side *s)
-{
-	int fd, err;
+	int err;
 	struct address mine, theirs, want;
 	char text_l[CONFORM_TEXT_MAX + 1], text_p[CONFORM_TEXT_MAX + 1];
 	char a[ADDRESS_TEXT_MAX], b[ADDRESS_TEXT_MAX];
 	uint32_t l_port, l_peer_port;
 
-	TRY(connect_one(s, &fd));
 	if ((err = name_of(fd, false, &mine)) != 0)
 		return fail(s, "getsockname: %s", EN(err));
 	if ((err = name_of(fd, true, &theirs)) != 0)
@@ -1138,23 +1172,19 @@ static int cids(struct side *s, int fd, uint32_t *mine, uint32_t *peer)
 	return CONFORM_OK;
 }
 
-static int conform_local_cid_listen(struct side *s)
+static int conform_local_cid_listen(struct side *s, int fd)
 {
-	int fd;
 	uint32_t mine, peer;
 
-	TRY(serve_one(s, &fd));
 	TRY(cids(s, fd, &mine, &peer));
 	TRY(ctl_send(s, CONFORM_SYNC, mine));
 	return ctl_send(s, CONFORM_SYNC, peer);
 }
 
-static int conform_local_cid_connect(struct side *s)
+static int conform_local_cid_connect(struct side *s, int fd)
 {
-	int fd;
 	uint32_t mine, peer, l_mine, l_peer;
 
-	TRY(connect_one(s, &fd));
 	TRY(cids(s, fd, &mine, &peer));
 	TRY(ctl_wait(s, CONFORM_SYNC, "the other side's local CID", &l_mine));
 	TRY(ctl_wait(s, CONFORM_SYNC, "the other side's peer CID", &l_peer));
@@ -1200,34 +1230,6 @@ static int shut_wr_reader(struct side *s, int fd)
 	return send_byte(s, fd, SHUT_REPLY, "write to the peer after its SHUT_WR");
 }
 
-static int conform_shut_wr_connecting_connect(struct side *s)
-{
-	int fd;
-	TRY(connect_one(s, &fd));
-	return shut_wr_shutter(s, fd);
-}
-
-static int conform_shut_wr_connecting_listen(struct side *s)
-{
-	int fd;
-	TRY(serve_one(s, &fd));
-	return shut_wr_reader(s, fd);
-}
-
-static int conform_shut_wr_listening_connect(struct side *s)
-{
-	int fd;
-	TRY(connect_one(s, &fd));
-	return shut_wr_reader(s, fd);
-}
-
-static int conform_shut_wr_listening_listen(struct side *s)
-{
-	int fd;
-	TRY(serve_one(s, &fd));
-	return shut_wr_shutter(s, fd);
-}
-
 /* ---- shut-rd: one side shuts its reads down ---- */
 
 static int shut_rd_shutter(struct side *s, int fd)
@@ -1250,51 +1252,19 @@ static int shut_rd_writer(struct side *s, int fd)
 	return ctl_send(s, CONFORM_SYNC, 0);
 }
 
-static int conform_shut_rd_connecting_connect(struct side *s)
-{
-	int fd;
-	TRY(connect_one(s, &fd));
-	return shut_rd_shutter(s, fd);
-}
-
-static int conform_shut_rd_connecting_listen(struct side *s)
-{
-	int fd;
-	TRY(serve_one(s, &fd));
-	return shut_rd_writer(s, fd);
-}
-
-static int conform_shut_rd_listening_connect(struct side *s)
-{
-	int fd;
-	TRY(connect_one(s, &fd));
-	return shut_rd_writer(s, fd);
-}
-
-static int conform_shut_rd_listening_listen(struct side *s)
-{
-	int fd;
-	TRY(serve_one(s, &fd));
-	return shut_rd_shutter(s, fd);
-}
-
 /* ---- pollrdhup, pollhup ---- */
 
-static int conform_pollrdhup_connect(struct side *s)
+static int conform_pollrdhup_connect(struct side *s, int fd)
 {
-	int fd;
-	TRY(connect_one(s, &fd));
 	if (shutdown(fd, SHUT_WR))
 		return fail(s, "shutdown(SHUT_WR): %s", EN(errno));
 	return ctl_wait(s, CONFORM_SYNC, "the other side's poll", NULL);
 }
 
-static int conform_pollrdhup_listen(struct side *s)
+static int conform_pollrdhup_listen(struct side *s, int fd)
 {
-	int fd;
 	short ev;
 
-	TRY(serve_one(s, &fd));
 	TRY(poll_until(s, fd, POLLIN | POLLRDHUP, POLLRDHUP, &ev,
 		       "poll after the peer's SHUT_WR"));
 	if (!(ev & POLLIN) || (ev & POLLHUP))
@@ -1306,23 +1276,18 @@ static int conform_pollrdhup_listen(struct side *s)
 
 enum { HUP_BYTES = 100 };
 
-static int conform_pollhup_connect(struct side *s)
+static int conform_pollhup_connect(struct side *s, int fd)
 {
-	int fd;
-
-	TRY(connect_one(s, &fd));
 	TRY(recv_pattern(s, fd, HUP_BYTES, 0, NULL, "read before EOF"));
 	TRY(expect_eof(s, fd, "read after the peer's SHUT_WR"));
 	close_now(s, fd);
 	return ctl_wait(s, CONFORM_SYNC, "the other side's poll", NULL);
 }
 
-static int conform_pollhup_listen(struct side *s)
+static int conform_pollhup_listen(struct side *s, int fd)
 {
-	int fd;
 	short ev;
 
-	TRY(serve_one(s, &fd));
 	TRY(send_pattern(s, fd, HUP_BYTES, 0, NULL, "write"));
 	if (shutdown(fd, SHUT_WR))
 		return fail(s, "shutdown(SHUT_WR): %s", EN(errno));
@@ -1338,11 +1303,8 @@ static int conform_pollhup_listen(struct side *s)
 
 enum { UNREAD_BYTES = 64 };
 
-static int conform_close_unread_connect(struct side *s)
+static int conform_close_unread_connect(struct side *s, int fd)
 {
-	int fd;
-
-	TRY(connect_one(s, &fd));
 	TRY(send_pattern(s, fd, UNREAD_BYTES, 0, NULL, "write"));
 	TRY(ctl_wait(s, CONFORM_SYNC, "the other side's close", NULL));
 	return expect_recv_end(s, fd, is_vsock(s) ? 0 : ECONNRESET,
@@ -1368,11 +1330,8 @@ static int wait_queued(struct side *s, int fd, size_t len, const char *step)
 	}
 }
 
-static int conform_close_unread_listen(struct side *s)
+static int conform_close_unread_listen(struct side *s, int fd)
 {
-	int fd;
-
-	TRY(serve_one(s, &fd));
 	TRY(wait_queued(s, fd, UNREAD_BYTES, "data arrives"));
 	close_now(s, fd);
 	return ctl_send(s, CONFORM_SYNC, 0);
@@ -1414,12 +1373,11 @@ static int wait_sent(struct side *s, int fd, bool *known)
 	}
 }
 
-static int conform_linger_unread_connect(struct side *s)
+static int conform_linger_unread_connect(struct side *s, int fd)
 {
-	int fd, err;
+	int err;
 	bool known;
 
-	TRY(connect_one(s, &fd));
 	if ((err = set_linger(fd, 1, LINGER_S)) != 0)
 		return fail(s, "setsockopt(SO_LINGER): %s", EN(err));
 	TRY(send_pattern(s, fd, UNREAD_BYTES, 0, NULL, "write"));
@@ -1434,21 +1392,17 @@ static int conform_linger_unread_connect(struct side *s)
 	return ctl_send(s, CONFORM_SYNC, 0);
 }
 
-static int conform_linger_unread_listen(struct side *s)
+static int conform_linger_unread_listen(struct side *s, int fd)
 {
-	int fd;
-
-	TRY(serve_one(s, &fd));
 	TRY(wait_queued(s, fd, UNREAD_BYTES, "data arrives"));
 	TRY(ctl_send(s, CONFORM_SYNC, 0));
 	return ctl_wait(s, CONFORM_SYNC, "the other side's close", NULL);
 }
 
-static int conform_linger_zero_connect(struct side *s)
+static int conform_linger_zero_connect(struct side *s, int fd)
 {
-	int fd, err;
+	int err;
 
-	TRY(connect_one(s, &fd));
 	TRY(send_byte(s, fd, 1, "write"));
 	TRY(ctl_wait(s, CONFORM_SYNC, "the other side read the byte", NULL));
 	if ((err = set_linger(fd, 1, 0)) != 0)
@@ -1460,11 +1414,8 @@ static int conform_linger_zero_connect(struct side *s)
 	return ctl_send(s, CONFORM_SYNC, 0);
 }
 
-static int conform_linger_zero_listen(struct side *s)
+static int conform_linger_zero_listen(struct side *s, int fd)
 {
-	int fd;
-
-	TRY(serve_one(s, &fd));
 	TRY(recv_byte(s, fd, 1, "read"));
 	TRY(ctl_send(s, CONFORM_SYNC, 0));
 	TRY(ctl_wait(s, CONFORM_SYNC, "the other side's close", NULL));
@@ -1533,26 +1484,20 @@ static int peek_writer(struct side *s, int fd, bool seqpacket)
 			  "write");
 }
 
-static int conform_msg_peek_connect(struct side *s)
+static int conform_msg_peek_connect(struct side *s, int fd)
 {
-	int fd;
-	TRY(connect_one(s, &fd));
 	return peek_writer(s, fd, false);
 }
 
-static int conform_msg_peek_listen(struct side *s)
+static int conform_msg_peek_listen(struct side *s, int fd)
 {
-	int fd;
-	TRY(serve_one(s, &fd));
 	return peek_reader(s, fd, false);
 }
 
-static int conform_dontwait_empty_connect(struct side *s)
+static int conform_dontwait_empty_connect(struct side *s, int fd)
 {
-	int fd;
 	unsigned char byte;
 
-	TRY(connect_one(s, &fd));
 	uint64_t t = now_ns();
 	ssize_t n = recv(fd, &byte, 1, MSG_DONTWAIT);
 	if (n >= 0 || (errno != EAGAIN && errno != EWOULDBLOCK))
@@ -1584,10 +1529,8 @@ static int conform_dontwait_empty_connect(struct side *s)
 	return CONFORM_OK;
 }
 
-static int conform_dontwait_empty_listen(struct side *s)
+static int conform_dontwait_empty_listen(struct side *s, int fd)
 {
-	int fd;
-	TRY(serve_one(s, &fd));
 	TRY(ctl_wait(s, CONFORM_SYNC, "the other side's empty reads", NULL));
 	return send_byte(s, fd, 42, "write");
 }
@@ -1596,11 +1539,10 @@ static int conform_dontwait_empty_listen(struct side *s)
 
 enum { INQ_BYTES = 1000 };
 
-static int conform_siocinq_connect(struct side *s)
+static int conform_siocinq_connect(struct side *s, int fd)
 {
-	int fd, v = -1;
+	int v = -1;
 
-	TRY(connect_one(s, &fd));
 	if (ioctl(fd, SIOCINQ, &v) < 0)
 		return lacks_feature(errno)
 			? skip(s, "kernel: ioctl(SIOCINQ): %s", EN(errno))
@@ -1620,20 +1562,17 @@ static int conform_siocinq_connect(struct side *s)
 	return CONFORM_OK;
 }
 
-static int conform_siocinq_listen(struct side *s)
+static int conform_siocinq_listen(struct side *s, int fd)
 {
-	int fd;
-	TRY(serve_one(s, &fd));
 	TRY(ctl_wait(s, CONFORM_SYNC, "the other side's first SIOCINQ", NULL));
 	return send_pattern(s, fd, INQ_BYTES, 0, NULL, "write");
 }
 
-static int conform_siocoutq_connect(struct side *s)
+static int conform_siocoutq_connect(struct side *s, int fd)
 {
-	int fd, v = -1;
+	int v = -1;
 	bool known;
 
-	TRY(connect_one(s, &fd));
 	if (ioctl(fd, SIOCOUTQ, &v) < 0)
 		return lacks_feature(errno)
 			? skip(s, "kernel: ioctl(SIOCOUTQ): %s", EN(errno))
@@ -1646,10 +1585,8 @@ static int conform_siocoutq_connect(struct side *s)
 	return wait_sent(s, fd, &known);
 }
 
-static int conform_siocoutq_listen(struct side *s)
+static int conform_siocoutq_listen(struct side *s, int fd)
 {
-	int fd;
-	TRY(serve_one(s, &fd));
 	TRY(wait_queued(s, fd, INQ_BYTES, "data arrives"));
 	return ctl_send(s, CONFORM_SYNC, 0);
 }
@@ -1658,12 +1595,11 @@ static int conform_siocoutq_listen(struct side *s)
 
 enum { LOWAT = 128 };
 
-static int conform_rcvlowat_connect(struct side *s)
+static int conform_rcvlowat_connect(struct side *s, int fd)
 {
-	int fd, err, v = 0;
+	int err, v = 0;
 	short ev;
 
-	TRY(connect_one(s, &fd));
 	if ((err = set_int(fd, SOL_SOCKET, SO_RCVLOWAT, LOWAT)) != 0)
 		return fail(s, "setsockopt(SO_RCVLOWAT, %d): %s", LOWAT, EN(err));
 	if ((err = get_int(fd, SOL_SOCKET, SO_RCVLOWAT, &v)) != 0 || v != LOWAT)
@@ -1686,11 +1622,8 @@ static int conform_rcvlowat_connect(struct side *s)
 	return CONFORM_OK;
 }
 
-static int conform_rcvlowat_listen(struct side *s)
+static int conform_rcvlowat_listen(struct side *s, int fd)
 {
-	int fd;
-
-	TRY(serve_one(s, &fd));
 	TRY(ctl_wait(s, CONFORM_SYNC, "SO_RCVLOWAT set", NULL));
 	TRY(send_pattern(s, fd, 1, 0, NULL, "write the first byte"));
 	TRY(ctl_send(s, CONFORM_SYNC, 0));
@@ -1703,11 +1636,8 @@ static int conform_rcvlowat_listen(struct side *s)
 
 enum { CREDIT_BUF = 128 << 10, CREDIT_HALF = 64 << 10 };
 
-static int credit_sender(struct side *s)
+static int credit_sender(struct side *s, int fd)
 {
-	int fd;
-
-	TRY(connect_one(s, &fd));
 	TRY(recv_byte(s, fd, 1, "the receiver's buffer is set"));
 	return send_pattern(s, fd, CREDIT_BUF + 1, 0, NULL,
 			    "write a byte more than the receiver's buffer");
@@ -1728,12 +1658,11 @@ static int get_u64(int fd, int option, uint64_t *v)
 	return r ? errno : 0;
 }
 
-static int credit_receiver(struct side *s, bool lowat_first)
+static int credit_receiver(struct side *s, int fd, bool lowat_first)
 {
-	int fd, err;
+	int err;
 	short ev;
 
-	TRY(serve_one(s, &fd));
 	if ((err = set_u64(fd, SO_VM_SOCKETS_BUFFER_SIZE, CREDIT_BUF)) != 0)
 		return fail(s, "setsockopt(SO_VM_SOCKETS_BUFFER_SIZE, %d): %s",
 			    CREDIT_BUF, EN(err));
@@ -1762,24 +1691,16 @@ static int credit_receiver(struct side *s, bool lowat_first)
 		       s->buf2[bad], seeded_byte(s->seed, CREDIT_HALF + bad));
 }
 
-static int conform_credit_rcvlowat_connect(struct side *s)
+/* SO_RCVLOWAT raised after the read (its setsockopt sends the update),
+ * or set before (the update when fewer bytes than it are left). */
+static int credit_rcvlowat_after(struct side *s, int fd)
 {
-	return credit_sender(s);
+	return credit_receiver(s, fd, false);
 }
 
-static int conform_credit_rcvlowat_listen(struct side *s)
+static int credit_rcvlowat_before(struct side *s, int fd)
 {
-	return credit_receiver(s, false);
-}
-
-static int conform_credit_low_rx_connect(struct side *s)
-{
-	return credit_sender(s);
-}
-
-static int conform_credit_low_rx_listen(struct side *s)
-{
-	return credit_receiver(s, true);
+	return credit_receiver(s, fd, true);
 }
 
 /* ---- buffer-size ---- */
@@ -1807,11 +1728,8 @@ static int buffer_step(struct side *s, int fd, int option, const char *name,
 
 #define BUF_OPT(x) SO_VM_SOCKETS_BUFFER_##x, "SO_VM_SOCKETS_BUFFER_" #x
 
-static int conform_buffer_size_connect(struct side *s)
+static int conform_buffer_size_connect(struct side *s, int fd)
 {
-	int fd;
-
-	TRY(connect_one(s, &fd));
 	/* Round trips, then each bound clamping the size. */
 	TRY(buffer_step(s, fd, BUF_OPT(MAX_SIZE), 1 << 20, BUF_OPT(MAX_SIZE),
 			1 << 20));
@@ -1835,10 +1753,8 @@ static int conform_buffer_size_connect(struct side *s)
 	return CONFORM_OK;
 }
 
-static int conform_buffer_size_listen(struct side *s)
+static int conform_buffer_size_listen(struct side *s, int fd)
 {
-	int fd;
-	TRY(serve_one(s, &fd));
 	return recv_pattern(s, fd, 200 << 10, 0, NULL, "read");
 }
 
@@ -1907,10 +1823,8 @@ static int conform_connect_timeout_connect(struct side *s)
 	return send_byte(s, fd, 1, "write");
 }
 
-static int conform_connect_timeout_listen(struct side *s)
+static int conform_connect_timeout_listen(struct side *s, int fd)
 {
-	int fd;
-	TRY(serve_one(s, &fd));
 	return recv_byte(s, fd, 1, "read");
 }
 
@@ -1922,12 +1836,10 @@ enum {
 	STALL_MAX = 64 << 20,		/* no back-pressure by then: failure */
 };
 
-static int conform_small_writes_stalled_connect(struct side *s)
+static int conform_small_writes_stalled_connect(struct side *s, int fd)
 {
-	int fd;
 	uint64_t sent = 0;
 
-	TRY(connect_one(s, &fd));
 	/* Small writes until one would block. */
 	for (;;) {
 		seeded_fill(s->seed, sent, s->buf, SMALL_WRITE);
@@ -1977,12 +1889,10 @@ static int conform_small_writes_stalled_connect(struct side *s)
 	return ctl_send(s, CONFORM_SYNC, (uint32_t)sent);
 }
 
-static int conform_small_writes_stalled_listen(struct side *s)
+static int conform_small_writes_stalled_listen(struct side *s, int fd)
 {
-	int fd;
 	uint32_t stalled, total;
 
-	TRY(serve_one(s, &fd));
 	TRY(ctl_wait(s, CONFORM_SYNC, "the writer blocks", &stalled));
 	uint64_t got = 0;
 	for (;;) {
@@ -2110,11 +2020,8 @@ static int conform_backlog_full_listen(struct side *s)
 
 /* ---- closed-before-accept ---- */
 
-static int conform_closed_before_accept_connect(struct side *s)
+static int conform_closed_before_accept_connect(struct side *s, int fd)
 {
-	int fd;
-
-	TRY(connect_one(s, &fd));
 	TRY(send_pattern(s, fd, 3, 0, NULL, "write"));
 	close_now(s, fd);
 	return ctl_send(s, CONFORM_SYNC, 0);
@@ -2137,23 +2044,19 @@ static int conform_closed_before_accept_listen(struct side *s)
 
 enum { RANDOM_BYTES = 256 << 10, RANDOM_MAX_IO = 16 << 10 };
 
-static int conform_random_sizes_connect(struct side *s)
+static int conform_random_sizes_connect(struct side *s, int fd)
 {
-	int fd;
 	uint32_t writes = s->seed, reads = s->seed ^ 0x5a5a5a5a;
 
-	TRY(connect_one(s, &fd));
 	TRY(send_pattern(s, fd, RANDOM_BYTES, RANDOM_MAX_IO, &writes, "write"));
 	return recv_pattern(s, fd, RANDOM_BYTES, RANDOM_MAX_IO, &reads,
 			    "read the other side's bytes");
 }
 
-static int conform_random_sizes_listen(struct side *s)
+static int conform_random_sizes_listen(struct side *s, int fd)
 {
-	int fd;
 	uint32_t writes = s->seed ^ 0xa5a5a5a5, reads = s->seed ^ 0x3c3c3c3c;
 
-	TRY(serve_one(s, &fd));
 	TRY(recv_pattern(s, fd, RANDOM_BYTES, RANDOM_MAX_IO, &reads, "read"));
 	return send_pattern(s, fd, RANDOM_BYTES, RANDOM_MAX_IO, &writes, "write");
 }
@@ -2215,35 +2118,22 @@ static int zerocopy_completions(struct side *s, int fd, uint32_t want)
 	return CONFORM_OK;
 }
 
-static int conform_zerocopy_connect(struct side *s)
+static int conform_zerocopy_connect(struct side *s, int fd)
 {
-	int fd;
-
-	TRY(connect_one(s, &fd));
 	TRY(zerocopy_on(s, fd));
 	TRY(zerocopy_sends(s, fd));
 	/* Over vsock a send may take more than one ID (one per chunk). */
 	return zerocopy_completions(s, fd, ZC_SENDS);
 }
 
-static int zerocopy_reader(struct side *s)
+static int zerocopy_reader(struct side *s, int fd)
 {
-	int fd;
-	TRY(serve_one(s, &fd));
 	TRY(recv_pattern(s, fd, (uint64_t)ZC_SENDS * ZC_SEND, 0, NULL, "read"));
 	return expect_eof(s, fd, "read after the data");
 }
 
-static int conform_zerocopy_listen(struct side *s)
+static int conform_zerocopy_close_connect(struct side *s, int fd)
 {
-	return zerocopy_reader(s);
-}
-
-static int conform_zerocopy_close_connect(struct side *s)
-{
-	int fd;
-
-	TRY(connect_one(s, &fd));
 	TRY(zerocopy_on(s, fd));
 	TRY(zerocopy_sends(s, fd));
 	uint64_t ms = timed_close(s, fd);
@@ -2252,11 +2142,6 @@ static int conform_zerocopy_close_connect(struct side *s)
 			    "expected at once, took %llu ms",
 			    (unsigned long long)ms);
 	return CONFORM_OK;
-}
-
-static int conform_zerocopy_close_listen(struct side *s)
-{
-	return zerocopy_reader(s);
 }
 
 /* ---- SOCK_SEQPACKET ---- */
@@ -2361,12 +2246,10 @@ static int receive_messages(struct side *s, int fd, int direction,
 }
 
 /* The largest message: the smaller of the two buffers. */
-static int conform_seqpacket_boundaries_connect(struct side *s)
+static int conform_seqpacket_boundaries_connect(struct side *s, int fd)
 {
-	int fd;
 	uint32_t theirs;
 
-	TRY(connect_one(s, &fd));
 	TRY(ctl_wait(s, CONFORM_SYNC, "the other side's buffer size", &theirs));
 	uint64_t last = own_buffer(fd);
 	if (theirs < last)
@@ -2378,12 +2261,10 @@ static int conform_seqpacket_boundaries_connect(struct side *s)
 	return send_messages(s, fd, TO_LISTENING, last);
 }
 
-static int conform_seqpacket_boundaries_listen(struct side *s)
+static int conform_seqpacket_boundaries_listen(struct side *s, int fd)
 {
-	int fd;
 	uint32_t last;
 
-	TRY(serve_one(s, &fd));
 	TRY(ctl_send(s, CONFORM_SYNC, (uint32_t)own_buffer(fd)));
 	TRY(ctl_wait(s, CONFORM_SYNC, "the largest message's size", &last));
 	TRY(send_messages(s, fd, TO_CONNECTING, last));
@@ -2392,11 +2273,8 @@ static int conform_seqpacket_boundaries_listen(struct side *s)
 
 enum { TRUNC_BYTES = 32 };
 
-static int conform_seqpacket_trunc_connect(struct side *s)
+static int conform_seqpacket_trunc_connect(struct side *s, int fd)
 {
-	int fd;
-
-	TRY(connect_one(s, &fd));
 	for (int i = 0; i < 3; i++) {
 		seeded_fill(s->seed, (uint64_t)i * TRUNC_BYTES, s->buf, TRUNC_BYTES);
 		TRY(send_exact(s, fd, s->buf, TRUNC_BYTES, "write"));
@@ -2404,12 +2282,11 @@ static int conform_seqpacket_trunc_connect(struct side *s)
 	return CONFORM_OK;
 }
 
-static int conform_seqpacket_trunc_listen(struct side *s)
+static int conform_seqpacket_trunc_listen(struct side *s, int fd)
 {
-	int fd, flags;
+	int flags;
 	ssize_t n;
 
-	TRY(serve_one(s, &fd));
 	TRY(recv_message(s, fd, s->buf2, TRUNC_BYTES / 2, MSG_TRUNC, &n, &flags,
 			 "recvmsg(MSG_TRUNC)"));
 	if (n != TRUNC_BYTES || !(flags & MSG_TRUNC))
@@ -2441,11 +2318,8 @@ static bool eor_at(int i)
 	return i % 3 != 1;
 }
 
-static int conform_seqpacket_eor_connect(struct side *s)
+static int conform_seqpacket_eor_connect(struct side *s, int fd)
 {
-	int fd;
-
-	TRY(connect_one(s, &fd));
 	for (int i = 0; i < EOR_MESSAGES; i++) {
 		size_t len = 10 + (size_t)i * 100;
 		seeded_fill(s->seed, (uint64_t)i << 12, s->buf, len);
@@ -2460,12 +2334,10 @@ static int conform_seqpacket_eor_connect(struct side *s)
 	return CONFORM_OK;
 }
 
-static int conform_seqpacket_eor_listen(struct side *s)
+static int conform_seqpacket_eor_listen(struct side *s, int fd)
 {
-	int fd;
 	char step[48];
 
-	TRY(serve_one(s, &fd));
 	for (int i = 0; i < EOR_MESSAGES; i++) {
 		format(step, sizeof(step), "message #%d", i + 1);
 		TRY(expect_message(s, fd, 10 + (size_t)i * 100, (uint64_t)i << 12,
@@ -2474,12 +2346,10 @@ static int conform_seqpacket_eor_listen(struct side *s)
 	return CONFORM_OK;
 }
 
-static int conform_seqpacket_big_connect(struct side *s)
+static int conform_seqpacket_big_connect(struct side *s, int fd)
 {
-	int fd;
 	uint32_t buffer;
 
-	TRY(connect_one(s, &fd));
 	TRY(ctl_wait(s, CONFORM_SYNC, "the other side's buffer size", &buffer));
 	if (buffer + 1 > BUF_BYTES)
 		return fail(s, "the other side's buffer of %u bytes: larger than "
@@ -2495,30 +2365,35 @@ static int conform_seqpacket_big_connect(struct side *s)
 	return send_exact(s, fd, s->buf, 1, "the message after");
 }
 
-static int conform_seqpacket_big_listen(struct side *s)
+static int conform_seqpacket_big_listen(struct side *s, int fd)
 {
-	int fd;
-
-	TRY(serve_one(s, &fd));
 	TRY(ctl_send(s, CONFORM_SYNC, (uint32_t)own_buffer(fd)));
 	return expect_message(s, fd, 1, 0, false, "the message after the big one");
 }
 
-static int conform_seqpacket_peek_connect(struct side *s)
+static int conform_seqpacket_peek_connect(struct side *s, int fd)
 {
-	int fd;
-	TRY(connect_one(s, &fd));
 	return peek_writer(s, fd, true);
 }
 
-static int conform_seqpacket_peek_listen(struct side *s)
+static int conform_seqpacket_peek_listen(struct side *s, int fd)
 {
-	int fd;
-	TRY(serve_one(s, &fd));
 	return peek_reader(s, fd, true);
 }
 
 /* ================= the run ================= */
+
+/* One side's half of a case: on its one connection (connected, or
+ * served), or on those it makes itself. */
+static int run_half(struct side *s, const struct half *h)
+{
+	int fd;
+
+	if (h->own)
+		return h->own(s);
+	TRY(s->connecting ? connect_one(s, &fd) : serve_one(s, &fd));
+	return h->one(s, fd);
+}
 
 /* Why a case does not run here, or NULL. */
 static const char *not_here(const struct conform_case *c, enum transport t)
@@ -2666,7 +2541,7 @@ static uint32_t run_connecting(struct side *s, const struct conform_options *o,
 		verdict = CONFORM_FAILED;
 		goto final;
 	}
-	uint32_t mine = (uint32_t)c->connect(s);
+	uint32_t mine = (uint32_t)run_half(s, &c->connect);
 	/* The case's deadline may have passed: the control messages that
 	 * end it have their own. The other side's steps end by its deadline,
 	 * which started a moment after ours; after an abort, at once. */
@@ -2777,7 +2652,7 @@ static uint32_t run_listening(struct side *s, const struct conform_options *o,
 			verdict = CONFORM_FAILED;
 		} else {
 			s->seed = seed.value;
-			verdict = (uint32_t)cases[i].listen(s);
+			verdict = (uint32_t)run_half(s, &cases[i].listen);
 		}
 	}
 	/* The case's deadline may have passed: the messages that end it have
