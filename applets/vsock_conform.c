@@ -22,7 +22,7 @@
 //config:	bool "vsock-conform: socket semantics of a vsock path, as KTAP"
 //config:	default y
 //config:	help
-//config:	  Checks a path's socket semantics case by case from both ends, as KTAP.
+//config:	  Checks a path's socket semantics case by case, as KTAP.
 #include "vsockbox.h"
 
 #include <arpa/inet.h>
@@ -44,6 +44,8 @@ enum { ON_VSOCK = 1, ON_TCP = 2, ON_BOTH = 3 };
 #define STREAM SOCK_STREAM
 #define SEQPACKET SOCK_SEQPACKET
 #define NOT_TCP_SEQPACKET "TCP has no SOCK_SEQPACKET"
+#define NOT_TCP_SHUT_RD "TCP's SHUT_RD is local: the peer is not told"
+#define NOT_TCP_CREDIT "virtio credit and SO_VM_SOCKETS_BUFFER_SIZE are vsock's"
 
 /* The table: X(name, transports, socket type, why not over TCP (vsock
  * only), the connecting half, the listening half, what it checks). A half
@@ -75,13 +77,11 @@ X("shut-wr-connecting", ON_BOTH, STREAM, NULL, \
 X("shut-wr-listening", ON_BOTH, STREAM, NULL, \
   ONE(shut_wr_reader), ONE(shut_wr_shutter), \
   "the same, with the listening side shutting down its writes") \
-X("shut-rd-connecting", ON_VSOCK, STREAM, \
-  "TCP's SHUT_RD is local: the peer is not told", \
+X("shut-rd-connecting", ON_VSOCK, STREAM, NOT_TCP_SHUT_RD, \
   ONE(shut_rd_shutter), ONE(shut_rd_writer), \
   "after the connecting side's SHUT_RD its recv gives EOF at once, and " \
   "the other side's send fails with EPIPE and SIGPIPE") \
-X("shut-rd-listening", ON_VSOCK, STREAM, \
-  "TCP's SHUT_RD is local: the peer is not told", \
+X("shut-rd-listening", ON_VSOCK, STREAM, NOT_TCP_SHUT_RD, \
   ONE(shut_rd_writer), ONE(shut_rd_shutter), \
   "the same, with the listening side shutting down its reads") \
 X("pollrdhup", ON_BOTH, STREAM, NULL, \
@@ -126,14 +126,12 @@ X("rcvlowat", ON_BOTH, STREAM, NULL, \
   ONE(conform_rcvlowat_connect), ONE(conform_rcvlowat_listen), \
   "SO_RCVLOWAT 128 reads back; poll stays quiet with 1 byte queued and " \
   "gives POLLIN at 128; a MSG_DONTWAIT recv then takes 128") \
-X("credit-rcvlowat", ON_VSOCK, STREAM, \
-  "virtio credit and SO_VM_SOCKETS_BUFFER_SIZE are vsock's", \
+X("credit-rcvlowat", ON_VSOCK, STREAM, NOT_TCP_CREDIT, \
   ONE(credit_sender), ONE(credit_rcvlowat_after), \
   "a receiver with a 128 KiB buffer, full, reads 64 KiB and raises " \
   "SO_RCVLOWAT: the credit update lets the sender's last byte through " \
   "(6.1 hangs here)") \
-X("credit-low-rx", ON_VSOCK, STREAM, \
-  "virtio credit and SO_VM_SOCKETS_BUFFER_SIZE are vsock's", \
+X("credit-low-rx", ON_VSOCK, STREAM, NOT_TCP_CREDIT, \
   ONE(credit_sender), ONE(credit_rcvlowat_before), \
   "the same with SO_RCVLOWAT set first: the credit update comes when " \
   "fewer bytes than SO_RCVLOWAT are left") \
@@ -149,7 +147,8 @@ X("connect-timeout", ON_VSOCK, STREAM, \
   "SO_VM_SOCKETS_CONNECT_TIMEOUT reads 2 s by default and back what was " \
   "set; 0 restores the default; a negative or malformed one is ERANGE") \
 X("small-writes-stalled", ON_BOTH, STREAM, NULL, \
-  ONE(conform_small_writes_stalled_connect), ONE(conform_small_writes_stalled_listen), \
+  ONE(conform_small_writes_stalled_connect), \
+  ONE(conform_small_writes_stalled_listen), \
   "many 64-byte writes to a reader that has stopped: the writer blocks, " \
   "never fails, and every byte arrives in order once the reader resumes") \
 X("many-connections", ON_BOTH, STREAM, NULL, \
@@ -160,7 +159,8 @@ X("backlog-full", ON_BOTH, STREAM, NULL, \
   "listen(1) queues two connections; the third is reset at once over " \
   "vsock, left unanswered over TCP; after the accepts a new one gets in") \
 X("closed-before-accept", ON_BOTH, STREAM, NULL, \
-  ONE(conform_closed_before_accept_connect), OWN(conform_closed_before_accept_listen), \
+  ONE(conform_closed_before_accept_connect), \
+  OWN(conform_closed_before_accept_listen), \
   "a connection that wrote 3 bytes and closed before it was accepted is " \
   "accepted all the same: its 3 bytes, then EOF") \
 X("random-sizes", ON_BOTH, STREAM, NULL, \
@@ -176,7 +176,8 @@ X("zerocopy-close-pending", ON_BOTH, STREAM, NULL, \
   "close with MSG_ZEROCOPY completions unread: the close is prompt, the " \
   "peer reads every byte, then EOF") \
 X("seqpacket-boundaries", ON_VSOCK, SEQPACKET, NOT_TCP_SEQPACKET, \
-  ONE(conform_seqpacket_boundaries_connect), ONE(conform_seqpacket_boundaries_listen), \
+  ONE(conform_seqpacket_boundaries_connect), \
+  ONE(conform_seqpacket_boundaries_listen), \
   "messages of 1 byte to the smaller side's whole buffer arrive whole, " \
   "one recvmsg each, each way") \
 X("seqpacket-msg-trunc", ON_VSOCK, SEQPACKET, NOT_TCP_SEQPACKET, \
