@@ -47,6 +47,17 @@ struct sockaddr_vm {
 #define IOCTL_VM_SOCKETS_GET_LOCAL_CID _IO(7, 0xb9)
 #endif
 
+/* The bytes a socket has queued to read and not yet sent: Linux's
+ * SIOCINQ and SIOCOUTQ (linux/sockios.h) are the terminal ioctls' numbers,
+ * which the C library has where the kernel's headers are missing (musl). */
+#include <sys/ioctl.h>
+#ifndef SIOCINQ
+#define SIOCINQ FIONREAD
+#endif
+#ifndef SIOCOUTQ
+#define SIOCOUTQ TIOCOUTQ
+#endif
+
 /* MSG_ZEROCOPY (Linux 4.14 for TCP, 6.7 for vsock): SO_ZEROCOPY turns it
  * on, and the kernel reports on the error queue when it is done with the
  * pages of a range of sends (struct sock_extended_err, origin 5). */
