@@ -173,16 +173,39 @@ EOF
 
 papt() { APT_CONFIG=$apt_conf "$@"; }
 
+# apt-get update takes a lock on the lists and fails at once when another
+# run holds it: runs of the same suite take turns instead.
 papt_update() {
 	say "apt-get update (Debian $apt_suite, $apt_arch, lists of our own)"
-	papt timeout 300 apt-get update -q >>"$tmp/apt.log" 2>&1
+	if command -v flock >/dev/null 2>&1; then
+		papt flock -w 600 "$cache/apt/$apt_suite-$apt_arch/update.lock" \
+			timeout 300 apt-get update -q >>"$tmp/apt.log" 2>&1
+	else
+		papt timeout 300 apt-get update -q >>"$tmp/apt.log" 2>&1
+	fi
 }
 
-# The package that a metapackage depends on first (the versioned kernel).
+# The package a metapackage stands for (the versioned kernel or source):
+# its first dependency named like it (linux-image-cloud-amd64: the first
+# linux-image-*; sid's first dependency is linux-base-cloud-amd64), else its
+# first dependency.
 papt_depends() {
 	papt apt-cache depends "$1" 2>/dev/null |
-		sed -n 's/^ *|\{0,1\}Depends: \([^ <]*\)$/\1/p' | head -n 1
+		sed -n 's/^ *|\{0,1\}Depends: \([^ <]*\)$/\1/p' >"$tmp/depends"
+	stem=$(echo "$1" | cut -d - -f 1-2)
+	grep -m 1 "^$stem-" "$tmp/depends" || head -n 1 "$tmp/depends"
 }
+
+# fetch_lock NAME: wait (up to 15 minutes) until no other run fetches NAME
+# into the cache, then hold it on descriptor 9 until fetch_unlock: two runs
+# that fetch at once take turns, the second finding what the first cached.
+# Without flock(1) there is no lock (renames still keep the cache whole).
+fetch_lock() {
+	command -v flock >/dev/null 2>&1 || return 0
+	exec 9>"$cache/$1.lock"
+	flock -w 900 9 || skip "another run has held $cache/$1.lock for 15 minutes"
+}
+fetch_unlock() { exec 9>&-; }
 
 # papt_deb SUITE ARCH PACKAGE [METAPACKAGE]: sets deb, the downloaded .deb of
 # PACKAGE (or of the package METAPACKAGE depends on), and pkg, its name.
@@ -222,6 +245,15 @@ module_file() { # dir name
 	return 1
 }
 
+# The Debian suites whose cloud kernels the runners boot: bookworm (6.1),
+# trixie (6.12), sid (unstable: the newest, 7.2.13 on 2026-12-03; it moves).
+check_suite() {
+	case $1 in
+	bookworm | trixie | sid) ;;
+	*) die "--suite $1: want bookworm, trixie or sid" ;;
+	esac
+}
+
 vsock_modules="vsock vmw_vsock_virtio_transport_common vsock_loopback"
 virtio_vsock_modules="virtio_ring virtio virtio_pci_modern_dev
 virtio_pci_legacy_dev virtio_pci vsock vmw_vsock_virtio_transport_common
@@ -231,45 +263,98 @@ vhost vhost_vsock"
 
 # fetch_kernel SUITE ARCH: Debian SUITE's cloud kernel for ARCH, unpacked
 # without installing it into $cache/kernel-SUITE-ARCH (kept; sets kdir):
-# vmlinuz, package (its name), release (uname -r), modules/ (vsock, virtio
-# and vhost ones, flat) and virtio-vsock.modules (what a guest of this
+# vmlinuz, package (its name), release (uname -r), version (the package's,
+# and the date it was fetched), modules/ (vsock, virtio and vhost ones, flat;
+# compressed as packaged) and virtio-vsock.modules (what a guest of this
 # kernel loads for a real virtio-vsock device, in order, those built into
-# the kernel left out).
+# the kernel left out). bookworm's and trixie's linux-image-VERSION holds
+# /boot/vmlinuz-VERSION and the modules; newer ones (sid's 7.2) are a small
+# metapackage over linux-binary-VERSION (/usr/lib/modules/VERSION/vmlinuz)
+# and linux-modules-VERSION, fetched then too. Concurrent runs take turns
+# (fetch_lock), and the directory appears whole or not at all (a rename).
+kernel_cached() { [ -f "$kdir/vmlinuz" ] && [ -f "$kdir/release" ]; }
+
 fetch_kernel() {
 	kdir=$cache/kernel-$1-$2
-	[ -f "$kdir/vmlinuz" ] && [ -f "$kdir/release" ] && return 0
+	kernel_cached && return 0
+	fetch_lock "kernel-$1-$2"
+	if kernel_cached; then
+		fetch_unlock
+		return 0
+	fi
 	papt_deb "$1" "$2" "" "linux-image-cloud-$2"
-	say "unpacking $pkg"
-	members=$(dpkg-deb --fsys-tarfile "$deb" | tar -t | grep -E \
-		'^\./(boot/vmlinuz-|(usr/)?lib/modules/[^/]+/kernel/(net/vmw_vsock|drivers/virtio|drivers/vhost)/[^/]+$)')
-	[ -n "$members" ] || skip "$pkg holds no vmlinuz and no vsock modules"
+	kpkg_version=$(dpkg-deb -f "$deb" Version)
+	kernel_pattern='^\./(boot/vmlinuz-|(usr/)?lib/modules/[^/]+/(vmlinuz$|kernel/(net/vmw_vsock|drivers/virtio|drivers/vhost)/[^/]+$))'
+	if ! dpkg-deb --fsys-tarfile "$deb" | tar -t | grep -qE "$kernel_pattern"; then
+		kernel_parts "$2" "$pkg" "$deb"
+	fi
 	rm -rf "$tmp/x"
 	mkdir -p "$tmp/x"
-	# shellcheck disable=SC2086
-	dpkg-deb --fsys-tarfile "$deb" | tar -x -C "$tmp/x" $members ||
-		skip "cannot unpack $deb"
-	rm -rf "$kdir.new"
-	mkdir -p "$kdir.new/modules"
-	for f in "$tmp/x/boot/"vmlinuz-*; do
-		[ -f "$f" ] && cp "$f" "$kdir.new/vmlinuz" &&
-			echo "${f##*/vmlinuz-}" >"$kdir.new/release"
+	for d in "$tmp/deb/"*.deb; do
+		members=$(dpkg-deb --fsys-tarfile "$d" | tar -t | grep -E "$kernel_pattern")
+		[ -n "$members" ] || continue
+		# shellcheck disable=SC2086
+		dpkg-deb --fsys-tarfile "$d" | tar -x -C "$tmp/x" $members ||
+			skip "cannot unpack $d"
 	done
-	[ -f "$kdir.new/vmlinuz" ] || skip "$pkg has no vmlinuz"
+	new=$kdir.new.$$
+	rm -rf "$new"
+	mkdir -p "$new/modules"
+	for f in "$tmp/x/boot/"vmlinuz-* "$tmp/x/"lib/modules/*/vmlinuz \
+		"$tmp/x/"usr/lib/modules/*/vmlinuz; do
+		[ -f "$f" ] || continue
+		cp "$f" "$new/vmlinuz"
+		case $f in
+		*/vmlinuz-*) echo "${f##*/vmlinuz-}" ;;
+		*) basename "$(dirname "$f")" ;;
+		esac >"$new/release"
+	done
+	[ -f "$new/vmlinuz" ] || skip "$pkg has no vmlinuz"
 	for f in "$tmp/x/"lib/modules/*/kernel/*/*/* \
 		"$tmp/x/"usr/lib/modules/*/kernel/*/*/*; do
-		[ -f "$f" ] && cp "$f" "$kdir.new/modules/"
+		[ -f "$f" ] && cp "$f" "$new/modules/"
 	done
 	for m in $vsock_modules; do
-		module_file "$kdir.new/modules" "$m" >/dev/null ||
+		module_file "$new/modules" "$m" >/dev/null ||
 			skip "$pkg has no $m.ko (is vsock built in? set VM_KERNEL and VM_MODULES)"
 	done
 	for m in $virtio_vsock_modules; do
-		f=$(module_file "$kdir.new/modules" "$m") &&
+		f=$(module_file "$new/modules" "$m") &&
 			echo "$kdir/modules/${f##*/}"
-	done >"$kdir.new/virtio-vsock.modules"
-	echo "$pkg" >"$kdir.new/package"
+	done >"$new/virtio-vsock.modules"
+	echo "$pkg" >"$new/package"
+	echo "$kpkg_version $(date -u +%Y-%m-%d)" >"$new/version"
 	rm -rf "$kdir" "$tmp/deb" "$tmp/x"
-	mv "$kdir.new" "$kdir"
+	mv "$new" "$kdir"
+	fetch_unlock
+}
+
+# kernel_parts ARCH PKG DEB: PKG (DEB) is a metapackage over the kernel
+# image and the modules: download linux-binary-VERSION and
+# linux-modules-VERSION, the dependencies it names, beside it in $tmp/deb.
+kernel_parts() {
+	kversion=${2#linux-image-}
+	parts=""
+	for part in binary modules; do
+		dpkg-deb -f "$3" Depends | tr ',' '\n' | sed 's/^ *//; s/ .*//' |
+			grep -qx "linux-$part-$kversion" ||
+			skip "$2 holds no vmlinuz and does not depend on linux-$part-$kversion"
+		parts="$parts linux-$part-$kversion"
+	done
+	say "$2 is a metapackage: fetching$parts"
+	# shellcheck disable=SC2086
+	(cd "$tmp/deb" && papt timeout 300 apt-get download $parts) >>"$tmp/apt.log" 2>&1 || {
+		tail -n 3 "$tmp/apt.log" | sed "s/^/$me: apt: /" >&2
+		skip "cannot download$parts for $1"
+	}
+}
+
+# One line saying which kernel a run boots: the suites move, the cache stays.
+kernel_line() { # suite arch
+	v=unknown
+	[ -f "$kdir/version" ] && v=$(cat "$kdir/version")
+	set -- "$1" "$2" "$v"
+	echo "kernel: Debian $1 $2 $(cat "$kdir/package") $(cat "$kdir/release"), package version ${3% *}, fetched ${3#* } (remove $kdir to fetch the suite's newest)"
 }
 
 # A static busybox for the guest: the machine's own when the guest is of its
@@ -294,7 +379,7 @@ find_busybox() { # arch
 	mkdir -p "$tmp/x"
 	dpkg-deb -x "$deb" "$tmp/x" || skip "cannot unpack $deb"
 	for f in "$tmp/x/bin/busybox" "$tmp/x/usr/bin/busybox"; do
-		[ -f "$f" ] && cp "$f" "$busybox.new" && mv "$busybox.new" "$busybox"
+		[ -f "$f" ] && cp "$f" "$busybox.new.$$" && mv "$busybox.new.$$" "$busybox"
 	done
 	rm -rf "$tmp/x" "$tmp/deb"
 	[ -x "$busybox" ] || skip "$pkg has no /bin/busybox"

@@ -1,7 +1,7 @@
 #!/bin/sh
 # tests/vm/run.sh: vsockbox on a real kernel. Boots Debian's cloud kernel
-# (bookworm's 6.1 or trixie's 6.12; amd64 or arm64) in QEMU with an
-# initramfs holding vsockbox, busybox and the vsock modules, runs
+# (bookworm's 6.1, trixie's 6.12 or sid's newest; amd64 or arm64) in QEMU
+# with an initramfs holding vsockbox, busybox and the vsock modules, runs
 # tests/vm/guest-tests.sh there over AF_VSOCK loopback (CID 1), and reads its
 # results from the serial console. Never opens a vsock socket on this
 # machine, and gives QEMU no vsock device.
@@ -28,7 +28,8 @@ usage: tests/vm/run.sh [-b VSOCKBOX] [-c CACHE] [--arch ARCH] [--suite SUITE]
   --arch ARCH    the guest: amd64 (default; $VM_ARCH) or arm64 (the virt
                  machine under qemu-system-aarch64)
   --suite SUITE  the Debian release whose cloud kernel boots: bookworm
-                 (6.1, default; $VM_SUITE) or trixie (6.12)
+                 (6.1, default; $VM_SUITE), trixie (6.12) or sid (the
+                 newest, 7.2 in 2026-12; the cache keeps the one fetched)
   --shell        boot to a shell on this terminal instead of running the
                  tests (quit QEMU with Ctrl-A X)
   --fetch        only fetch what the guest needs (tools, a cross compiler
@@ -104,10 +105,7 @@ for t in $selected; do
 	*) die "vm_tests: unknown test '$t' (known: $all_tests)" ;;
 	esac
 done
-case $suite in
-bookworm | trixie) ;;
-*) die "--suite $suite: want bookworm or trixie" ;;
-esac
+check_suite "$suite"
 set_arch "$arch"
 [ -n "$fetch" ] || [ -x "$vsockbox" ] ||
 	die "$vsockbox: not built (run make first)"
@@ -143,6 +141,7 @@ else
 	vmlinuz=$kdir/vmlinuz
 	moddir=$kdir/modules
 	kernel_name=$(cat "$kdir/package")
+	say "$(kernel_line "$suite" "$arch")"
 fi
 [ -f "$vmlinuz" ] || die "$vmlinuz: no such kernel"
 if [ -n "$fetch" ]; then

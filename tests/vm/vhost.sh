@@ -23,7 +23,7 @@ usage: tests/vm/vhost.sh [-b VSOCKBOX] [-c CACHE] [--suite SUITE] [NAME=VALUE]..
   -c CACHE       where the kernel and packages are kept, and the console log
                  (default: build/vm of the repo; $VM_CACHE)
   --suite SUITE  Debian release of the kernel both guests boot: bookworm
-                 (default; $VM_SUITE) or trixie
+                 (default; $VM_SUITE), trixie or sid
   NAME=VALUE     settings for L1 and L2 (see tests/vm/vhost-host.sh):
                  vh_size=1M vh_count=2 vh_latency_count=100 vh_echo_ms=1000
                  vh_timeout=60 vh_bound=300 vh_l2_wait=600
@@ -67,10 +67,7 @@ while [ $# -gt 0 ]; do
 	*) usage >&2; exit 2 ;;
 	esac
 done
-case $suite in
-bookworm | trixie) ;;
-*) die "--suite $suite: want bookworm or trixie" ;;
-esac
+check_suite "$suite"
 set_arch amd64
 [ -x "$vsockbox" ] || die "$vsockbox: not built (run make first)"
 runner_setup 1200 300 vhost
@@ -86,6 +83,7 @@ case $(elf_machine "$vsockbox") in
 esac
 build_qemu_exit
 fetch_kernel "$suite" amd64
+say "$(kernel_line "$suite" amd64)"
 for m in $vhost_vsock_modules; do
 	module_file "$kdir/modules" "$m" >/dev/null ||
 		skip "$(cat "$kdir/package") has no $m module"
