@@ -91,37 +91,11 @@ is_static "$vsockbox" || die "$vsockbox is not static"
 build_qemu_exit
 
 # ---- vsock_perf, from Debian's kernel source, built here ----
-# trixie's linux-source (6.12): its vsock_perf has --zerocopy. Only
-# tools/testing/vsock/ is unpacked from the inner tarball; the binary and
-# those sources stay in the cache, with the package's name and version.
-vsock_perf=$cache/vsock_perf
-build_vsock_perf() {
-	if is_static "$vsock_perf" && [ -s "$vsock_perf.version" ]; then
-		return
-	fi
-	papt_deb trixie amd64 "" linux-source
-	say "unpacking tools/testing/vsock from $pkg (the whole inner tarball is read)"
-	inner=$(dpkg-deb --fsys-tarfile "$deb" | tar -t | grep '^\./usr/src/linux-source-.*\.tar\.xz$' | head -n 1)
-	[ -n "$inner" ] || skip "$pkg holds no linux-source tarball"
-	src=$cache/vsock_perf-src
-	rm -rf "$src" "$tmp/src"
-	mkdir -p "$tmp/src"
-	dpkg-deb --fsys-tarfile "$deb" | tar -xO "$inner" | xz -dc |
-		tar -x -C "$tmp/src" --wildcards '*/tools/testing/vsock/*' ||
-		skip "cannot unpack $inner"
-	mv "$tmp/src/"*/tools/testing/vsock "$src" || skip "$inner has no tools/testing/vsock"
-	say "building vsock_perf (gcc -static -O2)"
-	${CC:-cc} -static -O2 -D_GNU_SOURCE -I"$src" -o "$vsock_perf.new" \
-		"$src/vsock_perf.c" "$src/msg_zerocopy_common.c" 2>"$tmp/cc.log" || {
-		cat "$tmp/cc.log" >&2
-		die "cannot build vsock_perf (the machine's linux-libc-dev too old for VSOCK_RECVERR?)"
-	}
-	mv "$vsock_perf.new" "$vsock_perf"
-	dpkg-deb -f "$deb" Package Version | tr '\n' ' ' | sed 's/ $/\n/' >"$vsock_perf.version"
-	rm -rf "$tmp/deb"
-}
-build_vsock_perf
-vsock_perf_version=$(sed 's/Package: //; s/ Version: / /' "$vsock_perf.version")
+# trixie's linux-source (6.12): its vsock_perf has --zerocopy (lib.sh:
+# build_vsock_tool; the binary and its sources stay in the cache).
+build_vsock_tool trixie vsock_perf
+vsock_perf=$vtool
+vsock_perf_version=$(cat "$vsrc/version")
 
 # ---- QEMU, under the shared CPU lock ----
 run_qemu() {

@@ -11,7 +11,9 @@
 #   vm_tests=LIST     comma list of tests to run (default: all): busybox,
 #                     modules, itest, bench-table, bench-json, zerocopy,
 #                     listen-in-use, bind-in-use, refused, host-killed,
-#                     guest-killed
+#                     guest-killed; and vsock-test (only when named: the
+#                     kernel's vsock_test, see below)
+#   vm_vt_bound=20    seconds after which a vsock_test side is killed
 set -u
 
 size=${vm_size:-4M}
@@ -244,6 +246,94 @@ test_guest_killed() {
 		vsock-perf "the guest" "$work/perf.err"
 }
 
+# ---- the kernel's own vsock_test, for make conform-compare ----
+# Each /bin/vsock_test-SOURCE (tools/testing/vsock of Debian's linux-source
+# SOURCE, built by run.sh) over loopback, its TCP control channel on this
+# guest's 127.0.0.1. vsock_test stops at its first failing case and can
+# wait for ever in one, so every case runs alone (--pick, or --skip of all
+# the others where the source has no --pick), each side killed after
+# $vt_bound seconds, on ports of its own. One line a case:
+#   VSOCKTEST SOURCE ID ok|fail|skip|hang NAME | DETAIL
+# (skip: it said "Test skipped"; hang: killed at the bound). The test
+# passes when every case listed gave one such line; the host compares.
+vt_bound=${vm_vt_bound:-20}
+
+# Until a TCP socket listens on PORT (either family), at most 5 s.
+wait_tcp_listen() { # port
+	hex=$(printf ':%04X ' "$1")
+	tries=0
+	while [ "$tries" -lt 100 ]; do
+		cat /proc/net/tcp /proc/net/tcp6 2>/dev/null |
+			awk -v p="$hex" 'index($2 " ", p) && $4 == "0A" { f = 1 } END { exit !f }' &&
+			return 0
+		tries=$((tries + 1))
+		sleep 0.05
+	done
+	return 1
+}
+
+vsock_test_case() { # binary source id name
+	if [ -n "$vt_pick" ]; then
+		sel="--pick=$3"
+	else
+		sel=""
+		for other in $vt_ids; do
+			[ "$other" = "$3" ] || sel="$sel --skip=$other"
+		done
+	fi
+	cport=$((15000 + $3)) vport=$((16000 + 2 * $3))
+	set -- "$1" "$2" "$3" "$4" --peer-cid=1 --control-port="$cport" --peer-port="$vport"
+	# shellcheck disable=SC2086
+	timeout "$vt_bound" "$1" --mode=server "$5" "$6" "$7" $sel \
+		>"$work/vt-server.out" 2>"$work/vt-server.err" &
+	vt_server=$!
+	wait_tcp_listen "$cport"
+	# shellcheck disable=SC2086
+	timeout "$vt_bound" "$1" --mode=client --control-host=127.0.0.1 "$5" "$6" "$7" $sel \
+		>"$work/vt-client.out" 2>"$work/vt-client.err"
+	crc=$?
+	wait "$vt_server"
+	src=$?
+	detail=$(cat "$work/vt-client.err" "$work/vt-server.err" | grep -v '^Control socket' |
+		tail -n 2 | tr '\n' ' ')
+	if [ "$crc" -ge 124 ] || [ "$src" -ge 124 ]; then
+		verdict=hang detail="killed after ${vt_bound}s (exit $crc/$src) $detail"
+	elif [ "$crc" -ne 0 ] || [ "$src" -ne 0 ]; then
+		verdict=fail
+	elif grep -q 'Test skipped' "$work/vt-client.err" "$work/vt-server.err"; then
+		verdict=skip
+	elif grep -q "^$3 - .*\.\.\.ok" "$work/vt-client.out"; then
+		verdict=ok
+	else
+		verdict=fail detail="no 'ok' for case $3: $detail"
+	fi
+	echo "VSOCKTEST $2 $3 $verdict $4 | $detail"
+}
+
+test_vsock_test() {
+	t0=$(now)
+	ran=0 missing=""
+	for vt in /bin/vsock_test-*; do
+		[ -x "$vt" ] || continue
+		source=${vt#/bin/vsock_test-}
+		"$vt" --list >"$work/vt.list" 2>&1
+		vt_ids=$(sed -n 's/^\([0-9][0-9]*\)\t.*/\1/p' "$work/vt.list")
+		[ -n "$vt_ids" ] || missing="$missing $source(no --list)"
+		vt_pick=""
+		"$vt" --help 2>&1 | grep -q -- '--pick' && vt_pick=1
+		for id in $vt_ids; do
+			name=$(sed -n "s/^$id\t//p" "$work/vt.list")
+			vsock_test_case "$vt" "$source" "$id" "$name"
+			ran=$((ran + 1))
+		done
+	done
+	if [ "$ran" -gt 0 ] && [ -z "$missing" ]; then
+		result vsock-test PASS "$ran cases of vsock_test, one run each"
+	else
+		result vsock-test FAIL "$ran cases run;${missing:- no /bin/vsock_test-*}"
+	fi
+}
+
 read -r up _ </proc/uptime
 echo "VMTEST-START uptime ${up}s, $(uname -r), size $size count $count latency-count $latency_count timeout $tmo"
 wanted busybox && test_busybox
@@ -257,6 +347,7 @@ wanted bind-in-use && test_bind_in_use
 wanted refused && test_refused
 wanted host-killed && test_host_killed
 wanted guest-killed && test_guest_killed
+case ",$only," in *,vsock-test,*) test_vsock_test ;; esac
 read -r up _ </proc/uptime
 echo "VMTEST-DONE passed=$passed failed=$failed uptime=${up}s"
 [ "$failed" -eq 0 ]

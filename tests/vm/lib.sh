@@ -357,6 +357,64 @@ kernel_line() { # suite arch
 	echo "kernel: Debian $1 $2 $(cat "$kdir/package") $(cat "$kdir/release"), package version ${3% *}, fetched ${3#* } (remove $kdir to fetch the suite's newest)"
 }
 
+# ---- the kernel's own vsock tools, built here from Debian's source ----
+# vsock_src SUITE: tools/testing/vsock and tools/include of Debian SUITE's
+# linux-source (only those are unpacked from its inner tarball, which is
+# read whole) in $cache/linux-vsock-SUITE/src, with the package's name and
+# version in .../version (kept; sets vsrc). Nothing of it enters the
+# repository.
+vsock_src() {
+	vsrc=$cache/linux-vsock-$1
+	[ -s "$vsrc/version" ] && return 0
+	fetch_lock "linux-vsock-$1"
+	if [ -s "$vsrc/version" ]; then
+		fetch_unlock
+		return 0
+	fi
+	need xz:xz-utils
+	papt_deb "$1" amd64 "" linux-source
+	say "unpacking tools/testing/vsock from $pkg (the whole inner tarball is read)"
+	inner=$(dpkg-deb --fsys-tarfile "$deb" | tar -t | grep '^\./usr/src/linux-source-.*\.tar\.xz$' | head -n 1)
+	[ -n "$inner" ] || skip "$pkg holds no linux-source tarball"
+	rm -rf "$tmp/src"
+	mkdir -p "$tmp/src"
+	dpkg-deb --fsys-tarfile "$deb" | tar -xO "$inner" | xz -dc |
+		tar -x -C "$tmp/src" --wildcards '*/tools/testing/vsock/*' '*/tools/include/*' ||
+		skip "cannot unpack $inner"
+	new=$vsrc.new.$$
+	rm -rf "$new"
+	mkdir -p "$new"
+	mv "$tmp/src/"*/tools "$new/tools" || skip "cannot move $inner's tools"
+	[ -f "$new/tools/testing/vsock/Makefile" ] || skip "$inner has no tools/testing/vsock"
+	echo "$pkg $(dpkg-deb -f "$deb" Version)" >"$new/version"
+	rm -rf "$vsrc" "$tmp/deb" "$tmp/src"
+	mv "$new" "$vsrc"
+	fetch_unlock
+}
+
+# build_vsock_tool SUITE NAME: NAME (vsock_test, vsock_perf) of SUITE's
+# linux-source, static, from the objects its Makefile names, in
+# $cache/linux-vsock-SUITE/NAME (kept; sets vtool). The machine's libc
+# headers, the source's tools/include for its own.
+build_vsock_tool() {
+	vsock_src "$1"
+	tool=$2 vtool=$vsrc/$2
+	is_static "$vtool" && return 0
+	d=$vsrc/tools/testing/vsock
+	objs=$(sed -n "s/^$tool: *\([^=]*\)\$/\1/p" "$d/Makefile")
+	[ -n "$objs" ] || die "$d/Makefile: no rule for $tool"
+	set --
+	for o in $objs; do set -- "$@" "$d/${o%.o}.c"; done
+	say "building $tool of $(cat "$vsrc/version") (gcc -static -O2)"
+	${CC:-cc} -static -O2 -D_GNU_SOURCE -I"$d" -I"$vsrc/tools/include" \
+		-o "$vtool.new.$$" "$@" -lpthread 2>"$tmp/cc.log" || {
+		rm -f "$vtool.new.$$"
+		cat "$tmp/cc.log" >&2
+		die "cannot build $tool of $(cat "$vsrc/version")"
+	}
+	mv "$vtool.new.$$" "$vtool"
+}
+
 # A static busybox for the guest: the machine's own when the guest is of its
 # architecture, else Debian's busybox-static for ARCH (cached). Sets busybox.
 find_busybox() { # arch

@@ -63,6 +63,11 @@ repo=$(cd "$(dirname "$0")/../.." && pwd)
 # per check of the host side. A test missing from the console fails.
 all_tests="busybox modules itest bench-table bench-json zerocopy \
 listen-in-use bind-in-use refused host-killed guest-killed"
+# Run only when vm_tests names it: the kernel's own vsock_test, built from
+# Debian's linux-source of each of $vsock_test_suites (trixie: 6.12,
+# sid: the newest), one run per case (make conform-compare).
+extra_tests="vsock-test"
+vsock_test_suites="trixie sid"
 itest_checks="guest-initiated host-initiated host-terminated guest-terminated"
 
 vsockbox=$repo/vsockbox
@@ -100,9 +105,9 @@ while [ $# -gt 0 ]; do
 	esac
 done
 for t in $selected; do
-	case " $all_tests " in
+	case " $all_tests $extra_tests " in
 	*" $t "*) ;;
-	*) die "vm_tests: unknown test '$t' (known: $all_tests)" ;;
+	*) die "vm_tests: unknown test '$t' (known: $all_tests $extra_tests)" ;;
 	esac
 done
 check_suite "$suite"
@@ -178,6 +183,17 @@ for m in $vsock_modules; do
 	set -- "$@" -m "$f"
 done
 [ -n "$qemu_exit" ] && set -- "$@" -f "$qemu_exit:/bin/qemu-exit"
+case " $selected " in
+*" vsock-test "*)
+	[ "$arch" = amd64 ] || die "vm_tests=vsock-test: amd64 guests only"
+	need xz:xz-utils cc:gcc
+	for s in $vsock_test_suites; do
+		build_vsock_tool "$s" vsock_test
+		v=$(cut -d ' ' -f 2 "$vsrc/version")
+		say "vsock_test: $(cat "$vsrc/version") (Debian $s), as /bin/vsock_test-${v%%-*}"
+		set -- "$@" -f "$vtool:/bin/vsock_test-${v%%-*}"
+	done ;;
+esac
 sh "$repo/scripts/mkinitramfs.sh" "$@" >"$tmp/mkinitramfs.log" 2>&1 || {
 	cat "$tmp/mkinitramfs.log" >&2
 	die "building the initramfs failed"
