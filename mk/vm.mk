@@ -9,8 +9,10 @@
 #     INITRAMFS_FILES="SRC:/DEST ..." more files, e.g. my.sh:/etc/rc.local
 #   make check-vm         tests/vm/run.sh: Debian's cloud kernels in QEMU,
 #                         the applets over AF_VSOCK loopback (CID 1) in the
-#                         guest, once per kernel of VM_SUITES (default
-#                         bookworm trixie: 6.1 and 6.12)
+#                         guest, vsock-conform's verdicts against
+#                         tests/vm/conform-expect among them, once per
+#                         kernel of VM_SUITES (default bookworm trixie sid:
+#                         6.1, 6.12 and the newest, 7.2 in 2026-12)
 #     ARCH=arm64          an arm64 guest (qemu-system-aarch64, virt) running
 #                         build/arm64/vsockbox, cross-built with
 #                         $(ARM64_CROSS)gcc (default VM_SUITES: bookworm)
@@ -21,6 +23,11 @@
 #   make check-vhost      tests/vm/vhost.sh: a guest inside a guest, the
 #                         real virtio-vsock device (vhost-vsock-pci) between
 #                         them; the itest, vsock-bench and negatives
+#   make conform-compare  tests/vm/conform-compare.sh, by hand (3-5 min):
+#                         vsock-conform and the kernel's vsock_test (built
+#                         from Debian's linux-source 6.12 and sid's) side
+#                         by side, one loopback guest per kernel of
+#                         VM_SUITES; CONFORM_COMPARE_OUT=FILE keeps the table
 #   make check-vm-rules   tests/vm-rules.sh: the runners' rules (skip, CI),
 #                         without booting anything (a step of make check)
 #   make vm-shell         the guest, booted to a shell on this terminal
@@ -42,7 +49,7 @@ ifeq ($(ARCH),arm64)
 VM_SUITES ?= bookworm
 VM_BINARY := build/arm64/vsockbox
 else
-VM_SUITES ?= bookworm trixie
+VM_SUITES ?= bookworm trixie sid
 VM_BINARY := vsockbox
 endif
 
@@ -108,6 +115,12 @@ check-vhost: vsockbox
 check-vm-rules: vsockbox
 	sh tests/vm-rules.sh
 
+CONFORM_COMPARE_OUT ?=
+conform-compare: vsockbox
+	@sh tests/vm/conform-compare.sh -b ./vsockbox --suites "$(VM_SUITES)" \
+		$(if $(CONFORM_COMPARE_OUT),-o $(CONFORM_COMPARE_OUT)); \
+	$(call vm_status,conform-compare)
+
 # The arm64 guest, as a step of make check (ARCH is a make variable: a
 # sub-make keeps this make's own ARCH apart).
 check-vm-arm64:
@@ -120,7 +133,7 @@ vm-kernel:
 	@for s in $(VM_SUITES); do $(VM_RUN) --suite $$s --fetch || exit 1; done
 
 .PHONY: initramfs check-vm check-vhost check-vm-rules check-vm-arm64 vm-shell \
-	vm-kernel
+	vm-kernel conform-compare
 
 # make clean: the archive goes, the kernels in build/vm stay.
 clean: clean-initramfs

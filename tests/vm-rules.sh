@@ -45,7 +45,7 @@ only_line() {
 	fi
 }
 
-for runner in run vhost; do
+for runner in run vhost conform-compare; do
 	r="VM_NO_INSTALL=1 VM_QEMU=$noqemu sh $repo/tests/vm/$runner.sh -b $VSOCKBOX -c $cache"
 	rule "$runner: no QEMU: skip" 77 "$r"
 	has "$runner: no QEMU: the SKIP line names it" "^SKIP: no $noqemu \(apt-get install "
@@ -56,7 +56,7 @@ for runner in run vhost; do
 done
 
 vm_make="VM_NO_INSTALL=1 VM_QEMU=$noqemu VM_CACHE=$cache $make --no-print-directory -C $repo"
-for target in check-vm "check-vm ARCH=arm64" check-vhost; do
+for target in check-vm "check-vm ARCH=arm64" check-vhost conform-compare; do
 	rule "make $target: no QEMU: skipped, no failure" 0 "$vm_make $target"
 	has "make $target: says SKIPPED" "SKIPPED \(not a failure"
 	rule "make $target: no QEMU, CI set: fails" 2 "CI=1 $vm_make $target"
@@ -64,8 +64,8 @@ for target in check-vm "check-vm ARCH=arm64" check-vhost; do
 done
 
 run="VM_QEMU=true sh $repo/tests/vm/run.sh -b $VSOCKBOX -c $cache"
-rule "run: unknown suite: usage error" 2 "$run --suite sid"
-only_line "run: unknown suite: one line" "suite sid: want bookworm or trixie"
+rule "run: unknown suite: usage error" 2 "$run --suite woody"
+only_line "run: unknown suite: one line" "suite woody: want bookworm, trixie or sid"
 rule "run: unknown architecture: usage error" 2 "$run --arch mips"
 only_line "run: unknown architecture: one line" "unknown architecture 'mips'"
 rule "run: bad guest setting: usage error" 2 "$run 'vm_size=1 2'"
@@ -77,6 +77,52 @@ if [ -x /bin/busybox ] && command -v readelf >/dev/null 2>&1 &&
 	only_line "run: wrong architecture: one line naming both" \
 		"built for .*X86-64, the arm64 guest needs AArch64"
 fi
+
+# vsock-conform's verdicts against an expectation table
+# (tests/vm/conform-expect.awk, as conform_judge runs it): a change either
+# way, a case missing from the output or from the table, and a known defect
+# without its reason are failures, each named in one line.
+judge() { # name status release ktap-lines (words, "_" for a space) pattern
+	{
+		printf 'KTAP version 1\n1..3\n'
+		echo "$4" | tr ' _' '\n '
+	} >"$TEST_TMP/ktap"
+	rule "conform-expect: $1" "$2" "awk -v release=$3 -v where=loopback \
+		-f $repo/tests/vm/conform-expect.awk $TEST_TMP/expect $TEST_TMP/ktap"
+	has "conform-expect: $1: says so" "$5"
+}
+cat >"$TEST_TMP/expect" <<'EOF'
+case      6.1    6.12  7.2
+peek      ok     ok    ok
+siocinq   skip   skip  ok
+rcvlowat  xfail  ok    ok
+why rcvlowat 6.1 the credit update never wakes the reader
+EOF
+judge "as expected on 6.1" 0 6.1.0-50-cloud-amd64 \
+	"ok_1_peek ok_2_siocinq_#_SKIP_no_SIOCINQ not_ok_3_rcvlowat" \
+	"^conform-expect: loopback: 3 of 3 cases as expected on 6.1.0-50-cloud-amd64: 1 ok, 1 skip, 1 not ok"
+judge "a known defect fixed: failure" 1 6.1.0-50-cloud-amd64 \
+	"ok_1_peek ok_2_siocinq_#_SKIP_no ok_3_rcvlowat" \
+	"FAIL loopback: rcvlowat: ok, expected not ok \(the credit update never wakes the reader\) on 6.1"
+judge "a new failure" 1 6.12.117+deb13-cloud-amd64 \
+	"not_ok_1_peek ok_2_siocinq_#_SKIP_no ok_3_rcvlowat" \
+	"FAIL loopback: peek: not ok, expected ok on 6.12"
+judge "a SKIP where ok is expected" 1 7.2.13+deb14-cloud-amd64 \
+	"ok_1_peek ok_2_siocinq_#_SKIP_no ok_3_rcvlowat" \
+	"FAIL loopback: siocinq: skip, expected ok on 7.2"
+judge "a case missing" 1 7.2.13+deb14-cloud-amd64 \
+	"ok_1_peek ok_2_siocinq" "FAIL loopback: rcvlowat: no result"
+judge "a case not in the table" 1 7.2.13+deb14-cloud-amd64 \
+	"ok_1_peek ok_2_siocinq ok_3_rcvlowat ok_4_linger" \
+	"FAIL loopback: linger: a case with no row"
+judge "a newer kernel: the newest column" 0 7.3.1+deb14-cloud-amd64 \
+	"ok_1_peek ok_2_siocinq ok_3_rcvlowat" "newer than every column: 7.2's"
+judge "an older kernel: no column" 1 5.10.0-30-cloud-amd64 \
+	"ok_1_peek ok_2_siocinq ok_3_rcvlowat" "no column for kernel 5.10"
+sed -i '/^why/d' "$TEST_TMP/expect"
+judge "xfail without a reason" 1 6.1.0-50-cloud-amd64 \
+	"ok_1_peek ok_2_siocinq_#_SKIP_no not_ok_3_rcvlowat" \
+	'rcvlowat 6.1: xfail without a "why" row'
 
 # make initramfs: the archive's vsockbox is stripped, ./vsockbox is not.
 before=$(cksum <"$VSOCKBOX")

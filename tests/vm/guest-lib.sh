@@ -228,3 +228,33 @@ zerocopy_result() {
 		show perf "$4"
 	fi
 }
+
+# ---- vsock-conform ----
+# ktap_summary FILE: sets ktap_plan (the N of "1..N", "" if none),
+# ktap_results (top-level result lines), ktap_ok, ktap_notok, ktap_skip.
+ktap_summary() {
+	ktap_plan=$(sed -n 's/^1\.\.\([0-9][0-9]*\)$/\1/p' "$1" | head -n 1)
+	ktap_results=$(grep -cE '^(not )?ok [0-9]+ ' "$1")
+	ktap_notok=$(grep -cE '^not ok [0-9]+ ' "$1")
+	ktap_skip=$(grep -E '^ok [0-9]+ ' "$1" | grep -ciE '# *skip')
+	ktap_ok=$((ktap_results - ktap_notok - ktap_skip))
+}
+
+# conform_result NAME LABEL RC FILE TOOK [DETAIL]: vsock-conform's
+# connecting side ended with exit RC and KTAP in FILE after TOOK seconds.
+# PASS when it ran the whole table: exit 0 (every case ok or skipped) or 1
+# (some not ok: the host compares each verdict with tests/vm/conform-expect),
+# a plan and one result per case; a hang (killed: exit 124 and up), a crash
+# or a table cut short fail. The KTAP goes to the console, each line
+# prefixed "KTAP LABEL| ", for the host (tests/vm/lib.sh: conform_judge).
+conform_result() {
+	sed "s/^/KTAP $2| /" "$4"
+	ktap_summary "$4"
+	detail="$2: exit $3; $ktap_results of ${ktap_plan:-?} cases: $ktap_ok ok, $ktap_notok not ok, $ktap_skip skip; ${5}s${6:+; $6}"
+	if { [ "$3" = 0 ] || [ "$3" = 1 ]; } && [ -n "$ktap_plan" ] &&
+		[ "$ktap_results" -eq "$ktap_plan" ]; then
+		result "$1" PASS "$detail"
+	else
+		result "$1" FAIL "$detail; want exit 0 or 1 and the whole plan"
+	fi
+}

@@ -11,8 +11,8 @@
 #   vm_tests=LIST     comma list of tests to run (default: all): busybox,
 #                     modules, itest, bench-table, bench-json, zerocopy,
 #                     listen-in-use, bind-in-use, refused, host-killed,
-#                     guest-killed; and vsock-test (only when named: the
-#                     kernel's vsock_test, see below)
+#                     guest-killed, conform; and vsock-test (only when
+#                     named: the kernel's vsock_test, see below)
 #   vm_vt_bound=20    seconds after which a vsock_test side is killed
 set -u
 
@@ -246,6 +246,29 @@ test_guest_killed() {
 		vsock-perf "the guest" "$work/perf.err"
 }
 
+# vsock-conform's whole table over loopback: its listening side, then its
+# connecting side, which prints KTAP (on the console as "KTAP loopback| "
+# lines). PASS when the table ran to its end (guest-lib.sh:
+# conform_result); the host compares every case's verdict with
+# tests/vm/conform-expect for this kernel.
+test_conform() {
+	t0=$(now)
+	if ! start_server conform-listen vsock-conform --listen vsock:any \
+		--timeout "$tmo"; then
+		wait "$server_pid"
+		result conform FAIL "vsock-conform --listen did not listen (exit $?)"
+		show listen "$work/conform-listen.err"
+		return
+	fi
+	run_client conform vsock-conform --peer vsock:1 --timeout "$tmo"
+	wait "$server_pid"
+	listen_rc=$?
+	conform_result conform loopback "$rc" "$work/conform.out" \
+		"$(seconds $(($(now) - t0)))" \
+		"the listening side exit $listen_rc"
+	[ "$rc" = 0 ] || [ "$rc" = 1 ] || show peer "$work/conform.err"
+}
+
 # ---- the kernel's own vsock_test, for make conform-compare ----
 # Each /bin/vsock_test-SOURCE (tools/testing/vsock of Debian's linux-source
 # SOURCE, built by run.sh) over loopback, its TCP control channel on this
@@ -347,6 +370,7 @@ wanted bind-in-use && test_bind_in_use
 wanted refused && test_refused
 wanted host-killed && test_host_killed
 wanted guest-killed && test_guest_killed
+wanted conform && test_conform
 case ",$only," in *,vsock-test,*) test_vsock_test ;; esac
 read -r up _ </proc/uptime
 echo "VMTEST-DONE passed=$passed failed=$failed uptime=${up}s"

@@ -493,12 +493,37 @@ boot() {
 	qemu_rc=$(cat "$tmp/qemu.rc")
 }
 
+# ---- vsock-conform's verdicts ----
+# conform_judge LOG LABEL: vsock-conform's KTAP output, the "KTAP LABEL| "
+# lines of the console LOG (guest-lib.sh: conform_result), read by the KTAP
+# parser and compared case by case with tests/vm/conform-expect for the
+# kernel that ran (the release on the VMTEST-START line): each difference,
+# either way, is a problem for verdict. Prints the comparison's summary.
+conform_judge() {
+	ktap=$tmp/ktap-$2
+	sed -n "s/.*KTAP $2| //p" "$1" >"$ktap"
+	if [ ! -s "$ktap" ]; then
+		problem "no KTAP output from vsock-conform ($2)"
+		return
+	fi
+	release=$(sed -n 's/.*VMTEST-START uptime [0-9.]*s, \([^,]*\),.*/\1/p' "$1" | head -n 1)
+	awk -v release="$release" -v where="$2" -f "$repo/tests/vm/conform-expect.awk" \
+		"$repo/tests/vm/conform-expect" "$ktap" >"$tmp/judge"
+	while IFS= read -r line; do
+		case $line in
+		"conform-expect FAIL "*) problem "vsock-conform: ${line#conform-expect FAIL }" ;;
+		*) echo "$line" ;;
+		esac
+	done <"$tmp/judge"
+}
+
 # ---- the verdict ----
 # verdict LOG NAMES: results are "VMTEST NAME PASS|FAIL ..." lines (a kernel
 # message may share a line), "VMTEST-DONE passed=N failed=N" at the end.
 # Any FAIL, a name of NAMES without exactly one result, a kernel panic, a
 # time-out (limit, qemu_rc, took_ms of boot), a guest that did not halt
-# with its status or did not say it was done fails the run. Prints every
+# with its status or did not say it was done fails the run, as does any
+# problem found before (conform_judge). Prints every
 # problem as a VMTEST-HOST FAIL line and ends with "ME: N passed, N failed";
 # returns 1 on failure. Uses exit_device and qemu_exit.
 verdict() {
@@ -506,7 +531,7 @@ verdict() {
 	passed=$(grep -cE 'VMTEST [^ ]+ PASS' "$log")
 	failed=$(grep -cE 'VMTEST [^ ]+ FAIL' "$log")
 	done_line=$(grep -o 'VMTEST-DONE .*' "$log" | tail -n 1)
-	problems=""
+	problems=${problems:-}
 	# How QEMU ended: the guest's /init says "init: halt, status N" and
 	# hands N to isa-debug-exit (QEMU exits 2N+1, modulo 256), or powers
 	# off (0) without that device or helper; timeout(1) says 124 when the

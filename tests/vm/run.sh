@@ -62,7 +62,7 @@ repo=$(cd "$(dirname "$0")/../.." && pwd)
 # Every test of tests/vm/guest-tests.sh; "itest" also reports one result
 # per check of the host side. A test missing from the console fails.
 all_tests="busybox modules itest bench-table bench-json zerocopy \
-listen-in-use bind-in-use refused host-killed guest-killed"
+listen-in-use bind-in-use refused host-killed guest-killed conform"
 # Run only when vm_tests names it: the kernel's own vsock_test, built from
 # Debian's linux-source of each of $vsock_test_suites (trixie: 6.12,
 # sid: the newest), one run per case (make conform-compare).
@@ -268,6 +268,10 @@ exit_arg=""
 boot "$log" "$host_timeout" \
 	"init_watchdog=$watchdog$exit_arg$guest_args -- sh /bin/vm-tests"
 
+problems=""
+case " ${selected:-$all_tests} " in
+*" conform "*) conform_judge "$log" loopback ;;
+esac
 names=""
 for t in ${selected:-$all_tests}; do
 	names="$names $t"

@@ -72,6 +72,19 @@ while read -r cmd; do
 	refused) run_client refused vsock-ctl --peer vsock:2:8999 --timeout "$tmo" ;;
 	# The itest host's port from the wrong local port (8501, not 49152).
 	wrong-port) run_client wrong-port vsock-ctl --peer vsock:2:8000 --timeout "$tmo" ;;
+	# vsock-conform connecting to L1's listening side (KTAP on stdout).
+	conform) run_client conform vsock-conform --peer vsock:2 --timeout "$tmo" ;;
+	# vsock-conform's listening side here, for L1's connecting side:
+	# rc=0 once it listens; conform-listen-end waits for its exit.
+	conform-listen)
+		rc=0
+		start_server conform-listen vsock-conform --listen vsock:any \
+			--timeout "$tmo" || rc=1 ;;
+	conform-listen-end)
+		wait "$server_pid"
+		rc=$?
+		cp "$work/conform-listen.err" "$work/conform-listen-end.err"
+		: >"$work/conform-listen-end.out" ;;
 	quit) break ;;
 	*)
 		echo "L2DONE $cmd rc=unknown-command"

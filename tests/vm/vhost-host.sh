@@ -20,6 +20,8 @@
 #   zerocopy       vsock-unidir --zerocopy in L2 against vsock-perf
 #                  --zerocopy here: MSG_ZEROCOPY both ways from 6.7 on,
 #                  one warning a side and plain sends before
+#   conform-l2-peer, conform-l1-peer  vsock-conform's whole table, L2
+#                  connecting to this side, then this side to L2
 #   l2-killed      L2's QEMU killed mid-benchmark: vsock-perf ends in time
 #                  with one line
 # then "VMTEST-DONE passed=N failed=N". Settings (kernel command line,
@@ -226,6 +228,43 @@ test_zerocopy() {
 		"size $size count $count through the device"
 }
 
+# vsock-conform through the device in both roles: L2 connects to the
+# listening side here ("KTAP vhost-l2-peer| " lines), then this side
+# connects to the listening side in L2 ("KTAP vhost-l1-peer| "). PASS when
+# each ran its whole table (guest-lib.sh: conform_result); the host
+# compares each verdict with tests/vm/conform-expect.
+test_conform_l2_peer() {
+	t0=$(now)
+	if ! start_server conform-listen vsock-conform --listen vsock:any \
+		--timeout "$tmo"; then
+		wait "$server_pid"
+		result conform-l2-peer FAIL "vsock-conform --listen did not listen (exit $?)"
+		show listen "$work/conform-listen.err"
+		return
+	fi
+	l2_run conform
+	wait "$server_pid"
+	listen_rc=$?
+	conform_result conform-l2-peer vhost-l2-peer "$l2_rc" "$work/l2-conform.out" \
+		"$(seconds $(($(now) - t0)))" "L1's listening side exit $listen_rc"
+	[ "$l2_rc" = 0 ] || [ "$l2_rc" = 1 ] || show l2 "$work/l2-conform.err"
+}
+
+test_conform_l1_peer() {
+	t0=$(now)
+	l2_run conform-listen
+	if [ "$l2_rc" != 0 ]; then
+		result conform-l1-peer FAIL "vsock-conform --listen in L2 did not listen (rc $l2_rc)"
+		show l2 "$work/l2-conform-listen.err"
+		return
+	fi
+	run_client conform vsock-conform --peer vsock:3 --timeout "$tmo"
+	l2_run conform-listen-end
+	conform_result conform-l1-peer vhost-l1-peer "$rc" "$work/conform.out" \
+		"$(seconds $(($(now) - t0)))" "L2's listening side exit $l2_rc"
+	[ "$rc" = 0 ] || [ "$rc" = 1 ] || show peer "$work/conform.err"
+}
+
 # L2's QEMU is killed (SIGKILL) once vsock-perf has all nine connections and
 # runs a latency test of many minutes: its device goes away, and vsock-perf
 # must end on its own with one line (exit 1 or 3), well within its timeout.
@@ -268,6 +307,8 @@ if test_l2_boot; then
 	test_peer_cid
 	test_bench
 	test_zerocopy
+	test_conform_l2_peer
+	test_conform_l1_peer
 	test_l2_killed
 fi
 [ -z "$l2_pid" ] || kill -KILL "$l2_pid" 2>/dev/null

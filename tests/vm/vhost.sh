@@ -5,10 +5,11 @@
 # vhost_vsock and a second QEMU in its initramfs, which boots the same
 # kernel (L2, the guest, CID 3) with -device vhost-vsock-pci,guest-cid=3.
 # tests/vm/vhost-host.sh in L1 drives tests/vm/vhost-guest.sh in L2: the
-# itest, the whole vsock-bench through the device, and the negatives that
-# differ from loopback. Results are read from L1's serial console as by
-# tests/vm/run.sh (shared code: tests/vm/lib.sh). Never opens a vsock
-# socket on this machine.
+# itest, the whole vsock-bench through the device, the negatives that
+# differ from loopback, and vsock-conform in both roles (its verdicts
+# against tests/vm/conform-expect). Results are read from L1's serial
+# console as by tests/vm/run.sh (shared code: tests/vm/lib.sh). Never opens
+# a vsock socket on this machine.
 #
 # Takes about 7 minutes on 2 CPUs (L2 boots in about 4 under double
 # emulation). Exit: 0 pass, 1 failure, 2 usage or setup error, 77 skipped
@@ -41,7 +42,8 @@ repo=$(cd "$(dirname "$0")/../.." && pwd)
 
 names="vhost-modules l2-boot host-refused itest itest-guest-initiated
 itest-host-initiated itest-host-terminated itest-guest-terminated
-guest-refused peer-cid bench zerocopy l2-killed"
+guest-refused peer-cid bench zerocopy conform-l2-peer conform-l1-peer
+l2-killed"
 
 vsockbox=$repo/vsockbox
 cache=${VM_CACHE:-$repo/build/vm}
@@ -172,4 +174,7 @@ exit_arg=""
 say "booting $(cat "$kdir/package") as L1 (tcg), L2 inside it; bound ${host_timeout}s; console log in $log"
 boot "$log" "$host_timeout" \
 	"init_watchdog=$watchdog$exit_arg$guest_args -- sh /bin/vm-tests"
+problems=""
+conform_judge "$log" vhost-l2-peer
+conform_judge "$log" vhost-l1-peer
 verdict "$log" "$names"
