@@ -7,6 +7,7 @@
 # failure. Settings come from kernel command-line words name=value:
 #   vm_size=4M vm_count=10 vm_latency_count=1000   micro benchmark sizes
 #   vm_timeout=20     the applets' --timeout (every blocking wait)
+#   vm_conform_timeout=10  vsock-conform's --timeout (each case's deadline)
 #   vm_bound=90       seconds after which any one process is killed
 #   vm_tests=LIST     comma list of tests to run (default: all): busybox,
 #                     modules, itest, bench-table, bench-json, zerocopy,
@@ -20,6 +21,7 @@ size=${vm_size:-4M}
 count=${vm_count:-10}
 latency_count=${vm_latency_count:-1000}
 tmo=${vm_timeout:-20}
+conform_tmo=${vm_conform_timeout:-10}
 bound=${vm_bound:-90}
 only=${vm_tests:-}
 work=/tmp/vmtest
@@ -254,13 +256,13 @@ test_guest_killed() {
 test_conform() {
 	t0=$(now)
 	if ! start_server conform-listen vsock-conform --listen vsock:any \
-		--timeout "$tmo"; then
+		--timeout "$conform_tmo"; then
 		wait "$server_pid"
 		result conform FAIL "vsock-conform --listen did not listen (exit $?)"
 		show listen "$work/conform-listen.err"
 		return
 	fi
-	run_client conform vsock-conform --peer vsock:1 --timeout "$tmo"
+	run_client conform vsock-conform --peer vsock:1 --timeout "$conform_tmo"
 	wait "$server_pid"
 	listen_rc=$?
 	conform_result conform loopback "$rc" "$work/conform.out" \
