@@ -351,10 +351,10 @@ kernel_parts() {
 
 # One line saying which kernel a run boots: the suites move, the cache stays.
 kernel_line() { # suite arch
-	v=unknown
-	[ -f "$kdir/version" ] && v=$(cat "$kdir/version")
-	set -- "$1" "$2" "$v"
-	echo "kernel: Debian $1 $2 $(cat "$kdir/package") $(cat "$kdir/release"), package version ${3% *}, fetched ${3#* } (remove $kdir to fetch the suite's newest)"
+	v="package version not recorded"
+	[ -f "$kdir/version" ] &&
+		v=$(sed 's/^\([^ ]*\) \(.*\)/package version \1, fetched \2/' "$kdir/version")
+	echo "kernel: Debian $1 $2 $(cat "$kdir/package") ($(cat "$kdir/release")), $v (remove $kdir to fetch the suite's newest)"
 }
 
 # ---- the kernel's own vsock tools, built here from Debian's source ----

@@ -10,12 +10,14 @@
 #   L2ERR NAME: a line of its stderr
 #   L2DONE NAME rc=N
 # L1 judges and prints the VMTEST lines. Settings (kernel command line, the
-# same as L1's): vh_size, vh_count, vh_timeout, vh_bound.
+# same as L1's): vh_size, vh_count, vh_timeout, vh_conform_timeout,
+# vh_bound.
 set -u
 
 size=${vh_size:-1M}
 count=${vh_count:-2}
 tmo=${vh_timeout:-60}
+conform_tmo=${vh_conform_timeout:-30}
 bound=${vh_bound:-300}
 work=/tmp/vhost
 # shellcheck source=tests/vm/guest-lib.sh
@@ -73,13 +75,13 @@ while read -r cmd; do
 	# The itest host's port from the wrong local port (8501, not 49152).
 	wrong-port) run_client wrong-port vsock-ctl --peer vsock:2:8000 --timeout "$tmo" ;;
 	# vsock-conform connecting to L1's listening side (KTAP on stdout).
-	conform) run_client conform vsock-conform --peer vsock:2 --timeout "$tmo" ;;
+	conform) run_client conform vsock-conform --peer vsock:2 --timeout "$conform_tmo" ;;
 	# vsock-conform's listening side here, for L1's connecting side:
 	# rc=0 once it listens; conform-listen-end waits for its exit.
 	conform-listen)
 		rc=0
 		start_server conform-listen vsock-conform --listen vsock:any \
-			--timeout "$tmo" || rc=1 ;;
+			--timeout "$conform_tmo" || rc=1 ;;
 	conform-listen-end)
 		wait "$server_pid"
 		rc=$?

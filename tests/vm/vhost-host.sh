@@ -28,7 +28,8 @@
 # passed on to L2): vh_size=1M vh_count=2 vh_latency_count=100 (benchmark
 # sizes), vh_echo_ms=1000 (vsock-perf's per-echo bound: double emulation
 # gives 24-190 ms round trips, the protocol's 100 ms cannot hold),
-# vh_timeout=60 (the applets' --timeout), vh_bound=300 (per process),
+# vh_timeout=60 (the applets' --timeout), vh_conform_timeout=30
+# (vsock-conform's deadline of each case), vh_bound=300 (per process),
 # vh_l2_wait=600 (for L2 to be ready), vh_l2_smp=1, vh_l2_mem=256.
 set -u
 
@@ -37,6 +38,7 @@ count=${vh_count:-2}
 latency_count=${vh_latency_count:-100}
 echo_ms=${vh_echo_ms:-1000}
 tmo=${vh_timeout:-60}
+conform_tmo=${vh_conform_timeout:-30}
 bound=${vh_bound:-300}
 l2_wait=${vh_l2_wait:-600}
 l2_smp=${vh_l2_smp:-1}
@@ -50,7 +52,7 @@ l2_pid=""
 # ---- L2 and its console ----
 # The settings L2 needs, as this kernel got them.
 l2_settings=""
-for v in vh_size vh_count vh_timeout vh_bound; do
+for v in vh_size vh_count vh_timeout vh_conform_timeout vh_bound; do
 	eval "val=\${$v:-}"
 	[ -z "$val" ] || l2_settings="$l2_settings $v=$val"
 done
@@ -236,7 +238,7 @@ test_zerocopy() {
 test_conform_l2_peer() {
 	t0=$(now)
 	if ! start_server conform-listen vsock-conform --listen vsock:any \
-		--timeout "$tmo"; then
+		--timeout "$conform_tmo"; then
 		wait "$server_pid"
 		result conform-l2-peer FAIL "vsock-conform --listen did not listen (exit $?)"
 		show listen "$work/conform-listen.err"
@@ -258,7 +260,7 @@ test_conform_l1_peer() {
 		show l2 "$work/l2-conform-listen.err"
 		return
 	fi
-	run_client conform vsock-conform --peer vsock:3 --timeout "$tmo"
+	run_client conform vsock-conform --peer vsock:3 --timeout "$conform_tmo"
 	l2_run conform-listen-end
 	conform_result conform-l1-peer vhost-l1-peer "$rc" "$work/conform.out" \
 		"$(seconds $(($(now) - t0)))" "L2's listening side exit $l2_rc"

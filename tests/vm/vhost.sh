@@ -27,7 +27,8 @@ usage: tests/vm/vhost.sh [-b VSOCKBOX] [-c CACHE] [--suite SUITE] [NAME=VALUE]..
                  (default; $VM_SUITE), trixie or sid
   NAME=VALUE     settings for L1 and L2 (see tests/vm/vhost-host.sh):
                  vh_size=1M vh_count=2 vh_latency_count=100 vh_echo_ms=1000
-                 vh_timeout=60 vh_bound=300 vh_l2_wait=600
+                 vh_timeout=60 vh_conform_timeout=30 vh_bound=300
+                 vh_l2_wait=600
 
 Environment: VM_TIMEOUT=S (bound on the whole run, default 1200), VM_QEMU,
 VM_BUSYBOX, VM_MIRROR, VM_NO_INSTALL, CI as for tests/vm/run.sh.
