@@ -91,13 +91,13 @@ VM_RUN := sh tests/vm/run.sh --arch $(ARCH)
 ifeq ($(ARCH),arm64)
 check-vm:
 	@$(VM_RUN) --fetch; $(call vm_status,check-vm); [ $$rc -eq 0 ] || exit 0; \
-	$(MAKE) --no-print-directory $(VM_BINARY) || exit 1; \
+	$(MAKE) --no-print-directory $(VM_BINARY) tests/ktap || exit 1; \
 	for s in $(VM_SUITES); do \
 		VM_APPLETS="$(APPLET_NAMES)" $(VM_RUN) --suite $$s \
 			-b $(VM_BINARY) $(VM_ARGS); $(call vm_status,check-vm $$s); \
 	done
 else
-check-vm: vsockbox
+check-vm: vsockbox tests/ktap
 	@for s in $(VM_SUITES); do \
 		$(VM_RUN) --suite $$s -b $(VM_BINARY) $(VM_ARGS); \
 		$(call vm_status,check-vm $$s); \
@@ -106,17 +106,17 @@ endif
 
 # Both kernels: 6.12 also sends MSG_ZEROCOPY through the device.
 VHOST_SUITES ?= bookworm trixie
-check-vhost: vsockbox
+check-vhost: vsockbox tests/ktap
 	@for s in $(VHOST_SUITES); do \
 		sh tests/vm/vhost.sh -b ./vsockbox --suite $$s $(VM_ARGS); \
 		$(call vm_status,check-vhost $$s); \
 	done
 
-check-vm-rules: vsockbox
+check-vm-rules: vsockbox tests/ktap
 	sh tests/vm-rules.sh
 
 CONFORM_COMPARE_OUT ?=
-conform-compare: vsockbox
+conform-compare: vsockbox tests/ktap
 	@sh tests/vm/conform-compare.sh -b ./vsockbox --suites "$(VM_SUITES)" \
 		$(if $(CONFORM_COMPARE_OUT),-o $(CONFORM_COMPARE_OUT)); \
 	$(call vm_status,conform-compare)

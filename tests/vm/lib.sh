@@ -495,26 +495,45 @@ boot() {
 
 # ---- vsock-conform's verdicts ----
 # conform_judge LOG LABEL: vsock-conform's KTAP output, the "KTAP LABEL| "
-# lines of the console LOG (guest-lib.sh: conform_result), read by the KTAP
-# parser and compared case by case with tests/vm/conform-expect for the
-# kernel that ran (the release on the VMTEST-START line): each difference,
-# either way, is a problem for verdict. Prints the comparison's summary.
+# lines of the console LOG (guest-lib.sh: conform_result), checked by
+# tests/ktap against the column of tests/vm/conform-expect for the kernel
+# that ran (the release on the VMTEST-START line; tests/vm/conform-expect.awk
+# picks it): a malformed stream and each case whose verdict differs, either
+# way, are problems for verdict. Prints one line of counts. Needs
+# need_ktap first ($KTAP: another tests/ktap); $conform_table: another table.
+need_ktap() {
+	ktap_tool=${KTAP:-$repo/tests/ktap}
+	[ -x "$ktap_tool" ] ||
+		die "$ktap_tool: not built (make tests/ktap): it reads vsock-conform's KTAP"
+}
+
 conform_judge() {
-	ktap=$tmp/ktap-$2
+	ktap=$tmp/ktap-$2 expect=$tmp/expect-$2
+	table=${conform_table:-$repo/tests/vm/conform-expect}
 	sed -n "s/.*KTAP $2| //p" "$1" >"$ktap"
 	if [ ! -s "$ktap" ]; then
 		problem "no KTAP output from vsock-conform ($2)"
 		return
 	fi
 	release=$(sed -n 's/.*VMTEST-START uptime [0-9.]*s, \([^,]*\),.*/\1/p' "$1" | head -n 1)
-	awk -v release="$release" -v where="$2" -f "$repo/tests/vm/conform-expect.awk" \
-		"$repo/tests/vm/conform-expect" "$ktap" >"$tmp/judge"
+	if ! awk -v release="$release" -f "$repo/tests/vm/conform-expect.awk" \
+		"$table" >"$expect" 2>"$tmp/expect.err"; then
+		while IFS= read -r line; do problem "$line"; done <"$tmp/expect.err"
+		return
+	fi
+	sed "s/^/$me: /" "$tmp/expect.err"
+	if "$ktap_tool" --expect "$expect" "$ktap" >"$tmp/verdicts" 2>"$tmp/ktap.err"; then
+		echo "$me: vsock-conform ($2) as tests/vm/conform-expect has it for $release:" \
+			"$(grep -c ' ok$' "$tmp/verdicts") ok, $(grep -c ' skip ' "$tmp/verdicts") skip," \
+			"$(grep -c ' not-ok$' "$tmp/verdicts") not ok (known defects)"
+		return
+	fi
+	# A difference on a case with a known defect: its reason too.
 	while IFS= read -r line; do
-		case $line in
-		"conform-expect FAIL "*) problem "vsock-conform: ${line#conform-expect FAIL }" ;;
-		*) echo "$line" ;;
-		esac
-	done <"$tmp/judge"
+		name=$(echo "$line" | sed -n 's/^ktap: \([^ :]*\): expected .*/\1/p')
+		why=$(sed -n "s/^$name not-ok # //p" "$expect")
+		problem "vsock-conform ($2, $release): $line${why:+ (the known defect: $why)}"
+	done <"$tmp/ktap.err"
 }
 
 # ---- the verdict ----

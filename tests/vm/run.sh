@@ -134,6 +134,9 @@ if [ -z "$fetch" ]; then
 fi
 qemu_exit=""
 [ -z "$exit_device" ] || build_qemu_exit
+case " ${selected:-$all_tests} " in
+*" conform "*) [ -n "$fetch" ] || need_ktap ;;
+esac
 
 # ---- the kernel: vmlinuz and the vsock modules ----
 if [ -n "${VM_KERNEL:-}" ]; then

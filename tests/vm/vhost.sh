@@ -85,6 +85,7 @@ case $(elf_machine "$vsockbox") in
 *) die "$vsockbox is not an amd64 binary" ;;
 esac
 build_qemu_exit
+need_ktap
 fetch_kernel "$suite" amd64
 say "$(kernel_line "$suite" amd64)"
 for m in $vhost_vsock_modules; do
