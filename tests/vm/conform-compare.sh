@@ -54,15 +54,15 @@ mkdir -p "$cache" || exit 2
 status=0
 logs=""
 for s in $suites; do
-	rm -f "$cache/console-$s-amd64.log"
+	log=$cache/console-compare-$s.log
+	rm -f "$log"
 	VM_TIMEOUT=${VM_TIMEOUT:-600} sh "$repo/tests/vm/run.sh" -b "$vsockbox" \
-		-c "$cache" --suite "$s" vm_tests=modules,conform,vsock-test
+		-c "$cache" --suite "$s" --log "$log" vm_tests=modules,conform,vsock-test
 	rc=$?
 	case $rc in 0) ;; 1) status=1 ;; *) exit "$rc" ;; esac
 	# No console: the guest never booted (a skip under CI, say).
-	[ -f "$cache/console-$s-amd64.log" ] || exit 1
-	cp "$cache/console-$s-amd64.log" "$cache/console-compare-$s.log" || exit 2
-	logs="$logs $cache/console-compare-$s.log"
+	[ -f "$log" ] || exit 1
+	logs="$logs $log"
 done
 
 report=$(mktemp "${TMPDIR:-/tmp}/conform-compare.XXXXXX") || exit 2

@@ -19,7 +19,7 @@ set -u
 usage() {
 	cat <<'EOF'
 usage: tests/vm/run.sh [-b VSOCKBOX] [-c CACHE] [--arch ARCH] [--suite SUITE]
-                       [--shell|--fetch] [NAME=VALUE]...
+                       [--log FILE] [--shell|--fetch] [NAME=VALUE]...
 
   -b VSOCKBOX    the static binary to test (default: ./vsockbox of the repo;
                  for --arch arm64 an arm64 build)
@@ -30,6 +30,7 @@ usage: tests/vm/run.sh [-b VSOCKBOX] [-c CACHE] [--arch ARCH] [--suite SUITE]
   --suite SUITE  the Debian release whose cloud kernel boots: bookworm
                  (6.1, default; $VM_SUITE), trixie (6.12) or sid (the
                  newest, 7.2 in 2026-12; the cache keeps the one fetched)
+  --log FILE     the console log (default CACHE/console-SUITE-ARCH.log)
   --shell        boot to a shell on this terminal instead of running the
                  tests (quit QEMU with Ctrl-A X)
   --fetch        only fetch what the guest needs (tools, a cross compiler
@@ -76,15 +77,17 @@ arch=${VM_ARCH:-amd64}
 suite=${VM_SUITE:-bookworm}
 shell=""
 fetch=""
+log=""
 guest_args=""
 selected=""
 while [ $# -gt 0 ]; do
 	case $1 in
 	-h | --help) usage; exit 0 ;;
-	-b | -c | --arch | --suite)
+	-b | -c | --arch | --suite | --log)
 		[ $# -ge 2 ] || die "$1: missing value"
 		case $1 in
 		-b) vsockbox=$2 ;;
+		--log) log=$2 ;;
 		-c) cache=$2 ;;
 		--arch) arch=$2 ;;
 		--suite) suite=$2 ;;
@@ -264,7 +267,7 @@ fi
 # The guest powers itself off before the host's bound, so that the console
 # says what hung.
 watchdog=$((host_timeout - 15))
-log=$cache/console-$suite-$arch.log
+log=${log:-$cache/console-$suite-$arch.log}
 say "booting $kernel_name ($arch, $accel), bound ${host_timeout}s; console log in $log"
 exit_arg=""
 [ -n "$qemu_exit" ] && exit_arg=" init_debug_exit=0xf4"
