@@ -4,9 +4,9 @@
 #   awk -f conform-compare.awk MAP LOG...
 # MAP (tests/vm/conform-vsock_test): "CASE: NAME; NAME..." rows, a
 # vsock-conform case and the vsock_test cases (by name) that check the same
-# behaviour. A LOG holds "KTAP loopback| " lines (vsock-conform's KTAP),
-# "VSOCKTEST SOURCE ID VERDICT NAME | DETAIL" lines and the VMTEST-START
-# line naming the kernel. Prints markdown: the side-by-side table (a cell:
+# behaviour. A LOG holds "CONFORM CASE ok|not-ok|skip" lines (vsock-conform's
+# verdicts, as tests/ktap gives them), "VSOCKTEST SOURCE ID VERDICT NAME |
+# DETAIL" lines and the VMTEST-START line naming the kernel. Prints markdown: the side-by-side table (a cell:
 # vsock-conform's verdict, then vsock_test's, of every source that has the
 # case), the cases each has alone, and the disagreements: a behaviour both
 # check where one says ok and the other a failure. Exit 1 if any.
@@ -42,16 +42,11 @@ FNR == 1 { k++ }
 	split(r, a, /[.-]/)
 	kernel[k] = a[1] "." a[2]
 }
-/KTAP loopback\| (not )?ok [0-9]+ / {
-	line = $0
-	sub(/.*KTAP loopback\| /, "", line)
-	v = line ~ /^not / ? "fail" : "ok"
-	sub(/^(not )?ok [0-9]+ /, "", line)
-	if (line ~ /# *[Ss][Kk][Ii][Pp]/) v = "skip"
-	sub(/ *#.*/, "", line)
-	cf[k, line] = v
-	if (!(line in cases)) caseorder[++ncases] = line
-	cases[line] = 1
+/^CONFORM [^ ]+ (ok|not-ok|skip)/ {
+	v = $3 == "not-ok" ? "fail" : $3
+	cf[k, $2] = v
+	if (!($2 in cases)) caseorder[++ncases] = $2
+	cases[$2] = 1
 }
 /VSOCKTEST [^ ]+ [0-9]+ / {
 	line = $0

@@ -24,8 +24,8 @@ usage: tests/vm/conform-compare.sh [-b VSOCKBOX] [-c CACHE]
                 build/vm; $VM_CACHE)
   --suites S    the Debian releases whose kernels boot, one boot each
   -o FILE       also write the table there (markdown)
-Environment: VM_TIMEOUT (bound on each boot, default 600 s) and those of
-tests/vm/run.sh.
+Environment: VM_TIMEOUT (bound on each boot, default 600 s), KTAP (another
+tests/ktap) and those of tests/vm/run.sh.
 EOF
 }
 
@@ -51,6 +51,8 @@ while [ $# -gt 0 ]; do
 	esac
 done
 mkdir -p "$cache" || exit 2
+ktap=${KTAP:-$repo/tests/ktap}
+[ -x "$ktap" ] || { echo "$me: $ktap: not built (make tests/ktap)" >&2; exit 2; }
 status=0
 logs=""
 for s in $suites; do
@@ -62,7 +64,12 @@ for s in $suites; do
 	case $rc in 0) ;; 1) status=1 ;; *) exit "$rc" ;; esac
 	# No console: the guest never booted (a skip under CI, say).
 	[ -f "$log" ] || exit 1
-	logs="$logs $log"
+	# vsock-conform's verdicts as tests/ktap reads them, beside the log.
+	{
+		grep -E 'VMTEST-START|VSOCKTEST ' "$log"
+		sed -n 's/.*KTAP loopback| //p' "$log" | "$ktap" | sed 's/^/CONFORM /'
+	} >"$log.verdicts"
+	logs="$logs $log.verdicts"
 done
 
 report=$(mktemp "${TMPDIR:-/tmp}/conform-compare.XXXXXX") || exit 2
