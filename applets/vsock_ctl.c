@@ -20,6 +20,7 @@ struct ctl {
 	uint64_t timeout_s;
 	struct socket_setup setup;
 	struct byte_list magic;
+	bool preamble;
 };
 
 static const struct opt options[] = {
@@ -30,6 +31,7 @@ static const struct opt options[] = {
 	 .help = "write this magic number (repeatable, in order)",
 	 .flags = OPT_OWN},
 	OPTION_BUFFER_SIZE(struct ctl, setup.buffer_size),
+	OPTION_PREAMBLE(struct ctl, preamble),
 	OPTION_END
 };
 
@@ -72,10 +74,13 @@ int vsock_ctl_main(int argc, char **argv)
 	struct ctl o;
 	struct conn ctl;
 	char fd_text[sizeof(CTL_FD_ENV) + 16];
+	char token_text[sizeof(PREAMBLE_TOKEN_ENV) + 24];
 
 	int first = parse_command_line(&vsock_ctl_spec, &o, argc, argv);
-	xconn_open(&ctl, &o.peer, PERF_CTL_PORT, &o.setup,
-		   step_deadline(o.timeout_s));
+	/* One token for the run: the program's stages name theirs with it. */
+	uint64_t token = o.preamble ? preamble_token() : 0;
+	xconn_open_stream(&ctl, &o.peer, PERF_CTL_PORT, &o.setup, token,
+			  step_deadline(o.timeout_s));
 	if (o.magic.n)
 		send_magics(&ctl, o.magic.v, o.magic.n,
 			    step_deadline(o.timeout_s));
@@ -88,6 +93,11 @@ int vsock_ctl_main(int argc, char **argv)
 		die(EXIT_ENV, "fcntl %s: %m", ctl.name);
 	format(fd_text, sizeof(fd_text), CTL_FD_ENV "=%d", ctl.fd);
 	environ = environment_with(fd_text);
+	if (token) {
+		format(token_text, sizeof(token_text), PREAMBLE_TOKEN_ENV "=%llu",
+		       (unsigned long long)token);
+		environ = environment_with(token_text);
+	}
 	signal(SIGPIPE, SIG_DFL);	/* ignored for us, not for PROG */
 	execvp(argv[first], argv + first);
 	die(127, "exec %s: %m", argv[first]);

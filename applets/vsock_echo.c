@@ -14,7 +14,7 @@ struct echo {
 	struct address peer;
 	uint64_t packet_size, timeout_s;
 	struct socket_setup setup;
-	bool chain;
+	bool chain, preamble;
 };
 
 static const struct opt options[] = {
@@ -28,6 +28,7 @@ static const struct opt options[] = {
 	{.name = "chain", .kind = OPT_FLAG, .offset = offsetof(struct echo, chain),
 	 .help = "print 'done' on stdout when the host has closed",
 	 .flags = OPT_OWN},
+	OPTION_PREAMBLE(struct echo, preamble),
 	OPTION_END
 };
 
@@ -48,8 +49,9 @@ int vsock_echo_main(int argc, char **argv)
 
 	parse_command_line(&vsock_echo_spec, &e, argc, argv);
 	unsigned char *packet = xmalloc(e.packet_size);
-	xconn_open(&c, &e.peer, PERF_ECHO_PORT, &e.setup,
-		   step_deadline(e.timeout_s));
+	xconn_open_stream(&c, &e.peer, PERF_ECHO_PORT, &e.setup,
+			  e.preamble ? preamble_token() : 0,
+			  step_deadline(e.timeout_s));
 	/* Each echo's deadline costs no kernel timer on the latency path. */
 	struct watchdog watchdog;
 	watchdog_start(&watchdog, &c, e.timeout_s * 1000);

@@ -36,7 +36,8 @@ void ctl_check(void)
 }
 
 void ctl_open(struct conn *ctl, const struct address *peer,
-	      const struct socket_setup *setup, struct deadline d)
+	      const struct socket_setup *setup, uint64_t token,
+	      struct deadline d)
 {
 	const char *env = getenv(CTL_FD_ENV);
 	char name[64];
@@ -47,7 +48,7 @@ void ctl_open(struct conn *ctl, const struct address *peer,
 		conn_adopt(ctl, fd, name);
 		return;
 	}
-	xconn_open(ctl, peer, PERF_CTL_PORT, setup, d);
+	xconn_open_stream(ctl, peer, PERF_CTL_PORT, setup, token, d);
 }
 
 void send_magics(struct conn *ctl, const unsigned char *magic, size_t n,

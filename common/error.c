@@ -61,6 +61,14 @@ const char *io_error_text(int err)
 		return "peer sent data where the protocol allows none";
 	if (err == ETIMEDOUT)
 		return "timed out";
+	if (err == ERR_HANDSHAKE)
+		return "the VMM's answer to CONNECT is not 'OK <port>'";
+	if (err == ERR_NOT_ACCEPTED)
+		return "timed out: the VMM closed every CONNECT before its OK "
+		       "(the guest not up, or nothing listens on that port: a "
+		       "hybrid vsock host may not reset such connections)";
+	if (err == ERR_NO_ANSWER)
+		return "timed out waiting for the VMM's OK to CONNECT";
 	return strerror(err);
 }
 
@@ -95,7 +103,7 @@ int io_exit_code(int err)
 {
 	switch (err) {
 	case ERR_EOF: case ERR_DATA: case ECONNRESET: case EPIPE:
-	case ECONNABORTED:
+	case ECONNABORTED: case ERR_HANDSHAKE:
 		return EXIT_FAIL;
 	default:
 		return EXIT_ENV;

@@ -7,20 +7,22 @@ void throughput_options(const struct applet_spec *spec, struct throughput *t,
 {
 	parse_command_line(spec, t, argc, argv);
 	ctl_check();
+	t->token = t->preamble ? preamble_token() : 0;
 }
 
 void throughput_connect(struct throughput *t, struct conn *c,
 			uint32_t local_port)
 {
-	xconn_open(c, &t->peer, local_port, &t->setup,
-		   step_deadline(t->timeout_s));
+	xconn_open_stream(c, &t->peer, local_port, &t->setup, t->token,
+			  step_deadline(t->timeout_s));
 	conn_zerocopy(c, &t->setup);
 }
 
 void guest_announce(struct conn *ctl, const struct throughput *t,
 		    const unsigned char *magic, size_t n)
 {
-	ctl_open(ctl, &t->peer, &t->setup, step_deadline(t->timeout_s));
+	ctl_open(ctl, &t->peer, &t->setup, t->token,
+		 step_deadline(t->timeout_s));
 	if (t->chain)
 		chain_wait();
 	send_magics(ctl, magic, n, step_deadline(t->timeout_s));

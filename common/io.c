@@ -351,9 +351,16 @@ static int await_close(struct conn *c, struct deadline d)
 	}
 }
 
+/* A hybrid host's socket may pass the guest's close on as a reset. */
+static int as_close(const struct conn *c, int err)
+{
+	return c->reset_is_close && (err == ECONNRESET || err == EPIPE) ? 0
+									: err;
+}
+
 int wait_for_close(struct conn *c, struct deadline d)
 {
-	return await_close(c, d);
+	return as_close(c, await_close(c, d));
 }
 
 int check_surplus(struct conn *c, int grace_ms)
@@ -374,5 +381,5 @@ int check_surplus(struct conn *c, int grace_ms)
 		return ERR_DATA;
 	if (got == 0 || errno == EAGAIN || errno == EWOULDBLOCK)
 		return 0;
-	return errno;
+	return as_close(c, errno);
 }

@@ -148,6 +148,33 @@ static const char *parse_tcp(const char *rest, struct address *a)
 	return port ? parse_port(port, 65535, &a->port) : NULL;
 }
 
+/* "PATH[:PORT]" after "unix:" or "unix-ports:": a last ":DIGITS" is the
+ * port, so a PATH that itself ends in ":DIGITS" needs a port after it. */
+static const char *parse_unix(const char *rest, enum transport t,
+			      struct address *a)
+{
+	const char *colon = strrchr(rest, ':');
+	size_t len = strlen(rest);
+
+	a->transport = t;
+	a->family = AF_UNIX;
+	if (colon && colon[1] && strspn(colon + 1, "0123456789") ==
+				 strlen(colon + 1)) {
+		len = (size_t)(colon - rest);
+		const char *why = parse_port(colon + 1, UINT32_MAX - 1, &a->port);
+		if (why)
+			return why;
+	}
+	if (len == 0)
+		return "missing path (unix:PATH[:PORT] or unix-ports:PATH[:PORT])";
+	if (len > UNIX_PATH_MAX_LEN)
+		return "path too long (at most 96 bytes, so that PATH_PORT fits "
+		       "a Unix socket)";
+	memcpy(a->path, rest, len);
+	a->path[len] = '\0';
+	return NULL;
+}
+
 const char *parse_address(const char *s, struct address *out)
 {
 	struct address a;
@@ -161,12 +188,17 @@ const char *parse_address(const char *s, struct address *out)
 		why = parse_vsock(s + 6, &a);
 	else if (strncmp(s, "tcp:", 4) == 0)
 		why = parse_tcp(s + 4, &a);
+	else if (strncmp(s, "unix:", 5) == 0)
+		why = parse_unix(s + 5, TRANSPORT_HYBRID, &a);
+	else if (strncmp(s, "unix-ports:", 11) == 0)
+		why = parse_unix(s + 11, TRANSPORT_UNIX_PORTS, &a);
 	else if (isdigit((unsigned char)*s)) {
 		a.transport = TRANSPORT_VSOCK;
 		a.family = AF_VSOCK;
 		why = strchr(s, ':') ? parse_vsock(s, &a) : parse_cid(s, &a.cid);
 	} else
-		why = "expected vsock:CID[:PORT], tcp:HOST[:PORT] or a CID";
+		why = "expected vsock:CID[:PORT], tcp:HOST[:PORT], "
+		      "unix:PATH[:PORT] or a CID";
 	if (why)
 		return why;
 	*out = a;
@@ -224,6 +256,11 @@ void format_address(const struct address *a, char *buf, size_t len)
 
 	if (a->port != PORT_UNSET)
 		format(port, sizeof(port), ":%u", (unsigned)a->port);
+	if (is_unix(a)) {
+		format(buf, len, "%s:%s%s", a->transport == TRANSPORT_HYBRID ?
+		       "unix" : "unix-ports", a->path, port);
+		return;
+	}
 	if (a->transport == TRANSPORT_VSOCK) {
 		if (a->cid == VSOCK_CID_ANY)
 			format(buf, len, "vsock:any%s", port);
@@ -267,10 +304,19 @@ struct address vsock_any(uint32_t port)
 	return a;
 }
 
+bool is_unix(const struct address *a)
+{
+	return a->transport == TRANSPORT_HYBRID ||
+	       a->transport == TRANSPORT_UNIX_PORTS;
+}
+
 bool same_host(const struct address *a, const struct address *b)
 {
 	if (a->transport != b->transport)
 		return false;
+	/* One VMM's socket serves one guest; a run is one token. */
+	if (is_unix(a))
+		return strcmp(a->path, b->path) == 0 && a->token == b->token;
 	if (a->transport == TRANSPORT_VSOCK)
 		return a->cid == b->cid;
 	return a->family == b->family &&

@@ -82,6 +82,16 @@ enum {
 #define WARMUP_TAG "DAVID"
 enum { WARMUP_UNIT = 8 };
 
+/* The stream preamble, beyond the original and opt-in: a hybrid vsock
+ * host (Firecracker, cloud-hypervisor, vhost-device-vsock) cannot see a
+ * guest's source port, so each guest connection first names its stream:
+ * the tag, the guest port it would come from (u32) and the run's token
+ * (u64, not 0), both big-endian, 16 bytes in all. The host waits for a
+ * connection's preamble at most PREAMBLE_DEADLINE_MS. */
+#define PREAMBLE_TAG "VSBP"
+enum { PREAMBLE_TAG_LEN = 4, PREAMBLE_BYTES = 16,
+       PREAMBLE_DEADLINE_MS = 5000 };
+
 /* The nine connections (slots), in the order of their guest ports, which
  * is the order the original guest opens them: 8501..8509. */
 enum {

@@ -8,12 +8,33 @@
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/time.h>
+#include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
+
+/* A Unix address is PATH_PORT, or PATH itself without a port (the
+ * hybrid VMM's socket, where CONNECT goes). */
+static socklen_t unix_sockaddr(const struct address *a,
+			       struct sockaddr_storage *ss)
+{
+	struct sockaddr_un *un = (struct sockaddr_un *)ss;
+	un->sun_family = AF_UNIX;
+	if (a->port == PORT_UNSET)
+		format(un->sun_path, sizeof(un->sun_path), "%s", a->path);
+	else
+		format(un->sun_path, sizeof(un->sun_path), "%s_%u", a->path,
+		       (unsigned)a->port);
+	return (socklen_t)(offsetof(struct sockaddr_un, sun_path) +
+			   strlen(un->sun_path) + 1);
+}
 
 socklen_t to_sockaddr(const struct address *a, struct sockaddr_storage *ss)
 {
 	memset(ss, 0, sizeof(*ss));
+	if (a->family == AF_UNIX)
+		return unix_sockaddr(a, ss);
 	if (a->family == AF_VSOCK) {
 		struct sockaddr_vm *vm = (struct sockaddr_vm *)ss;
 		vm->svm_family = AF_VSOCK;
@@ -107,6 +128,7 @@ static void conn_init(struct conn *c, int fd)
 	c->zc_sent = c->zc_done = 0;
 	c->zc_chunk = 0;
 	c->watchdog = NULL;
+	c->reset_is_close = false;
 }
 
 /* A MSG_ZEROCOPY send over vsock is zero-copy only when the peer's credit
@@ -165,19 +187,14 @@ static int bind_port(int fd, const struct address *peer, uint32_t port)
 	return bind(fd, (struct sockaddr *)&ss, len);
 }
 
-int conn_open(struct conn *c, const struct address *peer, uint32_t local_port,
-	      const struct socket_setup *setup, struct deadline d)
+/* The plain connect of a socket made for peer, by the deadline. */
+static int connect_by(struct conn *c, const struct address *peer,
+		      struct deadline d)
 {
 	struct sockaddr_storage ss;
 	socklen_t len = to_sockaddr(peer, &ss);
 	int err;
 
-	describe(c, peer, local_port);
-	conn_init(c, new_socket(peer, setup));
-	if (c->fd < 0)
-		return errno;
-	if (local_port && bind_port(c->fd, peer, local_port) < 0)
-		goto fail;
 	if (peer->transport == TRANSPORT_VSOCK) {
 		/* vsock's connect has its own time-out (2 s by default). */
 		struct timeval tv = {.tv_sec = 0};
@@ -194,17 +211,119 @@ int conn_open(struct conn *c, const struct address *peer, uint32_t local_port,
 		if (errno == EINPROGRESS || errno == EAGAIN)
 			errno = ETIMEDOUT;
 		if (errno != EINTR)
-			goto fail;
+			return errno;
 	}
-	if (err) {
-		errno = err;
-		goto fail;
+	return err;
+}
+
+/* The hybrid VMM's answer, a line read a byte at a time: what follows
+ * its newline is already the guest's data. */
+enum { HYBRID_ANSWER_MAX = 32 };
+
+static int hybrid_answer(struct conn *c, struct deadline d)
+{
+	char line[HYBRID_ANSWER_MAX];
+	size_t len = 0;
+	uint64_t n;
+
+	for (;;) {
+		int err = read_full(c, &line[len], 1, d);
+		if (err)
+			return err;
+		if (line[len] == '\n')
+			break;
+		if (++len == sizeof(line))
+			return ERR_HANDSHAKE;
 	}
+	line[len] = '\0';
+	/* The number is a host port (Firecracker, cloud-hypervisor) or the
+	 * guest's port (vhost-device-vsock): any will do. */
+	if (strncmp(line, "OK ", 3) != 0 ||
+	    parse_u64(line + 3, 0, UINT32_MAX, 0, &n))
+		return ERR_HANDSHAKE;
 	return 0;
-fail:
-	err = errno;
-	close(c->fd);
-	c->fd = -1;
+}
+
+/* "CONNECT <port>\n" alone, then the answer: vhost-device-vsock loses
+ * bytes written after the newline before its OK. */
+static int hybrid_handshake(struct conn *c, uint32_t port, struct deadline d)
+{
+	char line[32];
+	size_t n = format(line, sizeof(line), "CONNECT %u\n", (unsigned)port);
+	int err = write_full(c, line, n, d);
+	return err ? err : hybrid_answer(c, d);
+}
+
+/* How often a closed CONNECT is tried again while the guest boots. */
+enum { HYBRID_RETRY_MS = 50 };
+
+static bool closed_by_peer(int err)
+{
+	return err == ERR_EOF || err == ECONNRESET || err == EPIPE;
+}
+
+static void pause_ms(uint64_t ms, struct deadline d)
+{
+	uint64_t left = deadline_left_ns(d) / 1000000u;
+	struct timespec ts;
+
+	if (left < ms)
+		ms = left;
+	ts.tv_sec = (time_t)(ms / 1000);
+	ts.tv_nsec = (long)(ms % 1000 * 1000000);
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
+/* One connection of a's transport, set up and connected (and, to a
+ * hybrid VMM, accepted by its OK); 0 or an error. */
+static int connect_once(struct conn *c, const struct address *peer,
+			uint32_t local_port, const struct socket_setup *setup,
+			struct deadline d)
+{
+	int err;
+
+	conn_init(c, new_socket(peer, setup));
+	if (c->fd < 0)
+		return errno;
+	c->reset_is_close = is_unix(peer);
+	/* A Unix socket has no port to bind: the preamble names it. */
+	if (local_port && !is_unix(peer) &&
+	    bind_port(c->fd, peer, local_port) < 0)
+		err = errno;
+	else if (peer->transport == TRANSPORT_HYBRID) {
+		struct address vmm = with_port(peer, PORT_UNSET);
+		err = connect_by(c, &vmm, d);
+		if (!err)
+			err = hybrid_handshake(c, peer->port, d);
+	} else
+		err = connect_by(c, peer, d);
+	if (err) {
+		close(c->fd);
+		c->fd = -1;
+	}
+	return err;
+}
+
+int conn_open(struct conn *c, const struct address *peer, uint32_t local_port,
+	      const struct socket_setup *setup, struct deadline d)
+{
+	bool closed = false;
+	int err;
+
+	describe(c, peer, local_port);
+	/* A hybrid VMM accepts and closes at once while the guest's driver
+	 * is not up, and after, when nothing listens on the port. */
+	while (closed_by_peer(err = connect_once(c, peer, local_port, setup,
+						  d)) &&
+	       peer->transport == TRANSPORT_HYBRID) {
+		closed = true;
+		if (deadline_left_ns(d) == 0)
+			return ERR_NOT_ACCEPTED;
+		pause_ms(HYBRID_RETRY_MS, d);
+	}
+	if (err == ETIMEDOUT && peer->transport == TRANSPORT_HYBRID)
+		return closed ? ERR_NOT_ACCEPTED : ERR_NO_ANSWER;
 	return err;
 }
 
@@ -218,7 +337,14 @@ void xconn_open(struct conn *c, const struct address *peer,
 		if (err == EAFNOSUPPORT)
 			die(EXIT_ENV, "%s %s: %s (is the vsock module loaded?)",
 			    op, c->name, strerror(err));
-		die(EXIT_ENV, "%s %s: %s", op, c->name, strerror(err));
+		/* Over vsock a port nobody listens on is reset at once, but
+		 * not by every host. */
+		if (err == ETIMEDOUT && peer->transport == TRANSPORT_VSOCK)
+			die(EXIT_ENV, "%s %s: timed out (a hybrid vsock host "
+			    "such as vhost-device-vsock sends no reset for a "
+			    "port nobody listens on)", op, c->name);
+		die(err == ERR_HANDSHAKE ? EXIT_FAIL : EXIT_ENV, "%s %s: %s", op,
+		    c->name, io_error_text(err));
 	}
 }
 
@@ -238,6 +364,26 @@ void conn_close(struct conn *c)
 	c->fd = -1;
 }
 
+/* A socket file left by a listener that is gone (nothing answers a
+ * connect) goes; one that answers is in use. */
+static bool remove_stale(const struct sockaddr_storage *ss, socklen_t len)
+{
+	const char *path = ((const struct sockaddr_un *)ss)->sun_path;
+	struct stat st;
+	bool stale = false;
+
+	if (stat(path, &st) < 0 || !S_ISSOCK(st.st_mode))
+		return false;
+	int probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (probe < 0)
+		return false;
+	if (connect(probe, (const struct sockaddr *)ss, len) < 0 &&
+	    errno == ECONNREFUSED)
+		stale = unlink(path) == 0;
+	close(probe);
+	return stale;
+}
+
 int xlisten(struct address *a, int backlog, const struct socket_setup *setup)
 {
 	char text[ADDRESS_TEXT_MAX];
@@ -249,10 +395,15 @@ int xlisten(struct address *a, int backlog, const struct socket_setup *setup)
 	format_address(a, text, sizeof(text));
 	if (fd < 0)
 		die(EXIT_ENV, "socket %s: %m", text);
-	if (bind(fd, (struct sockaddr *)&ss, len) < 0)
+	if (bind(fd, (struct sockaddr *)&ss, len) < 0 &&
+	    !(errno == EADDRINUSE && a->family == AF_UNIX &&
+	      remove_stale(&ss, len) &&
+	      bind(fd, (struct sockaddr *)&ss, len) == 0))
 		die(EXIT_ENV, "bind %s: %m", text);
 	if (listen(fd, backlog) < 0)
 		die(EXIT_ENV, "listen %s: %m", text);
+	if (a->family == AF_UNIX)
+		return fd;
 	len = sizeof(ss);
 	if (getsockname(fd, (struct sockaddr *)&ss, &len) < 0)
 		die(EXIT_ENV, "getsockname %s: %m", text);
@@ -287,6 +438,17 @@ int conn_accept(struct conn *c, int lfd, const struct address *local,
 
 	struct address peer;
 	char local_text[ADDRESS_TEXT_MAX], peer_text[ADDRESS_TEXT_MAX];
+	if (is_unix(local)) {
+		/* The VMM's connection says nothing of the guest's port. */
+		c->reset_is_close = true;
+		peer = with_port(local, PORT_UNSET);
+		format_address(local, local_text, sizeof(local_text));
+		format(c->name, sizeof(c->name), "%s (a guest's connection)",
+		       local_text);
+		if (peer_out)
+			*peer_out = peer;
+		return 0;
+	}
 	from_sockaddr(&ss, &peer);
 	format_address(local, local_text, sizeof(local_text));
 	format_address(&peer, peer_text, sizeof(peer_text));
@@ -294,4 +456,15 @@ int conn_accept(struct conn *c, int lfd, const struct address *local,
 	if (peer_out)
 		*peer_out = peer;
 	return 0;
+}
+
+void unlisten(int lfd, const struct address *a)
+{
+	struct sockaddr_storage ss;
+
+	close(lfd);
+	if (a->family == AF_UNIX) {
+		to_sockaddr(a, &ss);
+		(void)unlink(((struct sockaddr_un *)&ss)->sun_path);
+	}
 }

@@ -52,6 +52,10 @@ int deadline_left_ms(struct deadline d);	/* rounded up; -1: none */
 enum {
 	ERR_EOF = -1,	/* the peer closed */
 	ERR_DATA = -2,	/* the peer wrote where the protocol allows nothing */
+	/* Hybrid vsock's CONNECT (sock.c): */
+	ERR_HANDSHAKE = -3,	/* the VMM answered other than "OK <n>" */
+	ERR_NOT_ACCEPTED = -4,	/* it closed every CONNECT until the deadline */
+	ERR_NO_ANSWER = -5,	/* no answer by the deadline */
 };
 /* Writes all of buf to a descriptor that is not a connection (stdout,
  * stderr, a pipe): no deadline. */
@@ -102,21 +106,36 @@ enum { NUM_SUFFIX = 1 };	/* accept K, M, G, T (powers of 1024) */
 const char *parse_u64(const char *s, uint64_t min, uint64_t max,
 		      unsigned flags, uint64_t *out);
 
-enum transport { TRANSPORT_VSOCK, TRANSPORT_TCP };
+/* Hybrid vsock hosts (Firecracker, cloud-hypervisor, vhost-device-vsock)
+ * give the guest's vsock to the host as Unix sockets: a connection to the
+ * VMM's socket PATH says "CONNECT <port>\n" and waits for "OK <n>\n"; the
+ * guest's connections to host port P arrive at PATH_P. libkrun has a
+ * socket per port, PATH_P both ways, no handshake (TRANSPORT_UNIX_PORTS). */
+enum transport { TRANSPORT_VSOCK, TRANSPORT_TCP, TRANSPORT_HYBRID,
+		 TRANSPORT_UNIX_PORTS };
 #define VSOCK_CID_ANY UINT32_MAX
 #define PORT_UNSET UINT32_MAX
+/* PATH, so that PATH_4294967294 fits a sockaddr_un (108 bytes). */
+enum { UNIX_PATH_MAX_LEN = 96 };
 
 struct address {
 	enum transport transport;
-	int family;		/* AF_VSOCK, AF_INET or AF_INET6; 0: none */
+	int family;		/* AF_VSOCK, AF_INET, AF_INET6 or AF_UNIX; 0: none */
 	uint32_t cid;		/* vsock */
 	unsigned char ip[16];	/* tcp: 4 or 16 bytes, network order */
 	uint32_t port;		/* PORT_UNSET when the text gave none */
+	char path[UNIX_PATH_MAX_LEN + 1];	/* AF_UNIX: the VMM's PATH */
+	/* A hybrid guest connection's run token, from its stream preamble
+	 * (0: none): with the path it tells one guest's run from another's. */
+	uint64_t token;
 };
 const char *parse_address(const char *s, struct address *out);
-/* "vsock:2:8500", "tcp:127.0.0.1:8500", "tcp:[::1]:8500" (no port if unset). */
+/* "vsock:2:8500", "tcp:127.0.0.1:8500", "tcp:[::1]:8500",
+ * "unix:/run/v.sock:8500" (no port if unset). */
 void format_address(const struct address *a, char *buf, size_t len);
-enum { ADDRESS_TEXT_MAX = 64 };
+enum { ADDRESS_TEXT_MAX = 128 };
+/* A Unix socket of the hybrid forms: unix: or unix-ports:. */
+bool is_unix(const struct address *a);
 /* The wildcard address of a's transport and family, with the given port. */
 struct address any_address_like(const struct address *a, uint32_t port);
 struct address with_port(const struct address *a, uint32_t port);
@@ -280,6 +299,9 @@ struct conn {
 	uint32_t zc_sent, zc_done;
 	size_t zc_chunk;	/* the most one MSG_ZEROCOPY send takes; 0: all */
 	struct watchdog *watchdog;	/* NULL: the kernel's time-outs */
+	/* A hybrid host's Unix socket: the guest's close may arrive as a
+	 * reset (ECONNRESET, EPIPE), wherever the protocol awaits a close. */
+	bool reset_is_close;
 };
 /* How every connection of an applet is set up. */
 struct socket_setup {
@@ -291,7 +313,11 @@ struct socket_setup {
 socklen_t to_sockaddr(const struct address *a, struct sockaddr_storage *ss);
 /* The reverse: what getsockname, getpeername or accept gave. */
 void from_sockaddr(const struct sockaddr_storage *ss, struct address *a);
-/* Connects from local_port (0: any) by the deadline; 0 or an errno. */
+/* Connects from local_port (0: any) by the deadline; 0 or an errno (or
+ * ERR_HANDSHAKE, ERR_NOT_ACCEPTED, ERR_NO_ANSWER). A hybrid peer gets
+ * CONNECT and must answer OK first; while it closes at once (a guest still
+ * booting) the connect is tried again until the deadline. Over AF_UNIX
+ * local_port is bound nowhere (the stream preamble can name it). */
 int conn_open(struct conn *c, const struct address *peer, uint32_t local_port,
 	      const struct socket_setup *setup, struct deadline d);
 /* Same, but a failure is fatal (exit 3) with a one-line error. */
@@ -312,6 +338,8 @@ int xlisten(struct address *a, int backlog, const struct socket_setup *setup);
  * c->name. */
 int conn_accept(struct conn *c, int lfd, const struct address *local,
 		struct deadline d, struct address *peer);
+/* Closes a listening socket; a Unix one's file goes too. */
+void unlisten(int lfd, const struct address *a);
 
 /* ---- io.c: whole transfers on a connection, each by its step's
  * deadline: EINTR and short transfers handled, partial progress never
@@ -372,14 +400,38 @@ void seeded_fill(uint32_t seed, uint64_t from, unsigned char *buf, size_t len);
 size_t seeded_check(uint32_t seed, uint64_t from, const unsigned char *buf,
 		    size_t len);
 
+/* ---- preamble.c: the opt-in stream preamble of hybrid hosts, which
+ * cannot see a guest's source port (PROTOCOL section "Hybrid hosts") ---- */
+#define PREAMBLE_TOKEN_ENV "VSOCK_PREAMBLE_TOKEN"
+/* The run's token: $VSOCK_PREAMBLE_TOKEN (vsock-ctl sets it for its
+ * program), else a new random one. A bad value is a usage error. */
+uint64_t preamble_token(void);
+int preamble_send(struct conn *c, uint32_t port, uint64_t token,
+		  struct deadline d);
+/* xconn_open from local_port, then with a token (not 0) the preamble
+ * naming that port; a failure is fatal with one line. */
+void xconn_open_stream(struct conn *c, const struct address *peer,
+		       uint32_t local_port, const struct socket_setup *setup,
+		       uint64_t token, struct deadline d);
+/* Reads the preamble of a guest connection accepted on local: its
+ * stream's port into peer->port, its token into peer->token, and c->name
+ * says the port. 0, ERR_DATA (not a preamble), ERR_EOF or an errno. */
+int preamble_read(struct conn *c, const struct address *local,
+		  struct address *peer, struct deadline d);
+#define OPTION_PREAMBLE(type, field) \
+	{.name = "preamble", .kind = OPT_FLAG, .offset = offsetof(type, field), \
+	 .help = "name each connection's stream first, for a hybrid vsock " \
+	 "host (Firecracker, cloud-hypervisor, vhost-device-vsock)"}
+
 /* ---- chain.c: the control connection and the stage-to-stage chain ---- */
 #define CTL_FD_ENV "VSOCK_CTL_FD"
 /* Refuses a bad $VSOCK_CTL_FD before any connection is opened. */
 void ctl_check(void);
 /* The control connection: inherited through $VSOCK_CTL_FD, else a new one
- * from port 8501. */
+ * from port 8501 (with a token: named by the stream preamble). */
 void ctl_open(struct conn *ctl, const struct address *peer,
-	      const struct socket_setup *setup, struct deadline d);
+	      const struct socket_setup *setup, uint64_t token,
+	      struct deadline d);
 void send_magics(struct conn *ctl, const unsigned char *magic, size_t n,
 		 struct deadline d);
 /* --chain: wait for "done" from the previous stage on stdin. */
@@ -403,8 +455,9 @@ int message_recv(struct conn *c, struct message *m, struct deadline d);
 struct throughput {
 	struct address peer;
 	uint64_t timeout_s, size, count, io_size;
-	bool chain;
+	bool chain, preamble;
 	struct socket_setup setup;	/* --buffer-size, --zerocopy */
+	uint64_t token;		/* --preamble: the run's token; else 0 */
 };
 #define THROUGHPUT_OPTIONS(count_default, io_size_default) \
 	OPTION_PEER(struct throughput, peer, PERF_HOST_PORT), \
@@ -415,6 +468,7 @@ struct throughput {
 	OPTION_ZEROCOPY(struct throughput, setup.zerocopy), \
 	OPTION_TIMEOUT(struct throughput, timeout_s), \
 	OPTION_CHAIN(struct throughput, chain), \
+	OPTION_PREAMBLE(struct throughput, preamble), \
 	OPTION_END
 struct progress;
 /* Parses the command line and refuses a bad $VSOCK_CTL_FD. */

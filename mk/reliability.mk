@@ -3,7 +3,10 @@
 #   make check-faults     every applet against every fault of its peer
 #   make check-cmdline    every option with bad values: exit 2, one line
 #   make check-signals    SIGINT/SIGTERM mid-run, SIGPIPE
-#   make check-reliability  the three above
+#   make check-handshake  hybrid vsock addresses over Unix sockets: the
+#                         CONNECT/OK handshake against a misbehaving VMM,
+#                         itest and the benchmark with the stream preamble
+#   make check-reliability  the four above
 #   make check-asan       ASan+UBSan build (build/asan/vsockbox), all suites
 #   make check-valgrind   memcheck build (build/valgrind/vsockbox), all suites
 #   make fuzz             libFuzzer on the parsers, 60 s (FUZZ_TIME=S)
@@ -11,7 +14,7 @@
 # The suites honour VSOCKBOX=path (the binary under test) and
 # VSOCKBOX_WRAP (a command that wraps every applet run).
 
-TEST_TOOLS := tests/faultpeer tests/supervise tests/ktap
+TEST_TOOLS := tests/faultpeer tests/supervise tests/ktap tests/fakevmm
 VSB_HEADERS := common/vsockbox.h common/protocol.h common/vsock_abi.h \
 	build/applets.h
 
@@ -24,6 +27,13 @@ tests/supervise: tests/supervise.c
 	@$(if $(Q),echo "  LINK    $@")
 	$(Q)$(CC) -std=c11 -Wall -Wextra -Werror $(CFLAGS) -o $@ $< $(LDFLAGS)
 
+tests/fakevmm: tests/fakevmm.c
+	@$(if $(Q),echo "  LINK    $@")
+	$(Q)$(CC) -std=c11 -Wall -Wextra -Werror $(CFLAGS) -o $@ $< $(LDFLAGS)
+
+check-handshake: vsockbox $(TEST_TOOLS)
+	sh tests/handshake.sh
+
 check-faults: vsockbox $(TEST_TOOLS)
 	sh tests/faults.sh
 
@@ -33,7 +43,7 @@ check-cmdline: vsockbox $(TEST_TOOLS)
 check-signals: vsockbox $(TEST_TOOLS)
 	sh tests/signals.sh
 
-check-reliability: check-faults check-cmdline check-signals
+check-reliability: check-faults check-cmdline check-signals check-handshake
 
 # ---- instrumented builds: the same sources, objects under build/VARIANT ----
 # Dynamic (sanitizers and valgrind need it), with the C library's malloc
@@ -65,7 +75,7 @@ build/valgrind/vsockbox: $(call VARIANT_OBJS,valgrind)
 ASAN_ENV := ASAN_OPTIONS=abort_on_error=0:detect_leaks=1:exitcode=99 \
 	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1:exitcode=99
 RELIABILITY_SUITES := tests/faults.sh tests/cmdline.sh tests/signals.sh \
-	tests/conform.sh
+	tests/conform.sh tests/handshake.sh
 
 check-asan: build/asan/vsockbox $(TEST_TOOLS) vsockbox
 	@status=0; for t in $(RELIABILITY_SUITES) tests/e2e.sh; do \
@@ -120,7 +130,7 @@ fuzz: build/fuzz/fuzz_parse
 fuzz-long: build/fuzz/fuzz_parse
 	$(call run_fuzz,600)
 
-.PHONY: check-faults check-cmdline check-signals check-reliability \
+.PHONY: check-faults check-cmdline check-signals check-handshake check-reliability \
 	check-asan check-valgrind fuzz fuzz-long
 
 # `make clean` takes the test tools and instrumented builds too; the fuzz
