@@ -136,7 +136,8 @@ check-sh:
 # fuzzer for a minute, and the committed Config.in.
 check: check-unit check-sh check-e2e check-reliability check-conform \
 	check-bench \
-	check-vm-rules check-vm check-vm-arm64 check-vhost check-asan fuzz \
+	check-vm-rules check-vm check-vm-arm64 check-vhost check-hybrid \
+	check-asan fuzz \
 	check-config
 
 # The benchmark at small sizes: it runs, every figure comes out (no timing

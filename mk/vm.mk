@@ -28,6 +28,10 @@
 #                         from Debian's linux-source 6.12 and sid's) side
 #                         by side, one loopback guest per kernel of
 #                         VM_SUITES; CONFORM_COMPARE_OUT=FILE keeps the table
+#   make check-hybrid     tests/vm/hybrid.sh: the host applets here over the
+#                         Unix sockets of vhost-device-vsock (Debian sid's,
+#                         fetched into VM_CACHE), a TCG guest on
+#                         vhost-user-vsock-pci running the guest applets
 #   make check-vm-rules   tests/vm-rules.sh: the runners' rules (skip, CI),
 #                         without booting anything (a step of make check)
 #   make vm-shell         the guest, booted to a shell on this terminal
@@ -112,6 +116,9 @@ check-vhost: vsockbox tests/ktap
 		$(call vm_status,check-vhost $$s); \
 	done
 
+check-hybrid: vsockbox
+	@sh tests/vm/hybrid.sh -b ./vsockbox; $(call vm_status,check-hybrid)
+
 check-vm-rules: vsockbox tests/ktap
 	sh tests/vm-rules.sh
 
@@ -132,8 +139,8 @@ vm-shell: $(VM_BINARY)
 vm-kernel:
 	@for s in $(VM_SUITES); do $(VM_RUN) --suite $$s --fetch || exit 1; done
 
-.PHONY: initramfs check-vm check-vhost check-vm-rules check-vm-arm64 vm-shell \
-	vm-kernel conform-compare
+.PHONY: initramfs check-vm check-vhost check-hybrid check-vm-rules \
+	check-vm-arm64 vm-shell vm-kernel conform-compare
 
 # make clean: the archive goes, the kernels in build/vm stay.
 clean: clean-initramfs

@@ -1,0 +1,425 @@
+#!/bin/sh
+# tests/vm/hybrid.sh (make check-hybrid): vsockbox's host applets on this
+# machine against a hybrid vsock host, the real one: Debian's
+# vhost-device-vsock daemon serves QEMU's vhost-user-vsock-pci to a TCG
+# guest (Debian's cloud kernel, the guest applets in a busybox initramfs)
+# and gives its vsock to this machine as Unix sockets (uds-path=V): the
+# host applets take unix:V. No AF_VSOCK socket is opened on this machine.
+# The guest runs tests/vm/hybrid-guest.sh, which runs what this script asks
+# on its console. Results, one line each:
+#   daemon           vhost-device-vsock starts and makes its socket
+#   guest-ready      the guest's driver bound the device
+#   host-refused     a CONNECT to a guest port nobody listens on: the
+#                    daemon sends no reset; vsock-ctl ends at its deadline
+#                    with one line saying so
+#   itest            vsock-itest in the guest, vsock-itest-host here; then
+#                    itest-CHECK for each of the host's checks, and
+#                    itest-source-port: the host says it cannot see it
+#   bench            the whole vsock-bench --preamble in the guest against
+#                    vsock-perf here (JSON, every test, data check passed)
+#   bench-verify     the same with --verify (when the build has it)
+#   guest-refused    the guest connects to a host port nobody listens on:
+#                    no reset; the applet ends at its deadline with one
+#                    line saying so
+#   guest-killed     QEMU killed mid-benchmark: vsock-perf ends in time
+#                    with one line
+#   daemon-stopped   the daemon, stopped by this script, is gone
+# then "hybrid: N passed, N failed". Exit: 0 pass, 1 failure, 2 usage or
+# setup error, 77 skipped (a "SKIP: reason" line; with $CI set a skip is a
+# failure, exit 1).
+set -u
+
+usage() {
+	cat <<'EOF'
+usage: tests/vm/hybrid.sh [-b VSOCKBOX] [-c CACHE] [--suite SUITE]
+
+  -b VSOCKBOX    the static amd64 binary to test (default: ./vsockbox)
+  -c CACHE       where the kernel and vhost-device-vsock are kept, and the
+                 console log (default: build/vm of the repo; $VM_CACHE)
+  --suite SUITE  Debian release of the guest's kernel: bookworm (default;
+                 $VM_SUITE) or trixie
+
+Environment: VM_TIMEOUT=S (bound on the whole run, default 110), VM_QEMU,
+VM_BUSYBOX, VM_MIRROR, VM_NO_INSTALL, CI as for tests/vm/run.sh;
+HYBRID_DAEMON=PATH a vhost-device-vsock binary to use instead of Debian's.
+Exit: 0 pass, 1 failure, 2 usage or setup error, 77 skipped.
+EOF
+}
+
+me=hybrid
+repo=$(cd "$(dirname "$0")/../.." && pwd)
+# shellcheck source=tests/vm/lib.sh
+. "$repo/tests/vm/lib.sh"
+
+vsockbox=$repo/vsockbox
+cache=${VM_CACHE:-$repo/build/vm}
+suite=${VM_SUITE:-bookworm}
+while [ $# -gt 0 ]; do
+	case $1 in
+	-h | --help) usage; exit 0 ;;
+	-b | -c | --suite)
+		[ $# -ge 2 ] || die "$1: missing value"
+		case $1 in
+		-b) vsockbox=$2 ;;
+		-c) cache=$2 ;;
+		--suite) suite=$2 ;;
+		esac
+		shift 2 ;;
+	*) usage >&2; exit 2 ;;
+	esac
+done
+case $suite in
+bookworm | trixie) ;;
+*) die "--suite $suite: want bookworm or trixie" ;;
+esac
+set_arch amd64
+[ -x "$vsockbox" ] || die "$vsockbox: not built (run make first)"
+runner_setup 110 60 hybrid
+
+# The applets' --timeout, the bound on each guest request, the sizes.
+tmo=20
+bound=60
+sizes="--size 4M --count 3"
+latency="--latency-count 500 --echo-timeout 1000"
+# Debian sid's package as this suite was written against: its hash is
+# checked; another version is used, and said in one line.
+DAEMON_VERSION=0.3.0-2
+DAEMON_SHA256=4fb6ea5af81beaa5d86eb6f8260e72b924d5fc7074fb97f9d23a44b60d11a40a
+
+daemon_pid="" qemu_pid="" tail_pid=""
+cleanup() {
+	for pid in $qemu_pid $daemon_pid $tail_pid; do
+		kill "$pid" 2>/dev/null
+	done
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+# ---- results ----
+passed=0 failed=0
+t_start=$(now_ms)
+result() { # name PASS|FAIL detail
+	case $2 in
+	PASS) passed=$((passed + 1)) ;;
+	*) failed=$((failed + 1)) ;;
+	esac
+	t=$(($(now_ms) - t_start))
+	echo "HYBRID $1 $2 $3 ($((t / 1000)).$(printf '%03d' $((t % 1000)))s)"
+}
+show() { # label file
+	[ -s "$2" ] || return 0
+	sed "s/^/  | $1: /" "$2"
+}
+# A one-line error naming the applet, with WORDS in it.
+one_line_error() { # file applet words
+	[ "$(grep -vc ': listening on ' "$1")" -eq 1 ] &&
+		grep -v ': listening on ' "$1" | grep -q "^$2: .*$3"
+}
+
+# ---- tools, the kernel, the daemon ----
+need "$qemu:$qemu_package" cpio:cpio timeout:coreutils gzip:gzip \
+	sha256sum:coreutils
+find_busybox amd64
+is_static "$vsockbox" || die "$vsockbox is not static (build with the default STATIC=-static)"
+build_qemu_exit
+fetch_kernel "$suite" amd64
+
+# fetch_daemon: Debian sid's vhost-device-vsock (only sid has it; the
+# binary needs only libc and libgcc), unpacked without installing it into
+# $cache/vhost-device-vsock (kept). Sets daemon, daemon_version.
+fetch_daemon() {
+	if [ -n "${HYBRID_DAEMON:-}" ]; then
+		daemon=$HYBRID_DAEMON daemon_version="given by HYBRID_DAEMON"
+		[ -x "$daemon" ] || die "HYBRID_DAEMON=$daemon: not executable"
+		return
+	fi
+	ddir=$cache/vhost-device-vsock
+	daemon=$ddir/vhost-device-vsock
+	if [ ! -x "$daemon" ] || [ ! -f "$ddir/version" ]; then
+		papt_deb sid amd64 vhost-device-vsock
+		rm -rf "$tmp/x"
+		mkdir -p "$tmp/x"
+		dpkg-deb -x "$deb" "$tmp/x" || skip "cannot unpack $deb"
+		[ -x "$tmp/x/usr/bin/vhost-device-vsock" ] ||
+			skip "$pkg has no /usr/bin/vhost-device-vsock"
+		# Made aside and renamed: two runs may fetch at once.
+		rm -rf "$ddir.$$"
+		mkdir -p "$ddir.$$"
+		cp "$tmp/x/usr/bin/vhost-device-vsock" "$ddir.$$/" &&
+			dpkg-deb -f "$deb" Version >"$ddir.$$/version" || die "cannot copy the daemon"
+		rm -rf "$ddir" "$tmp/x" "$tmp/deb"
+		mv "$ddir.$$" "$ddir" 2>/dev/null || rm -rf "$ddir.$$"
+	fi
+	daemon_version=$(cat "$ddir/version")
+	sum=$(sha256sum "$daemon" | cut -d ' ' -f 1)
+	if [ "$daemon_version" = "$DAEMON_VERSION" ] && [ "$sum" != "$DAEMON_SHA256" ]; then
+		die "vhost-device-vsock $daemon_version: sha256 $sum, want $DAEMON_SHA256 (remove $ddir to fetch it again)"
+	fi
+	[ "$daemon_version" = "$DAEMON_VERSION" ] ||
+		say "Debian sid has vhost-device-vsock $daemon_version now (this suite was written against $DAEMON_VERSION): using it, sha256 $sum"
+	daemon_version="$daemon_version sha256 ${sum%"${sum#????????????}"}"
+}
+fetch_daemon
+
+# ---- the guest's initramfs ----
+set -- -o "$tmp/initramfs.cpio.gz" -b "$vsockbox" \
+	-s "$repo/scripts/vsock-bench" -B "$busybox" -i "$repo/scripts/init.sh" \
+	-f "$repo/tests/vm/hybrid-guest.sh:/bin/vm-tests" \
+	-f "$repo/tests/vm/guest-lib.sh:/bin/vm-lib.sh"
+while IFS= read -r m; do
+	set -- "$@" -m "$m"
+done <"$kdir/virtio-vsock.modules"
+[ -n "$qemu_exit" ] && set -- "$@" -f "$qemu_exit:/bin/qemu-exit"
+sh "$repo/scripts/mkinitramfs.sh" "$@" >"$tmp/mkinitramfs.log" 2>&1 || {
+	cat "$tmp/mkinitramfs.log" >&2
+	die "building the initramfs failed"
+}
+
+# ---- the daemon, then QEMU ----
+vhu=$tmp/vhu.sock	# QEMU's vhost-user socket
+uds=$tmp/v.sock		# the guest's vsock, as this machine sees it
+log=$cache/console-hybrid.log
+: >"$log"
+"$daemon" --vm "guest-cid=3,socket=$vhu,uds-path=$uds" >"$tmp/daemon.log" 2>&1 &
+daemon_pid=$!
+# The socket's existence is the sign: a connect would take the one
+# frontend it serves.
+tries=0
+while [ ! -S "$vhu" ] && [ "$tries" -lt 100 ] && kill -0 "$daemon_pid" 2>/dev/null; do
+	tries=$((tries + 1))
+	sleep 0.05
+done
+if [ -S "$vhu" ]; then
+	result daemon PASS "vhost-device-vsock $daemon_version: $vhu after $((tries * 50)) ms"
+else
+	result daemon FAIL "vhost-device-vsock made no $vhu in 5 s"
+	show daemon "$tmp/daemon.log"
+	echo "$me: $passed passed, $failed failed"
+	exit 1
+fi
+
+mkfifo "$tmp/console.in"
+mem=512
+# One TCG thread: several are slower for the x86 guest on this machine.
+# shellcheck disable=SC2086
+timeout -k 5 "$host_timeout" "$qemu" -accel "$tcg" $qemu_machine \
+	-machine q35,memory-backend=mem0 -m "$mem" -smp 1 \
+	-object "memory-backend-memfd,id=mem0,size=${mem}M,share=on" \
+	-chardev "socket,id=char0,path=$vhu" \
+	-device vhost-user-vsock-pci,chardev=char0 \
+	-nodefaults -no-user-config -display none -serial stdio -no-reboot \
+	-kernel "$kdir/vmlinuz" -initrd "$tmp/initramfs.cpio.gz" \
+	-append "console=$console panic=-1 quiet init_watchdog=$host_timeout hy_bound=$bound -- sh /bin/vm-tests" \
+	<"$tmp/console.in" >"$log" 2>&1 &
+qemu_pid=$!
+exec 4>"$tmp/console.in"
+tail -f "$log" 2>/dev/null | sed -u 's/^/guest| /' >&2 &
+tail_pid=$!
+
+# wait_guest PATTERN SECONDS: until the console has a line matching
+# PATTERN (grep -E), QEMU is gone, or SECONDS pass.
+wait_guest() {
+	wg_tries=$(($2 * 20))
+	while [ "$wg_tries" -gt 0 ]; do
+		grep -qE "$1" "$log" && return 0
+		kill -0 "$qemu_pid" 2>/dev/null || break
+		wg_tries=$((wg_tries - 1))
+		sleep 0.05
+	done
+	grep -qE "$1" "$log"
+}
+
+# guest NAME COMMAND: runs COMMAND in the guest and waits for its end
+# (bounded); its stdout and stderr lines into $tmp/NAME.gout, .gerr; sets
+# grc (its status, or "none").
+guest() {
+	echo "run $1 $2" >&4
+	grc=none
+	wait_guest "^GDONE $1 rc=" $((bound + 10)) || return 0
+	tr -d '\r' <"$log" | sed -n "s/^GOUT $1: //p" >"$tmp/$1.gout"
+	tr -d '\r' <"$log" | sed -n "s/^GERR $1: //p" >"$tmp/$1.gerr"
+	grc=$(tr -d '\r' <"$log" | sed -n "s/^GDONE $1 rc=//p" | tail -n 1)
+}
+
+# host NAME APPLET ARGS...: a host applet in the background, bounded by
+# $bound, stdout and stderr into $tmp/NAME.out, .err; waits (bounded) for
+# its "listening on" line if it listens. Sets hpid.
+host() {
+	h_name=$1
+	shift
+	timeout "$bound" "$vsockbox" "$@" >"$tmp/$h_name.out" 2>"$tmp/$h_name.err" &
+	hpid=$!
+}
+wait_listening() { # name
+	wl_tries=100
+	while [ "$wl_tries" -gt 0 ] && ! grep -q ': listening on ' "$tmp/$1.err" 2>/dev/null; do
+		kill -0 "$hpid" 2>/dev/null || return 1
+		wl_tries=$((wl_tries - 1))
+		sleep 0.05
+	done
+	grep -q ': listening on ' "$tmp/$1.err"
+}
+reap() { # pid: its status in hrc
+	hrc=0
+	wait "$1" || hrc=$?
+}
+
+if wait_guest '^GUEST-READY ' 60 &&
+	ready=$(tr -d '\r' <"$log" | grep '^GUEST-READY ' | head -n 1) &&
+	[ "${ready#GUEST-READY ok}" != "$ready" ]; then
+	result guest-ready PASS "${ready#GUEST-READY ok }"
+else
+	result guest-ready FAIL "${ready:-no GUEST-READY line in 60 s}"
+	echo "$me: $passed passed, $failed failed"
+	exit 1
+fi
+
+# ---- a guest port nobody listens on, from here ----
+t0=$(now_ms)
+"$vsockbox" vsock-ctl --peer "unix:$uds:8999" --timeout 3 >/dev/null 2>"$tmp/refused.err"
+rc=$? took=$(($(now_ms) - t0))
+if [ "$rc" = 3 ] && [ "$took" -ge 2900 ] && [ "$took" -lt 4500 ] &&
+	one_line_error "$tmp/refused.err" vsock-ctl "may not reset such connections"; then
+	result host-refused PASS "exit 3 after $took ms: $(cat "$tmp/refused.err")"
+else
+	result host-refused FAIL "exit $rc after $took ms; want 3 after 3 s and one line 'may not reset'"
+	show vsock-ctl "$tmp/refused.err"
+fi
+
+# ---- the integration test ----
+host itest-host vsock-itest-host --listen "unix:$uds" --timeout "$tmo"
+ihost=$hpid
+if wait_listening itest-host; then
+	guest itest "vsock-itest --peer vsock:2 --timeout $tmo"
+	reap "$ihost"
+	checks=$(grep -c ': PASS' "$tmp/itest-host.out")
+	if [ "$grc" = 0 ] && [ "$(cat "$tmp/itest.gout")" = PASS ] &&
+		[ "$hrc" = 0 ]; then
+		result itest PASS "vsock-itest PASS, vsock-itest-host exit 0, $checks checks passed"
+	else
+		result itest FAIL "vsock-itest exit $grc, vsock-itest-host exit $hrc"
+		show guest "$tmp/itest.gout"
+		show guest "$tmp/itest.gerr"
+		show host "$tmp/itest-host.out"
+		show host "$tmp/itest-host.err"
+	fi
+	for check in guest-initiated host-initiated host-terminated guest-terminated; do
+		line=$(grep "^$check: " "$tmp/itest-host.out")
+		case $line in
+		"$check: PASS"*) result "itest-$check" PASS "vsock-itest-host: $line" ;;
+		"") result "itest-$check" FAIL "vsock-itest-host printed no $check line" ;;
+		*) result "itest-$check" FAIL "vsock-itest-host: $line" ;;
+		esac
+	done
+	# Neither a pass nor a failure: the host says it cannot see it.
+	line=$(grep -i 'source port' "$tmp/itest-host.out")
+	case $line in
+	*"not visible"*) result itest-source-port PASS "vsock-itest-host: $line" ;;
+	*) result itest-source-port FAIL "vsock-itest-host does not say the source port is not visible: '$line'" ;;
+	esac
+else
+	reap "$ihost"
+	result itest FAIL "vsock-itest-host did not listen (exit $hrc)"
+	show host "$tmp/itest-host.err"
+fi
+
+# ---- the micro benchmark, with the stream preamble ----
+# bench NAME EXTRA: vsock-perf --json here, the whole vsock-bench there.
+bench() {
+	# shellcheck disable=SC2086
+	host "$1-perf" vsock-perf --listen "unix:$uds" $sizes $latency \
+		--timeout "$tmo" --json $2
+	perf=$hpid
+	if ! wait_listening "$1-perf"; then
+		reap "$perf"
+		result "$1" FAIL "vsock-perf did not listen (exit $hrc)"
+		show perf "$tmp/$1-perf.err"
+		return
+	fi
+	guest "$1" "vsock-bench --peer vsock:2 --preamble $sizes --timeout $tmo $2"
+	reap "$perf"
+	json=$tmp/$1-perf.out
+	nulls=$(grep -o '": null' "$json" | wc -l)
+	if [ "$grc" = 0 ] && [ "$hrc" = 0 ] &&
+		grep -q '"data_corruption": true' "$json" && [ "$nulls" -eq 0 ] &&
+		! grep -v ': listening on ' "$tmp/$1-perf.err" | grep -q .; then
+		p50=$(sed -n 's/.*"single_stream_unidirectional": {[^}]*"p_50th": \([0-9.]*\).*/\1/p' "$json")
+		result "$1" PASS "vsock-bench${2:+ $2} exit 0, vsock-perf exit 0: every test, data check passed, unidirectional p50 $p50 MiB/s"
+	else
+		result "$1" FAIL "vsock-bench exit $grc, vsock-perf exit $hrc, $nulls tests missing"
+		show guest "$tmp/$1.gerr"
+		show perf "$tmp/$1-perf.err"
+		show perf "$json"
+	fi
+}
+bench bench ""
+if "$vsockbox" --list-options | grep -q '^vsock-perf verify '; then
+	bench bench-verify --verify
+else
+	say "bench-verify not run: this build has no --verify"
+fi
+
+# ---- a host port nobody listens on, from the guest ----
+guest guest-refused "vsock-ctl --peer vsock:2:8999 --timeout 3"
+if [ "$grc" = 3 ] && one_line_error "$tmp/guest-refused.gerr" vsock-ctl \
+	"timed out (a hybrid vsock host .* no reset"; then
+	result guest-refused PASS "exit 3: $(cat "$tmp/guest-refused.gerr")"
+else
+	result guest-refused FAIL "vsock-ctl exit $grc; want 3 and one line 'timed out (a hybrid vsock host ... no reset'"
+	show guest "$tmp/guest-refused.gerr"
+fi
+
+# ---- the guest killed mid-run ----
+# shellcheck disable=SC2086
+host killed-perf vsock-perf --listen "unix:$uds" --size 64M --count 1000 \
+	$latency --timeout "$tmo" --progress
+perf=$hpid
+if wait_listening killed-perf; then
+	echo "bg killed vsock-bench --peer vsock:2 --preamble --size 64M --count 1000 --timeout $tmo" >&4
+	tries=0
+	while [ "$tries" -lt $((tmo * 20)) ] && kill -0 "$perf" 2>/dev/null &&
+		! grep -q 'the guest is in' "$tmp/killed-perf.err"; do
+		tries=$((tries + 1))
+		sleep 0.05
+	done
+	# Mid-run: in the latency test or after it.
+	sleep 1
+	running=""
+	kill -0 "$perf" 2>/dev/null && grep -q 'the guest is in' "$tmp/killed-perf.err" &&
+		running=1
+	kill "$qemu_pid" 2>/dev/null
+	t0=$(now_ms)
+	reap "$perf"
+	took=$(($(now_ms) - t0))
+	grep -v -e ': listening on ' -e ': the guest is in' -e ' done: ' \
+		"$tmp/killed-perf.err" >"$tmp/killed.lines"
+	if [ -n "$running" ] && { [ "$hrc" = 1 ] || [ "$hrc" = 3 ]; } &&
+		[ "$took" -lt $((tmo * 1000)) ] &&
+		[ "$(wc -l <"$tmp/killed.lines")" -eq 1 ]; then
+		result guest-killed PASS "vsock-perf exit $hrc $took ms after QEMU was killed: $(cat "$tmp/killed.lines")"
+	else
+		result guest-killed FAIL "vsock-perf exit $hrc $took ms after QEMU was killed${running:- (but it was not running its tests then)}; want 1 or 3 within ${tmo}s and one line"
+		show perf "$tmp/killed-perf.err"
+	fi
+else
+	reap "$perf"
+	result guest-killed FAIL "vsock-perf did not listen (exit $hrc)"
+fi
+wait "$qemu_pid" 2>/dev/null
+qemu_pid=""
+
+# ---- the daemon, stopped ----
+kill "$daemon_pid" 2>/dev/null
+{ reap "$daemon_pid"; } 2>/dev/null	# no "Terminated" from the shell
+if kill -0 "$daemon_pid" 2>/dev/null; then
+	result daemon-stopped FAIL "vhost-device-vsock (pid $daemon_pid) still runs"
+else
+	result daemon-stopped PASS "vhost-device-vsock stopped (status $hrc), nothing left"
+	daemon_pid=""
+fi
+kill "$tail_pid" 2>/dev/null
+tail_pid=""
+t=$(($(now_ms) - t_start))
+say "took $((t / 1000)).$(printf '%03d' $((t % 1000))) s; console log in $log"
+echo "$me: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
