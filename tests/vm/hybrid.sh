@@ -145,8 +145,10 @@ fetch_daemon() {
 		# Made aside and renamed: two runs may fetch at once.
 		rm -rf "$ddir.$$"
 		mkdir -p "$ddir.$$"
-		cp "$tmp/x/usr/bin/vhost-device-vsock" "$ddir.$$/" &&
-			dpkg-deb -f "$deb" Version >"$ddir.$$/version" || die "cannot copy the daemon"
+		if ! cp "$tmp/x/usr/bin/vhost-device-vsock" "$ddir.$$/" ||
+			! dpkg-deb -f "$deb" Version >"$ddir.$$/version"; then
+			die "cannot copy the daemon"
+		fi
 		rm -rf "$ddir" "$tmp/x" "$tmp/deb"
 		mv "$ddir.$$" "$ddir" 2>/dev/null || rm -rf "$ddir.$$"
 	fi
