@@ -135,6 +135,38 @@ static void test_addresses(void)
 		       "tcp:[abcd:ef01:2345:6789:abcd:ef01:2345:6789]");
 	expect_address("tcp:255.255.255.255:65535", "tcp:255.255.255.255:65535");
 
+	/* Hybrid vsock: a last ":DIGITS" is the port, any other colon is
+	 * the path's. */
+	expect_address("unix:/run/v.sock", "unix:/run/v.sock");
+	expect_address("unix:/run/v.sock:8500", "unix:/run/v.sock:8500");
+	expect_address("unix:v.sock:0", "unix:v.sock:0");
+	expect_address("unix:/a:b/v.sock", "unix:/a:b/v.sock");
+	expect_address("unix:/a:1:2", "unix:/a:1:2");
+	expect_address("unix:/a:", "unix:/a:");
+	expect_address("unix:/v:4294967294", "unix:/v:4294967294");
+	expect_address("unix-ports:/run/krun.sock:1024",
+		       "unix-ports:/run/krun.sock:1024");
+	expect_address("unix:/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+		       "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa:1",
+		       "unix:/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+		       "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa:1");
+	CHECK(!parse_address("unix:/a:1:2", &a) && a.port == 2 &&
+	      a.family == AF_UNIX && a.transport == TRANSPORT_HYBRID &&
+	      strcmp(a.path, "/a:1") == 0 && a.token == 0);
+	CHECK(!parse_address("unix-ports:/k", &a) && a.port == PORT_UNSET &&
+	      a.transport == TRANSPORT_UNIX_PORTS && is_unix(&a));
+	{
+		/* One VMM's socket is one host; a run is one token. */
+		struct address x, y;
+		CHECK(!parse_address("unix:/v:8500", &x) &&
+		      !parse_address("unix:/v:1", &y) && same_host(&x, &y));
+		y.token = 7;
+		CHECK(!same_host(&x, &y));
+		CHECK(!parse_address("unix:/w:8500", &y) && !same_host(&x, &y));
+		CHECK(!parse_address("unix-ports:/v:8500", &y) &&
+		      !same_host(&x, &y));
+	}
+
 	CHECK(!parse_address("vsock:2", &a) && a.port == PORT_UNSET &&
 	      a.family == AF_VSOCK && a.cid == 2);
 	CHECK(!parse_address("tcp:[::1]:9", &a) && a.family == AF_INET6 &&
@@ -168,6 +200,15 @@ static void test_addresses(void)
 	expect_bad_address("tcp:::1");
 	expect_bad_address("tcp:[127.0.0.1]:1");
 	expect_bad_address("udp:1.2.3.4:5");
+	expect_bad_address("unix:");
+	expect_bad_address("unix::8500");
+	expect_bad_address("unix-ports:");
+	expect_bad_address("unix:/v.sock:4294967295");	/* VMADDR_PORT_ANY */
+	expect_bad_address("unix:/v.sock:99999999999");
+	/* 97 bytes: PATH_4294967294 would not fit a sockaddr_un. */
+	expect_bad_address("unix:/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+			   "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa");
+	expect_bad_address("Unix:/v.sock");
 	expect_bad_address("host");
 
 	struct address any = any_address_like(&(struct address){

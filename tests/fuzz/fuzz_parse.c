@@ -142,11 +142,31 @@ static bool same_address(const struct address *a, const struct address *b)
 {
 	return a->transport == b->transport && a->family == b->family &&
 	       a->cid == b->cid && a->port == b->port &&
-	       memcmp(a->ip, b->ip, sizeof(a->ip)) == 0;
+	       memcmp(a->ip, b->ip, sizeof(a->ip)) == 0 &&
+	       strcmp(a->path, b->path) == 0 && a->token == b->token;
+}
+
+/* unix:PATH[:PORT], unix-ports:PATH[:PORT]: a path that fits PATH_PORT
+ * in a sockaddr_un, no IP, no CID, no token (only a preamble sets one). */
+static void check_unix_invariants(const struct address *a)
+{
+	size_t len = strnlen(a->path, sizeof(a->path));
+	if (a->family != AF_UNIX || a->cid != 0 || a->token != 0 ||
+	    len == 0 || len > UNIX_PATH_MAX_LEN)
+		abort();
+	for (size_t i = 0; i < sizeof(a->ip); i++)
+		if (a->ip[i])
+			abort();
 }
 
 static void check_address_invariants(const struct address *a)
 {
+	if (is_unix(a)) {
+		check_unix_invariants(a);
+		return;
+	}
+	if (a->path[0] || a->token)
+		abort();
 	if (a->transport == TRANSPORT_VSOCK) {
 		if (a->family != AF_VSOCK)
 			abort();
@@ -190,8 +210,11 @@ static void check_address(const char *field)
 	if (strcmp(text, again) != 0)
 		abort();
 	/* The text names the transport it parsed. */
-	if (strncmp(text, a.transport == TRANSPORT_TCP ? "tcp:" : "vsock:",
-		    a.transport == TRANSPORT_TCP ? 4 : 6) != 0)
+	static const char *const prefix[] = {
+		[TRANSPORT_VSOCK] = "vsock:", [TRANSPORT_TCP] = "tcp:",
+		[TRANSPORT_HYBRID] = "unix:", [TRANSPORT_UNIX_PORTS] = "unix-ports:",
+	};
+	if (strncmp(text, prefix[a.transport], strlen(prefix[a.transport])) != 0)
 		abort();
 }
 
