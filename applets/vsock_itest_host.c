@@ -11,6 +11,7 @@
 
 #include <errno.h>
 #include <string.h>
+#include <sys/socket.h>
 
 struct itest_host_options {
 	struct address guest, listen;
@@ -53,7 +54,9 @@ static void describe(void)
 	for (int i = 0; i < ITEST_CHECKS_N; i++)
 		out("  %s\n", checks[i].check.name);
 	out("and exits 0 only if all pass. A connection from another port or another\n"
-	    "machine than --guest ends the run (exit 1).\n");
+	    "machine than --guest ends the run (exit 1). On a hybrid vsock host\n"
+	    "(--listen unix:PATH) the guest's source port is not visible: the first\n"
+	    "check says so instead of checking it.\n");
 }
 
 const struct applet_spec vsock_itest_host_spec = {NULL, describe,
@@ -64,8 +67,10 @@ struct itest_host {
 	int lfd;		/* where the guest-initiated connection comes */
 	struct address listen;
 	bool stop;		/* the guest is not who it should be: no more */
+	bool hybrid;		/* a hybrid vsock host: Unix sockets */
 	unsigned char buf[ITEST_WRITE_BLOCK];
 	char why[384];		/* the reason of the current check's failure */
+	const char *note;	/* what a passed check could not check */
 };
 
 static int io_failed(struct itest_host *t, const char *op,
@@ -112,6 +117,11 @@ static int check_guest(struct itest_host *t, const struct conn *c,
 		format_address(&host, want, sizeof(want));
 		format(t->why, sizeof(t->why), "accept %s: not the guest %s",
 		       c->name, want);
+	} else if (t->hybrid) {
+		/* No VMM of this kind passes the guest's port on. */
+		t->note = "source port: not visible to a hybrid vsock host, "
+			  "not checked";
+		return EXIT_PASS;
 	} else if (peer->port != ITEST_GUEST_LOCAL_PORT) {
 		format(t->why, sizeof(t->why), "accept %s: source port %u, "
 			 "expected %u", c->name, (unsigned)peer->port,
@@ -163,6 +173,33 @@ static int host_initiated(struct itest_host *t, const struct itest_check *check)
 	return code;
 }
 
+/* A hybrid host's close with the guest's bytes unread is never told to
+ * the guest (vhost-device-vsock 0.3.0 drops them), whose writes then
+ * block for ever; our shutdown(SHUT_WR) reaches it, and once its write
+ * has failed and it has closed, the drain ends (in about 1 ms). A host
+ * that does not pass the shutdown on gets the close at the drain's bound.
+ * Over vsock and TCP the guest would see the half-close and write on
+ * until the bound: there the close alone ends it, as in the original. */
+enum { HYBRID_DRAIN_MS = 1000 };
+
+static int end_hybrid(struct itest_host *t, struct conn *c)
+{
+	uint64_t cap = t->o.timeout_s * 1000u;
+	struct deadline d = deadline_after_ms(cap < HYBRID_DRAIN_MS ? cap :
+					      HYBRID_DRAIN_MS);
+
+	if (shutdown(c->fd, SHUT_WR) < 0)
+		return io_failed(t, "shutdown", c, errno);
+	for (;;) {
+		int err = read_full(c, t->buf, sizeof(t->buf), d);
+		if (err == ERR_EOF || err == ECONNRESET || err == EPIPE ||
+		    err == ETIMEDOUT)
+			return EXIT_PASS;
+		if (err)
+			return io_failed(t, "drain (after shutdown) from", c, err);
+	}
+}
+
 static int host_terminated(struct itest_host *t, const struct itest_check *check)
 {
 	struct conn c;
@@ -178,6 +215,8 @@ static int host_terminated(struct itest_host *t, const struct itest_check *check
 			 c.name, ITEST_BYTE);
 		code = EXIT_FAIL;
 	}
+	if (!code && t->hybrid)
+		code = end_hybrid(t, &c);
 	conn_close(&c);	/* with data unread: the guest's writes must fail */
 	return code;
 }
@@ -212,6 +251,7 @@ int vsock_itest_host_main(int argc, char **argv)
 	int first_failure = EXIT_PASS, failed = 0;
 
 	parse_command_line(&vsock_itest_host_spec, &t->o, argc, argv);
+	t->hybrid = is_unix(&t->o.listen);
 
 	t->listen = t->o.listen;
 	t->lfd = xlisten(&t->listen, 1, &t->o.setup);
@@ -220,6 +260,7 @@ int vsock_itest_host_main(int argc, char **argv)
 	for (int i = 0; i < ITEST_CHECKS_N && !t->stop; i++) {
 		const char *name = checks[i].check.name;
 		t->why[0] = '\0';
+		t->note = NULL;
 		int code = checks[i].run(t, &checks[i].check);
 		if (code) {
 			out("%s: FAIL: %s\n", name, t->why);
@@ -229,13 +270,16 @@ int vsock_itest_host_main(int argc, char **argv)
 				format(first_why, sizeof(first_why), "%s: %s",
 				       name, t->why);
 			}
-		} else
+		} else if (t->note)
+			out("%s: PASS (%s)\n", name, t->note);
+		else
 			out("%s: PASS\n", name);
 	}
 	/* One line on stderr: the first failure is the cause. */
 	if (failed)
 		warn("%s (%d of %d checks failed%s)", first_why, failed,
 			 ITEST_CHECKS_N, t->stop ? ", the rest not run" : "");
+	unlisten(t->lfd, &t->listen);
 	xfree(t);
 	return first_failure;
 }

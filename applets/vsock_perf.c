@@ -111,7 +111,9 @@ static void describe(void)
 	}
 	out("\nThe run belongs to one guest: connections from any other peer are closed\n"
 	    "with a warning. The connections are awaited %u s (or --timeout S if\n"
-	    "shorter), a magic number %u s, each whole echo %u ms.\n",
+	    "shorter), a magic number %u s, each whole echo %u ms.\n"
+	    "On a hybrid vsock host (--listen unix:PATH) no source port is visible:\n"
+	    "each guest connection must name its stream first (vsock-bench --preamble).\n",
 	    PERF_CONNECT_DEADLINE_MS / 1000, PERF_MAGIC_DEADLINE_MS / 1000,
 	    PERF_ECHO_DEADLINE_MS);
 }
@@ -230,6 +232,7 @@ struct accept_state {
 	int peers;
 	int needed;
 	bool stranger_warned;	/* --guest given: one line for all others */
+	int unnamed;		/* hybrid: connections without a preamble */
 };
 
 static void close_set(struct peer_set *s)
@@ -330,8 +333,30 @@ static _Noreturn void no_complete_set(const struct accept_state *a,
 		if (a->peer[i].open > best)
 			best = a->peer[i].open;
 	die(EXIT_ENV, "accept %s: timed out after %llu ms with %d of "
-	    "the guest's connections missing", where,
-	    (unsigned long long)waited_ms, a->needed - best);
+	    "the guest's connections missing%s", where,
+	    (unsigned long long)waited_ms, a->needed - best, a->unnamed ?
+	    " (some had no stream preamble: run the guest's vsock-bench "
+	    "with --preamble)" : "");
+}
+
+/* A hybrid vsock host shows no source port: each guest connection names
+ * its stream and run first (the preamble), or it cannot be placed; one
+ * that does not is closed, with one warning for all. */
+static bool named(struct perf *p, struct accept_state *a, struct conn *c,
+		  struct address *peer, struct deadline d)
+{
+	uint64_t left = deadline_left_ns(d) / 1000000u;
+	int err = preamble_read(c, &p->listen, peer,
+				bound_ms(p, left < PREAMBLE_DEADLINE_MS ?
+					 left : PREAMBLE_DEADLINE_MS));
+	if (!err)
+		return true;
+	if (!a->unnamed++)
+		warn("accept %s: no stream preamble (%s): closed (so is "
+			 "every other such connection)", c->name,
+			 err == ERR_DATA ? "other bytes" : io_error_text(err));
+	conn_close(c);
+	return false;
 }
 
 static void accept_all(struct perf *p, int lfd)
@@ -355,6 +380,8 @@ static void accept_all(struct perf *p, int lfd)
 			no_complete_set(a, where, wait_ms);
 		if (err)
 			die(EXIT_ENV, "accept %s: %s", where, strerror(err));
+		if (is_unix(&p->listen) && !named(p, a, &c, &peer, d))
+			continue;
 		if (file_connection(p, a, &c, &peer)) {
 			take_set(p, a, set_of(a, &peer));
 			break;
@@ -960,7 +987,7 @@ int vsock_perf_main(int argc, char **argv)
 	int lfd = xlisten(&p->listen, 4 * PERF_SLOTS, &p->setup);
 	announce_listening(&p->listen);
 	accept_all(p, lfd);
-	close(lfd);
+	unlisten(lfd, &p->listen);
 	p->started_ns = now_ns();
 	zerocopy_streams(p);
 	announce(p);
