@@ -143,7 +143,7 @@ good_value() { # APPLET OPTION KIND
 }
 
 NUMBERS="-1 -0 abc 12abc 1.5 0x10 +1 1e3 18446744073709551616 18446744073709551615 99999999999999999999999"
-ADDRESSES="vsock: vsock:x:1 tcp:host tcp:[::1 tcp:127.0.0.1:70000 vsock:4294967296 4294967296 vsock:4294967295:1 tcp: tcp:127.0.0.1: tcp:[::1]x tcp:[::1]:65536 vsock:2:4294967295 unix:/tmp/x tcp:127.0.0.1:-1 tcp:1.2.3 tcp:[1.2.3.4]:1 tcp:::1 vsock:-1 x:1 vsock:2:8500:1 tcp:localhost:1"
+ADDRESSES="vsock: vsock:x:1 tcp:host tcp:[::1 tcp:127.0.0.1:70000 vsock:4294967296 4294967296 vsock:4294967295:1 tcp: tcp:127.0.0.1: tcp:[::1]x tcp:[::1]:65536 vsock:2:4294967295 unix: unix:/tmp/x:4294967295 tcp:127.0.0.1:-1 tcp:1.2.3 tcp:[1.2.3.4]:1 tcp:::1 vsock:-1 x:1 vsock:2:8500:1 tcp:localhost:1"
 
 APPLETS=$("$VSOCKBOX" --list)
 for applet in $APPLETS; do
@@ -385,7 +385,7 @@ done <<EOF
 --peer tcp:01.2.3.4|not a numeric IP address
 --peer tcp:1;2|not a numeric IP address
 --peer tcp:|missing host
---peer udp:127.0.0.1|expected vsock:CID[:PORT], tcp:HOST[:PORT] or a CID
+--peer udp:127.0.0.1|expected vsock:CID[:PORT], tcp:HOST[:PORT], unix:PATH[:PORT] or a CID
 --peer=|--peer : empty address
 --peer|--peer: missing value
 EOF

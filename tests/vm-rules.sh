@@ -2,8 +2,9 @@
 # tests/vm-rules.sh: the QEMU runners' rules, checked without booting
 # anything (a few seconds; a step of make check):
 #  - no QEMU to be had: the runners skip (exit 77, a "SKIP: reason" line),
-#    make check-vm / check-vhost report it as skipped (exit 0); with $CI set
-#    the skip is a failure: exit 1, the reason in one line;
+#    make check-vm / check-vhost / check-hybrid report it as skipped
+#    (exit 0); with $CI set the skip is a failure: exit 1, the reason in
+#    one line;
 #  - bad settings and a binary of the wrong architecture: exit 2, one line;
 #  - make initramfs packs a stripped copy and leaves ./vsockbox as it was.
 # QEMU is made unavailable with VM_QEMU (a program that does not exist) and
@@ -45,7 +46,7 @@ only_line() {
 	fi
 }
 
-for runner in run vhost conform-compare; do
+for runner in run vhost conform-compare hybrid; do
 	r="VM_NO_INSTALL=1 VM_QEMU=$noqemu sh $repo/tests/vm/$runner.sh -b $VSOCKBOX -c $cache"
 	rule "$runner: no QEMU: skip" 77 "$r"
 	has "$runner: no QEMU: the SKIP line names it" "^SKIP: no $noqemu \(apt-get install "
@@ -56,7 +57,7 @@ for runner in run vhost conform-compare; do
 done
 
 vm_make="VM_NO_INSTALL=1 VM_QEMU=$noqemu VM_CACHE=$cache $make --no-print-directory -C $repo"
-for target in check-vm "check-vm ARCH=arm64" check-vhost conform-compare; do
+for target in check-vm "check-vm ARCH=arm64" check-vhost conform-compare check-hybrid; do
 	rule "make $target: no QEMU: skipped, no failure" 0 "$vm_make $target"
 	has "make $target: says SKIPPED" "SKIPPED \(not a failure"
 	rule "make $target: no QEMU, CI set: fails" 2 "CI=1 $vm_make $target"
