@@ -80,7 +80,7 @@ int preamble_read(struct conn *c, const struct address *local,
 	peer->port = (uint32_t)get_be(p + PREAMBLE_TAG_LEN, 4);
 	peer->token = token;
 	format_address(local, where, sizeof(where));
-	format(c->name, sizeof(c->name), "%s from port %u", where,
-	       (unsigned)peer->port);
+	format(c->name, sizeof(c->name), "guest port %u on %s",
+	       (unsigned)peer->port, where);
 	return 0;
 }

@@ -443,8 +443,7 @@ int conn_accept(struct conn *c, int lfd, const struct address *local,
 		c->reset_is_close = true;
 		peer = with_port(local, PORT_UNSET);
 		format_address(local, local_text, sizeof(local_text));
-		format(c->name, sizeof(c->name), "%s (a guest's connection)",
-		       local_text);
+		format(c->name, sizeof(c->name), "a guest on %s", local_text);
 		if (peer_out)
 			*peer_out = peer;
 		return 0;
