@@ -314,9 +314,11 @@ bool same_host(const struct address *a, const struct address *b)
 {
 	if (a->transport != b->transport)
 		return false;
-	/* One VMM's socket serves one guest; a run is one token. */
+	/* One VMM's socket serves one guest; a run is one token (0, as in
+	 * an address from the command line, stands for any run). */
 	if (is_unix(a))
-		return strcmp(a->path, b->path) == 0 && a->token == b->token;
+		return strcmp(a->path, b->path) == 0 &&
+		       (!a->token || !b->token || a->token == b->token);
 	if (a->transport == TRANSPORT_VSOCK)
 		return a->cid == b->cid;
 	return a->family == b->family &&

@@ -126,7 +126,7 @@ struct address {
 	uint32_t port;		/* PORT_UNSET when the text gave none */
 	char path[UNIX_PATH_MAX_LEN + 1];	/* AF_UNIX: the VMM's PATH */
 	/* A hybrid guest connection's run token, from its stream preamble
-	 * (0: none): with the path it tells one guest's run from another's. */
+	 * (0: none, any): with the path it tells one run from another. */
 	uint64_t token;
 };
 const char *parse_address(const char *s, struct address *out);

@@ -161,7 +161,10 @@ static void test_addresses(void)
 		CHECK(!parse_address("unix:/v:8500", &x) &&
 		      !parse_address("unix:/v:1", &y) && same_host(&x, &y));
 		y.token = 7;
+		CHECK(same_host(&x, &y));	/* no token: any run's */
+		x.token = 5;
 		CHECK(!same_host(&x, &y));
+		x.token = 0;
 		CHECK(!parse_address("unix:/w:8500", &y) && !same_host(&x, &y));
 		CHECK(!parse_address("unix-ports:/v:8500", &y) &&
 		      !same_host(&x, &y));
