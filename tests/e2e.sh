@@ -417,7 +417,7 @@ cp "$TEST_TMP/hello.c" "$cfg/applets/vsock_hello.c"
 # the throughput stages is in its help and reaches every data stage, with
 # no edit of the script.
 cp "$cfg/common/vsockbox.h" "$TEST_TMP/vsockbox.h"
-sed -e 's/^\tbool chain;$/\tbool chain, extra;/' \
+sed -e 's/^\tbool chain\(.*\);$/\tbool chain\1, extra;/' \
 	-e 's/^\tOPTION_CHAIN(struct throughput, chain), \\$/&\
 	{.name = "extra", .kind = OPT_FLAG, .offset = offsetof(struct throughput, extra), .help = "a new stage option"}, \\/' \
 	"$TEST_TMP/vsockbox.h" >"$cfg/common/vsockbox.h"
