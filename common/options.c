@@ -124,7 +124,7 @@ static void default_address(const struct opt *o, struct address *a)
 
 static void set_default(const struct opt *o, void *v)
 {
-	switch (o->kind) {
+	switch ((enum opt_kind)o->kind) {
 	case OPT_FLAG: *(bool *)v = false; break;
 	case OPT_NUM: case OPT_BYTES: *(uint64_t *)v = o->def; break;
 	case OPT_PEER: parse_peer_env(o, v); break;
@@ -140,7 +140,7 @@ static void apply(const struct opt *o, void *v, const char *arg)
 	const char *why = NULL;
 	uint64_t n;
 
-	switch (o->kind) {
+	switch ((enum opt_kind)o->kind) {
 	case OPT_FLAG: *(bool *)v = true; return;
 	case OPT_NUM: case OPT_BYTES:
 		why = parse_u64(arg, o->min, o->max,
@@ -531,7 +531,7 @@ static void compose_table(struct composition *c)
 				die(EXIT_USAGE, "%s: more than %d options", c->name,
 				    OPTIONS_MAX);
 			c->opts[k] = *o;
-			c->opts[k].offset = k * sizeof(union any_value);
+			c->opts[k].offset = (uint32_t)(k * sizeof(union any_value));
 			c->opts[k + 1] = (struct opt)OPTION_END;
 			if (o->kind == OPT_NUM || o->kind == OPT_BYTES)
 				merged_default(c, k);
