@@ -25,15 +25,17 @@ VSB_CFLAGS := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wformat=2 -Werror \
 	-pthread -Icommon -Ibuild
 VSB_LDFLAGS := -pthread $(STATIC)
 
-# SMALL=1: the smallest binary (with CC=musl-gcc, under 64 KiB stripped):
-# optimise for size, drop unwind tables, and let the linker drop whatever
-# nothing calls.
+# SMALL=1: the smallest binary (with CC=musl-gcc, the protocol applets
+# under 64 KiB stripped): optimise for size, drop unwind tables, let the
+# linker drop whatever nothing calls, and start the data segment right
+# after the code in the file (a small common-page-size), not on the next
+# page boundary, which pads the file with up to 4 KiB of zeros.
 ifeq ($(SMALL),1)
 CFLAGS := -Os
 VSB_CFLAGS += -ffunction-sections -fdata-sections \
 	-fno-asynchronous-unwind-tables -fno-unwind-tables
 VSB_LDFLAGS += -Wl,--gc-sections -Wl,-z,norelro -Wl,--build-id=none \
-	-Wl,-z,noseparate-code
+	-Wl,-z,noseparate-code -Wl,-z,common-page-size=64
 endif
 
 ifeq ($(V),1)
