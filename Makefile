@@ -69,6 +69,16 @@ defconfig allyesconfig allnoconfig: Config.in
 	$(Q)$(KCONFIG) $@ Config.in > .config
 	@echo "  GEN     .config ($@)"
 
+# The applets of the protocol (doc/PROTOCOL.md), guest and host side: the
+# build that SMALL=1's 64 KiB target is for (tools such as a conformance
+# suite come on top of it).
+PROTOCOL_APPLETS := VSOCK_CTL VSOCK_ECHO VSOCK_UNIDIR VSOCK_BIDIR VSOCK_MULTI \
+	VSOCK_ITEST VSOCK_PERF VSOCK_ITEST_HOST
+protocolconfig: Config.in
+	$(Q)$(KCONFIG) only Config.in $(PROTOCOL_APPLETS) > .config.tmp
+	$(Q)mv .config.tmp .config
+	@echo "  GEN     .config ($@)"
+
 oldconfig: Config.in
 	$(Q)if [ -f .config ]; then $(KCONFIG) oldconfig Config.in .config > .config.tmp; \
 	else $(KCONFIG) defconfig Config.in > .config.tmp; fi
@@ -177,7 +187,7 @@ clean:
 distclean: clean
 	rm -rf .config build
 
-.PHONY: all defconfig allyesconfig allnoconfig oldconfig install \
+.PHONY: all defconfig allyesconfig allnoconfig oldconfig protocolconfig install \
 	install-unstripped clean \
 	distclean check check-unit check-e2e check-sh check-bench check-config \
 	run run-quick

@@ -654,8 +654,10 @@ sweep() {
 }
 
 # ---- binary size and start-up ----
-# The musl builds: -O2, -Os, and the Makefile's SMALL=1 (flags alone, no
-# code change, that make the binary smaller; the README's route).
+# The musl builds of the default configuration: -O2, -Os, and the
+# Makefile's SMALL=1 (flags alone, no code change, that make the binary
+# smaller; the README's route); and SMALL=1 of the protocol applets alone
+# (make protocolconfig), the build the 64 KiB target is for.
 sizes() {
 	if strip -o "$W/vsockbox.glibc" "$vsb"; then
 		rec size glibc "$(wc -c <"$W/vsockbox.glibc")"
@@ -669,17 +671,23 @@ sizes() {
 	mkdir "$W/src"
 	# A copy of what the build reads, so that the main build stays untouched
 	# (cp, not GNU tar's --exclude, which busybox's tar lacks).
-	for sz_f in Makefile Config.in .config applets common mk scripts; do
+	for sz_f in Makefile Config.in applets common mk scripts; do
 		[ ! -e "$top/$sz_f" ] || cp -R "$top/$sz_f" "$W/src/" ||
 			{ fail "copy of the source tree"; return; }
 	done
-	for sz_v in O2 Os small; do
+	for sz_v in O2 Os small small-protocol; do
+		sz_config=defconfig
 		case $sz_v in
 		small) set -- SMALL=1 ;;
+		small-protocol)
+			set -- SMALL=1
+			sz_config=protocolconfig
+			;;
 		*) set -- CFLAGS="-$sz_v" LDFLAGS= ;;
 		esac
 		make -C "$W/src" clean >/dev/null 2>&1
-		if make -C "$W/src" CC="$MUSL_CC" "$@" vsockbox >"$W/musl-$sz_v.log" 2>&1 &&
+		if make -C "$W/src" "$sz_config" >"$W/musl-$sz_v.log" 2>&1 &&
+			make -C "$W/src" CC="$MUSL_CC" "$@" vsockbox >>"$W/musl-$sz_v.log" 2>&1 &&
 			strip -o "$W/vsockbox.musl-$sz_v" "$W/src/vsockbox"; then
 			rec size "musl-$sz_v" "$(wc -c <"$W/vsockbox.musl-$sz_v")"
 		else

@@ -7,6 +7,9 @@
 #   kconfig.sh oldconfig CONFIG_IN DOTCONFIG
 #                                     DOTCONFIG's choices kept, a new entry
 #                                     at its default, a gone one dropped
+#   kconfig.sh only CONFIG_IN SYMBOL...
+#                                     the SYMBOLs y, every other entry n
+#                                     (a SYMBOL that is no entry fails)
 # The .config text goes to stdout.
 set -eu
 
@@ -57,8 +60,25 @@ oldconfig)
 		fi
 	done
 	;;
+only)
+	config_in=$2
+	shift 2
+	known=$(entries "$config_in")
+	for sym in "$@"; do
+		if ! printf '%s\n' "$known" | grep -q "^$sym "; then
+			echo "kconfig.sh: $sym: no such entry in $config_in" >&2
+			exit 1
+		fi
+	done
+	printf '%s\n' "$known" | while read -r sym _; do
+		case " $* " in
+		*" $sym "*) line "$sym" y ;;
+		*) line "$sym" n ;;
+		esac
+	done
+	;;
 *)
-	echo "usage: kconfig.sh config-in DIR | defconfig|allyesconfig|allnoconfig CONFIG_IN | oldconfig CONFIG_IN DOTCONFIG" >&2
+	echo "usage: kconfig.sh config-in DIR | defconfig|allyesconfig|allnoconfig CONFIG_IN | oldconfig CONFIG_IN DOTCONFIG | only CONFIG_IN SYMBOL..." >&2
 	exit 2
 	;;
 esac
