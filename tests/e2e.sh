@@ -430,6 +430,17 @@ testing "new stage option: vsock-bench hands it to the data stages" \
 cp "$TEST_TMP/vsockbox.h" "$cfg/common/vsockbox.h"
 (cd "$cfg" && make -s defconfig >/dev/null && sed -n 's/^# CONFIG_\(.*\) is not set$/\1/p' .config) >"$TEST_TMP/off"
 testing "defconfig honours default" "cat '$TEST_TMP/off'" ""
+# make protocolconfig: the protocol's applets (the Makefile's
+# PROTOCOL_APPLETS) on, every other off whatever its default.
+(cd "$cfg" && make -s protocolconfig >/dev/null && make -s >/dev/null 2>"$TEST_TMP/proto.err")
+expect_status "protocolconfig: the tree builds" 0 $? "$(cat "$TEST_TMP/proto.err")"
+testing "protocolconfig: a new applet is off, default y or not" \
+	"grep -c '^# CONFIG_VSOCK_HELLO is not set' '$cfg/.config'" "1"
+# shellcheck disable=SC2016 # $(PROTOCOL_APPLETS) is make's
+testing "protocolconfig: the binary has the protocol's applets alone" \
+	"'$cfg/vsockbox' --list | LC_ALL=C sort | tr '\n' ' '" \
+	"$(make -s -C "$cfg" --no-print-directory --eval 'protocol-applets: ; @echo $(PROTOCOL_APPLETS)' \
+		protocol-applets | tr 'A-Z_ ' 'a-z-\n' | LC_ALL=C sort | tr '\n' ' ')"
 sed 's/^\(\/\/config:\)\tdefault y/\1\tdefault n/' "$cfg/applets/vsock_hello.c" >"$TEST_TMP/h.c" &&
 	mv "$TEST_TMP/h.c" "$cfg/applets/vsock_hello.c"
 (cd "$cfg" && make -s Config.in >/dev/null && make -s defconfig >/dev/null)
