@@ -472,6 +472,10 @@ union any_value {
 	struct byte_list bytes;
 };
 
+/* A composed row's .offset is narrow (struct opt). */
+_Static_assert(OPTIONS_MAX * sizeof(union any_value) <= UINT16_MAX,
+	       "composed offsets do not fit struct opt's .offset");
+
 struct composition {
 	const char *name;	/* the front end's, e.g. vsock-bench */
 	const struct composed *applets;
@@ -531,7 +535,7 @@ static void compose_table(struct composition *c)
 				die(EXIT_USAGE, "%s: more than %d options", c->name,
 				    OPTIONS_MAX);
 			c->opts[k] = *o;
-			c->opts[k].offset = (uint32_t)(k * sizeof(union any_value));
+			c->opts[k].offset = (uint16_t)(k * sizeof(union any_value));
 			c->opts[k + 1] = (struct opt)OPTION_END;
 			if (o->kind == OPT_NUM || o->kind == OPT_BYTES)
 				merged_default(c, k);

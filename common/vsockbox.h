@@ -188,10 +188,11 @@ static inline bool name_set_empty(const struct name_set *s)
  * (vsock-bench: `vsockbox --compose`) neither offers nor passes on. */
 enum { OPT_OWN = 1 };
 /* One row per option, written with designated initializers (what a row
- * leaves out is zero; any field order). The small fields come last and
- * .names shares its place with .def_addr (no kind takes both; -Wextra
- * refuses a row that gives both), so that a row is 72 bytes, not 96: the
- * tables weigh in the SMALL=1 binary. */
+ * leaves out is zero; any field order). The small fields come last, .min
+ * and .offset are narrow (a value that does not fit fails the build, as
+ * does a row giving both .names and .def_addr, which share their place:
+ * no kind takes both), so that a row is 64 bytes, not 96: the tables
+ * weigh in the SMALL=1 binary. */
 struct opt {
 	const char *name;	/* long option, without "--"; NULL ends a table */
 	const char *arg;	/* its value in the usage text: "BYTES" */
@@ -206,8 +207,9 @@ struct opt {
 		 * .def), and .def_text says what the applet does instead. */
 		const char *def_addr;
 	};
-	uint64_t min, max, def;	/* numbers; addresses: .def is the port */
-	uint32_t offset;	/* of the value in the applet's options */
+	uint64_t max, def;	/* numbers; addresses: .def is the port */
+	uint32_t min;
+	uint16_t offset;	/* of the value in the applet's options */
 	uint8_t kind;		/* enum opt_kind */
 	uint8_t flags;		/* OPT_OWN */
 };
