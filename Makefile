@@ -70,8 +70,8 @@ defconfig allyesconfig allnoconfig: Config.in
 	@echo "  GEN     .config ($@)"
 
 # The applets of the protocol (doc/PROTOCOL.md), guest and host side: the
-# build that SMALL=1's 64 KiB target is for (tools such as a conformance
-# suite come on top of it).
+# build that SMALL=1's 64 KiB target is for (tools such as vsock-conform
+# come on top of it).
 PROTOCOL_APPLETS := VSOCK_CTL VSOCK_ECHO VSOCK_UNIDIR VSOCK_BIDIR VSOCK_MULTI \
 	VSOCK_ITEST VSOCK_PERF VSOCK_ITEST_HOST
 protocolconfig: Config.in
