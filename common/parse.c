@@ -148,6 +148,17 @@ static const char *parse_tcp(const char *rest, struct address *a)
 	return port ? parse_port(port, 65535, &a->port) : NULL;
 }
 
+/* A word of digits alone (strspn would link code of its own into the
+ * SMALL=1 binary). */
+static bool all_digits(const char *s)
+{
+	if (!*s)
+		return false;
+	while (isdigit((unsigned char)*s))
+		s++;
+	return !*s;
+}
+
 /* "PATH[:PORT]" after "unix:" or "unix-ports:": a last ":DIGITS" is the
  * port, so a PATH that itself ends in ":DIGITS" needs a port after it. */
 static const char *parse_unix(const char *rest, enum transport t,
@@ -158,8 +169,7 @@ static const char *parse_unix(const char *rest, enum transport t,
 
 	a->transport = t;
 	a->family = AF_UNIX;
-	if (colon && colon[1] && strspn(colon + 1, "0123456789") ==
-				 strlen(colon + 1)) {
+	if (colon && all_digits(colon + 1)) {
 		len = (size_t)(colon - rest);
 		const char *why = parse_port(colon + 1, UINT32_MAX - 1, &a->port);
 		if (why)
