@@ -29,12 +29,14 @@ VSB_LDFLAGS := -pthread $(STATIC)
 # under 64 KiB stripped): optimise for size, drop unwind tables, let the
 # linker drop whatever nothing calls, and start the data segment right
 # after the code in the file (a small common-page-size), not on the next
-# page boundary, which pads the file with up to 4 KiB of zeros.
+# page boundary, which pads the file with up to 4 KiB of zeros. The static
+# binary is loaded at a fixed address anyway: code for a fixed address
+# (-fno-pie) is smaller and keeps constant tables in .rodata.
 ifeq ($(SMALL),1)
 CFLAGS := -Os
 VSB_CFLAGS += -ffunction-sections -fdata-sections \
-	-fno-asynchronous-unwind-tables -fno-unwind-tables
-VSB_LDFLAGS += -Wl,--gc-sections -Wl,-z,norelro -Wl,--build-id=none \
+	-fno-asynchronous-unwind-tables -fno-unwind-tables -fno-pie
+VSB_LDFLAGS += -no-pie -Wl,--gc-sections -Wl,-z,norelro -Wl,--build-id=none \
 	-Wl,-z,noseparate-code -Wl,-z,common-page-size=64
 endif
 
