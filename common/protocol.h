@@ -129,9 +129,12 @@ static inline int perf_port_slot(uint32_t port)
  * (value: its verdict; text: why), the connecting side the case with
  * CONFORM_FINAL (the case's verdict and why). CONFORM_ABORT: the
  * connecting side gave up on the case; CONFORM_END, alone on its
- * connection: the run is over. */
+ * connection: the run is over. A hybrid host (a Unix socket behind the
+ * VMM) has no port to pick: it listens for case number i (in the table's
+ * order, from 0) at PATH_(CONFORM_UNIX_DATA_PORT + i) and names that. */
 enum {
 	CONFORM_CTL_PORT = 8600,
+	CONFORM_UNIX_DATA_PORT = 8601,
 	CONFORM_TEXT_MAX = 1024,
 	CONFORM_CASE = 0x56434301,	/* "VCC" 1 */
 	CONFORM_READY,			/* value: the data port */

@@ -116,7 +116,7 @@ check-vhost: vsockbox tests/ktap
 		$(call vm_status,check-vhost $$s); \
 	done
 
-check-hybrid: vsockbox
+check-hybrid: vsockbox tests/ktap
 	@sh tests/vm/hybrid.sh -b ./vsockbox; $(call vm_status,check-hybrid)
 
 check-vm-rules: vsockbox tests/ktap

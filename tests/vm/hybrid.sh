@@ -74,6 +74,8 @@ bookworm | trixie) ;;
 esac
 set_arch amd64
 [ -x "$vsockbox" ] || die "$vsockbox: not built (run make first)"
+ktap=${KTAP:-$repo/tests/ktap}
+[ -x "$ktap" ] || die "$ktap: not built (make tests/ktap): it reads vsock-conform's KTAP"
 runner_setup 110 60 hybrid
 
 # The applets' --timeout, the bound on each guest request, the sizes.
@@ -359,6 +361,52 @@ if "$vsockbox" --list-options | grep -q '^vsock-perf verify '; then
 	bench bench-verify --verify
 else
 	say "bench-verify not run: this build has no --verify"
+fi
+
+# ---- vsock-conform, both roles ----
+# Each side's KTAP against tests/vm/conform-expect-hybrid (tests/ktap
+# --expect): the cases a hybrid host can check run through the daemon,
+# the others are a SKIP saying what a hybrid host cannot see.
+conform_expect=$repo/tests/vm/conform-expect-hybrid
+# conform_judge NAME ROLE HOST_RC GUEST_RC HOST_KTAP GUEST_KTAP
+conform_judge() {
+	cj_bad=""
+	for cj in "host:$5" "guest:$6"; do
+		if ! "$ktap" --expect "$conform_expect" "${cj#*:}" \
+			>"$tmp/$1.${cj%%:*}.verdicts" 2>"$tmp/$1.${cj%%:*}.ktap"; then
+			cj_bad="$cj_bad ${cj%%:*}'s KTAP:"
+			cj_bad="$cj_bad $(tr '\n' ';' <"$tmp/$1.${cj%%:*}.ktap")"
+		fi
+	done
+	v=$tmp/$1.host.verdicts
+	if [ -z "$cj_bad" ] && [ "$3" = 0 ] && [ "$4" = 0 ]; then
+		result "$1" PASS "$2: both sides as $(basename "$conform_expect"): $(grep -c ' ok$' "$v") ok, $(grep -c ' skip ' "$v") skip"
+	else
+		result "$1" FAIL "$2: host exit $3, guest exit $4;$cj_bad"
+		show host "$tmp/$1-host.err"
+		show guest "$tmp/$1.gerr"
+	fi
+}
+ctmo=10
+# The guest listens, this side connects through the daemon (CONNECT).
+host conform-host-peer-host vsock-conform --peer "unix:$uds" --timeout "$ctmo"
+cpeer=$hpid
+guest conform-host-peer "vsock-conform --listen vsock:any --timeout $ctmo"
+reap "$cpeer"
+conform_judge conform-host-peer "vsock-conform --peer unix:V here, --listen vsock:any in the guest" \
+	"$hrc" "$grc" "$tmp/conform-host-peer-host.out" "$tmp/conform-host-peer.gout"
+# This side listens at V_8600 (data at V_8601...), the guest connects.
+host conform-guest-peer-host vsock-conform --listen "unix:$uds" --timeout "$ctmo"
+clisten=$hpid
+if wait_listening conform-guest-peer-host; then
+	guest conform-guest-peer "vsock-conform --peer vsock:2 --timeout $ctmo"
+	reap "$clisten"
+	conform_judge conform-guest-peer "vsock-conform --listen unix:V here, --peer vsock:2 in the guest" \
+		"$hrc" "$grc" "$tmp/conform-guest-peer-host.out" "$tmp/conform-guest-peer.gout"
+else
+	reap "$clisten"
+	result conform-guest-peer FAIL "vsock-conform --listen unix:V did not listen (exit $hrc)"
+	show host "$tmp/conform-guest-peer-host.err"
 fi
 
 # ---- a host port nobody listens on, from the guest ----
