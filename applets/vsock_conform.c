@@ -56,9 +56,9 @@ enum { ON_VSOCK = 1, ON_TCP = 2, ON_BOTH = 3 };
 	"port and sends a guest's connect no reset (it waits out its time-out)"
 #define HY_NO_PORTS HY_HOST "no vsock port, CID or name of its own, and " \
 	"the guest's source port is visible nowhere"
-#define HY_HALF_CLOSE HY_HOST "no half-close crosses it (vhost-device-" \
-	"vsock does not pass a guest's SHUT_WR on, and ends the connection " \
-	"at the host's)"
+#define HY_HALF_CLOSE HY_HOST "a half-close does not cross it as one " \
+	"(vhost-device-vsock ends the whole connection at the host's SHUT_WR, " \
+	"and passes a guest's on only at times)"
 #define HY_SHUT_RD HY_HOST "its SHUT_RD is local, the guest is not told"
 #define HY_CLOSE_UNREAD HY_HOST "a close with unread data is its own " \
 	"(vhost-device-vsock drops the data and does not tell the guest)"
@@ -1966,8 +1966,9 @@ static int conform_small_writes_stalled_listen(struct side *s, int fd)
 	uint32_t stalled, total;
 
 	TRY(ctl_wait(s, CONFORM_SYNC, "the writer blocks", &stalled));
-	/* A hybrid host hears no guest's SHUT_WR: it reads what the writer
-	 * will have sent, its count known, instead of up to the EOF. */
+	/* A guest's SHUT_WR reaches a hybrid host only at times (the VMM's
+	 * choice): it reads what the writer will have sent, its count
+	 * known, instead of up to the EOF. */
 	uint64_t got = 0, known = (uint64_t)stalled + SMALL_MORE * SMALL_WRITE;
 	while (!is_hybrid(s) || got < known) {
 		ssize_t n = xio(s, fd, false, s->buf2, BUF_BYTES, 0);
