@@ -304,8 +304,8 @@ static const struct opt options[] = {
 	{.name = "skip", .arg = "CASES", .kind = OPT_NAME_SET, .offset = O(skip),
 	 .help = "leave these cases out", .names = case_names},
 	{.name = "list", .kind = OPT_FLAG, .offset = O(list),
-	 .help = "print the cases (name, transports, socket type, what it "
-	 "checks), then exit"},
+	 .help = "print the cases (name, transports, socket type, whether a "
+	 "hybrid host checks it, what it checks), then exit"},
 	{.name = "seed", .arg = "N", .kind = OPT_NUM, .offset = O(seed),
 	 .min = 1, .max = UINT32_MAX, .help = "the connecting side's seed of "
 	 "random sizes and data", .def_text = "from the clock"},
@@ -328,8 +328,10 @@ static void describe(void)
 	    "own to port %u (ADDR's port, if given) of the transport under test;\n"
 	    "its data connections go to ports the listening side picks. A case\n"
 	    "that does not apply (transport, socket type, a kernel without the\n"
-	    "feature) is a SKIP with the reason. Exit 0 when no case failed, 1 when\n"
-	    "one did, 3 when the other side cannot be reached.\n",
+	    "feature, or a hybrid vsock host at unix:PATH, which cannot see a\n"
+	    "vsock socket of its own) is a SKIP with the reason. Exit 0 when no\n"
+	    "case failed, 1 when one did, 3 when the other side cannot be\n"
+	    "reached.\n",
 	    CONFORM_CTL_PORT);
 }
 
@@ -2501,9 +2503,10 @@ static int list_cases(const struct conform_options *o)
 		const struct conform_case *c = &cases[i];
 		if (!selected(o, i))
 			continue;
-		out("%-24s %-5s %-9s %s\n", c->name,
+		out("%-24s %-5s %-9s %-6s %s\n", c->name,
 		    c->transports == ON_BOTH ? "both" : "vsock",
-		    c->type == SEQPACKET ? "seqpacket" : "stream", c->what);
+		    c->type == SEQPACKET ? "seqpacket" : "stream",
+		    c->not_hybrid ? "-" : "hybrid", c->what);
 	}
 	return EXIT_PASS;
 }
