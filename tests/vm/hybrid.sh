@@ -18,6 +18,10 @@
 #   bench            the whole vsock-bench --preamble in the guest against
 #                    vsock-perf here (JSON, every test, data check passed)
 #   bench-verify     the same with --verify (when the build has it)
+#   conform-host-peer   vsock-conform --peer unix:V here, --listen in the
+#                    guest; conform-guest-peer: --listen unix:V here, --peer
+#                    vsock:2 there: both sides' KTAP as
+#                    tests/vm/conform-expect-hybrid has it (tests/ktap)
 #   guest-refused    the guest connects to a host port nobody listens on:
 #                    no reset; the applet ends at its deadline with one
 #                    line saying so
