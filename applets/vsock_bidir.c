@@ -25,6 +25,7 @@ const struct applet_spec vsock_bidir_spec = {NULL, describe, options,
 struct half {
 	struct conn *conn;
 	const struct throughput *t;
+	struct pattern *verify;	/* NULL without --verify */
 	int err;
 };
 
@@ -33,17 +34,22 @@ static void *read_all(void *arg)
 	struct half *r = arg;
 	void *buf = xmalloc(r->t->io_size);
 	for (uint64_t i = 0; i < r->t->count && !r->err; i++)
-		r->err = recv_bytes(r->conn, r->t->size, buf, r->t->io_size,
-				    step_deadline(r->t->timeout_s));
+		r->err = recv_stream(r->conn, r->t->size, buf, r->t->io_size,
+				     r->verify,
+				     step_deadline(r->t->timeout_s));
+	/* The cause: the writer ends now, not at its deadline. */
+	if (r->err)
+		conn_shutdown(r->conn);
 	xfree(buf);
 	return NULL;
 }
 
-static void write_all(struct half *w, const void *buf)
+static void write_all(struct half *w, void *buf)
 {
 	for (uint64_t i = 0; i < w->t->count && !w->err; i++)
-		w->err = send_bytes(w->conn, w->t->size, buf, w->t->io_size,
-				    step_deadline(w->t->timeout_s));
+		w->err = send_stream(w->conn, w->t->size, buf, w->t->io_size,
+				     w->verify,
+				     step_deadline(w->t->timeout_s));
 	if (!w->err)
 		w->err = zerocopy_wait(w->conn, step_deadline(w->t->timeout_s));
 }
@@ -54,6 +60,7 @@ int vsock_bidir_main(int argc, char **argv)
 	struct throughput t;
 	struct conn data, ctl;
 	pthread_t thread;
+	struct stream_patterns patterns;
 
 	throughput_options(&vsock_bidir_spec, &t, argc, argv);
 	/* Not more than 2^64 bytes each way: what no counter could tell. */
@@ -66,13 +73,17 @@ int vsock_bidir_main(int argc, char **argv)
 	throughput_connect(&t, &data, PERF_BIDIR_PORT);
 	guest_announce(&ctl, &t, magic, sizeof(magic));
 
-	struct half reader = {&data, &t, 0}, writer = {&data, &t, 0};
+	struct stream_patterns *v = guest_patterns(&t, &patterns,
+						   perf_tests[PERF_TEST_BIDIR].label,
+						   PERF_BIDIR_PORT);
+	struct half reader = {&data, &t, v ? &v->rx : NULL, 0},
+		    writer = {&data, &t, v ? &v->tx : NULL, 0};
 	xthread_start(&thread, read_all, &reader);
 	write_all(&writer, buf);
 	xthread_join(thread);
 	/* The reader's failure is usually the cause of the writer's. */
 	if (reader.err)
-		die_io(&data, reader.err, "read");
+		die_stream(&data, reader.err, reader.verify, "read");
 	if (writer.err)
 		die_io(&data, writer.err, "write");
 	int err = check_surplus(&data, SURPLUS_GRACE_MS);

@@ -14,7 +14,7 @@ struct echo {
 	struct address peer;
 	uint64_t packet_size, timeout_s;
 	struct socket_setup setup;
-	bool chain, preamble;
+	bool chain, preamble, verify;
 };
 
 static const struct opt options[] = {
@@ -24,6 +24,7 @@ static const struct opt options[] = {
 	 .max = MAX_IO_SIZE, .def = PERF_ECHO_PACKET, .help = "packet size",
 	 .flags = OPT_OWN},
 	OPTION_BUFFER_SIZE(struct echo, setup.buffer_size),
+	OPTION_VERIFY(struct echo, verify),
 	OPTION_TIMEOUT(struct echo, timeout_s),
 	{.name = "chain", .kind = OPT_FLAG, .offset = offsetof(struct echo, chain),
 	 .help = "print 'done' on stdout when the host has closed",
@@ -39,6 +40,37 @@ static void describe(void)
 	    PERF_ECHO_PORT);
 }
 
+/* --verify: what the host sends, packet by packet. */
+struct echo_check {
+	uint64_t packets;	/* so far */
+	unsigned char *warmup;	/* the expected warm-up packet */
+	struct pattern timed;
+};
+
+static void check_packet(struct echo_check *v, const unsigned char *packet,
+			 size_t len)
+{
+	uint64_t i = v->packets++;
+	if (i >= PERF_WARMUP_PACKETS) {
+		if (pattern_check(&v->timed, packet, len)) {
+			char why[256];
+			pattern_describe(&v->timed, why, sizeof(why));
+			die(EXIT_FAIL, "%s", why);
+		}
+		return;
+	}
+	warmup_packet((unsigned)i, v->warmup, len);
+	size_t at = 0;
+	while (at < len && packet[at] == v->warmup[at])
+		at++;
+	if (at < len)
+		die(EXIT_FAIL, "%s: port %u, %s: warm-up packet %llu differs "
+		    "at offset %zu: expected 0x%02x, received 0x%02x",
+		    v->timed.test, PERF_ECHO_PORT,
+		    pattern_dir_text(PATTERN_TO_GUEST),
+		    (unsigned long long)i, at, v->warmup[at], packet[at]);
+}
+
 const struct applet_spec vsock_echo_spec = {NULL, describe, options,
 					    sizeof(struct echo)};
 
@@ -49,6 +81,12 @@ int vsock_echo_main(int argc, char **argv)
 
 	parse_command_line(&vsock_echo_spec, &e, argc, argv);
 	unsigned char *packet = xmalloc(e.packet_size);
+	struct echo_check check = {0, NULL, {0}};
+	if (e.verify) {
+		check.warmup = xmalloc(e.packet_size);
+		pattern_start(&check.timed, perf_tests[PERF_TEST_LATENCY].label,
+			      PERF_ECHO_PORT, PATTERN_TO_GUEST, e.packet_size);
+	}
 	xconn_open_stream(&c, &e.peer, PERF_ECHO_PORT, &e.setup,
 			  e.preamble ? preamble_token() : 0,
 			  step_deadline(e.timeout_s));
@@ -68,6 +106,8 @@ int vsock_echo_main(int argc, char **argv)
 			    (size_t)e.packet_size);
 		if (err)
 			die_io(&c, err, "read");
+		if (e.verify)
+			check_packet(&check, packet, e.packet_size);
 		err = write_full(&c, packet, e.packet_size, d);
 		if (err == EPIPE || err == ECONNRESET)
 			break;		/* the host closed while we echoed */
@@ -77,6 +117,7 @@ int vsock_echo_main(int argc, char **argv)
 	watchdog_stop(&watchdog);
 	conn_close(&c);
 	xfree(packet);
+	xfree(check.warmup);
 	if (e.chain)
 		chain_done();
 	return EXIT_PASS;

@@ -29,15 +29,32 @@ struct stream {
 	const struct throughput *t;
 	pthread_t thread;
 	const char *failed_op;
+	struct stream_patterns patterns, *verify;
 	int err;
+	struct stream *all;	/* every stream of the run */
+	_Atomic int *first_failed;	/* index of the cause; -1: none */
 };
+
+/* The first stream to fail is the cause: the others are shut down so
+ * that they end now, not at their deadlines. */
+static void stream_failed(struct stream *st)
+{
+	int none = -1, me = (int)(st - st->all);
+	if (!atomic_compare_exchange_strong(st->first_failed, &none, me))
+		return;
+	for (int i = 0; i < PERF_MULTI_STREAMS; i++)
+		if (i != me)
+			conn_shutdown(&st->all[i].conn);
+}
 
 static void *run_stream(void *arg)
 {
 	struct stream *st = arg;
 	void *buf = xmalloc(st->t->io_size);
-	st->err = guest_unidir(&st->conn, st->t, buf, st->t->io_size, NULL,
-			       &st->failed_op);
+	st->err = guest_unidir(&st->conn, st->t, st->verify, buf,
+			       st->t->io_size, NULL, &st->failed_op);
+	if (st->err)
+		stream_failed(st);
 	xfree(buf);
 	return NULL;
 }
@@ -48,11 +65,17 @@ int vsock_multi_main(int argc, char **argv)
 	unsigned char magic[PERF_MULTI_STREAMS];
 	struct throughput t;
 	struct conn ctl;
+	_Atomic int first_failed = -1;
 
 	throughput_options(&vsock_multi_spec, &t, argc, argv);
 	for (int i = 0; i < PERF_MULTI_STREAMS; i++) {
 		streams[i].t = &t;
 		streams[i].err = 0;
+		streams[i].all = streams;
+		streams[i].first_failed = &first_failed;
+		streams[i].verify = guest_patterns(&t, &streams[i].patterns,
+						   perf_tests[PERF_TEST_MULTI].label,
+						   (uint32_t)(PERF_MULTI_PORT + i));
 		throughput_connect(&t, &streams[i].conn,
 				   (uint32_t)(PERF_MULTI_PORT + i));
 		magic[i] = (unsigned char)(MAGIC_MULTI + i);
@@ -62,9 +85,12 @@ int vsock_multi_main(int argc, char **argv)
 		xthread_start(&streams[i].thread, run_stream, &streams[i]);
 	for (int i = 0; i < PERF_MULTI_STREAMS; i++)
 		xthread_join(streams[i].thread);
-	for (struct stream *st = streams; st < streams + PERF_MULTI_STREAMS; st++)
-		if (st->err)
-			die_io(&st->conn, st->err, "%s", st->failed_op);
+	if (first_failed >= 0) {
+		struct stream *st = &streams[first_failed];
+		die_stream(&st->conn, st->err,
+			   st->verify ? &st->verify->rx : NULL, "%s",
+			   st->failed_op);
+	}
 	for (int i = 0; i < PERF_MULTI_STREAMS; i++)
 		conn_close(&streams[i].conn);
 	guest_finish(&ctl, &t);

@@ -28,17 +28,21 @@ int vsock_unidir_main(int argc, char **argv)
 	struct throughput t;
 	struct conn data, ctl;
 	struct progress progress;
+	struct stream_patterns patterns;
 	const char *op = "";
 
 	throughput_options(&vsock_unidir_spec, &t, argc, argv);
 	void *buf = xmalloc(t.io_size);
 	throughput_connect(&t, &data, PERF_UNIDIR_PORT);
 	guest_announce(&ctl, &t, magic, sizeof(magic));
+	struct stream_patterns *v = guest_patterns(&t, &patterns,
+						   perf_tests[PERF_TEST_UNIDIR].label,
+						   PERF_UNIDIR_PORT);
 	progress_start(&progress, "unidirectional", t.count);
-	int err = guest_unidir(&data, &t, buf, t.io_size, &progress, &op);
+	int err = guest_unidir(&data, &t, v, buf, t.io_size, &progress, &op);
 	progress_end(&progress);
 	if (err)
-		die_io(&data, err, "%s", op);
+		die_stream(&data, err, v ? &v->rx : NULL, "%s", op);
 	conn_close(&data);
 	xfree(buf);
 	guest_finish(&ctl, &t);

@@ -22,34 +22,56 @@ const char *applet_name(void)
 	return current_applet;
 }
 
-/* Formats the whole line first, and writes it at once, so that threads
- * and the stages of a pipeline never interleave halves. */
-static void vmessage(const char *fmt, va_list ap)
+/* The applet's last word before a fatal error ends the process: set by
+ * the applet that owns it (vsock-perf's report), run once. */
+static fatal_hook_fn *fatal_hook;
+static void *fatal_arg;
+static atomic_flag fatal_ran = ATOMIC_FLAG_INIT;
+
+void set_fatal_hook(fatal_hook_fn *fn, void *arg)
 {
-	char line[512];
-	size_t n = format(line, sizeof(line), "%s: ", current_applet);
-	if (n < sizeof(line))
-		n += format_v(line + n, sizeof(line) - n, fmt, ap);
-	if (n > sizeof(line) - 2)
-		n = sizeof(line) - 2;
+	fatal_arg = arg;
+	fatal_hook = fn;
+}
+
+enum { LINE_MAX_BYTES = 512 };
+
+/* Formats the whole line first, and writes it at once, so that threads
+ * and the stages of a pipeline never interleave halves. Returns the text
+ * after the applet's name, in line. */
+static const char *vmessage(const char *fmt, va_list ap,
+			    char line[LINE_MAX_BYTES])
+{
+	size_t n = format(line, LINE_MAX_BYTES, "%s: ", current_applet);
+	size_t start = n < LINE_MAX_BYTES ? n : LINE_MAX_BYTES - 1;
+	if (n < LINE_MAX_BYTES)
+		n += format_v(line + n, LINE_MAX_BYTES - n, fmt, ap);
+	if (n > LINE_MAX_BYTES - 2)
+		n = LINE_MAX_BYTES - 2;
 	line[n++] = '\n';
 	(void)fd_write_all(STDERR_FILENO, line, n);
+	line[n - 1] = '\0';
+	return line + start;
 }
 
 void warn(const char *fmt, ...)
 {
+	char line[LINE_MAX_BYTES];
 	va_list ap;
 	va_start(ap, fmt);
-	vmessage(fmt, ap);
+	vmessage(fmt, ap, line);
 	va_end(ap);
 }
 
 _Noreturn void die(int code, const char *fmt, ...)
 {
+	char line[LINE_MAX_BYTES];
 	va_list ap;
 	va_start(ap, fmt);
-	vmessage(fmt, ap);
+	const char *text = vmessage(fmt, ap, line);
 	va_end(ap);
+	if (fatal_hook && !atomic_flag_test_and_set(&fatal_ran))
+		fatal_hook(fatal_arg, code, text);
 	exit(code);
 }
 
@@ -59,6 +81,8 @@ const char *io_error_text(int err)
 		return "peer closed the connection";
 	if (err == ERR_DATA)
 		return "peer sent data where the protocol allows none";
+	if (err == ERR_PATTERN)
+		return "data differs from the --verify pattern";
 	if (err == ETIMEDOUT)
 		return "timed out";
 	if (err == ERR_HANDSHAKE)
@@ -102,8 +126,8 @@ const char *errno_name(int err, char *buf, size_t len)
 int io_exit_code(int err)
 {
 	switch (err) {
-	case ERR_EOF: case ERR_DATA: case ECONNRESET: case EPIPE:
-	case ECONNABORTED: case ERR_HANDSHAKE:
+	case ERR_EOF: case ERR_DATA: case ERR_PATTERN: case ECONNRESET:
+	case EPIPE: case ECONNABORTED: case ERR_HANDSHAKE:
 		return EXIT_FAIL;
 	default:
 		return EXIT_ENV;
@@ -116,15 +140,27 @@ void format_io_failure(char *buf, size_t len, const char *op,
 	format(buf, len, "%s %s: %s", op, c->name, io_error_text(err));
 }
 
+/* A failed transfer; with --verify a difference is the pattern's own
+ * line, which names the test. */
+static _Noreturn void die_transfer(const struct conn *c, int err,
+				   const struct pattern *v, const char *op)
+{
+	char why[384];
+	if (err == ERR_PATTERN && v)
+		pattern_describe(v, why, sizeof(why));
+	else
+		format_io_failure(why, sizeof(why), op, c, err);
+	die(io_exit_code(err), "%s", why);
+}
+
 _Noreturn void die_io(const struct conn *c, int err, const char *fmt, ...)
 {
-	char op[128], why[384];
+	char op[128];
 	va_list ap;
 	va_start(ap, fmt);
 	format_v(op, sizeof(op), fmt, ap);
 	va_end(ap);
-	format_io_failure(why, sizeof(why), op, c, err);
-	die(io_exit_code(err), "%s", why);
+	die_transfer(c, err, NULL, op);
 }
 
 void announce_listening(const struct address *a)
@@ -132,4 +168,15 @@ void announce_listening(const struct address *a)
 	char text[ADDRESS_TEXT_MAX];
 	format_address(a, text, sizeof(text));
 	warn("listening on %s", text);
+}
+
+_Noreturn void die_stream(const struct conn *c, int err,
+			  const struct pattern *v, const char *fmt, ...)
+{
+	char op[128];
+	va_list ap;
+	va_start(ap, fmt);
+	format_v(op, sizeof(op), fmt, ap);
+	va_end(ap);
+	die_transfer(c, err, v, op);
 }

@@ -1,4 +1,4 @@
-/* A printf subset for the applets' text: %s %c %d %i %u with the l, ll and
+/* A printf subset for the applets' text: %s %c %d %i %u %x with the l, ll and
  * z sizes, the flags '-' and '0', a width and a precision (a number or
  * '*'), %m (strerror(errno)) and %%. The C library's printf drags its
  * floating-point formatter and stdio into a static binary (about 11 KiB
@@ -45,14 +45,15 @@ static void put_padded(struct sink *s, const char *text, size_t n,
 			put(s, ' ');
 }
 
-/* Decimal digits of v, with a minus sign if negative. */
-static size_t decimal(char *out, unsigned long long v, bool negative)
+/* Digits of v in base 10 or 16, with a minus sign if negative. */
+static size_t digits_of(char *out, unsigned long long v, bool negative,
+			unsigned base)
 {
 	char rev[24];
 	size_t n = 0, k = 0;
 	do
-		rev[n++] = (char)('0' + v % 10);
-	while ((v /= 10) != 0);
+		rev[n++] = "0123456789abcdef"[v % base];
+	while ((v /= base) != 0);
 	if (negative)
 		out[k++] = '-';
 	while (n)
@@ -115,14 +116,15 @@ static void convert(struct sink *s, const char **f, va_list *ap)
 					  : (long long)va_arg(*ap, ssize_t);
 		unsigned long long mag = v < 0 ? 0ull - (unsigned long long)v
 					       : (unsigned long long)v;
-		put_padded(s, digits, decimal(digits, mag, v < 0), width, left,
+		put_padded(s, digits, digits_of(digits, mag, v < 0, 10), width, left,
 			   pad);
-	} else if (c == 'u') {
+	} else if (c == 'u' || c == 'x') {
 		unsigned long long v = size == 0 ? va_arg(*ap, unsigned)
 				       : size == 1 ? va_arg(*ap, unsigned long)
 				       : size == 2 ? va_arg(*ap, unsigned long long)
 						   : va_arg(*ap, size_t);
-		put_padded(s, digits, decimal(digits, v, false), width, left, pad);
+		put_padded(s, digits, digits_of(digits, v, false, c == 'u' ? 10 : 16),
+			   width, left, pad);
 	} else if (c == 'm') {
 		const char *why = strerror(s->saved_errno);
 		put_padded(s, why, strlen(why), width, left, ' ');

@@ -35,18 +35,31 @@ void guest_finish(struct conn *ctl, const struct throughput *t)
 		chain_done();
 }
 
-int guest_unidir(struct conn *c, const struct throughput *t, void *buf,
-		 size_t buf_len, struct progress *p, const char **failed_op)
+struct stream_patterns *guest_patterns(const struct throughput *t,
+				       struct stream_patterns *v,
+				       const char *test, uint32_t port)
+{
+	if (!t->verify)
+		return NULL;
+	pattern_start(&v->rx, test, port, PATTERN_TO_GUEST, t->size);
+	pattern_start(&v->tx, test, port, PATTERN_TO_HOST, t->size);
+	return v;
+}
+
+int guest_unidir(struct conn *c, const struct throughput *t,
+		 struct stream_patterns *v, void *buf, size_t buf_len,
+		 struct progress *p, const char **failed_op)
 {
 	for (uint64_t i = 0; i < t->count; i++) {
-		int err = recv_bytes(c, t->size, buf, buf_len,
-				     step_deadline(t->timeout_s));
+		int err = recv_stream(c, t->size, buf, buf_len,
+				      v ? &v->rx : NULL,
+				      step_deadline(t->timeout_s));
 		if (err) {
 			*failed_op = "read";
 			return err;
 		}
 		struct deadline d = step_deadline(t->timeout_s);
-		err = send_bytes(c, t->size, buf, buf_len, d);
+		err = send_stream(c, t->size, buf, buf_len, v ? &v->tx : NULL, d);
 		/* The next read goes into the buffer just sent. */
 		if (!err)
 			err = zerocopy_wait(c, d);

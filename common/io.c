@@ -140,7 +140,8 @@ static ssize_t data_send(int fd, const void *p, size_t len, int flags)
  * buffer (256 KiB by default) with ENOMEM: then *flags drops MSG_WAITALL
  * for the rest of the transfer, and each call takes what is there. */
 static int read_whole(struct conn *c, unsigned char *p, size_t len,
-		      size_t *got, int *flags, struct deadline d)
+		      size_t *got, int *flags, struct pattern *v,
+		      struct deadline d)
 {
 	*got = 0;
 	while (len) {
@@ -159,6 +160,11 @@ static int read_whole(struct conn *c, unsigned char *p, size_t len,
 				return err;
 			continue;
 		}
+		if (c->moved)
+			atomic_fetch_add_explicit(c->moved, (uint64_t)n,
+						  memory_order_relaxed);
+		if (v && (err = pattern_check(v, p, (size_t)n)) != 0)
+			return err;
 		p += n;
 		len -= (size_t)n;
 		*got += (size_t)n;
@@ -172,7 +178,7 @@ int read_counted(struct conn *c, void *buf, size_t len, size_t *got,
 		 struct deadline d)
 {
 	int flags = MSG_WAITALL;
-	return read_whole(c, buf, len, got, &flags, d);
+	return read_whole(c, buf, len, got, &flags, NULL, d);
 }
 
 int read_full(struct conn *c, void *buf, size_t len, struct deadline d)
@@ -292,6 +298,9 @@ static int write_whole(struct conn *c, const void *buf, size_t len,
 				return err;
 			continue;
 		}
+		if (c->moved)
+			atomic_fetch_add_explicit(c->moved, (uint64_t)n,
+						  memory_order_relaxed);
 		p += n;
 		len -= (size_t)n;
 		if (len && (err = again_by_deadline(c, d)) != 0)
@@ -308,15 +317,41 @@ int write_full(struct conn *c, const void *buf, size_t len, struct deadline d)
 /* A bulk read takes what is there: MSG_WAITALL made large reads slower
  * over TCP loopback (bench/RUNS.md), and over vsock a read as large as the
  * receive buffer cannot have it anyway. */
-int recv_bytes(struct conn *c, uint64_t total, void *buf, size_t buf_len,
-	       struct deadline d)
+int recv_stream(struct conn *c, uint64_t total, void *buf, size_t buf_len,
+		struct pattern *v, struct deadline d)
 {
 	int flags = 0, err = 0;
 	size_t got;
 
 	while (total && !err) {
 		size_t chunk = total < buf_len ? (size_t)total : buf_len;
-		err = read_whole(c, buf, chunk, &got, &flags, d);
+		err = read_whole(c, buf, chunk, &got, &flags, v, d);
+		total -= chunk;
+	}
+	return err;
+}
+
+int recv_bytes(struct conn *c, uint64_t total, void *buf, size_t buf_len,
+	       struct deadline d)
+{
+	return recv_stream(c, total, buf, buf_len, NULL, d);
+}
+
+int send_stream(struct conn *c, uint64_t total, void *buf, size_t buf_len,
+		struct pattern *v, struct deadline d)
+{
+	int err = 0;
+
+	while (total && !err) {
+		size_t chunk = total < buf_len ? (size_t)total : buf_len;
+		/* Never rewrite what a MSG_ZEROCOPY send may still read. */
+		if (v && c->zc_sent != c->zc_done)
+			err = zerocopy_wait(c, d);
+		if (err)
+			break;
+		if (v)
+			pattern_next(v, buf, chunk);
+		err = write_whole(c, buf, chunk, d);
 		total -= chunk;
 	}
 	return err;
@@ -325,14 +360,8 @@ int recv_bytes(struct conn *c, uint64_t total, void *buf, size_t buf_len,
 int send_bytes(struct conn *c, uint64_t total, const void *buf,
 	       size_t buf_len, struct deadline d)
 {
-	int err = 0;
-
-	while (total && !err) {
-		size_t chunk = total < buf_len ? (size_t)total : buf_len;
-		err = write_whole(c, buf, chunk, d);
-		total -= chunk;
-	}
-	return err;
+	/* Without a pattern nothing is written into buf. */
+	return send_stream(c, total, (void *)buf, buf_len, NULL, d);
 }
 
 static int await_close(struct conn *c, struct deadline d)

@@ -154,6 +154,10 @@ enum {
  * loopback (bench/RESULTS.md) within 2 MiB of RSS per applet. */
 enum { UNIDIR_IO_SIZE = 1 << 20, BIDIR_IO_SIZE = 512 << 10,
        MULTI_IO_SIZE = 128 << 10 };
+/* The vsock socket buffer (SO_VM_SOCKETS_BUFFER_SIZE) unless told: the
+ * best of make bench-vm on every kernel measured (bench/RESULTS-VM.md);
+ * the kernel's own is 256 KiB. It changes nothing on the wire. */
+enum { VSOCK_BUFFER_SIZE = 4 << 20 };
 
 /* The benchmark's tests, one row each, in the host's run order:
  * X(ID, name, fields of struct perf_test). ID names its constants

@@ -79,10 +79,20 @@ void from_sockaddr(const struct sockaddr_storage *ss, struct address *a)
 	a->port = ntohs(in->sin_port);
 }
 
+/* What a setup's buffer size means on a's transport: 0, the kernel's. */
+uint64_t buffer_size_for(const struct address *a, uint64_t asked)
+{
+	if (asked != BUFFER_SIZE_AUTO)
+		return asked;
+	return a->transport == TRANSPORT_VSOCK ? VSOCK_BUFFER_SIZE : 0;
+}
+
 /* The socket buffer: vsock has its own option (bounded by its MAX, which
  * goes first), TCP the usual pair. Fails only when the kernel refuses. */
 static int set_buffer_size(int fd, const struct address *a, uint64_t bytes)
 {
+	if (!bytes)
+		return 0;
 	if (a->transport == TRANSPORT_VSOCK) {
 		unsigned long long v = bytes;
 		if (setsockopt(fd, AF_VSOCK, SO_VM_SOCKETS_BUFFER_MAX_SIZE, &v,
@@ -110,8 +120,8 @@ static int new_socket(const struct address *a, const struct socket_setup *setup)
 	if ((a->transport == TRANSPORT_TCP &&
 	     (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
 	      setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)))) ||
-	    (setup && setup->buffer_size &&
-	     set_buffer_size(fd, a, setup->buffer_size))) {
+	    (setup && set_buffer_size(fd, a, buffer_size_for(a,
+							    setup->buffer_size)))) {
 		int err = errno;
 		close(fd);
 		errno = err;
@@ -129,6 +139,7 @@ static void conn_init(struct conn *c, int fd)
 	c->zc_chunk = 0;
 	c->watchdog = NULL;
 	c->reset_is_close = false;
+	c->moved = NULL;
 }
 
 /* A MSG_ZEROCOPY send over vsock is zero-copy only when the peer's credit
@@ -148,6 +159,23 @@ static size_t zerocopy_chunk(int fd)
 		       &len) || buffer < ZEROCOPY_CHUNK_MIN)
 		return 0;
 	return (size_t)(buffer / ZEROCOPY_SHARE);
+}
+
+uint64_t conn_buffer_size(const struct conn *c, const struct address *a)
+{
+	if (a->transport == TRANSPORT_VSOCK) {
+		unsigned long long v = 0;
+		socklen_t len = sizeof(v);
+		if (getsockopt(c->fd, AF_VSOCK, SO_VM_SOCKETS_BUFFER_SIZE, &v,
+			       &len))
+			return 0;
+		return v;
+	}
+	int v = 0;
+	socklen_t len = sizeof(v);
+	if (getsockopt(c->fd, SOL_SOCKET, SO_RCVBUF, &v, &len) || v < 0)
+		return 0;
+	return (uint64_t)v;
 }
 
 bool conn_zerocopy(struct conn *c, struct socket_setup *setup)
@@ -355,6 +383,12 @@ void conn_adopt(struct conn *c, int fd, const char *name)
 	 * so the first step sets its own. */
 	c->recv_timeout_ns = c->send_timeout_ns = UINT64_MAX;
 	format(c->name, sizeof(c->name), "%s", name);
+}
+
+void conn_shutdown(struct conn *c)
+{
+	if (c->fd >= 0)
+		(void)shutdown(c->fd, SHUT_RDWR);
 }
 
 void conn_close(struct conn *c)

@@ -29,7 +29,7 @@ enum {
 #define PRINTF_LIKE(f, a) __attribute__((format(printf, f, a)))
 
 /* ---- format.c: the subset of printf the applets use, into a buffer:
- * %s %c %d %u (l, ll, z sizes), flags '-' '0', width and precision ---- */
+ * %s %c %d %u %x (l, ll, z sizes), flags '-' '0', width and precision ---- */
 size_t format(char *buf, size_t len, const char *fmt, ...) PRINTF_LIKE(3, 4);
 size_t format_v(char *buf, size_t len, const char *fmt, va_list ap);
 
@@ -56,6 +56,8 @@ enum {
 	ERR_HANDSHAKE = -3,	/* the VMM answered other than "OK <n>" */
 	ERR_NOT_ACCEPTED = -4,	/* it closed every CONNECT until the deadline */
 	ERR_NO_ANSWER = -5,	/* no answer by the deadline */
+	ERR_PATTERN = -6,	/* --verify: data differs; the stream's struct
+				 * pattern says where (pattern_describe) */
 };
 /* Writes all of buf to a descriptor that is not a connection (stdout,
  * stderr, a pipe): no deadline. */
@@ -73,6 +75,12 @@ void print_to(int fd, const char *fmt, ...) PRINTF_LIKE(2, 3);
 /* One line "APPLET: ..." on stderr. */
 void warn(const char *fmt, ...) PRINTF_LIKE(1, 2);
 _Noreturn void die(int code, const char *fmt, ...) PRINTF_LIKE(2, 3);
+/* Called once, before the exit, when die (or die_io, die_stream) ends
+ * the process: code is the exit status, text the message without the
+ * applet's name. An applet that must still report (vsock-perf's JSON)
+ * sets it; NULL takes it away. */
+typedef void fatal_hook_fn(void *arg, int code, const char *text);
+void set_fatal_hook(fatal_hook_fn *fn, void *arg);
 struct conn;
 /* A failed transfer on c: "WHAT NAME: reason", WHAT from fmt ("read",
  * "%s: read magic from"), with the failure's exit class. */
@@ -84,6 +92,12 @@ void announce_listening(const struct address *a);
 /* die_io's text, into buf, for a failure reported later. */
 void format_io_failure(char *buf, size_t len, const char *op,
 		       const struct conn *c, int err);
+struct pattern;
+/* die_io for a stream --verify may check (v NULL: none): a difference
+ * (ERR_PATTERN) is the pattern's own line, naming test, stream and place. */
+_Noreturn void die_stream(const struct conn *c, int err,
+			  const struct pattern *v, const char *fmt, ...)
+	PRINTF_LIKE(4, 5);
 const char *io_error_text(int err);
 /* "ECONNRESET": the symbol of an errno value, "errno N" if unknown. */
 const char *errno_name(int err, char *buf, size_t len);
@@ -268,14 +282,19 @@ int compose(const char *name, const struct composed *applets, size_t n,
  * e.g. OPTION_BUFFER_SIZE(struct echo, setup.buffer_size). */
 #define OPTION_BUFFER_SIZE(type, field) \
 	{.name = "buffer-size", .arg = "BYTES", .kind = OPT_BYTES, \
-	 .offset = offsetof(type, field), .min = 1, .max = MAX_BUFFER_SIZE, \
+	 .offset = offsetof(type, field), .max = MAX_BUFFER_SIZE, \
+	 .def = BUFFER_SIZE_AUTO, \
 	 .help = "socket buffer: SO_VM_SOCKETS_BUFFER_SIZE over vsock, " \
-		 "SO_SNDBUF and SO_RCVBUF over TCP", \
-	 .def_text = "the kernel's"}
+		 "SO_SNDBUF and SO_RCVBUF over TCP;\n0: the kernel's", \
+	 .def_text = "4M over vsock, the kernel's over TCP"}
 #define OPTION_ZEROCOPY(type, field) \
 	{.name = "zerocopy", .kind = OPT_FLAG, .offset = offsetof(type, field), \
 	 .help = "send with MSG_ZEROCOPY where the kernel has it (over vsock, " \
 		 "at most a quarter of the socket buffer a call)"}
+#define OPTION_VERIFY(type, field) \
+	{.name = "verify", .kind = OPT_FLAG, .offset = offsetof(type, field), \
+	 .help = "every byte sent a pattern of stream, direction and position,"\
+		 "\nevery byte received checked (the peer needs --verify too)"}
 #define OPTION_CHAIN(type, field) \
 	{.name = "chain", .kind = OPT_FLAG, .offset = offsetof(type, field), \
 	 .help = "wait for 'done' on stdin before the magic; print 'done'", \
@@ -288,6 +307,9 @@ int compose(const char *name, const struct composed *applets, size_t n,
 #define MAX_COUNT 1000000000u
 #define MAX_IO_SIZE ((uint64_t)64 << 20)
 #define MAX_BUFFER_SIZE ((uint64_t)64 << 20)
+/* --buffer-size not given: VSOCK_BUFFER_SIZE over vsock, the kernel's
+ * (autotuned) over TCP. */
+#define BUFFER_SIZE_AUTO UINT64_MAX
 enum { DEFAULT_TIMEOUT_S = 30 };
 
 /* ---- sock.c: connections that carry their own description ---- */
@@ -307,10 +329,13 @@ struct conn {
 	/* A hybrid host's Unix socket: the guest's close may arrive as a
 	 * reset (ECONNRESET, EPIPE), wherever the protocol awaits a close. */
 	bool reset_is_close;
+	/* Bytes moved either way are added here as they go (interval
+	 * reports; NULL: not counted). */
+	_Atomic uint64_t *moved;
 };
 /* How every connection of an applet is set up. */
 struct socket_setup {
-	uint64_t buffer_size;	/* 0: the kernel's default */
+	uint64_t buffer_size;	/* 0: the kernel's; BUFFER_SIZE_AUTO */
 	bool zerocopy;		/* ask for MSG_ZEROCOPY sends (probed) */
 };
 /* An address as the kernel takes it, for a socket beyond the calls below
@@ -329,12 +354,20 @@ int conn_open(struct conn *c, const struct address *peer, uint32_t local_port,
 void xconn_open(struct conn *c, const struct address *peer,
 		uint32_t local_port, const struct socket_setup *setup,
 		struct deadline d);
+/* The buffer size a setup asks for over a's transport (0: the kernel's),
+ * and what the kernel granted c (over TCP, the receive buffer, which the
+ * kernel doubles and autotunes); 0 when it cannot tell. */
+uint64_t buffer_size_for(const struct address *a, uint64_t asked);
+uint64_t conn_buffer_size(const struct conn *c, const struct address *a);
 /* With setup->zerocopy, turns MSG_ZEROCOPY on for c's sends; where the
  * kernel refuses, one warning and setup->zerocopy goes off for the run. */
 bool conn_zerocopy(struct conn *c, struct socket_setup *setup);
 /* A connection on an inherited descriptor. */
 void conn_adopt(struct conn *c, int fd, const char *name);
 void conn_close(struct conn *c);
+/* Ends both directions now (the descriptor stays open): a stream that
+ * runs beside one that failed fails at once instead of at its deadline. */
+void conn_shutdown(struct conn *c);
 /* Listens on a (port 0: ephemeral); fatal on failure. The real address
  * goes into a->port. */
 int xlisten(struct address *a, int backlog, const struct socket_setup *setup);
@@ -364,6 +397,16 @@ int recv_bytes(struct conn *c, uint64_t total, void *buf, size_t buf_len,
 	       struct deadline d);
 int send_bytes(struct conn *c, uint64_t total, const void *buf,
 	       size_t buf_len, struct deadline d);
+struct pattern;
+/* The same for a stream that --verify may check (v NULL: plain, zeros or
+ * whatever buf holds). Received bytes are checked call by call, while
+ * they are in the cache; the first difference ends the transfer with
+ * ERR_PATTERN. Sent bytes are the pattern, generated chunk by chunk into
+ * buf; with MSG_ZEROCOPY only once the kernel is done with buf. */
+int recv_stream(struct conn *c, uint64_t total, void *buf, size_t buf_len,
+		struct pattern *v, struct deadline d);
+int send_stream(struct conn *c, uint64_t total, void *buf, size_t buf_len,
+		struct pattern *v, struct deadline d);
 /* MSG_ZEROCOPY: waits until the kernel is done with every buffer sent so
  * far, so that the caller may write into them again. */
 int zerocopy_wait(struct conn *c, struct deadline d);
@@ -427,6 +470,46 @@ int preamble_read(struct conn *c, const struct address *local,
 	{.name = "preamble", .kind = OPT_FLAG, .offset = offsetof(type, field), \
 	 .help = "name each connection's stream first, for a hybrid vsock " \
 	 "host (Firecracker, cloud-hypervisor, vhost-device-vsock)"}
+/* --verify: every byte of a stream is a function of the stream (its
+ * guest port), the direction and the byte's position in the whole test,
+ * so a flipped, lost, repeated or moved byte differs from what the
+ * receiver expects. */
+enum pattern_dir { PATTERN_TO_GUEST, PATTERN_TO_HOST };
+enum { PATTERN_TABLE_WORDS = 512 };	/* a 4 KiB block */
+struct pattern_mismatch {
+	uint64_t pos;		/* in the whole stream */
+	unsigned char expected, got;
+	bool unverified_peer;	/* from the first word: no --verify there? */
+};
+/* One direction of one verified stream. */
+struct pattern {
+	const char *test;	/* for the message: "unidirectional" */
+	uint32_t port;		/* the guest's port of the stream */
+	enum pattern_dir dir;
+	uint64_t size;		/* bytes per iteration (0: one endless) */
+	uint64_t pos;		/* bytes generated, or received, so far */
+	uint64_t checked;	/* bytes received that matched */
+	struct pattern_mismatch bad;	/* after ERR_PATTERN */
+	uint64_t seed;		/* of the stream and direction */
+	uint64_t table[PATTERN_TABLE_WORDS];	/* one block's words */
+};
+void pattern_start(struct pattern *s, const char *test, uint32_t port,
+		   enum pattern_dir dir, uint64_t size);
+/* Byte pos of the stream, its len bytes from pos, and the index of the
+ * first byte of buf that differs from them (len: none). */
+unsigned char pattern_byte(const struct pattern *s, uint64_t pos);
+void pattern_fill(const struct pattern *s, uint64_t pos, void *buf, size_t len);
+size_t pattern_find(const struct pattern *s, uint64_t pos, const void *buf,
+		    size_t len);
+/* The next len bytes of the stream into buf. */
+void pattern_next(struct pattern *s, void *buf, size_t len);
+/* Checks the next len bytes of the stream: 0, or ERR_PATTERN with the
+ * first difference in s->bad. */
+int pattern_check(struct pattern *s, const void *buf, size_t len);
+const char *pattern_dir_text(enum pattern_dir dir);
+/* "TEST: port P, DIR: data differs at iteration I, offset O: expected
+ * 0xEE, received 0xRR[ (the peer may not be running with --verify)]" */
+void pattern_describe(const struct pattern *s, char *buf, size_t len);
 
 /* ---- chain.c: the control connection and the stage-to-stage chain ---- */
 #define CTL_FD_ENV "VSOCK_CTL_FD"
@@ -460,7 +543,7 @@ int message_recv(struct conn *c, struct message *m, struct deadline d);
 struct throughput {
 	struct address peer;
 	uint64_t timeout_s, size, count, io_size;
-	bool chain, preamble;
+	bool chain, preamble, verify;
 	struct socket_setup setup;	/* --buffer-size, --zerocopy */
 	uint64_t token;		/* --preamble: the run's token; else 0 */
 };
@@ -471,6 +554,7 @@ struct throughput {
 	OPTION_IO_SIZE(struct throughput, io_size, io_size_default), \
 	OPTION_BUFFER_SIZE(struct throughput, setup.buffer_size), \
 	OPTION_ZEROCOPY(struct throughput, setup.zerocopy), \
+	OPTION_VERIFY(struct throughput, verify), \
 	OPTION_TIMEOUT(struct throughput, timeout_s), \
 	OPTION_CHAIN(struct throughput, chain), \
 	OPTION_PREAMBLE(struct throughput, preamble), \
@@ -488,11 +572,22 @@ void guest_announce(struct conn *ctl, const struct throughput *t,
 		    const unsigned char *magic, size_t n);
 /* Closes the control connection; with --chain, tells the next stage. */
 void guest_finish(struct conn *ctl, const struct throughput *t);
-/* Per iteration: read size bytes, then write them back, each half by its
- * own deadline; then no surplus. 0 or an error; *failed_op says which
- * half failed. */
-int guest_unidir(struct conn *c, const struct throughput *t, void *buf,
-		 size_t buf_len, struct progress *p, const char **failed_op);
+/* --verify's two directions of one stream, as the guest sees them. */
+struct stream_patterns {
+	struct pattern rx, tx;
+};
+/* With --verify, starts v for the stream of the given port and returns
+ * it; NULL without. */
+struct stream_patterns *guest_patterns(const struct throughput *t,
+				       struct stream_patterns *v,
+				       const char *test, uint32_t port);
+/* Per iteration: read size bytes, then write as many back, each half by
+ * its own deadline; then no surplus. With v, the bytes received are
+ * checked and those sent are the pattern. 0 or an error; *failed_op says
+ * which half failed. */
+int guest_unidir(struct conn *c, const struct throughput *t,
+		 struct stream_patterns *v, void *buf, size_t buf_len,
+		 struct progress *p, const char **failed_op);
 
 /* ---- stats.c ---- */
 struct summary {

@@ -60,4 +60,15 @@ check-bench-report: build/bench/report
 
 check-bench: check-bench-report
 
-.PHONY: bench bench-quick bench-vm bench-programs check-bench-report
+.PHONY: bench bench-quick bench-vm bench-programs check-bench-report bench-pattern
+
+# The CPU cost of --verify's pattern per GiB, generated and checked, with
+# memcpy beside it (one core; a measurement, not a test).
+build/bench/pattern: bench/pattern.c common/pattern.c common/format.c \
+		common/vsockbox.h
+	@mkdir -p build/bench
+	$(Q)$(HOSTCC) $(BENCH_CFLAGS) -D_GNU_SOURCE -o $@ bench/pattern.c \
+		common/pattern.c common/format.c
+
+bench-pattern: build/bench/pattern
+	build/bench/pattern

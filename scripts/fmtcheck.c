@@ -5,7 +5,7 @@
  * literals joined as the compiler joins them, so macros such as PRIu64 are
  * seen expanded. A '%' must start a conversion format() knows: flags '-'
  * '0', a width and a precision (digits or '*'), the sizes l, ll and z,
- * and one of s c d i u m %. Anything else fails the build, naming the
+ * and one of s c d i u x m %. Anything else fails the build, naming the
  * file and line. The compiler's format attribute checks the arguments,
  * and -Wformat-nonliteral makes every format a literal, which this sees.
  * Built for the build machine (HOSTCC); it is not part of vsockbox. */
@@ -52,7 +52,7 @@ static size_t conversion(const char *s)
 		p += 2;
 	else if (*p == 'l')
 		p++;
-	if (*p && strchr("scdium%", *p))
+	if (*p && strchr("scdiuxm%", *p))
 		return (size_t)(p - s) + 1;
 	return 0;
 }

@@ -270,6 +270,192 @@ static void test_patterns(void)
 	CHECK(strcmp(errno_name(9999, name, sizeof(name)), "errno 9999") == 0);
 }
 
+/* ---- --verify's pattern ---- */
+
+static uint64_t rng_state = 0x853c49e6748fea9bull;
+
+static uint64_t rng(void)
+{
+	rng_state ^= rng_state << 13;
+	rng_state ^= rng_state >> 7;
+	rng_state ^= rng_state << 17;
+	return rng_state;
+}
+
+/* Feeds buf to a fresh stream in chunks of random sizes (1..max_chunk),
+ * as a receiver would get them; the position of the first difference,
+ * or UINT64_MAX. */
+static uint64_t check_in_chunks(uint32_t port, enum pattern_dir dir,
+				uint64_t start, const unsigned char *buf,
+				size_t len, size_t max_chunk, uint64_t *checked)
+{
+	struct pattern s;
+	pattern_start(&s, "test", port, dir, 1000);
+	s.pos = start;
+	for (size_t off = 0; off < len;) {
+		size_t n = 1 + (size_t)(rng() % max_chunk);
+		if (n > len - off)
+			n = len - off;
+		if (pattern_check(&s, buf + off, n) == ERR_PATTERN) {
+			*checked = s.checked;
+			return s.bad.pos;
+		}
+		off += n;
+	}
+	*checked = s.checked;
+	return UINT64_MAX;
+}
+
+/* The first position where two buffers differ, byte by byte. */
+static uint64_t naive_first_difference(uint64_t start, const unsigned char *a,
+				       const unsigned char *b, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if (a[i] != b[i])
+			return start + i;
+	return UINT64_MAX;
+}
+
+enum { PAT_LEN = 64 << 10, RUN = 4096 };
+
+/* One corruption of the stream at a random offset, as the fault peer
+ * makes them: where it is first seen must be exactly where it is. */
+static void expect_caught(const char *kind, uint64_t start,
+			  const unsigned char *clean, unsigned char *bad)
+{
+	uint64_t checked, want = naive_first_difference(start, clean, bad,
+							 PAT_LEN);
+	uint64_t got = check_in_chunks(PERF_UNIDIR_PORT, PATTERN_TO_GUEST, start, bad, PAT_LEN, 9000, &checked);
+	if (got != want || want == UINT64_MAX)
+		fprintf(stderr, "  %s at start %llu: found %llu, want %llu\n",
+			kind, (unsigned long long)start,
+			(unsigned long long)got, (unsigned long long)want);
+	CHECK(got == want && want != UINT64_MAX && checked == want - start);
+}
+
+static void test_pattern_corruptions(void)
+{
+	static unsigned char clean[PAT_LEN], bad[PAT_LEN];
+	static struct pattern gen;
+	const struct pattern *seed = &gen;
+
+	pattern_start(&gen, "test", PERF_UNIDIR_PORT, PATTERN_TO_GUEST, 1000);
+	for (int round = 0; round < 200; round++) {
+		uint64_t start = rng() % (1ull << 40);
+		size_t k = (size_t)(rng() % (PAT_LEN - 2 * RUN - 1));
+		pattern_fill(seed, start, clean, PAT_LEN);
+
+		/* One flipped bit: found at its very byte. */
+		memcpy(bad, clean, PAT_LEN);
+		bad[k] ^= (unsigned char)(1u << (rng() % 8));
+		expect_caught("flipped bit", start, clean, bad);
+		CHECK(pattern_find(seed, start, bad, PAT_LEN) == k);
+
+		/* A 4 KiB run sent twice: the copy takes the next run's place. */
+		memcpy(bad, clean, PAT_LEN);
+		memcpy(bad + k + RUN, clean + k, RUN);
+		expect_caught("duplicated run", start, clean, bad);
+
+		/* Two 4 KiB runs swapped. */
+		memcpy(bad, clean, PAT_LEN);
+		memcpy(bad + k, clean + k + RUN, RUN);
+		memcpy(bad + k + RUN, clean + k, RUN);
+		expect_caught("swapped runs", start, clean, bad);
+
+		/* One byte dropped: the rest moves up by one. */
+		memcpy(bad, clean, PAT_LEN);
+		memmove(bad + k, clean + k + 1, PAT_LEN - k - 1);
+		expect_caught("dropped byte", start, clean, bad);
+
+		/* One byte inserted: the rest moves down by one. */
+		memcpy(bad, clean, PAT_LEN);
+		bad[k] = (unsigned char)rng();
+		memcpy(bad + k + 1, clean + k, PAT_LEN - k - 1);
+		if (bad[k] != clean[k])
+			expect_caught("inserted byte", start, clean, bad);
+	}
+}
+
+static void test_pattern(void)
+{
+	static unsigned char whole[PAT_LEN], part[PAT_LEN];
+	static struct pattern gen, other;
+	const struct pattern *seed = &gen;
+	uint64_t checked;
+
+	pattern_start(&gen, "test", PERF_MULTI_PORT, PATTERN_TO_HOST, 1000);
+
+	/* Any slice, at any offset, is the same bytes as the whole. */
+	pattern_fill(seed, 1000, whole, PAT_LEN);
+	int same = 1;
+	for (int i = 0; i < 500; i++) {
+		size_t off = (size_t)(rng() % PAT_LEN);
+		size_t len = (size_t)(rng() % (PAT_LEN - off + 1));
+		pattern_fill(seed, 1000 + off, part, len);
+		same &= memcmp(part, whole + off, len) == 0;
+		same &= pattern_find(seed, 1000 + off, whole + off, len) == len;
+		same &= pattern_byte(seed, 1000 + off) == whole[off];
+	}
+	CHECK(same);
+	/* Received in chunks of any size: every byte checked, none wrong. */
+	CHECK(check_in_chunks(PERF_MULTI_PORT, PATTERN_TO_HOST, 1000, whole, PAT_LEN, 1, &checked) == UINT64_MAX &&
+	      checked == PAT_LEN);
+	CHECK(check_in_chunks(PERF_MULTI_PORT, PATTERN_TO_HOST, 1000, whole, PAT_LEN, 13, &checked) == UINT64_MAX);
+	CHECK(check_in_chunks(PERF_MULTI_PORT, PATTERN_TO_HOST, 1000, whole, PAT_LEN, 70000, &checked) ==
+	      UINT64_MAX && checked == PAT_LEN);
+	/* Streams and directions differ from their first bytes. */
+	pattern_start(&other, "test", PERF_MULTI_PORT + 1, PATTERN_TO_HOST, 1);
+	CHECK(pattern_find(&other, 1000, whole, PAT_LEN) < 8);
+	pattern_start(&other, "test", PERF_MULTI_PORT, PATTERN_TO_GUEST, 1);
+	CHECK(pattern_find(&other, 1000, whole, PAT_LEN) < 8);
+	/* Byte k and byte k + 4 KiB (a block away), or k + 8 (a word away),
+	 * agree only by chance: about 1 in 256, as in a random stream. */
+	size_t same_block = 0, same_word = 0;
+	for (size_t k = 0; k + 4096 < PAT_LEN; k++) {
+		same_block += whole[k] == whole[k + 4096];
+		same_word += whole[k] == whole[k + 8];
+	}
+	CHECK(same_block < 3 * PAT_LEN / 256 && same_word < 3 * PAT_LEN / 256);
+	test_pattern_corruptions();
+}
+
+/* The one line a difference makes, and the hint at a peer without
+ * --verify (its stream differs from the first word on). */
+static void test_pattern_message(void)
+{
+	unsigned char buf[4096];
+	struct pattern s;
+	char line[256];
+
+	pattern_start(&s, "unidirectional", PERF_UNIDIR_PORT,
+		      PATTERN_TO_GUEST, 1000);
+	memset(buf, 0, sizeof(buf));
+	CHECK(pattern_check(&s, buf, sizeof(buf)) == ERR_PATTERN);
+	CHECK(s.bad.pos < 8 && s.bad.unverified_peer && s.bad.got == 0);
+	pattern_describe(&s, line, sizeof(line));
+	CHECK(strstr(line, "unidirectional: port 8503, host to guest: data "
+		      "differs at iteration 0, offset ") == line);
+	CHECK(strstr(line, "(the peer may not be running with --verify)") != NULL);
+
+	/* A real difference later: iteration and offset from the position. */
+	pattern_start(&s, "multi stream", PERF_MULTI_PORT + 2,
+		      PATTERN_TO_HOST, 1000);
+	pattern_fill(&s, 0, buf, sizeof(buf));
+	unsigned char want = buf[2345];
+	buf[2345] ^= 0x10;
+	CHECK(pattern_check(&s, buf, 2000) == 0);
+	CHECK(pattern_check(&s, buf + 2000, 2096) == ERR_PATTERN);
+	CHECK(s.bad.pos == 2345 && !s.bad.unverified_peer && s.checked == 2345);
+	pattern_describe(&s, line, sizeof(line));
+	char expect[200];
+	snprintf(expect, sizeof(expect), "multi stream: port 8506, guest to "
+		 "host: data differs at iteration 2, offset 345: expected "
+		 "0x%02x, received 0x%02x", want, want ^ 0x10);
+	if (strcmp(line, expect))
+		fprintf(stderr, "  got  %s\n  want %s\n", line, expect);
+	CHECK(strcmp(line, expect) == 0);
+}
+
 /* ---- statistics ---- */
 
 static void test_stats(void)
@@ -727,6 +913,8 @@ int main(void)
 	test_numbers();
 	test_addresses();
 	test_patterns();
+	test_pattern();
+	test_pattern_message();
 	test_stats();
 	test_options();
 	test_format();
