@@ -17,9 +17,9 @@ enum { MAX_SAMPLES = 1 << 24 };
 struct perf_options {
 	struct address listen, guest;
 	uint64_t size, count, latency_count, io_size, timeout_s;
-	uint64_t echo_timeout_ms, connect_timeout_s;
+	uint64_t echo_timeout_ms, connect_timeout_s, interval_s;
 	unsigned tests;
-	bool json, progress;
+	bool json, progress, verify;
 	struct socket_setup setup;	/* as asked; struct perf has the run's */
 };
 
@@ -64,6 +64,11 @@ static const struct opt options[] = {
 		 " still booting)", .def_text = "above"},
 	{.name = "progress", .kind = OPT_FLAG, .offset = O(progress),
 	 .help = "one line on stderr per finished test, terminal or not"},
+	OPTION_VERIFY(struct perf_options, verify),
+	{.name = "interval", .arg = "S", .kind = OPT_NUM, .offset = O(interval_s),
+	 .min = 1, .max = MAX_TIMEOUT_S, .def = 0, .def_text = "none",
+	 .help = "while a throughput test runs, one line every S seconds: the\n"
+		 "bytes moved and the rate (with --json, the \"intervals\" array)"},
 	OPTION_END
 };
 #undef O
@@ -134,6 +139,31 @@ struct test_run {
 	uint64_t count;
 	size_t io_size;
 	struct series result[PERF_RESULTS_MAX];
+	bool done;		/* completed: its figures are reported */
+	int verified;		/* --verify: -1 not run, 0 a difference, 1 clean */
+	uint64_t checked;	/* bytes --verify found as sent */
+	_Atomic uint64_t moved;	/* bytes so far, both ways (--interval) */
+};
+
+/* --interval: one sample per interval of a running throughput test. */
+struct interval {
+	const struct perf_test *test;
+	double start_s, end_s;	/* since the test started */
+	uint64_t bytes;
+};
+
+struct interval_log {
+	pthread_mutex_t lock;	/* the sampler appends, a fatal error reads */
+	struct interval *v;
+	size_t n, cap;
+};
+
+/* Why a run failed, for the report (the fatal error's hook). */
+struct failure {
+	int code;		/* the exit status; 0: none */
+	const struct perf_test *test;	/* NULL: none running */
+	const char *step;
+	char text[512];
 };
 
 struct perf {
@@ -143,9 +173,14 @@ struct perf {
 	struct conn conn[PERF_SLOTS];
 	struct test_run run[PERF_TESTS_N];
 	int corruption;		/* -1 not checked, 0 clean, 1 corrupted */
-	char corruption_why[128];	/* the first difference */
+	char corruption_why[160];	/* the first difference */
 	bool zerocopy_ran;	/* MSG_ZEROCOPY sends on every data stream */
+	uint64_t buffer_granted;	/* what the kernel gave (0: unknown) */
 	uint64_t started_ns;
+	const struct perf_test *running;	/* the test under way */
+	const char *step;	/* what the run is doing, for a failure */
+	struct interval_log intervals;
+	struct failure failure;
 };
 
 /* A protocol bound, but never more than --timeout. */
@@ -496,13 +531,23 @@ static void finished(const struct perf *p, const char *test, uint64_t n,
 
 /* ---- latency ---- */
 
+/* The first echo that differs. With --verify the line says it as every
+ * stream's difference is said: stream, direction, place, both bytes. */
 static void note_corruption(struct perf *p, const char *what, unsigned i,
-			    size_t at)
+			    size_t at, unsigned char sent, unsigned char got)
 {
-	if (p->corruption != 1)
+	if (p->corruption == 1)
+		return;
+	p->corruption = 1;
+	if (!p->o.verify) {
 		format(p->corruption_why, sizeof(p->corruption_why),
 		       "%s packet %u differs at byte %zu", what, i, at);
-	p->corruption = 1;
+		return;
+	}
+	format(p->corruption_why, sizeof(p->corruption_why), "port %u, %s: "
+	       "%s echo %u differs at offset %zu: expected 0x%02x, received "
+	       "0x%02x", PERF_ECHO_PORT, pattern_dir_text(PATTERN_TO_HOST),
+	       what, i, at, sent, got);
 }
 
 /* One echo started at `start`, written and read back whole by one
@@ -535,7 +580,7 @@ static void check_echo(struct perf *p, const unsigned char *out,
 		return;
 	while (out[at] == in[at])
 		at++;
-	note_corruption(p, what, i, at);
+	note_corruption(p, what, i, at, out[at], in[at]);
 }
 
 static void run_latency(struct perf *p, struct test_run *r)
@@ -556,15 +601,28 @@ static void run_latency(struct perf *p, struct test_run *r)
 	struct watchdog watchdog;
 	watchdog_start(&watchdog, &p->conn[SLOT_ECHO],
 		       capped_ms(p, p->o.echo_timeout_ms));
+	p->step = "warm-up";
 	for (unsigned i = 0; i < PERF_WARMUP_PACKETS; i++) {
 		warmup_packet(i, out, sizeof(out));
 		round_trip(p, out, in, "warm-up", now_ns());
 		check_echo(p, out, in, "warm-up", i);
 	}
-	memset(out, PERF_LATENCY_BYTE, sizeof(out));
+	/* --verify: every timed packet differs (the pattern of the echo
+	 * stream at its place), so a stale or misplaced echo shows too. */
+	struct pattern *timed = NULL;
+	if (p->o.verify) {
+		timed = xmalloc(sizeof(*timed));
+		pattern_start(timed, t->label, PERF_ECHO_PORT, PATTERN_TO_GUEST,
+			      PERF_ECHO_PACKET);
+	} else {
+		memset(out, PERF_LATENCY_BYTE, sizeof(out));
+	}
 	record(rtt, r->count);
 	progress_start(&prog, t->label, r->count);
+	p->step = "timed echo";
 	for (uint64_t i = 0; i < r->count; i++) {
+		if (timed)
+			pattern_next(timed, out, sizeof(out));
 		uint64_t start = now_ns();
 		round_trip(p, out, in, what, start);
 		rtt->v[rtt->n++] = (double)(now_ns() - start);
@@ -574,10 +632,167 @@ static void run_latency(struct perf *p, struct test_run *r)
 	}
 	progress_end(&prog);
 	watchdog_stop(&watchdog);
+	xfree(timed);
+	if (p->o.verify) {
+		r->verified = p->corruption != 1;
+		r->checked = (PERF_WARMUP_PACKETS + r->count) * PERF_ECHO_PACKET;
+	}
+	p->step = "surplus";
 	expect_no_surplus(&p->conn[SLOT_ECHO], t->label);
 	/* Our close ends the guest's echo loop. */
 	conn_close(&p->conn[SLOT_ECHO]);
 	finished(p, t->label, r->count, started);
+}
+
+/* ---- what every throughput test shares: --verify's patterns and
+ * --interval's sampler ---- */
+
+/* --verify on the stream of a slot: [0] what this side sends (host to
+ * guest), [1] what it checks; NULL without --verify. */
+static struct pattern *stream_patterns(const struct perf *p,
+				       const struct perf_test *t, int slot)
+{
+	if (!p->o.verify)
+		return NULL;
+	struct pattern *v = xmalloc(2 * sizeof(*v));
+	pattern_start(&v[0], t->label, perf_slot_port(slot), PATTERN_TO_GUEST,
+		      p->o.size);
+	pattern_start(&v[1], t->label, perf_slot_port(slot), PATTERN_TO_HOST,
+		      p->o.size);
+	return v;
+}
+
+static struct pattern *sent(struct pattern *v)
+{
+	return v ? &v[0] : NULL;
+}
+
+static struct pattern *checked(struct pattern *v)
+{
+	return v ? &v[1] : NULL;
+}
+
+/* A stream's verdict, once it is over: bytes checked, and clean. */
+static void note_verified(struct test_run *r, const struct pattern *v)
+{
+	if (!v)
+		return;
+	r->checked += v[1].checked;
+	if (r->verified < 0)
+		r->verified = 1;
+}
+
+/* A stream failed: a difference is --verify's verdict on the test. */
+static _Noreturn void fail_stream(struct perf *p, struct test_run *r,
+				  const char *op, const struct conn *c,
+				  int err, struct pattern *v)
+{
+	p->step = op;
+	if (err == ERR_PATTERN)
+		r->verified = 0;
+	die_stream(c, err, checked(v), "%s: %s", r->test->label, op);
+}
+
+static void log_interval(struct perf *p, const struct perf_test *t,
+			 double start_s, double end_s, uint64_t bytes)
+{
+	struct interval_log *log = &p->intervals;
+	char from[32], to[32], rate[32];
+
+	if (!p->o.json) {
+		out("interval %s %s-%s s: %llu bytes, %s MiB/s\n", t->name,
+		    format_fixed(from, sizeof(from), start_s, 1),
+		    format_fixed(to, sizeof(to), end_s, 1),
+		    (unsigned long long)bytes,
+		    format_fixed(rate, sizeof(rate), (double)bytes / 1048576.0 /
+				 (end_s - start_s), 2));
+		return;
+	}
+	pthread_mutex_lock(&log->lock);
+	if (log->n == log->cap) {
+		size_t cap = log->cap ? 2 * log->cap : 64;
+		struct interval *v = xmalloc(cap * sizeof(*v));
+		if (log->n)
+			memcpy(v, log->v, log->n * sizeof(*v));
+		xfree(log->v);
+		log->v = v;
+		log->cap = cap;
+	}
+	log->v[log->n++] = (struct interval){t, start_s, end_s, bytes};
+	pthread_mutex_unlock(&log->lock);
+}
+
+/* --interval: a thread that wakes every S seconds while a test runs and
+ * logs the bytes its streams moved (counted by io.c as they go). */
+struct sampler {
+	struct perf *p;
+	struct test_run *r;
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t wake;
+	bool stop;
+	uint64_t started_ns;
+};
+
+static void *sample(void *arg)
+{
+	struct sampler *s = arg;
+	uint64_t period = s->p->o.interval_s * 1000000000u, before = 0;
+
+	pthread_mutex_lock(&s->lock);
+	for (uint64_t tick = 1; !s->stop; ) {
+		uint64_t at = s->started_ns + tick * period;
+		struct timespec ts = {(time_t)(at / 1000000000u),
+				      (long)(at % 1000000000u)};
+		int err = pthread_cond_timedwait(&s->wake, &s->lock, &ts);
+		if (s->stop || (err && err != ETIMEDOUT))
+			break;
+		if (now_ns() < at)
+			continue;	/* woken early */
+		uint64_t moved = atomic_load(&s->r->moved);
+		log_interval(s->p, s->r->test, (double)(tick - 1) * (double)period / 1e9,
+			     (double)tick * (double)period / 1e9, moved - before);
+		before = moved;
+		tick++;
+	}
+	pthread_mutex_unlock(&s->lock);
+	return NULL;
+}
+
+static void sampler_start(struct sampler *s, struct perf *p,
+			  struct test_run *r)
+{
+	pthread_condattr_t attr;
+
+	s->p = p;
+	s->r = r;
+	s->stop = false;
+	if (!p->o.interval_s)
+		return;
+	for (int slot = 0; slot < PERF_SLOTS; slot++)
+		if (r->test->slots >> slot & 1)
+			p->conn[slot].moved = &r->moved;
+	if (pthread_condattr_init(&attr) ||
+	    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC) ||
+	    pthread_cond_init(&s->wake, &attr) ||
+	    pthread_mutex_init(&s->lock, NULL))
+		die(EXIT_ENV, "--interval: cannot set up its timer");
+	pthread_condattr_destroy(&attr);
+	s->started_ns = now_ns();
+	xthread_start(&s->thread, sample, s);
+}
+
+static void sampler_stop(struct sampler *s)
+{
+	if (!s->p->o.interval_s)
+		return;
+	pthread_mutex_lock(&s->lock);
+	s->stop = true;
+	pthread_cond_signal(&s->wake);
+	pthread_mutex_unlock(&s->lock);
+	xthread_join(s->thread);
+	pthread_cond_destroy(&s->wake);
+	pthread_mutex_destroy(&s->lock);
 }
 
 /* ---- bidirectional ---- */
@@ -590,6 +805,7 @@ struct bidir_half {
 	void *buf;
 	size_t io_size;
 	int err;
+	struct pattern *verify;	/* sent or checked; NULL: no --verify */
 };
 
 static void *bidir_reader(void *arg)
@@ -598,10 +814,14 @@ static void *bidir_reader(void *arg)
 	struct conn *c = &h->p->conn[SLOT_BIDIR];
 
 	for (uint64_t i = 0; i < h->count && !h->err; i++) {
-		h->err = recv_bytes(c, h->p->o.size, h->buf, h->io_size,
-				    step_deadline(h->p->o.timeout_s));
+		h->err = recv_stream(c, h->p->o.size, h->buf, h->io_size,
+				     h->verify,
+				     step_deadline(h->p->o.timeout_s));
 		h->ends[i] = now_ns();
 	}
+	/* The writer would wait for a guest that has stopped reading. */
+	if (h->err)
+		conn_shutdown(c);
 	return NULL;
 }
 
@@ -610,8 +830,9 @@ static void bidir_writer(struct bidir_half *h, struct progress *prog)
 	struct conn *c = &h->p->conn[SLOT_BIDIR];
 
 	for (uint64_t i = 0; i < h->count && !h->err; i++) {
-		h->err = send_bytes(c, h->p->o.size, h->buf, h->io_size,
-				    step_deadline(h->p->o.timeout_s));
+		h->err = send_stream(c, h->p->o.size, h->buf, h->io_size,
+				     h->verify,
+				     step_deadline(h->p->o.timeout_s));
 		h->ends[i] = now_ns();
 		progress_step(prog, i + 1);
 	}
@@ -635,29 +856,38 @@ static void run_bidir(struct perf *p, struct test_run *r)
 	const struct perf_test *t = r->test;
 	uint64_t count = r->count;
 	size_t len = r->io_size;
-	struct bidir_half rx = {p, count, 0, NULL, NULL, len, 0},
-			  tx = {p, count, 0, NULL, NULL, len, 0};
+	struct pattern *v = stream_patterns(p, t, SLOT_BIDIR);
+	struct bidir_half rx = {p, count, 0, NULL, NULL, len, 0, checked(v)},
+			  tx = {p, count, 0, NULL, NULL, len, 0, sent(v)};
 	struct progress prog;
+	struct sampler sampler;
 	pthread_t thread;
 
 	/* The guest writes as soon as its magic is out. */
 	expect_quiet(p, later_tests(t), t->label);
+	p->step = "magic";
 	expect_magics(p, t);
+	p->step = "transfer";
 	rx.ends = xmalloc(count * sizeof(uint64_t));
 	tx.ends = xmalloc(count * sizeof(uint64_t));
 	rx.buf = xmalloc(len);
 	tx.buf = xmalloc(len);
 	progress_start(&prog, t->label, count);
+	sampler_start(&sampler, p, r);
 	rx.start = tx.start = now_ns();
 	xthread_start(&thread, bidir_reader, &rx);
 	bidir_writer(&tx, &prog);
 	xthread_join(thread);
+	sampler_stop(&sampler);
 	progress_end(&prog);
 	struct conn *c = &p->conn[SLOT_BIDIR];
+	note_verified(r, v);
 	if (rx.err)
-		die_io(c, rx.err, "%s: read", t->label);
+		fail_stream(p, r, "read", c, rx.err, v);
 	if (tx.err)
-		die_io(c, tx.err, "%s: write", t->label);
+		fail_stream(p, r, "write", c, tx.err, v);
+	xfree(v);
+	p->step = "surplus";
 	expect_no_surplus(c, t->label);
 	rates(&r->result[0], &tx, count, p->o.size);
 	rates(&r->result[1], &rx, count, p->o.size);
@@ -681,7 +911,27 @@ struct stream {
 	struct progress *prog;
 	const char *failed_op;
 	int err;
+	struct pattern *verify;	/* stream_patterns; NULL: no --verify */
+	struct stream *all;	/* the streams that run at once (or NULL) */
+	_Atomic int *first_failed;	/* the index of the cause; -1: none */
 };
+
+/* Of streams that run at once, the first to fail is the cause: the
+ * others are shut down, so that they end now and not at their deadlines. */
+static void *stream_failing(struct stream *st, const char *op)
+{
+	int none = -1, me;
+
+	st->failed_op = op;
+	if (!st->all)
+		return NULL;
+	me = (int)(st - st->all);
+	if (atomic_compare_exchange_strong(st->first_failed, &none, me))
+		for (int i = 0; i < PERF_MULTI_STREAMS; i++)
+			if (i != me)
+				conn_shutdown(st->all[i].conn);
+	return NULL;
+}
 
 /* Per iteration: write SIZE, read SIZE back, each half by its own
  * deadline; 2 x SIZE over the round trip. */
@@ -693,20 +943,18 @@ static void *unidir_stream(void *arg)
 	for (uint64_t i = 0; i < st->count; i++) {
 		uint64_t start = now_ns();
 		struct deadline d = step_deadline(st->p->o.timeout_s);
-		st->err = send_bytes(st->conn, size, st->buf, st->io_size, d);
+		st->err = send_stream(st->conn, size, st->buf, st->io_size,
+				      sent(st->verify), d);
 		/* The buffer takes the reply: the kernel must be done with it. */
 		if (!st->err)
 			st->err = zerocopy_wait(st->conn, d);
-		if (st->err) {
-			st->failed_op = "write";
-			return NULL;
-		}
-		st->err = recv_bytes(st->conn, size, st->buf, st->io_size,
-				     step_deadline(st->p->o.timeout_s));
-		if (st->err) {
-			st->failed_op = "read";
-			return NULL;
-		}
+		if (st->err)
+			return stream_failing(st, "write");
+		st->err = recv_stream(st->conn, size, st->buf, st->io_size,
+				      checked(st->verify),
+				      step_deadline(st->p->o.timeout_s));
+		if (st->err)
+			return stream_failing(st, "read");
 		st->samples[i] = mib_per_s(2 * size, now_ns() - start);
 		if (st->prog)
 			progress_step(st->prog, i + 1);
@@ -714,10 +962,18 @@ static void *unidir_stream(void *arg)
 	return NULL;
 }
 
-static void stream_failed(const char *test, const struct stream *st)
+static void stream_failed(struct perf *p, struct test_run *r,
+			  const struct stream *st)
 {
 	if (st->err)
-		die_io(st->conn, st->err, "%s: %s", test, st->failed_op);
+		fail_stream(p, r, st->failed_op, st->conn, st->err, st->verify);
+}
+
+/* A stream is over: its patterns go. */
+static void stream_done(struct stream *st)
+{
+	xfree(st->verify);
+	st->verify = NULL;
 }
 
 static void run_unidir(struct perf *p, struct test_run *r)
@@ -728,16 +984,26 @@ static void run_unidir(struct perf *p, struct test_run *r)
 	struct series *rate = &r->result[0];
 	struct progress prog;
 
+	struct sampler sampler;
+
+	p->step = "magic";
 	expect_magics(p, t);
 	/* The guest reads before it writes. */
 	expect_quiet(p, from_test_on(t), t->label);
+	p->step = "transfer";
 	record(rate, count);
 	struct stream st = {p, &p->conn[SLOT_UNIDIR], count, rate->v,
-			    xmalloc(len), len, &prog, "", 0};
+			    xmalloc(len), len, &prog, "", 0,
+			    stream_patterns(p, t, SLOT_UNIDIR), NULL, NULL};
 	progress_start(&prog, t->label, count);
+	sampler_start(&sampler, p, r);
 	unidir_stream(&st);
+	sampler_stop(&sampler);
 	progress_end(&prog);
-	stream_failed(t->label, &st);
+	note_verified(r, st.verify);
+	stream_failed(p, r, &st);
+	stream_done(&st);
+	p->step = "surplus";
 	expect_no_surplus(st.conn, t->label);
 	xfree(st.buf);
 	rate->n = count;
@@ -753,20 +1019,33 @@ static void run_multi(struct perf *p, struct test_run *r)
 	pthread_t threads[PERF_MULTI_STREAMS];
 	size_t len = r->io_size;
 	struct series *rate = &r->result[0];
+	struct sampler sampler;
+	_Atomic int first_failed = -1;
 
+	p->step = "magic";
 	expect_magics(p, t);
 	expect_quiet(p, from_test_on(t), t->label);
+	p->step = "transfer";
 	record(rate, count * PERF_MULTI_STREAMS);
+	sampler_start(&sampler, p, r);
 	for (int i = 0; i < PERF_MULTI_STREAMS; i++) {
 		st[i] = (struct stream){p, &p->conn[SLOT_MULTI + i], count,
 					rate->v + (size_t)i * count,
-					xmalloc(len), len, NULL, "", 0};
+					xmalloc(len), len, NULL, "", 0,
+					stream_patterns(p, t, SLOT_MULTI + i),
+					st, &first_failed};
 		xthread_start(&threads[i], unidir_stream, &st[i]);
 	}
 	for (int i = 0; i < PERF_MULTI_STREAMS; i++)
 		xthread_join(threads[i]);
+	sampler_stop(&sampler);
 	for (int i = 0; i < PERF_MULTI_STREAMS; i++)
-		stream_failed(t->label, &st[i]);
+		note_verified(r, st[i].verify);
+	if (first_failed >= 0)
+		stream_failed(p, r, &st[first_failed]);
+	for (int i = 0; i < PERF_MULTI_STREAMS; i++)
+		stream_done(&st[i]);
+	p->step = "surplus";
 	for (int i = 0; i < PERF_MULTI_STREAMS; i++) {
 		expect_no_surplus(st[i].conn, t->label);
 		xfree(st[i].buf);
@@ -798,7 +1077,7 @@ static void expect_quiet_control(struct perf *p)
 struct row {
 	const char *key, *label;
 	struct series *series;
-	bool latency;
+	bool latency, done;
 };
 
 static void print_json_summary(const struct row *r)
@@ -808,7 +1087,7 @@ static void print_json_summary(const struct row *r)
 	struct summary m;
 	char num[32];
 
-	if (!r->series->ran) {
+	if (!r->done) {
 		out("null");
 		return;
 	}
@@ -822,6 +1101,33 @@ static void print_json_summary(const struct row *r)
 	       r->latency ? "Nanoseconds" : "MebibytesPerSecond");
 }
 
+/* A JSON string: quotes, backslashes and control characters escaped. */
+static void print_json_string(const char *s)
+{
+	char buf[8];
+
+	out("\"");
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (c == '"' || c == '\\')
+			out("\\%c", c);
+		else if (c < 0x20)
+			out("\\u%04x", c);
+		else {
+			buf[0] = (char)c;
+			buf[1] = '\0';
+			out("%s", buf);
+		}
+	}
+	out("\"");
+}
+
+/* The socket buffer asked for on this transport; 0: the kernel's. */
+static uint64_t buffer_asked(const struct perf *p)
+{
+	return buffer_size_for(&p->listen, p->o.setup.buffer_size);
+}
+
 /* Beyond the original host's fields, only what differs from the
  * protocol's defaults. */
 static void print_json_settings(const struct perf *p)
@@ -829,24 +1135,106 @@ static void print_json_settings(const struct perf *p)
 	if (p->o.echo_timeout_ms != PERF_ECHO_DEADLINE_MS)
 		out(", \"echo_timeout_ms\": %llu",
 		    (unsigned long long)p->o.echo_timeout_ms);
-	if (p->o.setup.buffer_size)
-		out(", \"buffer_size\": %llu",
-		    (unsigned long long)p->o.setup.buffer_size);
+	if (buffer_asked(p))
+		out(", \"buffer_size\": %llu, \"buffer_granted\": %llu",
+		    (unsigned long long)buffer_asked(p),
+		    (unsigned long long)p->buffer_granted);
 	if (p->o.setup.zerocopy)
 		out(", \"zerocopy\": %s", p->zerocopy_ran ? "true" : "false");
 }
 
+/* "verified": null without --verify; else per test true, false (a
+ * difference), null (not run), and the bytes checked. */
+static void print_json_verified(const struct perf *p)
+{
+	if (!p->o.verify) {
+		out(", \"verified\": null");
+		return;
+	}
+	for (int pass = 0; pass < 2; pass++) {
+		out(pass ? ", \"verified_bytes\": {" : ", \"verified\": {");
+		for (int i = 0; i < PERF_TESTS_N; i++) {
+			const struct test_run *r = &p->run[i];
+			out("%s\"%s\": ", i ? ", " : "", r->test->name);
+			if (r->verified < 0)
+				out("null");
+			else if (pass)
+				out("%llu", (unsigned long long)r->checked);
+			else
+				out("%s", r->verified ? "true" : "false");
+		}
+		out("}");
+	}
+}
+
+static void print_json_intervals(struct perf *p)
+{
+	struct interval_log *log = &p->intervals;
+	char a[32], b[32], rate[32];
+
+	if (!p->o.interval_s)
+		return;
+	pthread_mutex_lock(&log->lock);
+	out(", \"intervals\": [");
+	for (size_t i = 0; i < log->n; i++) {
+		const struct interval *v = &log->v[i];
+		out("%s{\"test\": \"%s\", \"start\": %s, \"end\": %s, "
+		    "\"bytes\": %llu, \"MebibytesPerSecond\": %s}", i ? ", " : "",
+		    v->test->name, format_fixed(a, sizeof(a), v->start_s, 3),
+		    format_fixed(b, sizeof(b), v->end_s, 3),
+		    (unsigned long long)v->bytes,
+		    format_fixed(rate, sizeof(rate), (double)v->bytes / 1048576.0 /
+				 (v->end_s - v->start_s), 3));
+	}
+	out("]");
+	pthread_mutex_unlock(&log->lock);
+}
+
+/* A failed run says why: the test under way (null before the first), the
+ * step, the message and the exit status. */
+static void print_json_error(const struct perf *p)
+{
+	const struct failure *f = &p->failure;
+
+	if (!f->code)
+		return;
+	out(", \"error\": {\"test\": ");
+	if (f->test)
+		out("\"%s\"", f->test->name);
+	else
+		out("null");
+	out(", \"step\": ");
+	print_json_string(f->step ? f->step : "");
+	out(", \"message\": ");
+	print_json_string(f->text);
+	out(", \"exit_code\": %d}", f->code);
+}
+
+/* The echo check's verdict: -1 not run (or cut short before any echo
+ * differed), 0 passed, 1 an echo differed. */
+static int corruption_verdict(const struct perf *p)
+{
+	if (p->corruption == 0 && !p->run[PERF_TEST_LATENCY].done)
+		return -1;
+	return p->corruption;
+}
+
 /* data_corruption as the original host's Measurements say it: true when
  * the check passed, false when an echo differed, null when not run. */
-static void print_json(const struct perf *p, const struct row *rows, size_t n)
+static void print_json(struct perf *p, const struct row *rows, size_t n)
 {
+	int corruption = corruption_verdict(p);
+
 	out("{\"data_corruption\": %s",
-	       p->corruption < 0 ? "null" : p->corruption ? "false" : "true");
+	       corruption < 0 ? "null" : corruption ? "false" : "true");
 	for (size_t i = 0; i < n; i++) {
 		out(", \"%s\": ", rows[i].key);
 		print_json_summary(&rows[i]);
 	}
 	print_json_settings(p);
+	print_json_verified(p);
+	print_json_intervals(p);
+	print_json_error(p);
 	out("}\n");
 }
 
@@ -871,12 +1259,27 @@ static void print_table_settings(const struct perf *p)
 		out("echo bound: %llu ms (the protocol's is %u ms)\n",
 		    (unsigned long long)p->o.echo_timeout_ms,
 		    PERF_ECHO_DEADLINE_MS);
-	if (p->o.setup.buffer_size)
-		out("socket buffer: %llu bytes\n",
-		    (unsigned long long)p->o.setup.buffer_size);
+	if (buffer_asked(p))
+		out("socket buffer: %llu bytes asked, %llu granted\n",
+		    (unsigned long long)buffer_asked(p),
+		    (unsigned long long)p->buffer_granted);
 	if (p->o.setup.zerocopy)
 		out("sends: %s\n", p->zerocopy_ran ? "MSG_ZEROCOPY"
 						   : "plain (no MSG_ZEROCOPY here)");
+}
+
+/* --verify: one line per test that ran. */
+static void print_table_verified(const struct perf *p)
+{
+	if (!p->o.verify)
+		return;
+	for (int i = 0; i < PERF_TESTS_N; i++) {
+		const struct test_run *r = &p->run[i];
+		if (r->verified >= 0)
+			out("verified %s: %s, %llu bytes checked\n",
+			    r->test->label, r->verified ? "PASSED" : "FAILED",
+			    (unsigned long long)r->checked);
+	}
 }
 
 static void print_table(const struct perf *p, const struct row *rows, size_t n)
@@ -893,7 +1296,7 @@ static void print_table(const struct perf *p, const struct row *rows, size_t n)
 	       "min", "p25", "p50", "p75", "p99", "max", "samples");
 	for (size_t i = 0; i < n; i++) {
 		struct summary m;
-		if (!rows[i].series->ran)
+		if (!rows[i].done)
 			continue;
 		summarize(rows[i].series->v, rows[i].series->n, &m);
 		if (rows[i].latency) {
@@ -903,12 +1306,18 @@ static void print_table(const struct perf *p, const struct row *rows, size_t n)
 		print_table_row(rows[i].label, "MiB/s", &m, 1);
 		print_table_row("", "Gbit/s", &m, gbit);
 	}
+	int corruption = corruption_verdict(p);
 	out("data corruption check: %s\n",
-	       p->corruption < 0 ? "not run" : p->corruption ? "FAILED" : "PASSED");
+	       corruption < 0 ? "not run" : corruption ? "FAILED" : "PASSED");
+	print_table_verified(p);
+	if (p->failure.code)
+		out("run FAILED (exit %d): %s\n", p->failure.code,
+		    p->failure.text);
 	out("run took %s s\n", seconds_since(secs, sizeof(secs), p->started_ns));
 }
 
-/* Every result of every test, run or not, in the tests' order. */
+/* Every result of every test, in the tests' order: those that completed
+ * with their figures, the others as not run. */
 static void report(struct perf *p)
 {
 	struct row rows[PERF_TESTS_N * PERF_RESULTS_MAX];
@@ -919,12 +1328,26 @@ static void report(struct perf *p)
 		for (int k = 0; k < PERF_RESULTS_MAX && r->test->results[k].key; k++)
 			rows[n++] = (struct row){r->test->results[k].key,
 						 r->test->results[k].label,
-						 &r->result[k], r->test->echo};
+						 &r->result[k], r->test->echo,
+						 r->done};
 	}
 	if (p->o.json)
 		print_json(p, rows, n);
 	else
 		print_table(p, rows, n);
+}
+
+/* A fatal error ends the run: the report still comes out, with what
+ * completed and why the run failed (the exit status stays the error's). */
+static void report_failure(void *arg, int code, const char *text)
+{
+	struct perf *p = arg;
+
+	p->failure.code = code;
+	p->failure.test = p->running;
+	p->failure.step = p->step;
+	format(p->failure.text, sizeof(p->failure.text), "%s", text);
+	report(p);
 }
 
 /* ---- the run ---- */
@@ -954,6 +1377,21 @@ static void plan(struct perf *p)
 	p->corruption = -1;
 	for (int slot = 0; slot < PERF_SLOTS; slot++)
 		p->conn[slot].fd = -1;
+	for (int i = 0; i < PERF_TESTS_N; i++)
+		p->run[i].verified = -1;
+	if (pthread_mutex_init(&p->intervals.lock, NULL))
+		die(EXIT_ENV, "cannot make a lock");
+}
+
+/* What the kernel granted as socket buffer, read on a data connection. */
+static void note_buffer(struct perf *p)
+{
+	for (int slot = 0; slot < PERF_SLOTS; slot++)
+		if (p->conn[slot].fd >= 0) {
+			p->buffer_granted = conn_buffer_size(&p->conn[slot],
+							     &p->listen);
+			return;
+		}
 }
 
 /* MSG_ZEROCOPY on every stream the host writes to: the table and JSON
@@ -981,35 +1419,60 @@ int vsock_perf_main(int argc, char **argv)
 	parse_command_line(&vsock_perf_spec, &p->o, argc, argv);
 	plan(p);
 
+	/* From here on a failed run still reports (a usage error does not). */
+	p->started_ns = now_ns();
+	set_fatal_hook(report_failure, p);
 	p->listen = p->o.listen;
+	p->step = "listen";
 	/* Room for strangers' connections too: a full backlog would drop the
 	 * guest's SYN and make it wait a second for the retry. */
 	int lfd = xlisten(&p->listen, 4 * PERF_SLOTS, &p->setup);
 	announce_listening(&p->listen);
+	p->step = "accept";
 	accept_all(p, lfd);
 	unlisten(lfd, &p->listen);
 	p->started_ns = now_ns();
+	note_buffer(p);
 	zerocopy_streams(p);
 	announce(p);
 	/* The test bits are in the run order; the first may start at once. */
 	unsigned first = p->o.tests & -p->o.tests;
+	p->step = "start";
 	expect_quiet(p, p->o.tests & ~(2 * first - 1), "start");
 
-	for (int i = 0; i < PERF_TESTS_N; i++)
-		if (p->o.tests & perf_tests[i].bit)
-			run_test[i](p, &p->run[i]);
+	for (int i = 0; i < PERF_TESTS_N; i++) {
+		if (!(p->o.tests & perf_tests[i].bit))
+			continue;
+		p->running = &perf_tests[i];
+		run_test[i](p, &p->run[i]);
+		p->run[i].done = true;
+	}
+	p->running = NULL;
+	p->step = "control";
 	expect_quiet_control(p);
+	set_fatal_hook(NULL, NULL);
 	if (p->o.progress)
 		warn("every test done in %s s",
 			 seconds_since(secs, sizeof(secs), p->started_ns));
-	report(p);
 	int code = p->corruption == 1 ? EXIT_FAIL : EXIT_PASS;
+	if (code) {
+		/* The original host carries on after a corrupt echo; so does
+		 * this run, and it fails at the end. */
+		p->failure = (struct failure){.code = code,
+					      .test = &perf_tests[PERF_TEST_LATENCY],
+					      .step = "data corruption check"};
+		format(p->failure.text, sizeof(p->failure.text),
+		       "latency: data corruption check FAILED: %s",
+		       p->corruption_why);
+	}
+	report(p);
 	if (code)
-		warn("latency: data corruption check FAILED: %s",
-			 p->corruption_why);
+		warn("%s", p->failure.text);
 	for (int i = 0; i < PERF_TESTS_N; i++)
 		for (int k = 0; k < PERF_RESULTS_MAX; k++)
 			xfree(p->run[i].result[k].v);
+	pthread_mutex_destroy(&p->intervals.lock);
+	xfree(p->intervals.v);
 	xfree(p);
 	return code;
 }
