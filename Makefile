@@ -132,7 +132,7 @@ check-unit: tests/unit
 	./tests/unit
 
 # End to end over TCP loopback, with one run at the full default sizes.
-check-e2e: vsockbox
+check-e2e: vsockbox tests/faultpeer
 	sh tests/e2e.sh --full
 
 # Every shell script: shellcheck, and a parse by dash and busybox ash.

@@ -145,8 +145,62 @@ if needs_bench; then
  1 {\"data_corruption\": true"
 	if command -v python3 >/dev/null 2>&1; then
 		testing "json: valid JSON" "python3 -c 'import json,sys; d=json.load(sys.stdin); print(sorted(d))' < '$TEST_TMP/json-perf.out'" \
-			"['data_corruption', 'multi_stream_unidirectional', 'round_trip_page', 'rx_throughput', 'single_stream_unidirectional', 'tx_throughput']"
+			"['data_corruption', 'multi_stream_unidirectional', 'round_trip_page', 'rx_throughput', 'single_stream_unidirectional', 'tx_throughput', 'verified']"
 	fi
+	testing "json: verified null without --verify" \
+		"grep -o '\"verified\": [a-z]*' '$TEST_TMP/json-perf.out'" '"verified": null'
+	testing "no interval lines without --interval" \
+		"grep -c -e '^interval ' -e intervals '$TEST_TMP/small-perf.out' '$TEST_TMP/json-perf.out'" \
+		"$TEST_TMP/small-perf.out:0
+$TEST_TMP/json-perf.out:0"
+
+	# --verify on both sides: every byte of every stream checked, both ways,
+	# and the timed echoes too; the table and the JSON say so.
+	run_bench verify --verify --size 1M --count 3 --latency-count 200 -- \
+		--verify --size 1M --count 3
+	expect_status "--verify: vsock-bench passes" 0 "$BENCH_STATUS" \
+		"$(cat "$TEST_TMP/verify-bench.err")"
+	expect_status "--verify: vsock-perf passes" 0 "$PERF_STATUS" \
+		"$(cat "$TEST_TMP/verify-perf.err")"
+	# Latency: (100 warm-ups + 200) x 4096; bidir and unidir 2 x 3 MiB (one
+	# way each); multi 5 x that.
+	testing "--verify: the table counts the bytes checked" \
+		"grep '^verified ' '$TEST_TMP/verify-perf.out'" \
+		"verified latency: PASSED, 1228800 bytes checked
+verified bidirectional: PASSED, 3145728 bytes checked
+verified unidirectional: PASSED, 3145728 bytes checked
+verified multi stream: PASSED, 15728640 bytes checked"
+	run_bench verifyj --json --verify --zerocopy --size 1M --count 3 \
+		--latency-count 200 -- --verify --zerocopy --size 1M --count 3
+	expect_status "--verify --zerocopy --json: passes" 0 "$PERF_STATUS" \
+		"$(cat "$TEST_TMP/verifyj-perf.err") $(cat "$TEST_TMP/verifyj-bench.err")"
+	testing "--verify --json: every test verified, its bytes counted" \
+		"grep -o -e '\"verified\": {[^}]*}' -e '\"verified_bytes\": {[^}]*}' '$TEST_TMP/verifyj-perf.out'" \
+		'"verified": {"latency": true, "bidir": true, "unidir": true, "multi": true}
+"verified_bytes": {"latency": 1228800, "bidir": 3145728, "unidir": 3145728, "multi": 15728640}'
+	# One side alone: its first bytes tell, and the line says why.
+	UNVERIFIED='data differs at iteration 0, offset [0-7]: expected 0x[0-9a-f]{2}, received 0x[0-9a-f]{2} \(the peer may not be running with --verify\)$'
+	for side in host guest; do
+		h="" g=""
+		if [ $side = host ]; then h=--verify; else g=--verify; fi
+		# shellcheck disable=SC2086
+		start_bg "half-$side" vsb vsock-perf --listen $LOOP:0 --tests unidir \
+			--size 1M --count 2 $h
+		# shellcheck disable=SC2086
+		wait_listening "half-$side" && vsb vsock-unidir --peer $LOOP:"$PORT" \
+			--size 1M --count 2 $g 2>"$TEST_TMP/half-$side.gerr"
+		g_status=$?
+		reap "$LAST_PID"
+		if [ $side = host ]; then
+			expect_status "--verify on the host alone: exit 1" 1 "$STATUS"
+			testing "--verify on the host alone: the guest may not verify" \
+				"grep -c -E '^vsock-perf: unidirectional: port 8503, guest to host: $UNVERIFIED' '$TEST_TMP/half-host.err'" 1
+		else
+			expect_status "--verify on the guest alone: exit 1" 1 "$g_status"
+			testing "--verify on the guest alone: the host may not verify" \
+				"grep -c -E '^vsock-unidir: unidirectional: port 8503, host to guest: $UNVERIFIED' '$TEST_TMP/half-guest.gerr'" 1
+		fi
+	done
 
 	# --zerocopy and --buffer-size on every throughput stage and the host:
 	# TCP takes SO_ZEROCOPY, so MSG_ZEROCOPY runs (completions from the error
@@ -175,7 +229,128 @@ if needs vsock-perf vsock-echo; then
 		"grep -o '\"data_corruption\": [a-z]*' '$TEST_TMP/sub-perf.out'" '"data_corruption": true'
 	testing "--tests latency: other results null" \
 		"grep -o '\"[a-z_]*\": null' '$TEST_TMP/sub-perf.out' | tr '\n' ' '" \
-		"\"tx_throughput\": null \"rx_throughput\": null \"single_stream_unidirectional\": null \"multi_stream_unidirectional\": null "
+		"\"tx_throughput\": null \"rx_throughput\": null \"single_stream_unidirectional\": null \"multi_stream_unidirectional\": null \"verified\": null "
+fi
+
+if needs vsock-perf vsock-ctl vsock-echo vsock-unidir vsock-multi vsock-itest-host; then
+	# ---- a failed run still reports: one JSON object (or the table), with
+	# the completed tests' figures and an "error"; the exit status as ever ----
+	# json_error NAME WANT_STATUS TEST STEPS: $TEST_TMP/NAME.out is one valid
+	# object whose error names TEST (None: none) and one of STEPS (a|b), with
+	# the message and the status; the tests after the failed one are null.
+	json_error() {
+		if ! command -v python3 >/dev/null 2>&1; then
+			pass "$1: (no python3 to read the JSON)"
+			return
+		fi
+		testing "$1: one JSON object with the error" \
+			"python3 -c 'import json,sys; d=json.load(sys.stdin); e=d[\"error\"]; print(e[\"test\"], e[\"step\"] in sys.argv[1].split(\"|\"), e[\"exit_code\"], bool(e[\"message\"]), d[\"multi_stream_unidirectional\"])' '$4' < '$TEST_TMP/$1.out'" \
+			"$3 True $2 True None"
+		testing "$1: one line on stdout" "wc -l < '$TEST_TMP/$1.out' | tr -d ' '" 1
+	}
+
+	# The guest dies (SIGKILL) in the unidirectional test, after the latency
+	# test: exit 1, latency's figures and the error.
+	start_bg killed vsb vsock-perf --listen $LOOP:0 --tests latency,unidir \
+		--latency-count 100 --size 16M --count 100000 --json --progress
+	killed_pid=$LAST_PID
+	if wait_listening killed; then
+		# shellcheck disable=SC2016
+		start_bg killed-guest vsb vsock-ctl --peer $LOOP:"$PORT" -- sh -c \
+			'"$VSOCKBOX" vsock-echo --peer "$1" --chain | { "$VSOCKBOX" vsock-unidir --peer "$1" --chain --size 16M --count 100000 <&7 & echo $! >"$2"; wait; } 7<&0' \
+			sh "$LOOP:$PORT" "$TEST_TMP/killed.pid"
+		guest_pid=$LAST_PID
+		tries=0
+		until grep -q 'latency done' "$TEST_TMP/killed.err" || [ $tries -gt 200 ]; do
+			tries=$((tries + 1)); sleep 0.05
+		done
+		sleep 0.3
+		kill -KILL "$(cat "$TEST_TMP/killed.pid")" 2>/dev/null
+		reap "$guest_pid"
+	fi
+	reap "$killed_pid"
+	expect_status "guest killed: vsock-perf exit 1" 1 "$STATUS" "$(cat "$TEST_TMP/killed.err")"
+	json_error killed 1 unidir 'read|write'
+	testing "guest killed: the latency test's figures are there" \
+		"grep -c '\"round_trip_page\": {\"min\": [0-9]' '$TEST_TMP/killed.out'" 1
+
+	# A corrupt echo: the run goes on as the original's does, then fails.
+	FP=$SRC/tests/faultpeer
+	# fp_run NAME FAULT PERF-ARGS...: vsock-perf --json against faultpeer's
+	# guest playing FAULT.
+	fp_run() {
+		_fp_name=$1 _fp_fault=$2
+		shift 2
+		set -- --size 64K --count 2 --latency-count 100 "$@"
+		start_bg "$_fp_name" vsb vsock-perf --listen $LOOP:0 --json --timeout 2 "$@"
+		_fp_pid=$LAST_PID
+		wait_listening "$_fp_name" &&
+			"$FP" perf-guest "$_fp_fault" --peer $LOOP:"$PORT" --timeout 10 \
+				"$@" >/dev/null 2>"$TEST_TMP/$_fp_name.fp"
+		reap "$_fp_pid"
+	}
+	fp_run corrupt wrong-byte --tests latency,unidir
+	expect_status "corrupt echo: exit 1" 1 "$STATUS"
+	if command -v python3 >/dev/null 2>&1; then
+		testing "corrupt echo: the error, and every figure" \
+			"python3 -c 'import json,sys; d=json.load(sys.stdin); e=d[\"error\"]; print(d[\"data_corruption\"], e[\"test\"], e[\"exit_code\"], d[\"round_trip_page\"][\"unit\"], d[\"single_stream_unidirectional\"][\"unit\"])' < '$TEST_TMP/corrupt.out'" \
+			"False latency 1 Nanoseconds MebibytesPerSecond"
+	fi
+	# A guest that never connects (its connections refused to come), and one
+	# that stalls: time-outs, exit 3.
+	fp_run refused refuse --tests latency,unidir
+	expect_status "no guest: exit 3" 3 "$STATUS"
+	json_error refused 3 None accept
+	fp_run stalled stall --tests latency,unidir
+	expect_status "stalled guest: exit 3" 3 "$STATUS"
+	json_error stalled 3 latency warm-up
+	# The port taken: the listen is refused, exit 3, still one object.
+	start_bg holder vsb vsock-itest-host --listen $LOOP:0 --timeout 5
+	holder_pid=$LAST_PID
+	if wait_listening holder; then
+		vsb vsock-perf --listen $LOOP:"$PORT" --json >"$TEST_TMP/inuse.out" \
+			2>"$TEST_TMP/inuse.err"
+		expect_status "address in use: exit 3" 3 $?
+		json_error inuse 3 None listen
+	fi
+	kill "$holder_pid" 2>/dev/null
+	reap "$holder_pid"
+	# The table ends with the failure, after what was measured (a guest that
+	# writes on the control connection after the last test).
+	start_bg tfail vsb vsock-perf --listen $LOOP:0 --timeout 2 --tests latency,unidir \
+		--size 64K --count 2 --latency-count 100
+	wait_listening tfail && "$FP" perf-guest flood --peer $LOOP:"$PORT" \
+		--tests latency,unidir --size 64K --count 2 --latency-count 100 \
+		--timeout 10 2>/dev/null
+	reap "$LAST_PID"
+	expect_status "table: exit 1 after the last test" 1 "$STATUS"
+	testing "table: the measured tests, then the failure line" \
+		"grep -o -e '^round trip' -e '^unidirectional' -e '^run FAILED (exit 1): control: .*: the guest sent more than its magic numbers$' '$TEST_TMP/tfail.out' | cut -c1-28" \
+		"round trip
+unidirectional
+run FAILED (exit 1): control"
+
+	# --interval 1: one line a second (at least) for each throughput test
+	# while it runs; in the JSON an array of them.
+	start_bg ivl vsb vsock-perf --listen $LOOP:0 --tests unidir,multi \
+		--size 64M --count 24 --interval 1 --progress
+	# shellcheck disable=SC2016
+	wait_listening ivl && vsb vsock-ctl --peer $LOOP:"$PORT" -- sh -c \
+		'echo done | "$VSOCKBOX" vsock-unidir --peer "$1" --chain --size 64M --count 24 | "$VSOCKBOX" vsock-multi --peer "$1" --chain --size 64M --count 24 >/dev/null' \
+		sh "$LOOP:$PORT" 2>"$TEST_TMP/e"
+	reap "$LAST_PID"
+	expect_status "--interval: passes" 0 "$STATUS" "$(cat "$TEST_TMP/ivl.err")"
+	for t in unidir:unidirectional multi:multi.stream; do
+		name=${t%%:*} label=${t#*:}
+		secs=$(sed -n "s/^vsock-perf: $label done: .* in \([0-9]*\)\..* s$/\1/p" "$TEST_TMP/ivl.err")
+		lines=$(grep -c "^interval $name [0-9.]*-[0-9.]* s: [0-9]* bytes, [0-9.]* MiB/s$" "$TEST_TMP/ivl.out")
+		if [ -n "$secs" ] && [ "$lines" -ge 1 ] && [ "$lines" -ge $((secs - 1)) ]; then
+			pass "--interval 1: $lines lines over $secs+ s of $name"
+		else
+			fail "--interval 1: a line a second for $name" "$lines lines, $secs s" \
+				"$(cat "$TEST_TMP/ivl.out")"
+		fi
+	done
 fi
 
 # ---- every data applet on its own, opening its own control connection ----

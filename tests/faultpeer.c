@@ -48,7 +48,7 @@ enum fault {
 	F_WRONG_MAGIC, F_MAGIC_ORDER, F_BAD_PORT, F_TRUNCATE, F_FLOOD, F_SLOW,
 	F_NEVER_READS, F_DRAIN, F_TRICKLE, F_STALL_4095, F_SILENT, F_STRANGER,
 	F_SPLIT, F_SURPLUS, F_LONG_ECHO, F_CTL_DATA, F_CTL_RESET, F_NO_EOF,
-	F_MERGED,
+	F_MERGED, F_CORRUPT_FLIP, F_CORRUPT_DUP, F_CORRUPT_SWAP, F_CORRUPT_SHIFT,
 	FAULTS
 };
 
@@ -119,6 +119,20 @@ static const struct {
 	[F_MERGED] = {"merged", CONFORM, "seqpacket-boundaries: two messages "
 		      "echoed as one (over vsock only: TCP has no\n"
 		      "      SOCK_SEQPACKET)"},
+	/* The data corruptions: the --verify pattern on every stream it
+	 * writes, and on one stream of the first test (at random), at a
+	 * random offset of a random iteration, one of these. */
+	[F_CORRUPT_FLIP] = {"corrupt-flip", ROLE(PERF_HOST) | ROLE(PERF_GUEST),
+			    "sends --verify's pattern with one bit flipped"},
+	[F_CORRUPT_DUP] = {"corrupt-dup", ROLE(PERF_HOST) | ROLE(PERF_GUEST),
+			   "sends --verify's pattern with a 4 KiB run twice "
+			   "(in the next run's place)"},
+	[F_CORRUPT_SWAP] = {"corrupt-swap", ROLE(PERF_HOST) | ROLE(PERF_GUEST),
+			    "sends --verify's pattern with two 4 KiB runs "
+			    "swapped"},
+	[F_CORRUPT_SHIFT] = {"corrupt-shift", ROLE(PERF_HOST) | ROLE(PERF_GUEST),
+			     "sends --verify's pattern with one byte dropped "
+			     "and, 4 KiB on, one inserted"},
 };
 
 /* ---- options ---- */
@@ -131,7 +145,9 @@ enum { AT_WARMUP = 1, AT_TIMED = 2, AT_GUEST_INITIATED = 4,
 struct options {
 	struct address listen, peer, guest, from;
 	uint64_t size, count, latency_count, io_size, timeout_s, pieces, gap_ms;
+	uint64_t seed;
 	unsigned tests, at;
+	bool verify;
 };
 
 static const struct opt_name test_names[] = {TEST_NAMES, {NULL, 0}};
@@ -187,6 +203,12 @@ static const struct opt option_table[] = {
 	{.name = "timeout", .arg = "S", .kind = OPT_NUM,
 	 .offset = O(timeout_s), .min = 1, .max = MAX_TIMEOUT_S, .def = 20,
 	 .help = "faultpeer's whole life"},
+	{.name = "verify", .kind = OPT_FLAG, .offset = O(verify),
+	 .help = "perf roles: send --verify's pattern on the data streams and "
+		 "check the applet's"},
+	{.name = "seed", .arg = "N", .kind = OPT_NUM, .offset = O(seed),
+	 .min = 1, .max = UINT64_MAX, .def = 0, .def_text = "from the clock",
+	 .help = "corrupt-*: where the corruption strikes"},
 	OPTION_END
 };
 #undef O
@@ -222,7 +244,7 @@ static struct conn *held[MAX_CONNS];
 static size_t n_held;
 
 enum { FLOOD_BYTES = 1 << 20, TRUNCATED_PACKET = 1000, SURPLUS_BYTE = 0xa5,
-       STUCK_MS = 50 };
+       STUCK_MS = 50, CORRUPT_RUN = 4096 };
 
 static void note(const char *fmt, ...) PRINTF_LIKE(1, 2);
 static void note(const char *fmt, ...)
@@ -394,14 +416,161 @@ static void xwrite(struct conn *c, const void *buf, size_t len,
 	check_io(write_full(c, buf, len, life), c, what);
 }
 
+/* ---- --verify's pattern on the benchmark's data streams, and the
+ * corruptions of it ---- */
+
+static struct conn perf_conn[PERF_SLOTS];
+static enum role my_role;
+/* What this peer sends and what it checks, by slot (NULL: plain). */
+static struct pattern *stream_out[PERF_SLOTS], *stream_in[PERF_SLOTS];
+/* The corruption: its stream, iteration and offset there. */
+static struct {
+	int slot;
+	uint64_t iteration;
+	size_t at;
+} target = {-1, 0, 0};
+static uint64_t rng_state;
+
+static bool corrupting(void)
+{
+	return fault >= F_CORRUPT_FLIP && fault <= F_CORRUPT_SHIFT;
+}
+
+static uint64_t rng(void)
+{
+	rng_state ^= rng_state << 13;
+	rng_state ^= rng_state >> 7;
+	rng_state ^= rng_state << 17;
+	return rng_state;
+}
+
+static int data_slot(const struct conn *c)
+{
+	for (int slot = SLOT_ECHO + 1; slot < PERF_SLOTS; slot++)
+		if (c == &perf_conn[slot])
+			return slot;
+	return -1;
+}
+
+/* The patterns of every data stream of tests, and the corruption's place
+ * on one stream of test first (a test bit). */
+static void start_patterns(unsigned tests, unsigned first)
+{
+	enum pattern_dir out_dir = my_role == PERF_HOST ? PATTERN_TO_GUEST
+							: PATTERN_TO_HOST;
+	int candidates[PERF_SLOTS], n = 0;
+
+	if (!o.verify && !corrupting())
+		return;
+	for (int i = 0; i < PERF_TESTS_N; i++) {
+		const struct perf_test *t = &perf_tests[i];
+		if (!(tests & t->bit) || t->echo)
+			continue;
+		for (int slot = 0; slot < PERF_SLOTS; slot++) {
+			if (!(t->slots >> slot & 1))
+				continue;
+			uint32_t port = perf_slot_port(slot);
+			stream_out[slot] = xmalloc(sizeof(struct pattern));
+			pattern_start(stream_out[slot], t->label, port, out_dir,
+				      o.size);
+			if (o.verify) {
+				stream_in[slot] = xmalloc(sizeof(struct pattern));
+				pattern_start(stream_in[slot], t->label, port,
+					      (enum pattern_dir)!out_dir, o.size);
+			}
+			if (t->bit == first)
+				candidates[n++] = slot;
+		}
+	}
+	if (!corrupting() || !n)
+		return;
+	rng_state = o.seed ? o.seed : now_ns() ^ ((uint64_t)getpid() << 32);
+	note("corruption seed %llu", (unsigned long long)rng_state);
+	target.slot = candidates[rng() % (uint64_t)n];
+	target.iteration = rng() % o.count;
+	/* Room for two 4 KiB runs after the offset. */
+	target.at = (size_t)(rng() % (o.size - CORRUPT_RUN * 2));
+}
+
+/* One iteration of target's stream, corrupted: clean is the pattern, bad
+ * the bytes that go out; both o.size long. */
+static const char *corrupt(const unsigned char *clean, unsigned char *bad)
+{
+	size_t k = target.at;
+
+	memcpy(bad, clean, o.size);
+	switch (fault) {
+	case F_CORRUPT_FLIP:
+		bad[k] ^= (unsigned char)(1u << (rng() % 8));
+		return "one bit flipped";
+	case F_CORRUPT_DUP:
+		memcpy(bad + k + CORRUPT_RUN, clean + k, CORRUPT_RUN);
+		return "a 4 KiB run sent twice";
+	case F_CORRUPT_SWAP:
+		memcpy(bad + k, clean + k + CORRUPT_RUN, CORRUPT_RUN);
+		memcpy(bad + k + CORRUPT_RUN, clean + k, CORRUPT_RUN);
+		return "two 4 KiB runs swapped";
+	default:
+		memmove(bad + k, clean + k + 1, CORRUPT_RUN);
+		bad[k + CORRUPT_RUN] = (unsigned char)~clean[k + CORRUPT_RUN];
+		return "one byte dropped and, 4 KiB on, one inserted";
+	}
+}
+
+/* Sends the target iteration, corrupted, and says where the receiver
+ * must see it first: as the applets' --verify line says it. */
+static void send_corrupted(struct conn *c, struct pattern *v)
+{
+	unsigned char *clean = xmalloc(o.size), *bad = xmalloc(o.size);
+	size_t first = 0;
+
+	pattern_next(v, clean, o.size);
+	const char *what = corrupt(clean, bad);
+	while (clean[first] == bad[first])
+		first++;
+	inject("%s; first difference: port %u, %s: data differs at iteration "
+	       "%llu, offset %zu: expected 0x%02x, received 0x%02x", what,
+	       (unsigned)v->port, pattern_dir_text(v->dir),
+	       (unsigned long long)target.iteration, first, clean[first],
+	       bad[first]);
+	check_io(write_full(c, bad, o.size, life), c, "write");
+	xfree(clean);
+	xfree(bad);
+}
+
 static void xsend(struct conn *c, uint64_t total, const void *buf, size_t len)
 {
-	check_io(send_bytes(c, total, buf, len, life), c, "write");
+	int slot = data_slot(c);
+	struct pattern *v = slot < 0 ? NULL : stream_out[slot];
+
+	/* Iteration by iteration, so that the target goes out whole. */
+	while (v && total) {
+		uint64_t in_iteration = o.size - v->pos % o.size;
+		uint64_t n = total < in_iteration ? total : in_iteration;
+		if (slot == target.slot && v->pos % o.size == 0 &&
+		    v->pos / o.size == target.iteration && n == o.size)
+			send_corrupted(c, v);
+		else
+			check_io(send_stream(c, n, (void *)buf, len, v, life), c,
+				 "write");
+		total -= n;
+	}
+	if (!v)
+		check_io(send_bytes(c, total, buf, len, life), c, "write");
 }
 
 static void xrecv(struct conn *c, uint64_t total, void *buf, size_t len)
 {
-	check_io(recv_bytes(c, total, buf, len, life), c, "read");
+	int slot = data_slot(c);
+	struct pattern *v = slot < 0 ? NULL : stream_in[slot];
+	int err = recv_stream(c, total, buf, len, v, life);
+
+	if (err == ERR_PATTERN) {
+		char why[256];
+		pattern_describe(v, why, sizeof(why));
+		die(EXIT_FAIL, "the applet's data: %s", why);
+	}
+	check_io(err, c, "read");
 }
 
 /* One byte beyond what the protocol lets this stream carry. */
@@ -548,7 +717,6 @@ static void connect_to(struct conn *c, const struct address *peer,
 
 /* ---- the micro benchmark ---- */
 
-static struct conn perf_conn[PERF_SLOTS];
 static unsigned first_test;	/* the fault's test: the first that runs */
 
 static bool expected(int slot)
@@ -561,6 +729,9 @@ static void perf_expect(void)
 	first_test = o.tests & -o.tests;
 	for (int slot = 0; slot < PERF_SLOTS; slot++)
 		perf_conn[slot].fd = -1;
+	/* A corruption strikes in the first throughput test. */
+	unsigned first_data = o.tests & ~(unsigned)TEST_LATENCY;
+	start_patterns(o.tests, first_data & -first_data);
 }
 
 static bool fault_here(enum fault f, unsigned test)
@@ -1652,6 +1823,10 @@ static void check_options(enum role role)
 			    role_names[role], faults[fault].name);
 	if (o.count > UINT64_MAX / o.size)
 		die(EXIT_USAGE, "--size x --count: more than 2^64 bytes");
+	if (corrupting() && o.size < 4 * CORRUPT_RUN)
+		die(EXIT_USAGE, "%s needs --size of 16K or more", faults[fault].name);
+	if (corrupting() && !(o.tests & ~(unsigned)TEST_LATENCY))
+		die(EXIT_USAGE, "%s needs a throughput test", faults[fault].name);
 }
 
 int main(int argc, char **argv)
@@ -1670,7 +1845,7 @@ int main(int argc, char **argv)
 	}
 	if (argc < 3)
 		die(EXIT_USAGE, "ROLE and FAULT first (try --help)");
-	enum role role = find_role(argv[1]);
+	enum role role = my_role = find_role(argv[1]);
 	fault = find_fault(argv[2]);
 	if (!(faults[fault].roles & ROLE(role)))
 		die(EXIT_USAGE, "%s cannot play fault '%s'", argv[1], argv[2]);

@@ -241,6 +241,8 @@ check_cell() {
 		[ "$lines" -eq 0 ] || problems="$problems stderr:$lines"
 	elif [ "$lines" -ne 1 ]; then
 		problems="$problems lines:$lines"
+	elif [ "$4" = "$CORRUPT" ]; then
+		corrupt_named || problems="$problems message"
 	elif ! grep -q -E "^vsock-[a-z-]+: .*($4)" "$err.lines"; then
 		problems="$problems message"
 	fi
@@ -270,6 +272,18 @@ check_cell() {
 
 record() {
 	echo "$2 $1 $3" >>"$CELLS"
+}
+
+# corrupt_named: the applet's line ends with the place of the corruption
+# exactly as faultpeer made it (stream, direction, iteration, offset,
+# both bytes): "first difference: ..." in its note.
+CORRUPT=@corrupt
+corrupt_named() {
+	cn_want=$(sed -n 's/^faultpeer: injected .*; first difference: //p' \
+		"$TEST_TMP/$name-fp.err")
+	[ -n "$cn_want" ] &&
+		awk -v w=": $cn_want" 'substr($0, length($0) - length(w) + 1) == w' \
+			"$err.lines" | grep -q .
 }
 
 # The matrix: rows are faults (in the order of their first cell), columns
@@ -433,6 +447,28 @@ cell -t unidir -r surplus/unidir perf surplus 1 "unidirectional: .* on .*: $MORE
 cell -t multi -r surplus/multi perf surplus 1 "multi stream: .* on .*: $MORE"
 cell perf ctl-data 1 "control: .*: the guest sent more than its magic numbers"
 cell perf ctl-reset 1 "control: read .*: Connection reset by peer"
+# --verify against a peer that corrupts its pattern at a random offset of
+# a random iteration (of a random stream, for multi): a bit flipped, a 4
+# KiB run twice, two runs swapped, a byte dropped and one inserted. With
+# --verify (the peer checks the applet's pattern too) the line names the
+# exact place; without it the same bytes pass unseen (exit 0): proof that
+# only the check catches them.
+for kind in flip dup swap shift; do
+	for t in unidir bidir multi; do
+		cell -r "corrupt-$kind" -a --verify -p --verify "$t" \
+			"corrupt-$kind" 1 "$CORRUPT"
+		cell -r "corrupt-$kind/plain" "$t" "corrupt-$kind" 0
+		cell -t "$t" -r "corrupt-$kind/$t" -a --verify -p --verify \
+			perf "corrupt-$kind" 1 "$CORRUPT"
+		cell -t "$t" -r "corrupt-$kind/$t/plain" perf "corrupt-$kind" 0
+	done
+done
+# Both ends with --verify, no fault: every byte checked both ways.
+for t in unidir bidir multi; do
+	cell -r verify -a --verify -p --verify "$t" none 0
+	cell -t "$t" -r "verify/$t" -a --verify -p --verify perf none 0
+done
+
 # More samples than vsock-perf keeps: refused before it listens.
 cell -n -t multi -s "--count 1000000000" -r count-1e9 perf none 2 \
 	"--count 1000000000: every sample is kept"
