@@ -258,3 +258,33 @@ conform_result() {
 		result "$1" FAIL "$detail; want exit 0 or 1 and the whole plan"
 	fi
 }
+
+# verify_result NAME CLIENT-RC PERF-RC PERF-OUT PERF-ERR CLIENT-ERR ZC DETAIL:
+# a vsock-perf --verify --json run against vsock-bench --verify (with
+# --zerocopy when ZC is "zc"): both pass, every test is verified with
+# bytes checked, the echoes too. With --zerocopy from 6.7 on MSG_ZEROCOPY
+# runs with no warning; before, each side warns that it sends plainly.
+verify_result() {
+	vr_want='"verified": {"latency": true, "bidir": true, "unidir": true, "multi": true}'
+	vr_zc=""
+	vr_others=$(cat "$5" "$6" | grep -v -e 'listening on' \
+		-e '--zerocopy: .*; plain sends instead$')
+	if [ "$7" = zc ]; then
+		vr_zc=$(sed -n 's/.*"zerocopy": \([a-z]*\).*/\1/p' "$4")
+		if has_vsock_zerocopy; then
+			[ "$vr_zc" = true ] || vr_others="$vr_others zerocopy $vr_zc"
+			cat "$5" "$6" | grep -q -- '--zerocopy: ' &&
+				vr_others="$vr_others (a --zerocopy warning)"
+		fi
+	fi
+	vr_bytes=$(grep -o '"verified_bytes": {[^}]*}' "$4")
+	if [ "$2" = 0 ] && [ "$3" = 0 ] && grep -qF "$vr_want" "$4" &&
+		grep -q '"data_corruption": true' "$4" && [ -z "$vr_others" ]; then
+		result "$1" PASS "$8; ${vr_bytes:-no bytes?}${vr_zc:+, zerocopy $vr_zc}"
+	else
+		result "$1" FAIL "client exit $2, vsock-perf exit $3; want every test verified, no other line ($8)"
+		show client "$6"
+		show perf "$5"
+		show perf "$4"
+	fi
+}

@@ -70,6 +70,14 @@ while read -r cmd; do
 		# shellcheck disable=SC2086
 		run_client zerocopy vsock-unidir --peer vsock:2 $data \
 			--timeout "$tmo" --zerocopy ;;
+	# The benchmark with --verify (and --zerocopy): vsock-perf --verify
+	# in L1 checks every byte through the device, and so does L2.
+	bench-verify|bench-verify-zc)
+		zc=""
+		[ "$cmd" = bench-verify-zc ] && zc=--zerocopy
+		# shellcheck disable=SC2086
+		run_client "$cmd" vsock-bench --peer vsock:2 $data \
+			--timeout "$tmo" --verify $zc ;;
 	# A host port nobody listens on.
 	refused) run_client refused vsock-ctl --peer vsock:2:8999 --timeout "$tmo" ;;
 	# The itest host's port from the wrong local port (8501, not 49152).

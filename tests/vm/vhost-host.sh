@@ -22,6 +22,9 @@
 #                  one warning a side and plain sends before
 #   conform-l2-peer, conform-l1-peer  vsock-conform's whole table, L2
 #                  connecting to this side, then this side to L2
+#   verify         vsock-bench --verify in L2 against vsock-perf --verify
+#                  here: every byte both ways through the device checked
+#   verify-zerocopy  the same with --zerocopy on both sides
 #   l2-killed      L2's QEMU killed mid-benchmark: vsock-perf ends in time
 #                  with one line
 # then "VMTEST-DONE passed=N failed=N". Settings (kernel command line,
@@ -267,6 +270,27 @@ test_conform_l1_peer() {
 	[ "$rc" = 0 ] || [ "$rc" = 1 ] || show peer "$work/conform.err"
 }
 
+# The benchmark with --verify both sides of the device, every byte of
+# every stream checked both ways; $1 = "zc" adds --zerocopy.
+test_verify() {
+	t0=$(now)
+	vname=verify zc="" cmd=bench-verify
+	[ "$1" = zc ] && vname=verify-zerocopy zc=--zerocopy cmd=bench-verify-zc
+	# shellcheck disable=SC2086
+	if ! start_server perf vsock-perf --listen vsock:any:8500 --size "$size" \
+		--count "$count" --latency-count "$latency_count" \
+		--timeout "$tmo" $knobs --json --verify $zc; then
+		wait "$server_pid"
+		result "$vname" FAIL "vsock-perf did not listen (exit $?)"
+		show perf "$work/perf.err"
+		return
+	fi
+	l2_run "$cmd"
+	wait "$server_pid" 2>/dev/null
+	verify_result "$vname" "$l2_rc" "$?" "$work/perf.out" "$work/perf.err" \
+		"$work/l2-$cmd.err" "$1" "size $size count $count through the device"
+}
+
 # L2's QEMU is killed (SIGKILL) once vsock-perf has all nine connections and
 # runs a latency test of many minutes: its device goes away, and vsock-perf
 # must end on its own with one line (exit 1 or 3), well within its timeout.
@@ -311,6 +335,8 @@ if test_l2_boot; then
 	test_zerocopy
 	test_conform_l2_peer
 	test_conform_l1_peer
+	test_verify plain
+	test_verify zc
 	test_l2_killed
 fi
 [ -z "$l2_pid" ] || kill -KILL "$l2_pid" 2>/dev/null

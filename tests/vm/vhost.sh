@@ -44,7 +44,7 @@ repo=$(cd "$(dirname "$0")/../.." && pwd)
 names="vhost-modules l2-boot host-refused itest itest-guest-initiated
 itest-host-initiated itest-host-terminated itest-guest-terminated
 guest-refused peer-cid bench zerocopy conform-l2-peer conform-l1-peer
-l2-killed"
+verify verify-zerocopy l2-killed"
 
 vsockbox=$repo/vsockbox
 cache=${VM_CACHE:-$repo/build/vm}
