@@ -17,7 +17,8 @@
 #                  SIZE out and SIZE back, so a run moves 2 x SIZE x COUNT,
 #                  which vsock_perf is told to send (--bytes) in one way
 #   bvm_mbytes=N   that total in MiB (bench/vm.sh computes it)
-#   bvm_vsk=B      the larger socket buffer of the "best" variants (4M)
+#   bvm_vsk=B      vsock_perf's socket buffer (--vsk-size) in its "best"
+#                  variants (4M, vsockbox's default)
 #   bvm_buf=B      vsock_perf's --buf-size there (1M, vsockbox's io-size)
 #   bvm_variants=LIST  comma list of the variants (default all)
 # Variables set by guest-lib.sh and used there:
@@ -37,7 +38,7 @@ count=${bvm_count:-8}
 mbytes=${bvm_mbytes:-1024}
 vsk=${bvm_vsk:-4M}
 buf=${bvm_buf:-1M}
-variants=$(echo "${bvm_variants:-pf,vb,pfz,vbz,pfb,vbb,vbbz,pfbz}" | tr , ' ')
+variants=$(echo "${bvm_variants:-pf,vb,pfz,vbz,pfb,vbk,pfbz}" | tr , ' ')
 pf_port=1234
 
 # A variant: which tool, and its options on both ends.
@@ -46,9 +47,9 @@ pf_port=1234
 #   pfb   vsock_perf --buf-size $buf --vsk-size $vsk
 #   pfbz  the same, the sender with --zerocopy
 #   vb    vsockbox vsock-perf --tests unidir with vsock-unidir, defaults
-#   vbb   both with --buffer-size $vsk
+#         (a 4 MiB socket buffer over vsock)
+#   vbk   both with --buffer-size 0 (the kernel's 256 KiB buffer)
 #   vbz   both with --zerocopy
-#   vbbz  both with --buffer-size $vsk --zerocopy
 options() { # variant: sets tool, opts (both ends), zc (the sender's extra)
 	zc=""
 	case $1 in
@@ -57,9 +58,8 @@ options() { # variant: sets tool, opts (both ends), zc (the sender's extra)
 	pfb) tool=pf opts="--buf-size $buf --vsk-size $vsk" ;;
 	pfbz) tool=pf opts="--buf-size $buf --vsk-size $vsk" zc=--zerocopy ;;
 	vb) tool=vb opts="" ;;
-	vbb) tool=vb opts="--buffer-size $vsk" ;;
+	vbk) tool=vb opts="--buffer-size 0" ;;
 	vbz) tool=vb opts="--zerocopy" ;;
-	vbbz) tool=vb opts="--buffer-size $vsk --zerocopy" ;;
 	*) echo "bench-vm-guest: unknown variant $1"; exit 2 ;;
 	esac
 }
