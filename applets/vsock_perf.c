@@ -1143,14 +1143,12 @@ static void print_json_settings(const struct perf *p)
 		out(", \"zerocopy\": %s", p->zerocopy_ran ? "true" : "false");
 }
 
-/* "verified": null without --verify; else per test true, false (a
- * difference), null (not run), and the bytes checked. */
+/* With --verify, "verified" per test: true, false (a difference), null
+ * (not asked for, or not run); and the bytes checked. */
 static void print_json_verified(const struct perf *p)
 {
-	if (!p->o.verify) {
-		out(", \"verified\": null");
+	if (!p->o.verify)
 		return;
-	}
 	for (int pass = 0; pass < 2; pass++) {
 		out(pass ? ", \"verified_bytes\": {" : ", \"verified\": {");
 		for (int i = 0; i < PERF_TESTS_N; i++) {
