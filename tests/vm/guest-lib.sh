@@ -288,3 +288,30 @@ verify_result() {
 		show perf "$4"
 	fi
 }
+
+# say_device_ready TAG: checks that the virtio-vsock device (virtio id
+# 0x0013) is bound to its driver and /dev/vsock exists, then prints
+# "TAG ok uptime S: KERNEL: virtio-vsock DEVICE" or "TAG FAIL uptime S:
+# WHY" for the host, whose console carries only answers (no echo).
+say_device_ready() {
+	sdr_why=""
+	for sdr_m in virtio_pci vsock vmw_vsock_virtio_transport; do
+		[ -d "/sys/module/$sdr_m" ] || sdr_why="$sdr_why $sdr_m not loaded;"
+	done
+	[ -c /dev/vsock ] || sdr_why="$sdr_why no /dev/vsock;"
+	sdr_device=""
+	for sdr_d in /sys/bus/virtio/devices/*; do
+		[ "$(cat "$sdr_d/device" 2>/dev/null)" = 0x0013 ] &&
+			[ -e "$sdr_d/driver" ] &&
+			sdr_device="${sdr_d##*/} bound to $(readlink "$sdr_d/driver" | sed 's|.*/||')"
+	done
+	[ -n "$sdr_device" ] ||
+		sdr_why="$sdr_why no virtio device 0x0013 with a driver;"
+	stty -echo 2>/dev/null
+	read -r sdr_up _ </proc/uptime
+	if [ -z "$sdr_why" ]; then
+		echo "$1 ok uptime ${sdr_up}s $(uname -r): virtio-vsock $sdr_device"
+	else
+		echo "$1 FAIL uptime ${sdr_up}s:$sdr_why"
+	fi
+}

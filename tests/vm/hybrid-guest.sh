@@ -19,27 +19,7 @@ work=/tmp/hybrid
 # shellcheck source=tests/vm/guest-lib.sh
 . /bin/vm-lib.sh
 
-why=""
-for m in virtio_pci vsock vmw_vsock_virtio_transport; do
-	[ -d "/sys/module/$m" ] || why="$why $m not loaded;"
-done
-[ -c /dev/vsock ] || why="$why no /dev/vsock;"
-device=""
-for d in /sys/bus/virtio/devices/*; do
-	[ "$(cat "$d/device" 2>/dev/null)" = 0x0013 ] && [ -e "$d/driver" ] &&
-		device="${d##*/} bound to $(readlink "$d/driver" | sed 's|.*/||')"
-done
-[ -n "$device" ] || why="$why no virtio device 0x0013 with a driver;"
-
-# Requests come from the console: no echo, so that the host reads only
-# answers.
-stty -echo 2>/dev/null
-read -r up _ </proc/uptime
-if [ -z "$why" ]; then
-	echo "GUEST-READY ok uptime ${up}s $(uname -r): virtio-vsock $device"
-else
-	echo "GUEST-READY FAIL uptime ${up}s:$why"
-fi
+say_device_ready GUEST-READY
 
 while read -r verb name cmd; do
 	case $verb in

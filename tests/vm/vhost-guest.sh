@@ -23,27 +23,7 @@ work=/tmp/vhost
 # shellcheck source=tests/vm/guest-lib.sh
 . /bin/vm-lib.sh
 
-# The device: virtio id 0x0013 bound to its driver, and /dev/vsock.
-why=""
-for m in virtio_pci vsock vmw_vsock_virtio_transport; do
-	[ -d "/sys/module/$m" ] || why="$why $m not loaded;"
-done
-[ -c /dev/vsock ] || why="$why no /dev/vsock;"
-device=""
-for d in /sys/bus/virtio/devices/*; do
-	[ "$(cat "$d/device" 2>/dev/null)" = 0x0013 ] && [ -e "$d/driver" ] &&
-		device="${d##*/} bound to $(readlink "$d/driver" | sed 's|.*/||')"
-done
-[ -n "$device" ] || why="$why no virtio device 0x0013 with a driver;"
-
-# Commands come from the console: no echo, so that L1 reads only answers.
-stty -echo 2>/dev/null
-read -r up _ </proc/uptime
-if [ -z "$why" ]; then
-	echo "L2-READY ok uptime ${up}s $(uname -r): virtio-vsock $device, /dev/vsock"
-else
-	echo "L2-READY FAIL uptime ${up}s:$why"
-fi
+say_device_ready L2-READY
 
 report() { # name
 	sed "s/^/L2OUT $1: /" "$work/$1.out"
