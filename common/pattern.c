@@ -103,19 +103,19 @@ unsigned char pattern_byte(const struct pattern *s, uint64_t pos)
  * into vector instructions at -O2. */
 enum { GROUP = 32 };
 
-static void fill_group(unsigned char *restrict p, const uint64_t *restrict t,
-		       uint64_t b)
+#define ALWAYS_INLINE static inline __attribute__((always_inline))
+
+ALWAYS_INLINE void fill_group(unsigned char *restrict p,
+			      const uint64_t *restrict t, uint64_t b)
 {
 	for (size_t k = 0; k < GROUP; k++)
 		store_le64(p + 8 * k, t[k] ^ b);
 }
 
 /* Whole words from a word boundary, in one block. */
-static void fill_words(const struct pattern *s, uint64_t pos,
-		       unsigned char *p, size_t words)
+ALWAYS_INLINE void fill_words_body(const uint64_t *restrict t, uint64_t b,
+				   unsigned char *restrict p, size_t words)
 {
-	const uint64_t *t = s->table + ((pos >> 3) & WORD_MASK);
-	uint64_t b = block_word(s, pos);
 	size_t i = 0;
 
 	for (; words - i >= GROUP; i += GROUP)
@@ -125,10 +125,8 @@ static void fill_words(const struct pattern *s, uint64_t pos,
 }
 
 /* Nonzero if any of GROUP words differs: no branch in the loop. */
-
-static uint64_t group_differs(const unsigned char *restrict p,
-			      const uint64_t *restrict t,
-			      uint64_t b)
+ALWAYS_INLINE uint64_t group_differs(const unsigned char *restrict p,
+				     const uint64_t *restrict t, uint64_t b)
 {
 	uint64_t diff = 0;
 	for (size_t k = 0; k < GROUP; k++)
@@ -138,11 +136,10 @@ static uint64_t group_differs(const unsigned char *restrict p,
 
 /* Whole words from a word boundary, in one block: the index of the first
  * word that differs, or words. One branch per GROUP words. */
-static size_t find_word(const struct pattern *s, uint64_t pos,
-			const unsigned char *p, size_t words)
+ALWAYS_INLINE size_t find_word_body(const uint64_t *restrict t, uint64_t b,
+				    const unsigned char *restrict p,
+				    size_t words)
 {
-	const uint64_t *t = s->table + ((pos >> 3) & WORD_MASK);
-	uint64_t b = block_word(s, pos);
 	size_t i = 0;
 
 	for (; words - i >= GROUP; i += GROUP)
@@ -152,6 +149,59 @@ static size_t find_word(const struct pattern *s, uint64_t pos,
 		if (load_le64(p + 8 * i) != (t[i] ^ b))
 			return i;
 	return words;
+}
+
+/* The loops above as functions of their own, for one instruction set. */
+#define WORD_LOOPS(isa, attributes)					\
+	attributes static void fill_##isa(const uint64_t *restrict t,	\
+					  uint64_t b,			\
+					  unsigned char *restrict p,	\
+					  size_t words)		\
+	{								\
+		fill_words_body(t, b, p, words);			\
+	}								\
+	attributes static size_t find_##isa(const uint64_t *restrict t,	\
+					    uint64_t b,			\
+					    const unsigned char *restrict p, \
+					    size_t words)		\
+	{								\
+		return find_word_body(t, b, p, words);			\
+	}
+
+WORD_LOOPS(plain, )
+
+/* x86-64's baseline vectors are SSE2's 16 bytes: where the CPU has AVX2
+ * (asked once a block, a load), the same loops take 32 a step. The bytes
+ * are the same either way; only the CPU time differs (bench/RUNS.md). */
+#if defined(__x86_64__) && defined(__GNUC__)
+WORD_LOOPS(avx2, __attribute__((target("avx2"))))
+#define HAS_AVX2() __builtin_cpu_supports("avx2")
+#else
+#define fill_avx2 fill_plain
+#define find_avx2 find_plain
+#define HAS_AVX2() 0
+#endif
+
+static void fill_words(const struct pattern *s, uint64_t pos,
+		       unsigned char *p, size_t words)
+{
+	const uint64_t *t = s->table + ((pos >> 3) & WORD_MASK);
+	uint64_t b = block_word(s, pos);
+
+	if (HAS_AVX2())
+		fill_avx2(t, b, p, words);
+	else
+		fill_plain(t, b, p, words);
+}
+
+static size_t find_word(const struct pattern *s, uint64_t pos,
+			const unsigned char *p, size_t words)
+{
+	const uint64_t *t = s->table + ((pos >> 3) & WORD_MASK);
+	uint64_t b = block_word(s, pos);
+
+	return HAS_AVX2() ? find_avx2(t, b, p, words)
+			  : find_plain(t, b, p, words);
 }
 
 /* Words left in pos's block, at most what len holds. */
