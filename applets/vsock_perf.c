@@ -723,7 +723,8 @@ static void log_interval(struct perf *p, const struct perf_test *t,
 }
 
 /* --interval: a thread that wakes every S seconds while a test runs and
- * logs the bytes its streams moved (counted by io.c as they go). */
+ * logs the bytes its streams moved (counted by io.c as they go); at the
+ * test's end, what moved since the last full interval. */
 struct sampler {
 	struct perf *p;
 	struct test_run *r;
@@ -739,8 +740,10 @@ static void *sample(void *arg)
 	struct sampler *s = arg;
 	uint64_t period = s->p->o.interval_s * 1000000000u, before = 0;
 
+	uint64_t tick = 1;
+
 	pthread_mutex_lock(&s->lock);
-	for (uint64_t tick = 1; !s->stop; ) {
+	while (!s->stop) {
 		uint64_t at = s->started_ns + tick * period;
 		struct timespec ts = {(time_t)(at / 1000000000u),
 				      (long)(at % 1000000000u)};
@@ -755,6 +758,14 @@ static void *sample(void *arg)
 		before = moved;
 		tick++;
 	}
+	/* The last, partial interval: every byte of the test is in one line,
+	 * and a test shorter than S still has its line. */
+	uint64_t moved = atomic_load(&s->r->moved);
+	if (s->stop && moved > before)
+		log_interval(s->p, s->r->test,
+			     (double)(tick - 1) * (double)period / 1e9,
+			     (double)(now_ns() - s->started_ns) / 1e9,
+			     moved - before);
 	pthread_mutex_unlock(&s->lock);
 	return NULL;
 }

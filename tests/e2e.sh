@@ -340,8 +340,13 @@ run FAILED (exit 1): control"
 		sh "$LOOP:$PORT" 2>"$TEST_TMP/e"
 	reap "$LAST_PID"
 	expect_status "--interval: passes" 0 "$STATUS" "$(cat "$TEST_TMP/ivl.err")"
-	for t in unidir:unidirectional multi:multi.stream; do
-		name=${t%%:*} label=${t#*:}
+	# Each test's lines add up to every byte it moved, both ways (the last
+	# line is the partial interval at its end).
+	for t in unidir:unidirectional:2 multi:multi.stream:10; do
+		name=${t%%:*} label=${t#*:} label=${label%:*} ways=${t##*:}
+		testing "--interval 1: $name's lines add up to its bytes" \
+			"awk '\$1 == \"interval\" && \$2 == \"$name\" { n += \$5 } END { printf \"%.0f\\n\", n }' '$TEST_TMP/ivl.out'" \
+			"$((ways * 64 * 1048576 * 24))"
 		secs=$(sed -n "s/^vsock-perf: $label done: .* in \([0-9]*\)\..* s$/\1/p" "$TEST_TMP/ivl.err")
 		lines=$(grep -c "^interval $name [0-9.]*-[0-9.]* s: [0-9]* bytes, [0-9.]* MiB/s$" "$TEST_TMP/ivl.out")
 		if [ -n "$secs" ] && [ "$lines" -ge 1 ] && [ "$lines" -ge $((secs - 1)) ]; then
