@@ -120,18 +120,35 @@ test_vhost_modules() {
 	fi
 }
 
+# Its console's reader and FIFO go, so that start_l2 can begin anew.
+forget_l2() {
+	exec 4>&-
+	# shellcheck disable=SC2046
+	kill $(pidof tail) 2>/dev/null
+	rm -f "$work/l2.in"
+}
+
+# L2 boots once more if its QEMU exits before L2 is ready: TCG inside TCG
+# has crashed L2's kernel while it booted (a double fault in kthreadd,
+# before init), which is the emulator's fault, not the path under test.
 test_l2_boot() {
 	t0=$(now)
-	start_l2
-	if ! wait_l2 '^L2-READY ' "$l2_wait"; then
+	for attempt in 1 2; do
+		start_l2
+		wait_l2 '^L2-READY ' "$l2_wait" && break
 		if kill -0 "$l2_pid" 2>/dev/null; then
 			result l2-boot FAIL "L2 not ready after ${l2_wait}s"
-		else
-			wait "$l2_pid"
-			result l2-boot FAIL "L2's QEMU exited $? before it was ready"
+			return 1
 		fi
-		return 1
-	fi
+		wait "$l2_pid"
+		l2_status=$?
+		if [ "$attempt" -eq 2 ]; then
+			result l2-boot FAIL "L2's QEMU exited $l2_status before it was ready, at both boots"
+			return 1
+		fi
+		echo "vhost: L2's QEMU exited $l2_status before it was ready (its console above says why): booting L2 once more"
+		forget_l2
+	done
 	line=$(grep -m 1 '^L2-READY ' "$l2log" | tr -d '\r')
 	case $line in
 	"L2-READY ok "*) result l2-boot PASS "${line#L2-READY ok }" ;;
