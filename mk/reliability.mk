@@ -101,7 +101,7 @@ FUZZ_CC ?= clang
 FUZZ_TIME ?= 60
 FUZZ_SRCS := tests/fuzz/fuzz_parse.c common/parse.c common/options.c \
 	common/error.c common/format.c common/output.c common/io.c \
-	common/clock.c common/alloc.c
+	common/clock.c common/alloc.c common/pattern.c
 FUZZ_FLAGS := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Icommon -Ibuild \
 	-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 	-Wl,--wrap=exit
