@@ -47,9 +47,15 @@ enum { ON_VSOCK = 1, ON_TCP = 2, ON_BOTH = 3 };
 #define NOT_TCP_CREDIT "virtio credit and SO_VM_SOCKETS_BUFFER_SIZE are vsock's"
 
 /* Why a hybrid host (unix:PATH: Firecracker, cloud-hypervisor,
- * vhost-device-vsock; unix-ports:PATH: libkrun) cannot check a case: its
- * side is a Unix socket behind the VMM, so it sees the stream the VMM
- * carries, never a vsock socket of its own. HY_RUNS: it can. */
+ * vhost-device-vsock; unix-ports:PATH: libkrun) cannot check a case in a
+ * role: its side is a Unix socket behind the VMM, so it sees the stream
+ * the VMM carries, never a vsock socket of its own. A case runs in a role
+ * where the half the case checks is the guest's (its AF_VSOCK socket) and
+ * the host's half only carries the stream and asserts nothing a Unix
+ * socket would not do. HY(as the connecting half, as the listening half),
+ * each HY_RUNS (it can) or the reason; HY_BOTH(r): r in both roles. */
+#define HY(connecting, listening) {connecting, listening}
+#define HY_BOTH(r) HY(r, r)
 #define HY_RUNS NULL
 #define HY_HOST "a hybrid host's side is a Unix socket behind the VMM: "
 #define HY_NO_RESET HY_HOST "the VMM closes a CONNECT to an unbound " \
@@ -60,177 +66,194 @@ enum { ON_VSOCK = 1, ON_TCP = 2, ON_BOTH = 3 };
 	"(vhost-device-vsock ends the whole connection at the host's SHUT_WR, " \
 	"and passes a guest's on only at times)"
 #define HY_SHUT_RD HY_HOST "its SHUT_RD is local, the guest is not told"
+#define HY_PEER_SHUT_RD HY_HOST "the guest's SHUT_RD reaches it only as " \
+	"the VMM passes it on, and EPIPE at a SHUT_RD's peer is vsock's"
 #define HY_CLOSE_UNREAD HY_HOST "a close with unread data is its own " \
 	"(vhost-device-vsock drops the data and does not tell the guest)"
+#define HY_CLOSE_SEEN HY_HOST "it sees the guest's close as the VMM " \
+	"ends its Unix connection, not as a vsock peer sees it"
 #define HY_LINGER HY_HOST "SO_LINGER is its socket's, not a vsock socket's"
 #define HY_IOCTL HY_HOST "SIOCINQ and SIOCOUTQ answer for it, not for " \
 	"a vsock socket"
 #define HY_RCVLOWAT HY_HOST "SO_RCVLOWAT and poll are its socket's"
 #define HY_CREDIT HY_HOST "virtio credit runs between the guest and the " \
 	"VMM, and the host has no vsock buffer options"
+#define HY_CREDIT_SENDER HY_HOST "its sends complete into the VMM, not " \
+	"under the guest's credit, so it closes before the guest has every " \
+	"byte (with vhost-device-vsock the last one never came)"
 #define HY_VSOCK_OPTION HY_HOST "it has no SO_VM_SOCKETS_* options"
 #define HY_BACKLOG HY_HOST "the VMM takes the guest's connections, so " \
 	"no vsock backlog is seen to fill"
+#define HY_BACKLOG_RESET HY_HOST "its connections go through the VMM's " \
+	"CONNECT, which passes no reset on (a refused one is closed, as one " \
+	"the guest is not ready for)"
 #define HY_ZEROCOPY HY_HOST "MSG_ZEROCOPY is the sending socket's, and " \
 	"a Unix socket has none"
 #define HY_STREAM_ONLY HY_HOST "the VMM carries SOCK_STREAM only"
 
-/* The table: X(name, transports, why a hybrid host cannot check it
- * (HY_RUNS: it can), socket type, why not over TCP (vsock only), the
+/* The table: X(name, transports, whether a hybrid host checks it in each
+ * role (HY above), socket type, why not over TCP (vsock only), the
  * connecting half, the listening half, what it checks). A half
  * is ONE(f): f(side, fd) on the case's one connection (the connecting side
  * connects, the listening side serves, before f); or OWN(f): f(side),
  * which makes its own connections. */
 #define CASES(X) \
-X("unbound-port", ON_BOTH, HY_NO_RESET, STREAM, NULL, \
+X("unbound-port", ON_BOTH, HY_BOTH(HY_NO_RESET), STREAM, NULL, \
   OWN(conform_unbound_port_connect), OWN(conform_unbound_port_listen), \
   "connect to a port nobody has bound fails at once: ECONNRESET over " \
   "vsock (a reset answers), ECONNREFUSED over TCP") \
-X("addr-in-use", ON_BOTH, HY_NO_PORTS, STREAM, NULL, \
+X("addr-in-use", ON_BOTH, HY(HY_NO_PORTS, HY_RUNS), STREAM, NULL, \
   OWN(conform_addr_in_use_connect), OWN(conform_addr_in_use_listen), \
   "bind to a port a socket has bound (a listener's, a connecting " \
   "socket's) fails with EADDRINUSE; the listener still accepts") \
-X("names", ON_BOTH, HY_NO_PORTS, STREAM, NULL, \
+X("names", ON_BOTH, HY_BOTH(HY_NO_PORTS), STREAM, NULL, \
   ONE(conform_names_connect), ONE(send_names), \
   "getsockname and getpeername on both sides name the same ports, the " \
   "connecting side's peer is the address it connected to, and the " \
   "listening side's peer is the connecting side's own address (its IP, " \
   "its CID where getsockname names one)") \
-X("local-cid", ON_VSOCK, HY_NO_PORTS, STREAM, "TCP has no CIDs", \
+X("local-cid", ON_VSOCK, HY_BOTH(HY_NO_PORTS), STREAM, "TCP has no CIDs", \
   ONE(conform_local_cid_connect), ONE(conform_local_cid_listen), \
   "IOCTL_VM_SOCKETS_GET_LOCAL_CID on /dev/vsock answers, on each side, " \
   "the CID the other side's getpeername gives (any CID over loopback)") \
-X("shut-wr-connecting", ON_BOTH, HY_HALF_CLOSE, STREAM, NULL, \
+X("shut-wr-connecting", ON_BOTH, HY_BOTH(HY_HALF_CLOSE), STREAM, NULL, \
   ONE(shut_wr_shutter), ONE(shut_wr_reader), \
   "after the connecting side's SHUT_WR the other side reads its data, " \
   "then EOF; its send fails with EPIPE and SIGPIPE (none with " \
   "MSG_NOSIGNAL); data still flows the other way") \
-X("shut-wr-listening", ON_BOTH, HY_HALF_CLOSE, STREAM, NULL, \
+X("shut-wr-listening", ON_BOTH, HY_BOTH(HY_HALF_CLOSE), STREAM, NULL, \
   ONE(shut_wr_reader), ONE(shut_wr_shutter), \
   "the same, with the listening side shutting down its writes") \
-X("shut-rd-connecting", ON_VSOCK, HY_SHUT_RD, STREAM, NOT_TCP_SHUT_RD, \
+X("shut-rd-connecting", ON_VSOCK, HY(HY_SHUT_RD, HY_PEER_SHUT_RD), \
+  STREAM, NOT_TCP_SHUT_RD, \
   ONE(shut_rd_shutter), ONE(shut_rd_writer), \
   "after the connecting side's SHUT_RD its recv gives EOF at once, and " \
   "the other side's send fails with EPIPE and SIGPIPE") \
-X("shut-rd-listening", ON_VSOCK, HY_SHUT_RD, STREAM, NOT_TCP_SHUT_RD, \
+X("shut-rd-listening", ON_VSOCK, HY(HY_PEER_SHUT_RD, HY_SHUT_RD), \
+  STREAM, NOT_TCP_SHUT_RD, \
   ONE(shut_rd_writer), ONE(shut_rd_shutter), \
   "the same, with the listening side shutting down its reads") \
-X("pollrdhup", ON_BOTH, HY_HALF_CLOSE, STREAM, NULL, \
+X("pollrdhup", ON_BOTH, HY_BOTH(HY_HALF_CLOSE), STREAM, NULL, \
   ONE(conform_pollrdhup_connect), ONE(conform_pollrdhup_listen), \
   "the peer's SHUT_WR wakes poll with POLLIN and POLLRDHUP, not POLLHUP; " \
   "recv then gives EOF") \
-X("pollhup", ON_BOTH, HY_HALF_CLOSE, STREAM, NULL, \
+X("pollhup", ON_BOTH, HY_BOTH(HY_HALF_CLOSE), STREAM, NULL, \
   ONE(conform_pollhup_connect), ONE(conform_pollhup_listen), \
   "after its own SHUT_WR and the peer's close, poll gives POLLHUP; the " \
   "peer read the data, then EOF") \
-X("close-unread", ON_BOTH, HY_CLOSE_UNREAD, STREAM, NULL, \
+X("close-unread", ON_BOTH, HY(HY_CLOSE_SEEN, HY_CLOSE_UNREAD), STREAM, NULL, \
   ONE(conform_close_unread_connect), ONE(conform_close_unread_listen), \
   "a close with received data unread ends the connection: EOF over vsock " \
   "(it has no abortive close), ECONNRESET over TCP (RFC 2525)") \
-X("linger-unread", ON_BOTH, HY_LINGER, STREAM, NULL, \
+X("linger-unread", ON_BOTH, HY(HY_LINGER, HY_RUNS), STREAM, NULL, \
   ONE(conform_linger_unread_connect), ONE(conform_linger_unread_listen), \
   "with SO_LINGER 2 s, close returns at once when the peer has received " \
   "everything, even unread") \
-X("linger-zero", ON_BOTH, HY_LINGER, STREAM, NULL, \
+X("linger-zero", ON_BOTH, HY(HY_LINGER, HY_CLOSE_SEEN), STREAM, NULL, \
   ONE(conform_linger_zero_connect), ONE(conform_linger_zero_listen), \
   "close with SO_LINGER 0 returns at once; the peer sees EOF over vsock, " \
   "ECONNRESET over TCP") \
-X("msg-peek", ON_BOTH, HY_RUNS, STREAM, NULL, \
+X("msg-peek", ON_BOTH, HY_BOTH(HY_RUNS), STREAM, NULL, \
   ONE(conform_msg_peek_connect), ONE(conform_msg_peek_listen), \
   "MSG_PEEK on an empty socket is EAGAIN with MSG_DONTWAIT; a peek of " \
   "part, then of all, then the read give the same bytes, two sends " \
   "merged") \
-X("dontwait-empty", ON_BOTH, HY_RUNS, STREAM, NULL, \
+X("dontwait-empty", ON_BOTH, HY_BOTH(HY_RUNS), STREAM, NULL, \
   ONE(conform_dontwait_empty_connect), ONE(conform_dontwait_empty_listen), \
   "recv with MSG_DONTWAIT, and on an O_NONBLOCK socket, is EAGAIN at " \
   "once on an empty socket; the byte the peer sends then comes the same " \
   "way") \
-X("siocinq", ON_BOTH, HY_IOCTL, STREAM, NULL, \
+X("siocinq", ON_BOTH, HY(HY_IOCTL, HY_RUNS), STREAM, NULL, \
   ONE(conform_siocinq_connect), ONE(conform_siocinq_listen), \
   "SIOCINQ answers 0 on an empty socket, the bytes queued once they " \
   "arrived, 0 after the read") \
-X("siocoutq", ON_BOTH, HY_IOCTL, STREAM, NULL, \
+X("siocoutq", ON_BOTH, HY(HY_IOCTL, HY_RUNS), STREAM, NULL, \
   ONE(conform_siocoutq_connect), ONE(conform_siocoutq_listen), \
   "SIOCOUTQ answers 0 before a send and comes back to 0 once the peer " \
   "has received the bytes") \
-X("rcvlowat", ON_BOTH, HY_RCVLOWAT, STREAM, NULL, \
+X("rcvlowat", ON_BOTH, HY(HY_RCVLOWAT, HY_RUNS), STREAM, NULL, \
   ONE(conform_rcvlowat_connect), ONE(conform_rcvlowat_listen), \
   "SO_RCVLOWAT 128 reads back; poll stays quiet with 1 byte queued and " \
   "gives POLLIN at 128; a MSG_DONTWAIT recv then takes 128") \
-X("credit-rcvlowat", ON_VSOCK, HY_CREDIT, STREAM, NOT_TCP_CREDIT, \
+X("credit-rcvlowat", ON_VSOCK, HY(HY_CREDIT_SENDER, HY_CREDIT), \
+  STREAM, NOT_TCP_CREDIT, \
   ONE(credit_sender), ONE(credit_rcvlowat_after), \
   "a receiver with a 128 KiB buffer, full, reads 64 KiB and raises " \
   "SO_RCVLOWAT: the credit update lets the sender's last byte through " \
   "(6.1 hangs here)") \
-X("credit-low-rx", ON_VSOCK, HY_CREDIT, STREAM, NOT_TCP_CREDIT, \
+X("credit-low-rx", ON_VSOCK, HY(HY_CREDIT_SENDER, HY_CREDIT), \
+  STREAM, NOT_TCP_CREDIT, \
   ONE(credit_sender), ONE(credit_rcvlowat_before), \
   "the same with SO_RCVLOWAT set first: the credit update comes when " \
   "fewer bytes than SO_RCVLOWAT are left") \
-X("buffer-size", ON_VSOCK, HY_VSOCK_OPTION, STREAM, \
+X("buffer-size", ON_VSOCK, HY(HY_VSOCK_OPTION, HY_RUNS), STREAM, \
   "TCP has SO_SNDBUF and SO_RCVBUF, not vsock's buffer options", \
   ONE(conform_buffer_size_connect), ONE(conform_buffer_size_listen), \
   "SO_VM_SOCKETS_BUFFER_SIZE, _MIN_SIZE and _MAX_SIZE read back what was " \
   "set; a size beyond the bounds is clamped to them, and so is the size " \
   "when a bound moves past it") \
-X("connect-timeout", ON_VSOCK, HY_VSOCK_OPTION, STREAM, \
+X("connect-timeout", ON_VSOCK, HY(HY_VSOCK_OPTION, HY_RUNS), STREAM, \
   "TCP has no connect time-out option (SO_SNDTIMEO bounds its connect)", \
   OWN(conform_connect_timeout_connect), ONE(conform_connect_timeout_listen), \
   "SO_VM_SOCKETS_CONNECT_TIMEOUT reads 2 s by default and back what was " \
   "set; 0 restores the default; a negative or malformed one is ERANGE") \
-X("small-writes-stalled", ON_BOTH, HY_RUNS, STREAM, NULL, \
+X("small-writes-stalled", ON_BOTH, HY_BOTH(HY_RUNS), STREAM, NULL, \
   ONE(conform_small_writes_stalled_connect), \
   ONE(conform_small_writes_stalled_listen), \
   "many 64-byte writes to a reader that has stopped: the writer blocks, " \
   "never fails, and every byte arrives in order once the reader resumes") \
-X("many-connections", ON_BOTH, HY_RUNS, STREAM, NULL, \
+X("many-connections", ON_BOTH, HY_BOTH(HY_RUNS), STREAM, NULL, \
   OWN(conform_many_connections_connect), OWN(conform_many_connections_listen), \
   "64 connections open at once, a byte each way on each, all accepted") \
-X("backlog-full", ON_BOTH, HY_BACKLOG, STREAM, NULL, \
+X("backlog-full", ON_BOTH, HY(HY_BACKLOG_RESET, HY_BACKLOG), STREAM, NULL, \
   OWN(conform_backlog_full_connect), OWN(conform_backlog_full_listen), \
   "listen(1) queues two connections; the third is reset at once over " \
   "vsock, left unanswered over TCP; after the accepts a new one gets in") \
-X("closed-before-accept", ON_BOTH, HY_RUNS, STREAM, NULL, \
+X("closed-before-accept", ON_BOTH, HY_BOTH(HY_RUNS), STREAM, NULL, \
   ONE(conform_closed_before_accept_connect), \
   OWN(conform_closed_before_accept_listen), \
   "a connection that wrote 3 bytes and closed before it was accepted is " \
   "accepted all the same: its 3 bytes, then EOF") \
-X("random-sizes", ON_BOTH, HY_RUNS, STREAM, NULL, \
+X("random-sizes", ON_BOTH, HY_BOTH(HY_RUNS), STREAM, NULL, \
   ONE(conform_random_sizes_connect), ONE(conform_random_sizes_listen), \
   "256 KiB each way in writes and reads of random sizes, every byte " \
   "checked against a pattern of the seed") \
-X("zerocopy", ON_BOTH, HY_ZEROCOPY, STREAM, NULL, \
+X("zerocopy", ON_BOTH, HY(HY_ZEROCOPY, HY_RUNS), STREAM, NULL, \
   ONE(conform_zerocopy_connect), ONE(zerocopy_reader), \
   "MSG_ZEROCOPY sends: completions cover every send from ID 0, without " \
   "error; the peer reads every byte") \
-X("zerocopy-close-pending", ON_BOTH, HY_ZEROCOPY, STREAM, NULL, \
+X("zerocopy-close-pending", ON_BOTH, HY(HY_ZEROCOPY, HY_RUNS), STREAM, NULL, \
   ONE(conform_zerocopy_close_connect), ONE(zerocopy_reader), \
   "close with MSG_ZEROCOPY completions unread: the close is prompt, the " \
   "peer reads every byte, then EOF") \
-X("seqpacket-boundaries", ON_VSOCK, HY_STREAM_ONLY, SEQPACKET, \
+X("seqpacket-boundaries", ON_VSOCK, HY_BOTH(HY_STREAM_ONLY), SEQPACKET, \
   NOT_TCP_SEQPACKET, \
   ONE(conform_seqpacket_boundaries_connect), \
   ONE(conform_seqpacket_boundaries_listen), \
   "messages of 1 byte to the smaller side's whole buffer arrive whole, " \
   "one recvmsg each, each way") \
-X("seqpacket-msg-trunc", ON_VSOCK, HY_STREAM_ONLY, SEQPACKET, \
+X("seqpacket-msg-trunc", ON_VSOCK, HY_BOTH(HY_STREAM_ONLY), SEQPACKET, \
   NOT_TCP_SEQPACKET, \
   ONE(conform_seqpacket_trunc_connect), ONE(conform_seqpacket_trunc_listen), \
   "a 32-byte message into 16 bytes: MSG_TRUNC returns 32, without it 16; " \
   "both flag MSG_TRUNC, and the rest of a message is dropped") \
-X("seqpacket-msg-eor", ON_VSOCK, HY_STREAM_ONLY, SEQPACKET, \
+X("seqpacket-msg-eor", ON_VSOCK, HY_BOTH(HY_STREAM_ONLY), SEQPACKET, \
   NOT_TCP_SEQPACKET, \
   ONE(conform_seqpacket_eor_connect), ONE(conform_seqpacket_eor_listen), \
   "MSG_EOR arrives on exactly the messages sent with it") \
-X("seqpacket-big-message", ON_VSOCK, HY_STREAM_ONLY, SEQPACKET, \
+X("seqpacket-big-message", ON_VSOCK, HY_BOTH(HY_STREAM_ONLY), SEQPACKET, \
   NOT_TCP_SEQPACKET, \
   ONE(conform_seqpacket_big_connect), ONE(conform_seqpacket_big_listen), \
   "a message one byte larger than the peer's buffer fails with EMSGSIZE; " \
   "the connection carries the next one") \
-X("seqpacket-msg-peek", ON_VSOCK, HY_STREAM_ONLY, SEQPACKET, \
+X("seqpacket-msg-peek", ON_VSOCK, HY_BOTH(HY_STREAM_ONLY), SEQPACKET, \
   NOT_TCP_SEQPACKET, \
   ONE(conform_seqpacket_peek_connect), ONE(conform_seqpacket_peek_listen), \
   "MSG_PEEK of part and of all of a message, MSG_PEEK|MSG_TRUNC its " \
   "length, then the read, all the same bytes")
+
+/* A hybrid host's roles, as not_hybrid's index. */
+enum { HY_CONNECTING = 0, HY_LISTENING = 1 };
 
 struct side;
 /* A case's half: on the case's one connection, or making its own. */
@@ -242,7 +265,10 @@ struct half {
 struct conform_case {
 	const char *name;
 	unsigned transports;
-	const char *not_hybrid;	/* why a hybrid host cannot check it */
+	/* Why a hybrid host cannot check it as the connecting half
+	 * ([HY_CONNECTING]) and as the listening half ([HY_LISTENING]):
+	 * NULL where it can. */
+	const char *not_hybrid[2];
 	int type;
 	const char *not_tcp;	/* why it does not run over TCP */
 	const char *what;
@@ -306,8 +332,9 @@ static const struct opt options[] = {
 	{.name = "skip", .arg = "CASES", .kind = OPT_NAME_SET, .offset = O(skip),
 	 .help = "leave these cases out", .names = case_names},
 	{.name = "list", .kind = OPT_FLAG, .offset = O(list),
-	 .help = "print the cases (name, transports, socket type, whether a "
-	 "hybrid host checks it, what it checks), then exit"},
+	 .help = "print the cases (name, transports, socket type, the roles "
+	 "a hybrid host checks it in: hybrid both, hy-peer as --peer, "
+	 "hy-listen as --listen, - neither; what it checks), then exit"},
 	{.name = "seed", .arg = "N", .kind = OPT_NUM, .offset = O(seed),
 	 .min = 1, .max = UINT32_MAX, .help = "the connecting side's seed of "
 	 "random sizes and data", .def_text = "from the clock"},
@@ -2486,12 +2513,13 @@ static int run_half(struct side *s, const struct half *h)
 	return h->one(s, fd);
 }
 
-/* Why a case does not run here, or NULL. */
-static const char *not_here(const struct conform_case *c, enum transport t)
+/* Why a case does not run here, on the connecting side or the
+ * listening one, or NULL. */
+static const char *not_here(const struct conform_case *c, enum transport t,
+			    bool connecting)
 {
-	if ((t == TRANSPORT_HYBRID || t == TRANSPORT_UNIX_PORTS) &&
-	    c->not_hybrid)
-		return c->not_hybrid;
+	if (t == TRANSPORT_HYBRID || t == TRANSPORT_UNIX_PORTS)
+		return c->not_hybrid[connecting ? HY_CONNECTING : HY_LISTENING];
 	if (t == TRANSPORT_TCP && !(c->transports & ON_TCP))
 		return c->not_tcp ? c->not_tcp : "vsock only";
 	if (t == TRANSPORT_VSOCK && !(c->transports & ON_VSOCK))
@@ -2511,10 +2539,13 @@ static int list_cases(const struct conform_options *o)
 		const struct conform_case *c = &cases[i];
 		if (!selected(o, i))
 			continue;
-		out("%-24s %-5s %-9s %-6s %s\n", c->name,
+		bool as_peer = !c->not_hybrid[HY_CONNECTING],
+		     as_listener = !c->not_hybrid[HY_LISTENING];
+		out("%-24s %-5s %-9s %-9s %s\n", c->name,
 		    c->transports == ON_BOTH ? "both" : "vsock",
 		    c->type == SEQPACKET ? "seqpacket" : "stream",
-		    c->not_hybrid ? "-" : "hybrid", c->what);
+		    as_peer && as_listener ? "hybrid" : as_peer ? "hy-peer"
+		    : as_listener ? "hy-listen" : "-", c->what);
 	}
 	return EXIT_PASS;
 }
@@ -2605,7 +2636,7 @@ static uint32_t run_connecting(struct side *s, const struct conform_options *o,
 			       bool *unreachable)
 {
 	const struct conform_case *c = &cases[i];
-	const char *off = not_here(c, o->peer.transport);
+	const char *off = not_here(c, o->peer.transport, true);
 	char why[2 * WHY_MAX + 64];
 	uint32_t verdict;
 	struct message r;
@@ -2747,7 +2778,8 @@ static uint32_t run_listening(struct side *s, const struct conform_options *o,
 			format(s->why, sizeof(s->why), "control: the case's seed: %s",
 			       err ? io_error_text(err) : "another message");
 			verdict = CONFORM_FAILED;
-		} else if ((off = not_here(&cases[i], o->listen.transport))) {
+		} else if ((off = not_here(&cases[i], o->listen.transport,
+					   false))) {
 			/* Only a hybrid host knows it is one: the connecting
 			 * side in the guest hears it as the result. */
 			format(s->why, sizeof(s->why), "%s", off);

@@ -19,9 +19,10 @@
 #                    vsock-perf here (JSON, every test, data check passed)
 #   bench-verify     the same with --verify (when the build has it)
 #   conform-host-peer   vsock-conform --peer unix:V here, --listen in the
-#                    guest; conform-guest-peer: --listen unix:V here, --peer
-#                    vsock:2 there: both sides' KTAP as
-#                    tests/vm/conform-expect-hybrid has it (tests/ktap)
+#                    guest (both sides' KTAP as the guest kernel's column of
+#                    tests/vm/conform-expect-hybrid-peer has it, tests/ktap);
+#                    conform-guest-peer: --listen unix:V here, --peer
+#                    vsock:2 there (tests/vm/conform-expect-hybrid-listen)
 #   guest-refused    the guest connects to a host port nobody listens on:
 #                    no reset; the applet ends at its deadline with one
 #                    line saying so
@@ -368,15 +369,24 @@ else
 fi
 
 # ---- vsock-conform, both roles ----
-# Each side's KTAP against tests/vm/conform-expect-hybrid (tests/ktap
-# --expect): the cases a hybrid host can check run through the daemon,
-# the others are a SKIP saying what a hybrid host cannot see.
-conform_expect=$repo/tests/vm/conform-expect-hybrid
-# conform_judge NAME ROLE HOST_RC GUEST_RC HOST_KTAP GUEST_KTAP
+# Each side's KTAP against the role's table (tests/ktap --expect), the
+# guest kernel's column (tests/vm/conform-expect.awk picks it):
+# tests/vm/conform-expect-hybrid-peer when this side connects,
+# tests/vm/conform-expect-hybrid-listen when it listens. The cases a hybrid
+# host can check in the role run through the daemon, the others are a
+# SKIP saying what a hybrid host cannot see.
+release=$(cat "$kdir/release")
+# conform_judge NAME ROLE HOST_RC GUEST_RC HOST_KTAP GUEST_KTAP TABLE
 conform_judge() {
 	cj_bad=""
+	cj_expect=$tmp/$1.expect
+	if ! awk -v release="$release" -f "$repo/tests/vm/conform-expect.awk" \
+		"$7" >"$cj_expect" 2>"$tmp/$1.expect.err"; then
+		cj_bad=" $(basename "$7"): $(tr '\n' ';' <"$tmp/$1.expect.err")"
+	fi
 	for cj in "host:$5" "guest:$6"; do
-		if ! "$ktap" --expect "$conform_expect" "${cj#*:}" \
+		[ -n "$cj_bad" ] && break
+		if ! "$ktap" --expect "$cj_expect" "${cj#*:}" \
 			>"$tmp/$1.${cj%%:*}.verdicts" 2>"$tmp/$1.${cj%%:*}.ktap"; then
 			cj_bad="$cj_bad ${cj%%:*}'s KTAP:"
 			cj_bad="$cj_bad $(tr '\n' ';' <"$tmp/$1.${cj%%:*}.ktap")"
@@ -384,7 +394,7 @@ conform_judge() {
 	done
 	v=$tmp/$1.host.verdicts
 	if [ -z "$cj_bad" ] && [ "$3" = 0 ] && [ "$4" = 0 ]; then
-		result "$1" PASS "$2: both sides as $(basename "$conform_expect"): $(grep -c ' ok$' "$v") ok, $(grep -c ' skip ' "$v") skip"
+		result "$1" PASS "$2: both sides as $(basename "$7") has it for $release: $(grep -c ' ok$' "$v") ok, $(grep -c ' skip ' "$v") skip"
 	else
 		result "$1" FAIL "$2: host exit $3, guest exit $4;$cj_bad"
 		show host "$tmp/$1-host.err"
@@ -398,7 +408,8 @@ cpeer=$hpid
 guest conform-host-peer "vsock-conform --listen vsock:any --timeout $ctmo"
 reap "$cpeer"
 conform_judge conform-host-peer "vsock-conform --peer unix:V here, --listen vsock:any in the guest" \
-	"$hrc" "$grc" "$tmp/conform-host-peer-host.out" "$tmp/conform-host-peer.gout"
+	"$hrc" "$grc" "$tmp/conform-host-peer-host.out" "$tmp/conform-host-peer.gout" \
+	"$repo/tests/vm/conform-expect-hybrid-peer"
 # This side listens at V_8600 (data at V_8601...), the guest connects.
 host conform-guest-peer-host vsock-conform --listen "unix:$uds" --timeout "$ctmo"
 clisten=$hpid
@@ -406,7 +417,8 @@ if wait_listening conform-guest-peer-host; then
 	guest conform-guest-peer "vsock-conform --peer vsock:2 --timeout $ctmo"
 	reap "$clisten"
 	conform_judge conform-guest-peer "vsock-conform --listen unix:V here, --peer vsock:2 in the guest" \
-		"$hrc" "$grc" "$tmp/conform-guest-peer-host.out" "$tmp/conform-guest-peer.gout"
+		"$hrc" "$grc" "$tmp/conform-guest-peer-host.out" "$tmp/conform-guest-peer.gout" \
+		"$repo/tests/vm/conform-expect-hybrid-listen"
 else
 	reap "$clisten"
 	result conform-guest-peer FAIL "vsock-conform --listen unix:V did not listen (exit $hrc)"
