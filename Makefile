@@ -52,12 +52,14 @@ LIB_OBJS := $(filter-out common/main.o,$(COMMON_OBJS))
 all: vsockbox
 
 # ---- configuration ----
-# Config.in is generated from the //config: block of each applets/*.c and
-# committed; .config follows it (oldconfig): a new applet comes in at its
-# default, choices already made stay.
+# Config.in is generated from the //config: blocks of applets/*.c (an
+# applet each) and common/*.c (FEATURE_ entries: options of a mechanism
+# beyond the original protocol, such as --verify) and committed; .config
+# follows it (oldconfig): a new entry comes in at its default, choices
+# already made stay.
 KCONFIG := sh scripts/kconfig.sh
 
-Config.in: $(wildcard applets/*.c) scripts/kconfig.sh
+Config.in: $(wildcard applets/*.c common/*.c) scripts/kconfig.sh
 	$(Q)$(KCONFIG) config-in . > $@.tmp
 	$(Q)if cmp -s $@.tmp $@; then rm -f $@.tmp; touch $@; else mv $@.tmp $@; \
 		echo "  GEN     $@"; fi
@@ -71,9 +73,11 @@ defconfig allyesconfig allnoconfig: Config.in
 	$(Q)$(KCONFIG) $@ Config.in > .config
 	@echo "  GEN     .config ($@)"
 
-# The applets of the protocol (doc/PROTOCOL.md), guest and host side: the
-# build that SMALL=1's 64 KiB target is for (tools such as vsock-conform
-# come on top of it).
+# The original protocol's slice (doc/PROTOCOL.md): its applets, guest and
+# host side, on, and every other entry off: other applets (tools such as
+# vsock-conform) and every FEATURE_ (--verify, hybrid vsock addresses and
+# --preamble), whose options then do not exist. The build that SMALL=1's
+# 64 KiB target is for.
 PROTOCOL_APPLETS := VSOCK_CTL VSOCK_ECHO VSOCK_UNIDIR VSOCK_BIDIR VSOCK_MULTI \
 	VSOCK_ITEST VSOCK_PERF VSOCK_ITEST_HOST
 protocolconfig: Config.in
@@ -103,6 +107,13 @@ build/applets.mk build/applets.h &: Config.in .config scripts/gen-applets.sh
 
 -include build/applets.mk
 
+# ENABLE_FEATURE_X and IF_FEATURE_X(...) of every FEATURE_ entry (replaced
+# only on change, so that another applet choice rebuilds nothing).
+build/vsockbox_features.h: Config.in .config scripts/kconfig.sh
+	@mkdir -p build
+	$(Q)$(KCONFIG) features-h Config.in .config > $@.tmp
+	$(Q)if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv $@.tmp $@; fi
+
 # ---- the binary ----
 # Every string literal of a source, as the compiler sees it, holds only
 # conversions of format()'s printf subset: a '%f' fails the build here
@@ -113,7 +124,7 @@ build/fmtcheck: scripts/fmtcheck.c
 FORMAT_CHECK = $(CC) $(VSB_CFLAGS) $(CFLAGS) -E $< | build/fmtcheck $<
 
 %.o: %.c common/vsockbox.h common/protocol.h common/vsock_abi.h build/applets.h \
-		build/fmtcheck
+		build/vsockbox_features.h build/fmtcheck
 	@$(if $(Q),echo "  CC      $@")
 	$(Q)$(FORMAT_CHECK)
 	$(Q)$(CC) $(VSB_CFLAGS) $(CFLAGS) -c -o $@ $<
@@ -183,7 +194,8 @@ install-unstripped:
 
 # clean keeps downloads (the QEMU guest's kernel under build/vm).
 clean:
-	rm -rf vsockbox build/applets.h build/applets.mk build/fmtcheck \
+	rm -rf vsockbox build/applets.h build/applets.mk build/vsockbox_features.h \
+		build/fmtcheck \
 		common/*.o applets/*.o tests/*.o tests/unit
 
 distclean: clean

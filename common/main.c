@@ -24,6 +24,9 @@ static const struct applet applets[] = {
 };
 
 enum { APPLET_COUNT = sizeof(applets) / sizeof(applets[0]) };
+/* Past the last applet (a pointer, so that a build of none compiles:
+ * i < 0 of an index would be a warning). */
+#define APPLETS_END (applets + APPLET_COUNT)
 
 static const char *base_name(const char *path)
 {
@@ -33,24 +36,24 @@ static const char *base_name(const char *path)
 
 static const struct applet *find_applet(const char *name)
 {
-	for (size_t i = 0; i < APPLET_COUNT; i++)
-		if (strcmp(applets[i].name, name) == 0)
-			return &applets[i];
+	for (const struct applet *a = applets; a < APPLETS_END; a++)
+		if (strcmp(a->name, name) == 0)
+			return a;
 	return NULL;
 }
 
 static int list_applets(void)
 {
-	for (size_t i = 0; i < APPLET_COUNT; i++)
-		out("%s\n", applets[i].name);
+	for (const struct applet *a = applets; a < APPLETS_END; a++)
+		out("%s\n", a->name);
 	return EXIT_PASS;
 }
 
 /* Every option of every applet, machine-readable (options.c). */
 static int list_all_options(void)
 {
-	for (size_t i = 0; i < APPLET_COUNT; i++)
-		list_options(applets[i].name, applets[i].spec);
+	for (const struct applet *a = applets; a < APPLETS_END; a++)
+		list_options(a->name, a->spec);
 	return EXIT_PASS;
 }
 
@@ -116,8 +119,8 @@ static int usage(int fd, int code)
 		"       vsockbox --check-options APPLET ARGS...\n"
 		"       vsockbox --compose NAME APPLET,APPLET... TEXT ARGS...\n\n"
 		"applets (APPLET --help for each):\n");
-	for (size_t i = 0; i < APPLET_COUNT; i++)
-		print_to(fd, "  %-18s %s\n", applets[i].name, applets[i].summary);
+	for (const struct applet *a = applets; a < APPLETS_END; a++)
+		print_to(fd, "  %-18s %s\n", a->name, a->summary);
 	print_to(fd, "\nscript:\n  %-18s %s\n", "vsock-bench",
 		 "the guest side of the whole micro benchmark (POSIX sh),\n"
 		 "                     installed beside vsockbox by make install");

@@ -15,6 +15,9 @@
 #include <sys/types.h>
 
 #include "protocol.h"
+/* ENABLE_FEATURE_X, IF_FEATURE_X(...): the FEATURE_ entries of .config
+ * (scripts/kconfig.sh features-h). */
+#include "vsockbox_features.h"
 
 #define VSOCKBOX_VERSION "0.1.0"
 

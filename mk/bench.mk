@@ -65,9 +65,9 @@ check-bench: check-bench-report
 # The CPU cost of --verify's pattern per GiB, generated and checked, with
 # memcpy beside it (one core; a measurement, not a test).
 build/bench/pattern: bench/pattern.c common/pattern.c common/format.c \
-		common/vsockbox.h
+		common/vsockbox.h build/vsockbox_features.h
 	@mkdir -p build/bench
-	$(Q)$(HOSTCC) $(BENCH_CFLAGS) -D_GNU_SOURCE -o $@ bench/pattern.c \
+	$(Q)$(HOSTCC) $(BENCH_CFLAGS) -Ibuild -D_GNU_SOURCE -o $@ bench/pattern.c \
 		common/pattern.c common/format.c
 
 bench-pattern: build/bench/pattern

@@ -16,7 +16,7 @@
 
 TEST_TOOLS := tests/faultpeer tests/supervise tests/ktap tests/fakevmm
 VSB_HEADERS := common/vsockbox.h common/protocol.h common/vsock_abi.h \
-	build/applets.h
+	build/applets.h build/vsockbox_features.h
 
 tests/faultpeer: tests/faultpeer.c $(LIB_OBJS) $(VSB_HEADERS)
 	@$(if $(Q),echo "  LINK    $@")

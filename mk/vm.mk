@@ -74,7 +74,7 @@ initramfs: vsockbox
 
 # ---- the arm64 binary: the same sources, objects under build/arm64 ----
 build/arm64/%.o: %.c common/vsockbox.h common/protocol.h common/vsock_abi.h \
-		build/applets.h
+		build/applets.h build/vsockbox_features.h
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $@")
 	$(Q)$(ARM64_CROSS)gcc $(VSB_CFLAGS) $(CFLAGS) -c -o $@ $<

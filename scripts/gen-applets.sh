@@ -3,13 +3,15 @@
 # Usage: gen-applets.sh CONFIG_IN DOTCONFIG OUTDIR
 # Writes OUTDIR/applets.h (X-macro rows of enabled applets) and
 # OUTDIR/applets.mk (object list). Fails if an applet file and a Config.in
-# entry do not match one to one.
+# entry do not match one to one. FEATURE_ entries are no applets: they are
+# options of a mechanism (scripts/kconfig.sh features-h).
 set -eu
 config_in=$1 dotconfig=$2 outdir=$3
 srcdir=$(dirname "$config_in")
 mkdir -p "$outdir"
 
 entries=$(awk '
+	/^config FEATURE_/ { name = ""; next }
 	/^config / { name = $2; next }
 	name != "" && /^[ \t]*bool / {
 		prompt = $0

@@ -11,14 +11,15 @@ LOOP=tcp:127.0.0.1
 
 # Every applet the build's .config enables (defconfig's without one): the
 # binary must list exactly these (a new applet file is covered here with
-# no edit). A case that needs an applet switched off is skipped.
+# no edit). A case that needs an applet switched off is skipped. FEATURE_
+# entries are no applets (the suite expects the default build's: all on).
 if [ -f "$SRC/.config" ]; then
 	APPLETS=$(cat "$SRC/.config")
 else
 	APPLETS=$(sh "$SRC/scripts/kconfig.sh" defconfig "$SRC/Config.in")
 fi
-APPLETS=$(echo "$APPLETS" | sed -n 's/^CONFIG_\(.*\)=y$/\1/p' |
-	tr 'A-Z_' 'a-z-' | tr '\n' ' ')
+APPLETS=$(echo "$APPLETS" | grep -v '^CONFIG_FEATURE_' |
+	sed -n 's/^CONFIG_\(.*\)=y$/\1/p' | tr 'A-Z_' 'a-z-' | tr '\n' ' ')
 APPLET_COUNT=$(echo "$APPLETS" | wc -w | tr -d ' ')
 FIRST_APPLET=${APPLETS%% *}
 VERSION=$(sed -n 's/^#define VSOCKBOX_VERSION "\(.*\)"$/\1/p' \
