@@ -25,13 +25,14 @@ VSB_CFLAGS := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wformat=2 -Werror \
 	-pthread -Icommon -Ibuild
 VSB_LDFLAGS := -pthread $(STATIC)
 
-# SMALL=1: the smallest binary (with CC=musl-gcc, the protocol applets
+# SMALL=1: the smallest binary (with CC=musl-gcc and make protocolconfig,
 # under 64 KiB stripped): optimise for size, drop unwind tables, let the
 # linker drop whatever nothing calls, and start the data segment right
 # after the code in the file (a small common-page-size), not on the next
 # page boundary, which pads the file with up to 4 KiB of zeros. The static
 # binary is loaded at a fixed address anyway: code for a fixed address
-# (-fno-pie) is smaller and keeps constant tables in .rodata.
+# (-fno-pie) is smaller and keeps constant tables in .rodata. For size,
+# --verify's pattern goes without its AVX2 copies (common/pattern.c).
 ifeq ($(SMALL),1)
 CFLAGS := -Os
 VSB_CFLAGS += -ffunction-sections -fdata-sections \

@@ -31,7 +31,7 @@ static const struct opt options[] = {
 	 .help = "write this magic number (repeatable, in order)",
 	 .flags = OPT_OWN},
 	OPTION_BUFFER_SIZE(struct ctl, setup.buffer_size),
-	OPTION_PREAMBLE(struct ctl, preamble),
+	IF_FEATURE_HYBRID(OPTION_PREAMBLE(struct ctl, preamble),)
 	OPTION_END
 };
 
@@ -78,7 +78,7 @@ int vsock_ctl_main(int argc, char **argv)
 
 	int first = parse_command_line(&vsock_ctl_spec, &o, argc, argv);
 	/* One token for the run: the program's stages name theirs with it. */
-	uint64_t token = o.preamble ? preamble_token() : 0;
+	uint64_t token = run_token(o.preamble);
 	xconn_open_stream(&ctl, &o.peer, PERF_CTL_PORT, &o.setup, token,
 			  step_deadline(o.timeout_s));
 	if (o.magic.n)

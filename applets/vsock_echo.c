@@ -24,12 +24,12 @@ static const struct opt options[] = {
 	 .max = MAX_IO_SIZE, .def = PERF_ECHO_PACKET, .help = "packet size",
 	 .flags = OPT_OWN},
 	OPTION_BUFFER_SIZE(struct echo, setup.buffer_size),
-	OPTION_VERIFY(struct echo, verify),
+	IF_FEATURE_VERIFY(OPTION_VERIFY(struct echo, verify),)
 	OPTION_TIMEOUT(struct echo, timeout_s),
 	{.name = "chain", .kind = OPT_FLAG, .offset = offsetof(struct echo, chain),
 	 .help = "print 'done' on stdout when the host has closed",
 	 .flags = OPT_OWN},
-	OPTION_PREAMBLE(struct echo, preamble),
+	IF_FEATURE_HYBRID(OPTION_PREAMBLE(struct echo, preamble),)
 	OPTION_END
 };
 
@@ -82,13 +82,14 @@ int vsock_echo_main(int argc, char **argv)
 	parse_command_line(&vsock_echo_spec, &e, argc, argv);
 	unsigned char *packet = xmalloc(e.packet_size);
 	struct echo_check check = {0, NULL, {0}};
-	if (e.verify) {
+	bool verify = ENABLE_FEATURE_VERIFY && e.verify;
+	if (verify) {
 		check.warmup = xmalloc(e.packet_size);
 		pattern_start(&check.timed, perf_tests[PERF_TEST_LATENCY].label,
 			      PERF_ECHO_PORT, PATTERN_TO_GUEST, e.packet_size);
 	}
 	xconn_open_stream(&c, &e.peer, PERF_ECHO_PORT, &e.setup,
-			  e.preamble ? preamble_token() : 0,
+			  run_token(e.preamble),
 			  step_deadline(e.timeout_s));
 	/* Each echo's deadline costs no kernel timer on the latency path. */
 	struct watchdog watchdog;
@@ -106,7 +107,7 @@ int vsock_echo_main(int argc, char **argv)
 			    (size_t)e.packet_size);
 		if (err)
 			die_io(&c, err, "read");
-		if (e.verify)
+		if (verify)
 			check_packet(&check, packet, e.packet_size);
 		err = write_full(&c, packet, e.packet_size, d);
 		if (err == EPIPE || err == ECONNRESET)

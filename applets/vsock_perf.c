@@ -5,6 +5,13 @@
 //config:	default y
 //config:	help
 //config:	  Runs the benchmark's tests against one guest and prints percentiles as a table or JSON.
+//config:
+//config:config FEATURE_PERF_INTERVAL
+//config:	bool "vsock-perf --interval: bytes and rate every S seconds of a test"
+//config:	default y
+//config:	help
+//config:	  A sampling thread logs what a throughput test's streams moved, a line
+//config:	  (or a JSON "intervals" entry) every S seconds. Beyond the original host.
 #include "vsockbox.h"
 
 #include <errno.h>
@@ -51,7 +58,7 @@ static const struct opt options[] = {
 	 .min = 1, .max = MAX_IO_SIZE, .help = "bytes per read or write call",
 	 .def_text = "each test's own, above"},
 	OPTION_BUFFER_SIZE(struct perf_options, setup.buffer_size),
-	OPTION_ZEROCOPY(struct perf_options, setup.zerocopy),
+	IF_FEATURE_ZEROCOPY(OPTION_ZEROCOPY(struct perf_options, setup.zerocopy),)
 	OPTION_TIMEOUT(struct perf_options, timeout_s),
 	{.name = "echo-timeout", .arg = "MS", .kind = OPT_NUM,
 	 .offset = O(echo_timeout_ms), .min = 1, .max = 60000,
@@ -62,13 +69,15 @@ static const struct opt options[] = {
 	 .offset = O(connect_timeout_s), .min = 1, .max = MAX_TIMEOUT_S,
 	 .help = "how long to wait for the guest's connections (for a guest"
 		 " still booting)", .def_text = "above"},
+	IF_FEATURE_PROGRESS(
 	{.name = "progress", .kind = OPT_FLAG, .offset = O(progress),
-	 .help = "one line on stderr per finished test, terminal or not"},
-	OPTION_VERIFY(struct perf_options, verify),
+	 .help = "one line on stderr per finished test, terminal or not"},)
+	IF_FEATURE_VERIFY(OPTION_VERIFY(struct perf_options, verify),)
+	IF_FEATURE_PERF_INTERVAL(
 	{.name = "interval", .arg = "S", .kind = OPT_NUM, .offset = O(interval_s),
 	 .min = 1, .max = MAX_TIMEOUT_S, .def = 0, .def_text = "none",
 	 .help = "while a throughput test runs, one line every S seconds: the\n"
-		 "bytes moved and the rate (with --json, the \"intervals\" array)"},
+		 "bytes moved and the rate (with --json, the \"intervals\" array)"},)
 	OPTION_END
 };
 #undef O
@@ -117,8 +126,9 @@ static void describe(void)
 	out("\nThe run belongs to one guest: connections from any other peer are closed\n"
 	    "with a warning. The connections are awaited %u s (or --timeout S if\n"
 	    "shorter), a magic number %u s, each whole echo %u ms.\n"
+	    IF_FEATURE_HYBRID(
 	    "On a hybrid vsock host (--listen unix:PATH) no source port is visible:\n"
-	    "each guest connection must name its stream first (vsock-bench --preamble).\n",
+	    "each guest connection must name its stream first (vsock-bench --preamble).\n"),
 	    PERF_CONNECT_DEADLINE_MS / 1000, PERF_MAGIC_DEADLINE_MS / 1000,
 	    PERF_ECHO_DEADLINE_MS);
 }
@@ -182,6 +192,24 @@ struct perf {
 	struct interval_log intervals;
 	struct failure failure;
 };
+
+/* --verify asked for (and there is a --verify). */
+static bool verifying(const struct perf *p)
+{
+	return ENABLE_FEATURE_VERIFY && p->o.verify;
+}
+
+/* --interval asked for (and there is an --interval). */
+static bool sampling(const struct perf *p)
+{
+	return ENABLE_FEATURE_PERF_INTERVAL && p->o.interval_s;
+}
+
+/* --progress asked for (and there is a --progress). */
+static bool progress_lines(const struct perf *p)
+{
+	return ENABLE_FEATURE_PROGRESS && p->o.progress;
+}
 
 /* A protocol bound, but never more than --timeout. */
 static uint64_t capped_ms(const struct perf *p, uint64_t ms)
@@ -369,7 +397,8 @@ static _Noreturn void no_complete_set(const struct accept_state *a,
 			best = a->peer[i].open;
 	die(EXIT_ENV, "accept %s: timed out after %llu ms with %d of "
 	    "the guest's connections missing%s", where,
-	    (unsigned long long)waited_ms, a->needed - best, a->unnamed ?
+	    (unsigned long long)waited_ms, a->needed - best,
+	    ENABLE_FEATURE_HYBRID && a->unnamed ?
 	    " (some had no stream preamble: run the guest's vsock-bench "
 	    "with --preamble)" : "");
 }
@@ -493,7 +522,7 @@ static void announce(const struct perf *p)
 	char line[256];
 	size_t n = 0;
 
-	if (!p->o.progress)
+	if (!progress_lines(p))
 		return;
 	for (int i = 0; i < PERF_TESTS_N && n < sizeof(line); i++) {
 		const struct test_run *r = &p->run[i];
@@ -523,7 +552,7 @@ static void finished(const struct perf *p, const char *test, uint64_t n,
 		     uint64_t started)
 {
 	char secs[32];
-	if (p->o.progress)
+	if (progress_lines(p))
 		warn("%s done: %llu iterations in %s s", test,
 			 (unsigned long long)n,
 			 seconds_since(secs, sizeof(secs), started));
@@ -539,7 +568,7 @@ static void note_corruption(struct perf *p, const char *what, unsigned i,
 	if (p->corruption == 1)
 		return;
 	p->corruption = 1;
-	if (!p->o.verify) {
+	if (!verifying(p)) {
 		format(p->corruption_why, sizeof(p->corruption_why),
 		       "%s packet %u differs at byte %zu", what, i, at);
 		return;
@@ -610,7 +639,7 @@ static void run_latency(struct perf *p, struct test_run *r)
 	/* --verify: every timed packet differs (the pattern of the echo
 	 * stream at its place), so a stale or misplaced echo shows too. */
 	struct pattern *timed = NULL;
-	if (p->o.verify) {
+	if (verifying(p)) {
 		timed = xmalloc(sizeof(*timed));
 		pattern_start(timed, t->label, PERF_ECHO_PORT, PATTERN_TO_GUEST,
 			      PERF_ECHO_PACKET);
@@ -633,7 +662,7 @@ static void run_latency(struct perf *p, struct test_run *r)
 	progress_end(&prog);
 	watchdog_stop(&watchdog);
 	xfree(timed);
-	if (p->o.verify) {
+	if (verifying(p)) {
 		r->verified = p->corruption != 1;
 		r->checked = (PERF_WARMUP_PACKETS + r->count) * PERF_ECHO_PACKET;
 	}
@@ -652,7 +681,7 @@ static void run_latency(struct perf *p, struct test_run *r)
 static struct pattern *stream_patterns(const struct perf *p,
 				       const struct perf_test *t, int slot)
 {
-	if (!p->o.verify)
+	if (!verifying(p))
 		return NULL;
 	struct pattern *v = xmalloc(2 * sizeof(*v));
 	pattern_start(&v[0], t->label, perf_slot_port(slot), PATTERN_TO_GUEST,
@@ -778,7 +807,7 @@ static void sampler_start(struct sampler *s, struct perf *p,
 	s->p = p;
 	s->r = r;
 	s->stop = false;
-	if (!p->o.interval_s)
+	if (!sampling(p))
 		return;
 	for (int slot = 0; slot < PERF_SLOTS; slot++)
 		if (r->test->slots >> slot & 1)
@@ -795,7 +824,7 @@ static void sampler_start(struct sampler *s, struct perf *p,
 
 static void sampler_stop(struct sampler *s)
 {
-	if (!s->p->o.interval_s)
+	if (!sampling(s->p))
 		return;
 	pthread_mutex_lock(&s->lock);
 	s->stop = true;
@@ -1150,7 +1179,7 @@ static void print_json_settings(const struct perf *p)
 		out(", \"buffer_size\": %llu, \"buffer_granted\": %llu",
 		    (unsigned long long)buffer_asked(p),
 		    (unsigned long long)p->buffer_granted);
-	if (p->o.setup.zerocopy)
+	if (ENABLE_FEATURE_ZEROCOPY && p->o.setup.zerocopy)
 		out(", \"zerocopy\": %s", p->zerocopy_ran ? "true" : "false");
 }
 
@@ -1158,7 +1187,7 @@ static void print_json_settings(const struct perf *p)
  * (not asked for, or not run); and the bytes checked. */
 static void print_json_verified(const struct perf *p)
 {
-	if (!p->o.verify)
+	if (!verifying(p))
 		return;
 	for (int pass = 0; pass < 2; pass++) {
 		out(pass ? ", \"verified_bytes\": {" : ", \"verified\": {");
@@ -1181,7 +1210,7 @@ static void print_json_intervals(struct perf *p)
 	struct interval_log *log = &p->intervals;
 	char a[32], b[32], rate[32];
 
-	if (!p->o.interval_s)
+	if (!sampling(p))
 		return;
 	pthread_mutex_lock(&log->lock);
 	out(", \"intervals\": [");
@@ -1272,7 +1301,7 @@ static void print_table_settings(const struct perf *p)
 		out("socket buffer: %llu bytes asked, %llu granted\n",
 		    (unsigned long long)buffer_asked(p),
 		    (unsigned long long)p->buffer_granted);
-	if (p->o.setup.zerocopy)
+	if (ENABLE_FEATURE_ZEROCOPY && p->o.setup.zerocopy)
 		out("sends: %s\n", p->zerocopy_ran ? "MSG_ZEROCOPY"
 						   : "plain (no MSG_ZEROCOPY here)");
 }
@@ -1280,7 +1309,7 @@ static void print_table_settings(const struct perf *p)
 /* --verify: one line per test that ran. */
 static void print_table_verified(const struct perf *p)
 {
-	if (!p->o.verify)
+	if (!verifying(p))
 		return;
 	for (int i = 0; i < PERF_TESTS_N; i++) {
 		const struct test_run *r = &p->run[i];
@@ -1388,7 +1417,8 @@ static void plan(struct perf *p)
 		p->conn[slot].fd = -1;
 	for (int i = 0; i < PERF_TESTS_N; i++)
 		p->run[i].verified = -1;
-	if (pthread_mutex_init(&p->intervals.lock, NULL))
+	if (ENABLE_FEATURE_PERF_INTERVAL &&
+	    pthread_mutex_init(&p->intervals.lock, NULL))
 		die(EXIT_ENV, "cannot make a lock");
 }
 
@@ -1460,7 +1490,7 @@ int vsock_perf_main(int argc, char **argv)
 	p->step = "control";
 	expect_quiet_control(p);
 	set_fatal_hook(NULL, NULL);
-	if (p->o.progress)
+	if (progress_lines(p))
 		warn("every test done in %s s",
 			 seconds_since(secs, sizeof(secs), p->started_ns));
 	int code = p->corruption == 1 ? EXIT_FAIL : EXIT_PASS;
@@ -1480,7 +1510,8 @@ int vsock_perf_main(int argc, char **argv)
 	for (int i = 0; i < PERF_TESTS_N; i++)
 		for (int k = 0; k < PERF_RESULTS_MAX; k++)
 			xfree(p->run[i].result[k].v);
-	pthread_mutex_destroy(&p->intervals.lock);
+	if (ENABLE_FEATURE_PERF_INTERVAL)
+		pthread_mutex_destroy(&p->intervals.lock);
 	xfree(p->intervals.v);
 	xfree(p);
 	return code;

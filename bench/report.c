@@ -980,7 +980,7 @@ static void report_sizes(FILE *o, struct run *r)
 		{"  vsockbox, glibc", "glibc"}, {"  vsockbox, musl, -O2", "musl-O2"},
 		{"  vsockbox, musl, -Os", "musl-Os"},
 		{"  vsockbox, musl, make SMALL=1 (*)", "musl-small"},
-		{"    the protocol applets alone (**)", "musl-small-protocol"},
+		{"    the protocol's slice (**)", "musl-small-protocol"},
 	};
 	static const char *const starts[][2] = {
 		{"  vsock-echo --help, glibc", "start.glibc"},
@@ -1054,7 +1054,7 @@ static void report_targets(FILE *o, struct run *r)
 	fprintf(o, "  %-58s %s\n", text, verdict(rss ? rss->text : "n/a", true, 2048));
 	static const char *const musl[][2] = {
 		{"stripped static musl binary <= 64 KiB, -O2", "musl-O2"},
-		{"  make SMALL=1 (*), the protocol applets (**)", "musl-small-protocol"},
+		{"  make SMALL=1 (*), the protocol's slice (**)", "musl-small-protocol"},
 	};
 	for (int i = 0; i < 2; i++) {
 		const char *size = size_of(r, musl[i][1]);
@@ -1065,8 +1065,10 @@ static void report_targets(FILE *o, struct run *r)
 	}
 	fprintf(o, "\n(*) SMALL=1 (Makefile): -Os, no unwind tables, unused sections dropped,\n"
 		"    no RELRO, no page-aligned code or data segment, no build id\n"
-		"(**) make protocolconfig: the protocol's applets alone (PROTOCOL_APPLETS\n"
-		"    in the Makefile); the other builds are of the default configuration\n");
+		"(**) make protocolconfig: the original protocol's slice, its applets\n"
+		"    (PROTOCOL_APPLETS in the Makefile) with every FEATURE_ entry off (no\n"
+		"    --verify, hybrid vsock, --zerocopy, --interval or progress lines); the\n"
+		"    other builds are of the default configuration\n");
 }
 
 static void report(FILE *o, struct run *r)

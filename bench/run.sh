@@ -656,8 +656,9 @@ sweep() {
 # ---- binary size and start-up ----
 # The musl builds of the default configuration: -O2, -Os, and the
 # Makefile's SMALL=1 (flags alone, no code change, that make the binary
-# smaller; the README's route); and SMALL=1 of the protocol applets alone
-# (make protocolconfig), the build the 64 KiB target is for.
+# smaller; the README's route); and SMALL=1 of the original protocol's slice
+# (make protocolconfig: its applets, every FEATURE_ off), the build the
+# 64 KiB target is for.
 sizes() {
 	if strip -o "$W/vsockbox.glibc" "$vsb"; then
 		rec size glibc "$(wc -c <"$W/vsockbox.glibc")"

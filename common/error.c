@@ -81,10 +81,12 @@ const char *io_error_text(int err)
 		return "peer closed the connection";
 	if (err == ERR_DATA)
 		return "peer sent data where the protocol allows none";
-	if (err == ERR_PATTERN)
+	if (ENABLE_FEATURE_VERIFY && err == ERR_PATTERN)
 		return "data differs from the --verify pattern";
 	if (err == ETIMEDOUT)
 		return "timed out";
+	if (!ENABLE_FEATURE_HYBRID)	/* no VMM to answer CONNECT */
+		return strerror(err);
 	if (err == ERR_HANDSHAKE)
 		return "the VMM's answer to CONNECT is not 'OK <port>'";
 	if (err == ERR_NOT_ACCEPTED)
@@ -146,7 +148,7 @@ static _Noreturn void die_transfer(const struct conn *c, int err,
 				   const struct pattern *v, const char *op)
 {
 	char why[384];
-	if (err == ERR_PATTERN && v)
+	if (ENABLE_FEATURE_VERIFY && err == ERR_PATTERN && v)
 		pattern_describe(v, why, sizeof(why));
 	else
 		format_io_failure(why, sizeof(why), op, c, err);

@@ -7,7 +7,7 @@ void throughput_options(const struct applet_spec *spec, struct throughput *t,
 {
 	parse_command_line(spec, t, argc, argv);
 	ctl_check();
-	t->token = t->preamble ? preamble_token() : 0;
+	t->token = run_token(t->preamble);
 }
 
 void throughput_connect(struct throughput *t, struct conn *c,
@@ -39,7 +39,7 @@ struct stream_patterns *guest_patterns(const struct throughput *t,
 				       struct stream_patterns *v,
 				       const char *test, uint32_t port)
 {
-	if (!t->verify)
+	if (!ENABLE_FEATURE_VERIFY || !t->verify)
 		return NULL;
 	pattern_start(&v->rx, test, port, PATTERN_TO_GUEST, t->size);
 	pattern_start(&v->tx, test, port, PATTERN_TO_HOST, t->size);

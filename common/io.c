@@ -6,6 +6,13 @@
  * call counts (the echo path) a watchdog (watchdog.c) takes its place: its
  * timer interrupts a blocked call, and the loop reads the clock only
  * then, or after partial progress. */
+//config:config FEATURE_ZEROCOPY
+//config:	bool "--zerocopy: MSG_ZEROCOPY sends"
+//config:	default y
+//config:	help
+//config:	  The throughput applets and vsock-perf (and so vsock-bench) take --zerocopy:
+//config:	  sends with MSG_ZEROCOPY where the kernel has it, each buffer written again
+//config:	  only once the kernel is done with it. Beyond the original protocol.
 #include "vsockbox.h"
 
 #include <errno.h>
@@ -163,7 +170,8 @@ static int read_whole(struct conn *c, unsigned char *p, size_t len,
 		if (c->moved)
 			atomic_fetch_add_explicit(c->moved, (uint64_t)n,
 						  memory_order_relaxed);
-		if (v && (err = pattern_check(v, p, (size_t)n)) != 0)
+		if (ENABLE_FEATURE_VERIFY && v &&
+		    (err = pattern_check(v, p, (size_t)n)) != 0)
 			return err;
 		p += n;
 		len -= (size_t)n;
@@ -242,7 +250,7 @@ int zerocopy_wait(struct conn *c, struct deadline d)
 
 	/* Not only for speed: an AF_UNIX socket has no error queue, and
 	 * its recvmsg(MSG_ERRQUEUE) says 0 for ever. */
-	if (!c->zerocopy)
+	if (!ENABLE_FEATURE_ZEROCOPY || !c->zerocopy)
 		return 0;
 	while ((int32_t)(c->zc_done - c->zc_sent) < 0) {
 		err = read_completions(c);
@@ -267,7 +275,7 @@ int zerocopy_wait(struct conn *c, struct deadline d)
 static ssize_t send_some(struct conn *c, const void *p, size_t len)
 {
 	/* MSG_NOSIGNAL: a closed peer is EPIPE, never SIGPIPE. */
-	if (!c->zerocopy)
+	if (!ENABLE_FEATURE_ZEROCOPY || !c->zerocopy)
 		return data_send(c->fd, p, len, MSG_NOSIGNAL);
 	if (c->zc_chunk && len > c->zc_chunk)
 		len = c->zc_chunk;	/* what the peer's credit takes whole */
@@ -345,11 +353,11 @@ int send_stream(struct conn *c, uint64_t total, void *buf, size_t buf_len,
 	while (total && !err) {
 		size_t chunk = total < buf_len ? (size_t)total : buf_len;
 		/* Never rewrite what a MSG_ZEROCOPY send may still read. */
-		if (v && c->zc_sent != c->zc_done)
+		if (ENABLE_FEATURE_VERIFY && v && c->zc_sent != c->zc_done)
 			err = zerocopy_wait(c, d);
 		if (err)
 			break;
-		if (v)
+		if (ENABLE_FEATURE_VERIFY && v)
 			pattern_next(v, buf, chunk);
 		err = write_whole(c, buf, chunk, d);
 		total -= chunk;

@@ -392,10 +392,11 @@ static void shared_text(const struct applet_spec *spec)
 	out("\n");
 	if (has_kind(spec, OPT_ADDR, OPT_PEER))
 		out("ADDR: vsock:CID[:PORT] (CID a number, or any, local (1), host (2)),\n"
-		    "      tcp:IPV4[:PORT] or tcp:[IPV6][:PORT]; a bare CID is vsock;\n"
+		    "      tcp:IPV4[:PORT] or tcp:[IPV6][:PORT]; a bare CID is vsock"
+		    IF_FEATURE_HYBRID(";\n"
 		    "      unix:PATH[:PORT] a hybrid vsock host's socket (CONNECT to PATH,\n"
 		    "      guest connections at PATH_PORT); unix-ports:PATH[:PORT] PATH_PORT\n"
-		    "      both ways, no CONNECT (libkrun).\n");
+		    "      both ways, no CONNECT (libkrun)") ".\n");
 	if (has_kind(spec, OPT_BYTES, OPT_BYTES))
 		out("BYTES: a number with an optional K, M, G or T suffix (powers of 1024).\n");
 	out("Exit: 0 pass, 1 test failure (data, protocol, peer), 2 usage,\n"

@@ -198,17 +198,17 @@ const char *parse_address(const char *s, struct address *out)
 		why = parse_vsock(s + 6, &a);
 	else if (strncmp(s, "tcp:", 4) == 0)
 		why = parse_tcp(s + 4, &a);
-	else if (strncmp(s, "unix:", 5) == 0)
+	else if (ENABLE_FEATURE_HYBRID && strncmp(s, "unix:", 5) == 0)
 		why = parse_unix(s + 5, TRANSPORT_HYBRID, &a);
-	else if (strncmp(s, "unix-ports:", 11) == 0)
+	else if (ENABLE_FEATURE_HYBRID && strncmp(s, "unix-ports:", 11) == 0)
 		why = parse_unix(s + 11, TRANSPORT_UNIX_PORTS, &a);
 	else if (isdigit((unsigned char)*s)) {
 		a.transport = TRANSPORT_VSOCK;
 		a.family = AF_VSOCK;
 		why = strchr(s, ':') ? parse_vsock(s, &a) : parse_cid(s, &a.cid);
 	} else
-		why = "expected vsock:CID[:PORT], tcp:HOST[:PORT], "
-		      "unix:PATH[:PORT] or a CID";
+		why = "expected vsock:CID[:PORT], tcp:HOST[:PORT]"
+		      IF_FEATURE_HYBRID(", unix:PATH[:PORT]") " or a CID";
 	if (why)
 		return why;
 	*out = a;
@@ -312,12 +312,6 @@ struct address vsock_any(uint32_t port)
 	a.cid = VSOCK_CID_ANY;
 	a.port = port;
 	return a;
-}
-
-bool is_unix(const struct address *a)
-{
-	return a->transport == TRANSPORT_HYBRID ||
-	       a->transport == TRANSPORT_UNIX_PORTS;
 }
 
 bool same_host(const struct address *a, const struct address *b)

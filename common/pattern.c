@@ -1,4 +1,11 @@
 /* Data the protocol defines byte for byte, and --verify's pattern. */
+//config:config FEATURE_VERIFY
+//config:	bool "--verify: every stream a pattern, checked byte for byte"
+//config:	default y
+//config:	help
+//config:	  vsock-perf, vsock-echo, -unidir, -bidir and -multi (and so vsock-bench)
+//config:	  take --verify: every byte sent is a pattern of stream, direction and
+//config:	  position, every byte received is checked. Beyond the original protocol.
 #include "vsockbox.h"
 
 #include <string.h>
@@ -50,6 +57,7 @@ size_t seeded_check(uint32_t seed, uint64_t from, const unsigned char *buf,
 	return len;
 }
 
+#if ENABLE_FEATURE_VERIFY
 /* ---- --verify: the stream is 4 KiB blocks; word j (8 bytes, little
  * endian) of block b is table[j] ^ mix(seed + b * STEP). The table (512
  * words of mix, per stream) makes the words of a block differ from each
@@ -172,8 +180,10 @@ WORD_LOOPS(plain, )
 
 /* x86-64's baseline vectors are SSE2's 16 bytes: where the CPU has AVX2
  * (asked once a block, a load), the same loops take 32 a step. The bytes
- * are the same either way; only the CPU time differs (bench/RUNS.md). */
-#if defined(__x86_64__) && defined(__GNUC__)
+ * are the same either way; only the CPU time differs (bench/RUNS.md). A
+ * build for size (-Os, SMALL=1) goes without: asking the CPU links the
+ * compiler's CPU model code. */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__OPTIMIZE_SIZE__)
 WORD_LOOPS(avx2, __attribute__((target("avx2"))))
 #define HAS_AVX2() __builtin_cpu_supports("avx2")
 #else
@@ -318,3 +328,4 @@ void pattern_describe(const struct pattern *s, char *buf, size_t len)
 	       b->unverified_peer ? " (the peer may not be running with "
 				    "--verify)" : "");
 }
+#endif /* ENABLE_FEATURE_VERIFY */

@@ -1,6 +1,7 @@
 /* The stream preamble (protocol.h): how a guest connection names its
  * stream to a host that cannot see its source port, and the run token
- * that keeps a second guest, or a second run, out. */
+ * that keeps a second guest, or a second run, out. Part of FEATURE_HYBRID
+ * (sock.c): without it, only a connection without a preamble. */
 #include "vsockbox.h"
 
 #include <errno.h>
@@ -8,6 +9,19 @@
 #include <string.h>
 #include <sys/random.h>
 
+void xconn_open_stream(struct conn *c, const struct address *peer,
+		       uint32_t local_port, const struct socket_setup *setup,
+		       uint64_t token, struct deadline d)
+{
+	xconn_open(c, peer, local_port, setup, d);
+	if (!ENABLE_FEATURE_HYBRID || !token)
+		return;
+	int err = preamble_send(c, local_port, token, d);
+	if (err)
+		die_io(c, err, "write the stream preamble to");
+}
+
+#if ENABLE_FEATURE_HYBRID
 uint64_t preamble_token(void)
 {
 	const char *env = getenv(PREAMBLE_TOKEN_ENV);
@@ -53,18 +67,6 @@ int preamble_send(struct conn *c, uint32_t port, uint64_t token,
 	return write_full(c, p, sizeof(p), d);
 }
 
-void xconn_open_stream(struct conn *c, const struct address *peer,
-		       uint32_t local_port, const struct socket_setup *setup,
-		       uint64_t token, struct deadline d)
-{
-	xconn_open(c, peer, local_port, setup, d);
-	if (!token)
-		return;
-	int err = preamble_send(c, local_port, token, d);
-	if (err)
-		die_io(c, err, "write the stream preamble to");
-}
-
 int preamble_read(struct conn *c, const struct address *local,
 		  struct address *peer, struct deadline d)
 {
@@ -84,3 +86,4 @@ int preamble_read(struct conn *c, const struct address *local,
 	       (unsigned)peer->port, where);
 	return 0;
 }
+#endif /* ENABLE_FEATURE_HYBRID */

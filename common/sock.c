@@ -1,5 +1,14 @@
 /* Sockets over AF_VSOCK and TCP behind one interface. Every connection
  * carries a description, so every error can name the address. */
+//config:config FEATURE_HYBRID
+//config:	bool "hybrid vsock: unix: and unix-ports: addresses, --preamble"
+//config:	default y
+//config:	help
+//config:	  Hosts that give a guest's vsock to the host as Unix sockets (Firecracker,
+//config:	  cloud-hypervisor, vhost-device-vsock, libkrun): the addresses
+//config:	  unix:PATH[:PORT] (the CONNECT/OK handshake) and unix-ports:PATH[:PORT],
+//config:	  and --preamble, with which a guest names each connection's stream to
+//config:	  such a host. Beyond the original protocol.
 #include "vsockbox.h"
 
 #include <errno.h>
@@ -13,6 +22,18 @@
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
+
+/* unix:, whose connections begin with CONNECT. */
+static bool via_vmm(const struct address *a)
+{
+	return ENABLE_FEATURE_HYBRID && a->transport == TRANSPORT_HYBRID;
+}
+
+/* An AF_UNIX address: there is none without FEATURE_HYBRID. */
+static bool unix_family(const struct address *a)
+{
+	return ENABLE_FEATURE_HYBRID && a->family == AF_UNIX;
+}
 
 /* A Unix address is PATH_PORT, or PATH itself without a port (the
  * hybrid VMM's socket, where CONNECT goes). */
@@ -33,7 +54,7 @@ static socklen_t unix_sockaddr(const struct address *a,
 socklen_t to_sockaddr(const struct address *a, struct sockaddr_storage *ss)
 {
 	memset(ss, 0, sizeof(*ss));
-	if (a->family == AF_UNIX)
+	if (unix_family(a))
 		return unix_sockaddr(a, ss);
 	if (a->family == AF_VSOCK) {
 		struct sockaddr_vm *vm = (struct sockaddr_vm *)ss;
@@ -182,7 +203,7 @@ bool conn_zerocopy(struct conn *c, struct socket_setup *setup)
 {
 	int one = 1;
 
-	if (!setup->zerocopy)
+	if (!ENABLE_FEATURE_ZEROCOPY || !setup->zerocopy)
 		return false;
 	if (setsockopt(c->fd, SOL_SOCKET, SO_ZEROCOPY, &one, sizeof(one)) == 0) {
 		c->zc_chunk = zerocopy_chunk(c->fd);
@@ -319,7 +340,7 @@ static int connect_once(struct conn *c, const struct address *peer,
 	if (local_port && !is_unix(peer) &&
 	    bind_port(c->fd, peer, local_port) < 0)
 		err = errno;
-	else if (peer->transport == TRANSPORT_HYBRID) {
+	else if (via_vmm(peer)) {
 		struct address vmm = with_port(peer, PORT_UNSET);
 		err = connect_by(c, &vmm, d);
 		if (!err)
@@ -344,13 +365,13 @@ int conn_open(struct conn *c, const struct address *peer, uint32_t local_port,
 	 * is not up, and after, when nothing listens on the port. */
 	while (closed_by_peer(err = connect_once(c, peer, local_port, setup,
 						  d)) &&
-	       peer->transport == TRANSPORT_HYBRID) {
+	       via_vmm(peer)) {
 		closed = true;
 		if (deadline_left_ns(d) == 0)
 			return ERR_NOT_ACCEPTED;
 		pause_ms(HYBRID_RETRY_MS, d);
 	}
-	if (err == ETIMEDOUT && peer->transport == TRANSPORT_HYBRID)
+	if (err == ETIMEDOUT && via_vmm(peer))
 		return closed ? ERR_NOT_ACCEPTED : ERR_NO_ANSWER;
 	return err;
 }
@@ -430,13 +451,13 @@ int xlisten(struct address *a, int backlog, const struct socket_setup *setup)
 	if (fd < 0)
 		die(EXIT_ENV, "socket %s: %m", text);
 	if (bind(fd, (struct sockaddr *)&ss, len) < 0 &&
-	    !(errno == EADDRINUSE && a->family == AF_UNIX &&
+	    !(errno == EADDRINUSE && unix_family(a) &&
 	      remove_stale(&ss, len) &&
 	      bind(fd, (struct sockaddr *)&ss, len) == 0))
 		die(EXIT_ENV, "bind %s: %m", text);
 	if (listen(fd, backlog) < 0)
 		die(EXIT_ENV, "listen %s: %m", text);
-	if (a->family == AF_UNIX)
+	if (unix_family(a))
 		return fd;
 	len = sizeof(ss);
 	if (getsockname(fd, (struct sockaddr *)&ss, &len) < 0)
@@ -496,7 +517,7 @@ void unlisten(int lfd, const struct address *a)
 	struct sockaddr_storage ss;
 
 	close(lfd);
-	if (a->family == AF_UNIX) {
+	if (unix_family(a)) {
 		to_sockaddr(a, &ss);
 		(void)unlink(((struct sockaddr_un *)&ss)->sun_path);
 	}

@@ -151,8 +151,13 @@ const char *parse_address(const char *s, struct address *out);
  * "unix:/run/v.sock:8500" (no port if unset). */
 void format_address(const struct address *a, char *buf, size_t len);
 enum { ADDRESS_TEXT_MAX = 128 };
-/* A Unix socket of the hybrid forms: unix: or unix-ports:. */
-bool is_unix(const struct address *a);
+/* A Unix socket of the hybrid forms: unix: or unix-ports:; never without
+ * FEATURE_HYBRID (sock.c), so that what serves them is not linked. */
+static inline bool is_unix(const struct address *a)
+{
+	return ENABLE_FEATURE_HYBRID && (a->transport == TRANSPORT_HYBRID ||
+					 a->transport == TRANSPORT_UNIX_PORTS);
+}
 /* The wildcard address of a's transport and family, with the given port. */
 struct address any_address_like(const struct address *a, uint32_t port);
 struct address with_port(const struct address *a, uint32_t port);
@@ -290,10 +295,14 @@ int compose(const char *name, const struct composed *applets, size_t n,
 	 .help = "socket buffer: SO_VM_SOCKETS_BUFFER_SIZE over vsock, " \
 		 "SO_SNDBUF and SO_RCVBUF over TCP;\n0: the kernel's", \
 	 .def_text = "4M over vsock, the kernel's over TCP"}
+/* A row only with FEATURE_ZEROCOPY (io.c), as
+ * IF_FEATURE_ZEROCOPY(OPTION_ZEROCOPY(type, field),). */
 #define OPTION_ZEROCOPY(type, field) \
 	{.name = "zerocopy", .kind = OPT_FLAG, .offset = offsetof(type, field), \
 	 .help = "send with MSG_ZEROCOPY where the kernel has it (over vsock, " \
 		 "at most a quarter of the socket buffer a call)"}
+/* A row only with FEATURE_VERIFY (pattern.c): a table gives it as
+ * IF_FEATURE_VERIFY(OPTION_VERIFY(type, field),). */
 #define OPTION_VERIFY(type, field) \
 	{.name = "verify", .kind = OPT_FLAG, .offset = offsetof(type, field), \
 	 .help = "every byte sent a pattern of stream, direction and position,"\
@@ -469,6 +478,13 @@ void xconn_open_stream(struct conn *c, const struct address *peer,
  * says the port. 0, ERR_DATA (not a preamble), ERR_EOF or an errno. */
 int preamble_read(struct conn *c, const struct address *local,
 		  struct address *peer, struct deadline d);
+/* --preamble's token for a run, or 0 without --preamble. */
+static inline uint64_t run_token(bool preamble)
+{
+	return ENABLE_FEATURE_HYBRID && preamble ? preamble_token() : 0;
+}
+/* A row only with FEATURE_HYBRID (sock.c), as
+ * IF_FEATURE_HYBRID(OPTION_PREAMBLE(type, field),). */
 #define OPTION_PREAMBLE(type, field) \
 	{.name = "preamble", .kind = OPT_FLAG, .offset = offsetof(type, field), \
 	 .help = "name each connection's stream first, for a hybrid vsock " \
@@ -556,11 +572,11 @@ struct throughput {
 	OPTION_COUNT(struct throughput, count, count_default), \
 	OPTION_IO_SIZE(struct throughput, io_size, io_size_default), \
 	OPTION_BUFFER_SIZE(struct throughput, setup.buffer_size), \
-	OPTION_ZEROCOPY(struct throughput, setup.zerocopy), \
-	OPTION_VERIFY(struct throughput, verify), \
+	IF_FEATURE_ZEROCOPY(OPTION_ZEROCOPY(struct throughput, setup.zerocopy),) \
+	IF_FEATURE_VERIFY(OPTION_VERIFY(struct throughput, verify),) \
 	OPTION_TIMEOUT(struct throughput, timeout_s), \
 	OPTION_CHAIN(struct throughput, chain), \
-	OPTION_PREAMBLE(struct throughput, preamble), \
+	IF_FEATURE_HYBRID(OPTION_PREAMBLE(struct throughput, preamble),) \
 	OPTION_END
 struct progress;
 /* Parses the command line and refuses a bad $VSOCK_CTL_FD. */

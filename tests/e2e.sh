@@ -622,6 +622,60 @@ testing "protocolconfig: the binary has the protocol's applets alone" \
 	"'$cfg/vsockbox' --list | LC_ALL=C sort | tr '\n' ' '" \
 	"$(make -s -C "$cfg" --no-print-directory --eval 'protocol-applets: ; @echo $(PROTOCOL_APPLETS)' \
 		protocol-applets | tr 'A-Z_ ' 'a-z-\n' | LC_ALL=C sort | tr '\n' ' ')"
+# ... and the original protocol's slice: every FEATURE_ entry off, so
+# their options do not exist (one line, exit 2, as any unknown option;
+# their help and --list-options rows gone), and what is left runs the
+# whole benchmark over TCP. The default build keeps every one. A peer or
+# listener on TCP stands by should a case be taken after all.
+testing "protocolconfig: every feature off" \
+	"grep -c '^CONFIG_FEATURE_.*=y' '$cfg/.config'" "0"
+while IFS=' ' read -r applet args; do
+	# Word splitting of the arguments is wanted.
+	# shellcheck disable=SC2086
+	"$cfg/vsockbox" $applet $args >"$TEST_TMP/feat.out" 2>"$TEST_TMP/feat.err"
+	expect_status "protocolconfig: $applet $args: usage error" 2 $? \
+		"$(cat "$TEST_TMP/feat.err")"
+	testing "protocolconfig: $applet $args: one line" \
+		"wc -l < '$TEST_TMP/feat.err' | tr -d ' '" "1"
+	# shellcheck disable=SC2086
+	vsb --check-options $applet $args >/dev/null 2>"$TEST_TMP/feat.err"
+	expect_status "default build: $applet $args: taken" 0 $? \
+		"$(cat "$TEST_TMP/feat.err")"
+done <<EOF
+vsock-unidir --peer $LOOP:1 --verify
+vsock-echo --peer $LOOP:1 --verify
+vsock-perf --listen $LOOP:0 --connect-timeout 1 --verify
+vsock-ctl --peer $LOOP:1 --preamble
+vsock-bidir --peer $LOOP:1 --preamble
+vsock-multi --peer unix:$TEST_TMP/vmm.sock:1
+vsock-itest-host --listen unix-ports:$TEST_TMP/vmm.sock
+vsock-perf --listen unix:$TEST_TMP/vmm.sock --connect-timeout 1
+vsock-unidir --peer $LOOP:1 --zerocopy
+vsock-perf --listen $LOOP:0 --connect-timeout 1 --interval 1
+vsock-perf --listen $LOOP:0 --connect-timeout 1 --progress
+EOF
+testing "protocolconfig: no feature's option in any help" \
+	"for a in \$('$cfg/vsockbox' --list); do '$cfg/vsockbox' \$a --help; done | grep -c -e verify -e preamble -e unix -e zerocopy -e interval -e progress" "0"
+testing "protocolconfig: no feature's option listed" \
+	"'$cfg/vsockbox' --list-options | grep -c -e verify -e preamble -e zerocopy -e interval -e progress" "0"
+VSOCKBOX="$cfg/vsockbox" sh "$SRC/scripts/vsock-bench" --peer $LOOP:1 --verify \
+	>/dev/null 2>"$TEST_TMP/feat.err"
+expect_status "protocolconfig: vsock-bench --verify: usage error" 2 $? \
+	"$(cat "$TEST_TMP/feat.err")"
+testing "protocolconfig: vsock-bench --verify: one line" \
+	"cat '$TEST_TMP/feat.err'" "vsock-bench: unknown option --verify (try --help)"
+if needs_bench; then
+	default_vsockbox=$VSOCKBOX
+	VSOCKBOX=$cfg/vsockbox
+	run_bench proto --size 1M --count 3 --latency-count 200 -- --size 1M --count 3
+	VSOCKBOX=$default_vsockbox
+	expect_status "protocolconfig: vsock-bench passes" 0 "$BENCH_STATUS" \
+		"$(cat "$TEST_TMP/proto-bench.err")"
+	expect_status "protocolconfig: vsock-perf passes" 0 "$PERF_STATUS" \
+		"$(cat "$TEST_TMP/proto-perf.err")"
+	testing "protocolconfig: every test ran, the echoes unchanged" \
+		"grep -c -e '^round trip' -e '^bidirectional tx' -e '^bidirectional rx' -e '^unidirectional' -e '^multi stream' -e 'data corruption check: PASSED' '$TEST_TMP/proto-perf.out'" "6"
+fi
 sed 's/^\(\/\/config:\)\tdefault y/\1\tdefault n/' "$cfg/applets/vsock_hello.c" >"$TEST_TMP/h.c" &&
 	mv "$TEST_TMP/h.c" "$cfg/applets/vsock_hello.c"
 (cd "$cfg" && make -s Config.in >/dev/null && make -s defconfig >/dev/null)
