@@ -35,9 +35,10 @@
 #                    descriptors (Linux 6.17, and 6.12.y with it
 #                    backported) loses its large writes through
 #                    vhost-device-vsock 0.3.0 (README, "Hybrid vsock hosts")
-# then "hybrid: N passed, N failed". Exit: 0 pass, 1 failure, 2 usage or
-# setup error, 77 skipped (a "SKIP: reason" line; with $CI set a skip is a
-# failure, exit 1).
+# A step that would start after QEMU has ended (the run's bound) is a FAIL
+# "not run". Then "hybrid: N passed, N failed". Exit: 0 pass, 1 failure,
+# 2 usage or setup error, 77 skipped (a "SKIP: reason" line; with $CI set
+# a skip is a failure, exit 1).
 set -u
 
 usage() {
@@ -246,12 +247,30 @@ wait_guest() {
 	grep -qE "$1" "$log"
 }
 
+# to_guest LINE: LINE onto the guest's console; false once QEMU is gone
+# (its time-out ends it): a write into the FIFO then would be this
+# script's SIGPIPE, and the rest of the results would never be said.
+to_guest() {
+	kill -0 "$qemu_pid" 2>/dev/null || return 1
+	(trap '' PIPE; echo "$1" >&4) 2>/dev/null
+}
+
+# guest_gone NAME: true, with NAME's FAIL, once QEMU has ended: a step
+# then would only wait out its host applet's time-out.
+guest_gone() {
+	kill -0 "$qemu_pid" 2>/dev/null && return 1
+	result "$1" FAIL "not run: QEMU had ended (the run's bound VM_TIMEOUT=$host_timeout s, or a crash)"
+	return 0
+}
+
 # guest NAME COMMAND: runs COMMAND in the guest and waits for its end
 # (bounded); its stdout and stderr lines into $tmp/NAME.gout, .gerr; sets
 # grc (its status, or "none").
 guest() {
-	echo "run $1 $2" >&4
 	grc=none
+	: >"$tmp/$1.gout"
+	: >"$tmp/$1.gerr"
+	to_guest "run $1 $2" || return 0
 	wait_guest "^GDONE $1 rc=" $((bound + 10)) || return 0
 	tr -d '\r' <"$log" | sed -n "s/^GOUT $1: //p" >"$tmp/$1.gout"
 	tr -d '\r' <"$log" | sed -n "s/^GERR $1: //p" >"$tmp/$1.gerr"
@@ -343,6 +362,7 @@ fi
 # ---- the micro benchmark, with the stream preamble ----
 # bench NAME EXTRA: vsock-perf --json here, the whole vsock-bench there.
 bench() {
+	guest_gone "$1" && return
 	# shellcheck disable=SC2086
 	host "$1-perf" vsock-perf --listen "unix:$uds" $sizes $latency \
 		--timeout "$tmo" --json $2
@@ -411,73 +431,82 @@ conform_judge() {
 }
 ctmo=10
 # The guest listens, this side connects through the daemon (CONNECT).
-host conform-host-peer-host vsock-conform --peer "unix:$uds" --timeout "$ctmo"
-cpeer=$hpid
-guest conform-host-peer "vsock-conform --listen vsock:any --timeout $ctmo"
-reap "$cpeer"
-conform_judge conform-host-peer "vsock-conform --peer unix:V here, --listen vsock:any in the guest" \
-	"$hrc" "$grc" "$tmp/conform-host-peer-host.out" "$tmp/conform-host-peer.gout" \
-	"$repo/tests/vm/conform-expect-hybrid-peer"
+if ! guest_gone conform-host-peer; then
+	host conform-host-peer-host vsock-conform --peer "unix:$uds" --timeout "$ctmo"
+	cpeer=$hpid
+	guest conform-host-peer "vsock-conform --listen vsock:any --timeout $ctmo"
+	reap "$cpeer"
+	conform_judge conform-host-peer "vsock-conform --peer unix:V here, --listen vsock:any in the guest" \
+		"$hrc" "$grc" "$tmp/conform-host-peer-host.out" "$tmp/conform-host-peer.gout" \
+		"$repo/tests/vm/conform-expect-hybrid-peer"
+fi
 # This side listens at V_8600 (data at V_8601...), the guest connects.
-host conform-guest-peer-host vsock-conform --listen "unix:$uds" --timeout "$ctmo"
-clisten=$hpid
-if wait_listening conform-guest-peer-host; then
-	guest conform-guest-peer "vsock-conform --peer vsock:2 --timeout $ctmo"
-	reap "$clisten"
-	conform_judge conform-guest-peer "vsock-conform --listen unix:V here, --peer vsock:2 in the guest" \
-		"$hrc" "$grc" "$tmp/conform-guest-peer-host.out" "$tmp/conform-guest-peer.gout" \
-		"$repo/tests/vm/conform-expect-hybrid-listen"
-else
-	reap "$clisten"
-	result conform-guest-peer FAIL "vsock-conform --listen unix:V did not listen (exit $hrc)"
-	show host "$tmp/conform-guest-peer-host.err"
+if ! guest_gone conform-guest-peer; then
+	host conform-guest-peer-host vsock-conform --listen "unix:$uds" --timeout "$ctmo"
+	clisten=$hpid
+	if wait_listening conform-guest-peer-host; then
+		guest conform-guest-peer "vsock-conform --peer vsock:2 --timeout $ctmo"
+		reap "$clisten"
+		conform_judge conform-guest-peer "vsock-conform --listen unix:V here, --peer vsock:2 in the guest" \
+			"$hrc" "$grc" "$tmp/conform-guest-peer-host.out" "$tmp/conform-guest-peer.gout" \
+			"$repo/tests/vm/conform-expect-hybrid-listen"
+	else
+		reap "$clisten"
+		result conform-guest-peer FAIL "vsock-conform --listen unix:V did not listen (exit $hrc)"
+		show host "$tmp/conform-guest-peer-host.err"
+	fi
 fi
 
 # ---- a host port nobody listens on, from the guest ----
-guest guest-refused "vsock-ctl --peer vsock:2:8999 --timeout 3"
-if [ "$grc" = 3 ] && one_line_error "$tmp/guest-refused.gerr" vsock-ctl \
-	"timed out (a hybrid vsock host .* no reset"; then
-	result guest-refused PASS "exit 3: $(cat "$tmp/guest-refused.gerr")"
-else
-	result guest-refused FAIL "vsock-ctl exit $grc; want 3 and one line 'timed out (a hybrid vsock host ... no reset'"
-	show guest "$tmp/guest-refused.gerr"
+if ! guest_gone guest-refused; then
+	guest guest-refused "vsock-ctl --peer vsock:2:8999 --timeout 3"
+	if [ "$grc" = 3 ] && one_line_error "$tmp/guest-refused.gerr" vsock-ctl \
+		"timed out (a hybrid vsock host .* no reset"; then
+		result guest-refused PASS "exit 3: $(cat "$tmp/guest-refused.gerr")"
+	else
+		result guest-refused FAIL "vsock-ctl exit $grc; want 3 and one line 'timed out (a hybrid vsock host ... no reset'"
+		show guest "$tmp/guest-refused.gerr"
+	fi
 fi
 
 # ---- the guest killed mid-run ----
-# shellcheck disable=SC2086
-host killed-perf vsock-perf --listen "unix:$uds" --size 64M --count 1000 \
-	$latency --timeout "$tmo" --progress
-perf=$hpid
-if wait_listening killed-perf; then
-	echo "bg killed vsock-bench --peer vsock:2 --preamble --size 64M --count 1000 --timeout $tmo" >&4
-	tries=0
-	while [ "$tries" -lt $((tmo * 20)) ] && kill -0 "$perf" 2>/dev/null &&
-		! grep -q 'the guest is in' "$tmp/killed-perf.err"; do
-		tries=$((tries + 1))
-		sleep 0.05
-	done
-	# Mid-run: in the latency test or after it.
-	sleep 1
-	running=""
-	kill -0 "$perf" 2>/dev/null && grep -q 'the guest is in' "$tmp/killed-perf.err" &&
-		running=1
-	kill "$qemu_pid" 2>/dev/null
-	t0=$(now_ms)
-	reap "$perf"
-	took=$(($(now_ms) - t0))
-	grep -v -e ': listening on ' -e ': the guest is in' -e ' done: ' \
-		"$tmp/killed-perf.err" >"$tmp/killed.lines"
-	if [ -n "$running" ] && { [ "$hrc" = 1 ] || [ "$hrc" = 3 ]; } &&
-		[ "$took" -lt $((tmo * 1000)) ] &&
-		[ "$(wc -l <"$tmp/killed.lines")" -eq 1 ]; then
-		result guest-killed PASS "vsock-perf exit $hrc $took ms after QEMU was killed: $(cat "$tmp/killed.lines")"
+if ! guest_gone guest-killed; then
+	# shellcheck disable=SC2086
+	host killed-perf vsock-perf --listen "unix:$uds" --size 64M --count 1000 \
+		$latency --timeout "$tmo" --progress
+	perf=$hpid
+	if wait_listening killed-perf; then
+		to_guest "bg killed vsock-bench --peer vsock:2 --preamble --size 64M --count 1000 --timeout $tmo" ||
+			kill "$perf" 2>/dev/null
+		tries=0
+		while [ "$tries" -lt $((tmo * 20)) ] && kill -0 "$perf" 2>/dev/null &&
+			! grep -q 'the guest is in' "$tmp/killed-perf.err"; do
+			tries=$((tries + 1))
+			sleep 0.05
+		done
+		# Mid-run: in the latency test or after it.
+		sleep 1
+		running=""
+		kill -0 "$perf" 2>/dev/null && grep -q 'the guest is in' "$tmp/killed-perf.err" &&
+			running=1
+		kill "$qemu_pid" 2>/dev/null
+		t0=$(now_ms)
+		reap "$perf"
+		took=$(($(now_ms) - t0))
+		grep -v -e ': listening on ' -e ': the guest is in' -e ' done: ' \
+			"$tmp/killed-perf.err" >"$tmp/killed.lines"
+		if [ -n "$running" ] && { [ "$hrc" = 1 ] || [ "$hrc" = 3 ]; } &&
+			[ "$took" -lt $((tmo * 1000)) ] &&
+			[ "$(wc -l <"$tmp/killed.lines")" -eq 1 ]; then
+			result guest-killed PASS "vsock-perf exit $hrc $took ms after QEMU was killed: $(cat "$tmp/killed.lines")"
+		else
+			result guest-killed FAIL "vsock-perf exit $hrc $took ms after QEMU was killed${running:- (but it was not running its tests then)}; want 1 or 3 within ${tmo}s and one line"
+			show perf "$tmp/killed-perf.err"
+		fi
 	else
-		result guest-killed FAIL "vsock-perf exit $hrc $took ms after QEMU was killed${running:- (but it was not running its tests then)}; want 1 or 3 within ${tmo}s and one line"
-		show perf "$tmp/killed-perf.err"
+		reap "$perf"
+		result guest-killed FAIL "vsock-perf did not listen (exit $hrc)"
 	fi
-else
-	reap "$perf"
-	result guest-killed FAIL "vsock-perf did not listen (exit $hrc)"
 fi
 wait "$qemu_pid" 2>/dev/null
 qemu_pid=""
