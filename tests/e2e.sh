@@ -111,14 +111,20 @@ run_bench() {
 	PERF_STATUS=$STATUS
 }
 
+# expect_bench_passed NAME LABEL: both ends of run_bench NAME exited 0
+# (each failure shows that end's stderr).
+expect_bench_passed() {
+	expect_status "$2: vsock-bench passes" 0 "$BENCH_STATUS" \
+		"$(cat "$TEST_TMP/$1-bench.err")"
+	expect_status "$2: vsock-perf passes" 0 "$PERF_STATUS" \
+		"$(cat "$TEST_TMP/$1-perf.err")"
+}
+
 if needs_bench; then
 	testing "vsock-bench --help: the stages' defaults, not their own options" \
 		"VSOCKBOX='$VSOCKBOX' sh '$SRC/scripts/vsock-bench' --help | grep -c -e 'iterations (default 100/100/50)' -e '--chain' -e '--magic' -e '--packet-size'" "1"
 	run_bench small --size 1M --count 3 --latency-count 500 -- --size 1M --count 3
-	expect_status "bench: vsock-bench passes" 0 "$BENCH_STATUS" \
-		"$(cat "$TEST_TMP/small-bench.err")"
-	expect_status "bench: vsock-perf passes" 0 "$PERF_STATUS" \
-		"$(cat "$TEST_TMP/small-perf.err")"
+	expect_bench_passed small "bench"
 	testing "bench: data corruption check passed" \
 		"grep -c 'data corruption check: PASSED' '$TEST_TMP/small-perf.out'" "1"
 	testing "bench: table has every test" \
@@ -159,10 +165,7 @@ $TEST_TMP/json-perf.out:0"
 	# and the timed echoes too; the table and the JSON say so.
 	run_bench verify --verify --size 1M --count 3 --latency-count 200 -- \
 		--verify --size 1M --count 3
-	expect_status "--verify: vsock-bench passes" 0 "$BENCH_STATUS" \
-		"$(cat "$TEST_TMP/verify-bench.err")"
-	expect_status "--verify: vsock-perf passes" 0 "$PERF_STATUS" \
-		"$(cat "$TEST_TMP/verify-perf.err")"
+	expect_bench_passed verify "--verify"
 	# Latency: (100 warm-ups + 200) x 4096; bidir and unidir 2 x 3 MiB (one
 	# way each); multi 5 x that.
 	testing "--verify: the table counts the bytes checked" \
@@ -209,10 +212,7 @@ verified multi stream: PASSED, 15728640 bytes checked"
 	run_bench zc --json --latency-count 100 --size 2M --count 3 \
 		--zerocopy --buffer-size 1M -- --size 2M --count 3 --zerocopy \
 		--buffer-size 1M
-	expect_status "--zerocopy: vsock-bench passes" 0 "$BENCH_STATUS" \
-		"$(cat "$TEST_TMP/zc-bench.err")"
-	expect_status "--zerocopy: vsock-perf passes" 0 "$PERF_STATUS" \
-		"$(cat "$TEST_TMP/zc-perf.err")"
+	expect_bench_passed zc "--zerocopy"
 	testing "--zerocopy --buffer-size: the JSON says both" \
 		"grep -o -e '\"buffer_size\": [0-9]*' -e '\"zerocopy\": [a-z]*' '$TEST_TMP/zc-perf.out' | tr '\n' ' '" \
 		'"buffer_size": 1048576 "zerocopy": true '
@@ -669,10 +669,7 @@ if needs_bench; then
 	VSOCKBOX=$cfg/vsockbox
 	run_bench proto --size 1M --count 3 --latency-count 200 -- --size 1M --count 3
 	VSOCKBOX=$default_vsockbox
-	expect_status "protocolconfig: vsock-bench passes" 0 "$BENCH_STATUS" \
-		"$(cat "$TEST_TMP/proto-bench.err")"
-	expect_status "protocolconfig: vsock-perf passes" 0 "$PERF_STATUS" \
-		"$(cat "$TEST_TMP/proto-perf.err")"
+	expect_bench_passed proto "protocolconfig"
 	testing "protocolconfig: every test ran, the echoes unchanged" \
 		"grep -c -e '^round trip' -e '^bidirectional tx' -e '^bidirectional rx' -e '^unidirectional' -e '^multi stream' -e 'data corruption check: PASSED' '$TEST_TMP/proto-perf.out'" "6"
 fi
@@ -776,10 +773,7 @@ if needs_bench; then
 	if [ "${1:-}" = "--full" ]; then
 		start=$(date +%s)
 		run_bench full --latency-count 10000 -- 
-		expect_status "full default sizes: vsock-bench passes" 0 "$BENCH_STATUS" \
-			"$(cat "$TEST_TMP/full-bench.err")"
-		expect_status "full default sizes: vsock-perf passes" 0 "$PERF_STATUS" \
-			"$(cat "$TEST_TMP/full-perf.err")"
+		expect_bench_passed full "full default sizes"
 		echo "full default sizes took $(($(date +%s) - start)) s:"
 		cat "$TEST_TMP/full-perf.out"
 	fi
