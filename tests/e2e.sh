@@ -99,10 +99,17 @@ run_bench() {
 	perf_args=""
 	while [ "$1" != "--" ]; do perf_args="$perf_args $1"; shift; done
 	shift
+	# A run that never starts leaves no earlier run's statuses behind.
+	BENCH_STATUS="not run" PERF_STATUS="not run"
 	# shellcheck disable=SC2086
 	start_bg "$name-perf" vsb vsock-perf --listen $LOOP:0 $perf_args
 	perf_pid=$LAST_PID
-	wait_listening "$name-perf" || return 1
+	if ! wait_listening "$name-perf"; then
+		kill "$perf_pid" 2>/dev/null	# if it hangs rather than ended
+		reap "$perf_pid"
+		PERF_STATUS=$STATUS
+		return 1
+	fi
 	VSOCKBOX_WRAP="$VSOCKBOX_WRAP" sh "$SRC/scripts/vsock-bench" \
 		--peer "$LOOP:$PORT" "$@" >"$TEST_TMP/$name-bench.out" \
 		2>"$TEST_TMP/$name-bench.err"
