@@ -522,11 +522,12 @@ else
 fi
 # Its log is whole now. A dropped TX packet is lost data and credit the
 # guest never gets back: its writes then stall, whichever step it was.
-drops=$(grep -cE 'vsock: (error reading TX packet|RX queue error)' "$tmp/daemon.log")
+drop_re='vsock: (error reading TX packet|RX queue error)'
+drops=$(grep -cE "$drop_re" "$tmp/daemon.log")
 if [ "$drops" -eq 0 ]; then
 	result daemon-drops PASS "vhost-device-vsock's log (RUST_LOG=debug) has no packet it could not parse"
 else
-	first=$(grep -m 1 -oE 'vsock: (error reading TX packet|RX queue error).*' "$tmp/daemon.log")
+	first=$(grep -m 1 -oE "$drop_re.*" "$tmp/daemon.log")
 	result daemon-drops FAIL "vhost-device-vsock $daemon_version dropped $drops packets, the first: '$first' (with $release: README, \"Hybrid vsock hosts\")"
 fi
 kill "$tail_pid" 2>/dev/null
