@@ -17,7 +17,8 @@
 # The .config text, or the header, goes to stdout.
 #
 # A FEATURE_ entry is an option of a mechanism beyond the original
-# protocol, declared where common/ implements it. Code asks
+# protocol, declared where it is implemented: the common/ file, or the
+# applet whose own option it is (vsock-perf's --interval). Code asks
 # ENABLE_FEATURE_X (0 or 1: `if (ENABLE_FEATURE_X && ...)` leaves no code
 # behind when off) and a table row is IF_FEATURE_X(row,): the row exists
 # only with the feature. Applets are no FEATURE_ entry and get no macro:
@@ -46,8 +47,9 @@ config-in)
 # applets/*.c and common/*.c: edit those, not this file (make check
 # compares the two). An applet's prompt is "APPLET-NAME: one-line summary";
 # the build derives the applet table and the object list from these
-# entries. A FEATURE_ entry (from common/) is an option of a mechanism
-# beyond the original protocol: with it off, its options do not exist.
+# entries. A FEATURE_ entry (in common/, or in the applet it belongs to)
+# is an option of a mechanism beyond the original protocol: with it off,
+# its options do not exist.
 
 mainmenu "vsockbox configuration"
 HEADER
