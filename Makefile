@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # vsockbox: one static binary, one applet per file, configured by Config.in.
 #   make                 build ./vsockbox (static)
 #   make check           every test (unit, end to end over TCP, faults, bad
@@ -102,6 +103,12 @@ check-config: Config.in
 			git --no-pager diff --stat HEAD -- Config.in; exit 1; fi; \
 	else echo "check-config: not a git checkout, nothing to compare"; fi
 
+# Every file says its licence (MIT, LICENSE): an SPDX line, or a path in
+# REUSE.toml; tests/spdx.sh shows the check failing on a scratch tree.
+check-spdx:
+	$(Q)sh scripts/check-spdx.sh .
+	$(Q)sh tests/spdx.sh
+
 # One run makes both files (a grouped target: not once per file).
 build/applets.mk build/applets.h &: Config.in .config scripts/gen-applets.sh
 	$(Q)sh scripts/gen-applets.sh Config.in .config build
@@ -160,7 +167,7 @@ check-sh:
 # boot), the QEMU guests (amd64 on two kernels, arm64, the nested pair over
 # vhost-vsock-pci), the sanitizer build over the suites, the parsers'
 # fuzzer for a minute, and the committed Config.in.
-check: check-unit check-sh check-e2e check-reliability check-conform \
+check: check-spdx check-unit check-sh check-e2e check-reliability check-conform \
 	check-bench \
 	check-vm-rules check-vm check-vm-arm64 check-vhost check-hybrid \
 	check-asan fuzz \
@@ -204,5 +211,5 @@ distclean: clean
 
 .PHONY: all defconfig allyesconfig allnoconfig oldconfig protocolconfig install \
 	install-unstripped clean \
-	distclean check check-unit check-e2e check-sh check-bench check-config \
+	distclean check check-spdx check-unit check-e2e check-sh check-bench check-config \
 	run run-quick

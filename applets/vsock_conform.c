@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* vsock-conform: the socket semantics of a vsock path, case by case; its
  * control connection is in doc/PROTOCOL.md.
  *

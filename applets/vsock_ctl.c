@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* vsock-ctl: the micro benchmark's control connection, guest side
  * (doc/PROTOCOL.md); describe() says what it does. It hands the
  * connection to a program, UCSPI style, so that the data applets that

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* vsock-echo: the latency test's guest side (doc/PROTOCOL.md); describe()
  * says what it does. A stream may split a packet, so each one is read in
  * full before it goes back. */

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* vsock-itest: the integration test's guest side (doc/PROTOCOL.md);
  * describe() says what it does, its checks are the rows of ITEST_CHECKS
  * (protocol.h). Its servers open first, so the host can never race them. */

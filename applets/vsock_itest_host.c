@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* vsock-itest-host: the integration test's host side (doc/PROTOCOL.md);
  * describe() says what it does, its checks are the rows of ITEST_CHECKS
  * (protocol.h). The run belongs to one guest: the one named by --guest,

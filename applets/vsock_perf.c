@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* vsock-perf: the micro benchmark's host side (doc/PROTOCOL.md); describe()
  * says what it does, its tests are the rows of PERF_TESTS (protocol.h). */
 //config:config VSOCK_PERF

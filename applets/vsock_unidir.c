@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* vsock-unidir: the unidirectional test's guest side (doc/PROTOCOL.md);
  * describe() says what it does. */
 //config:config VSOCK_UNIDIR

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * ceiling - the throughput ceiling of one stream socket: the least a program
  * can do to move N bytes (unidirectional) or N bytes each way at once

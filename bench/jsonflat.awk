@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # jsonflat.awk - print one line "PATH VALUE" for every scalar of a JSON
 # document, PATH being the keys and array indices joined by dots:
 #   {"end":{"sum":{"bytes":5}},"a":[true]}  ->  end.sum.bytes 5 / a.0 true

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * pattern - the CPU cost of --verify: generating and checking its pattern,
  * per GiB, against memcpy of the same bytes (what a socket's copy costs):

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * pingpong - the round-trip latency floor of one stream socket: the client
  * writes a packet, the server reads all of it and writes it back, N times.

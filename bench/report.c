@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * report - the arithmetic of bench/run.sh: reads the raw samples of a run
  * and writes its report: medians, per-pair ratios with min and max, CPU per

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # bench/run.sh - vsockbox's applets side by side with a C floor (ceiling.c,
 # pingpong.c) and with iperf3 and sockperf, over TCP loopback, repeated;
 # plus CPU, peak RSS, binary size, start-up.

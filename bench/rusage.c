@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * rusage - run a command, then write its CPU time, peak RSS and wall time:
  *

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* util.c - helpers shared by the bench reference programs. */
 #define _POSIX_C_SOURCE 200809L
 #include "util.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* util.h - helpers shared by the bench reference programs (ceiling, pingpong). */
 #ifndef BENCH_UTIL_H
 #define BENCH_UTIL_H

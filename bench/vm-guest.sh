@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # bench/vm-guest.sh: the guest side of make bench-vm (bench/vm.sh puts it in
 # the initramfs as /bin/bench-vm-guest, with /bin/vsock_perf, Linux's
 # tools/testing/vsock/vsock_perf built at run time). Over vsock loopback

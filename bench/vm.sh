@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # bench/vm.sh: make bench-vm. vsockbox against Linux's vsock_perf
 # (tools/testing/vsock/vsock_perf.c) over vsock loopback (CID 1) inside a
 # QEMU guest (TCG), one boot per Debian cloud kernel: bookworm's 6.1 and

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* Buffers: allocated a few times per run, never in a data loop. */
 #include "vsockbox.h"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* The control connection and the chain of stages in vsock-bench.
  *
  * vsock-ctl opens the control connection and runs a pipeline of applets

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* The monotonic clock and the deadlines every blocking step runs by. */
 #include "vsockbox.h"
 

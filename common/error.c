@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* Messages: one line each, "APPLET: what failed: why", written whole; and
  * the exit class of every failure. */
 #include "vsockbox.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* A printf subset for the applets' text: %s %c %d %i %u %x with the l, ll and
  * z sizes, the flags '-' and '0', a width and a precision (a number or
  * '*'), %m (strerror(errno)) and %%. The C library's printf drags its

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* The options and steps of the guest throughput applets (vsock-unidir,
  * vsock-bidir, vsock-multi), in the protocol's order. */
 #include "vsockbox.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* Whole transfers. Every blocking call on a connection runs by its step's
  * deadline through the kernel's SO_RCVTIMEO/SO_SNDTIMEO: the time-out is
  * shortened (one setsockopt) only when less time is left than is set,

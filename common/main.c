@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* Dispatch: the applet named by argv[0], or by `vsockbox APPLET ARGS`. */
 #include "vsockbox.h"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* Framed messages on a control connection (vsock-conform's, protocol.h):
  * three 32-bit words in network order, tag, value and the length of a
  * text that follows. Each whole message by the step's deadline. */

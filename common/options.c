@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* One command-line parser for every applet, driven by the applet's own
  * table (struct opt): every option is range-checked the same way, may be
  * given at most once (but a byte list), and --help prints the usage laid

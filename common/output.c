@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* Text on stdout and stderr, each piece in one write(2): stdout is the
  * result, so failing to write it is fatal; stderr is best effort. */
 #include "vsockbox.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* Pure parsers for numbers and addresses: no I/O, no exits, so that the
  * fuzzer and the unit tests can call them directly. */
 #include "vsockbox.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* Data the protocol defines byte for byte, and --verify's pattern. */
 //config:config FEATURE_VERIFY
 //config:	bool "--verify: every stream a pattern, checked byte for byte"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* The stream preamble (protocol.h): how a guest connection names its
  * stream to a host that cannot see its source port, and the run token
  * that keeps a second guest, or a second run, out. Part of FEATURE_HYBRID

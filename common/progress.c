@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* Progress lines, only when a person watches: stderr is a terminal. */
 //config:config FEATURE_PROGRESS
 //config:	bool "progress on stderr: a running count, vsock-perf --progress"

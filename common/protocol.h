@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The vsock test protocol (doc/PROTOCOL.md says what they mean): every port, magic number,
  * size and count lives here and nowhere else, and so do the tables that
  * follow from them (the benchmark's connections and tests, the integration

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* SIGINT/SIGTERM end a run at once, with one line and status 128 + N, as a
  * shell reports a killed command; SIGPIPE never kills (EPIPE instead). */
 #include "vsockbox.h"

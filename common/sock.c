@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* Sockets over AF_VSOCK and TCP behind one interface. Every connection
  * carries a description, so every error can name the address. */
 //config:config FEATURE_HYBRID

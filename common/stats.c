@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* Order statistics as the original host computes them: sort, then take
  * the sample at index floor(p/100 * (n - 1)). */
 #include "vsockbox.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* Threads with a small stack; a failure to start one is fatal. */
 #include "vsockbox.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* AF_VSOCK's address and option numbers. From the kernel's uapi header
  * where the C library's include path has it (glibc builds); the same ABI
  * facts spelled out where it does not (musl-gcc has no kernel headers). */

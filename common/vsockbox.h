@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* vsockbox: the mechanisms the applets share, one section per file of
  * common/. Nothing here knows an applet: the protocol's facts are in
  * protocol.h, an applet's options and texts in its own file. */

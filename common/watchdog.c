@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* A watchdog for one connection's steps, without a kernel time-out on
  * each call and without a thread.
  *

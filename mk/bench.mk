@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Benchmarks (bench/run.sh runs, bench/report computes and writes): vsockbox
 # side by side with a C ceiling (the protocol's pattern), a C ping-pong,
 # iperf3 and sockperf over TCP loopback; --verify against plain; CPU, RSS,

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # vsock-conform's tests, included by the Makefile:
 #   make check-conform    both roles over TCP loopback: KTAP checked by
 #                         tests/ktap, TCP's expected verdicts, --list,

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Reliability checks, included by the Makefile (after LIB_OBJS, COMMON_OBJS,
 # APPLET_OBJS, VSB_CFLAGS and the build/applets.mk include):
 #   make check-faults     every applet against every fault of its peer

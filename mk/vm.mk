@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # The initramfs and the QEMU guests, included by the Makefile (after the
 # vsockbox rule and build/applets.mk):
 #   make initramfs        build/vsockbox.cpio.gz: vsockbox (a stripped copy,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* fmtcheck: the build's guard for common/format.c's printf subset.
  *
  * Reads a preprocessed C file (cc -E) on stdin and checks every string

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Generate the applet table and object list from Config.in and .config.
 # Usage: gen-applets.sh CONFIG_IN DOTCONFIG OUTDIR
 # Writes OUTDIR/applets.h (X-macro rows of enabled applets) and

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # /init of a vsockbox initramfs (scripts/mkinitramfs.sh installs it; copy
 # and extend it, or add an /etc/rc.local, to run your own tests).
 #

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # mkinitramfs.sh: a gzip'd newc cpio initramfs that holds vsockbox, one
 # symlink per applet and vsock-bench in /bin. With -B also busybox, a link
 # per busybox applet and an /init script (scripts/init.sh): a whole root

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # The main job: the whole micro benchmark on this machine, host side
 # (vsock-perf) and guest side (vsock-bench) together, over vsock loopback
 # (CID 1) when the kernel offers it, else over TCP loopback.

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Command lines that must be refused: every option of every applet with an
 # empty, negative, huge (overflowing), non-numeric, out-of-range or
 # duplicate value, unknown and misplaced options, bad addresses, stray

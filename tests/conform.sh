@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # vsock-conform over TCP loopback: both roles, their KTAP checked by
 # tests/ktap against TCP's expected verdicts (tests/conform/tcp.expect),
 # the two sides' verdicts equal, --list, --only and --skip, the exit

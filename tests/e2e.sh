@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # End-to-end tests over TCP loopback: the guest applets against the host
 # applets, the dispatcher, the build configuration and installation.
 # Usage: sh tests/e2e.sh [--full]   (--full adds one run at default sizes)

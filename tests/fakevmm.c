@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* fakevmm: the host side of a hybrid vsock VMM's socket (Firecracker,
  * cloud-hypervisor, vhost-device-vsock), misbehaving as asked, for
  * tests/handshake.sh:

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # shellcheck shell=sh disable=SC2034
 # Helpers of the reliability suites (faults.sh, cmdline.sh, signals.sh) on
 # top of tests/lib.sh: the fault-injecting peer (tests/faultpeer) and the

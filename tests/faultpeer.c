@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* faultpeer: a peer that plays either side of the vsock test protocol
  * (doc/PROTOCOL.md) over TCP and misbehaves at one chosen step, for
  * tests/faults.sh and tests/signals.sh.

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Fault injection over TCP loopback: every applet against every fault that
 # applies to it, played by tests/faultpeer on the other side of the
 # protocol. Each cell asserts the exit status (1 protocol or data failure,

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Hybrid vsock addresses on this machine, over Unix sockets only (no VM):
 # the CONNECT/OK handshake of unix:PATH against tests/fakevmm, a VMM that
 # answers garbage, closes before OK, never answers, or answers late; a

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* ktap: checks a KTAP stream (the kernel selftests' format, as
  * vsock-conform prints it) and extracts its verdicts.
  *

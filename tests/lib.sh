@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # shellcheck shell=sh disable=SC2034
 # Shared helpers for the shell test suites (POSIX sh; sourced, not run).
 # Each suite sets SUITE, sources this file, calls the helpers and ends with

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Signals over TCP loopback. SIGINT and SIGTERM in the middle of a run
 # (waiting for a connection, blocked on a stalled peer, mid-transfer
 # against a slow peer, in threads) end every applet at once with status

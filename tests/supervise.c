@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* supervise: runs one command under a hard time limit for the shell test
  * suites, and says how it ended.
  *

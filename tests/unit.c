@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* Unit tests of common/: parsers, address text, data patterns, statistics
  * and whole-transfer I/O. Prints "unit: N passed, N failed". */
 #include "vsockbox.h"

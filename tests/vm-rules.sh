@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # tests/vm-rules.sh: the QEMU runners' rules, checked without booting
 # anything (a few seconds; a step of make check):
 #  - no QEMU to be had: the runners skip (exit 77, a "SKIP: reason" line),

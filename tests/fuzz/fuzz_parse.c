@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* libFuzzer harness for the command-line parsers: parse_u64,
  * parse_address (with format_address) and parse_command_line.
  *

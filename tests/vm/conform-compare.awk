@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # tests/vm/conform-compare.awk: vsock-conform side by side with the
 # kernel's vsock_test, from the console logs of tests/vm/conform-compare.sh
 # (one loopback guest per kernel, both run there).

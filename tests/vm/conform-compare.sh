@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # tests/vm/conform-compare.sh: make conform-compare. vsock-conform side by
 # side with the kernel's own vsock_test (tools/testing/vsock of Debian's
 # linux-source 6.12 and of sid's, built here by tests/vm/run.sh), both over

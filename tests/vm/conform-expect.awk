@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # tests/vm/conform-expect.awk: one kernel's column of tests/vm/conform-expect
 # as tests/ktap --expect reads it (used by tests/vm/lib.sh: conform_judge).
 #   awk -v release=UNAME_R -f conform-expect.awk tests/vm/conform-expect

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # tests/vm/guest-lib.sh: what the guests' test scripts share (sourced as
 # /bin/vm-lib.sh by tests/vm/guest-tests.sh in the loopback guest and by
 # tests/vm/vhost-host.sh and vhost-guest.sh in the nested pair): results,

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # The QEMU guest's half of the real-kernel tests (tests/vm/run.sh boots a
 # kernel with this as /bin/vm-tests and runs it from /init). Every test talks
 # over AF_VSOCK loopback (CID 1, vsock_loopback.ko) and prints one line:

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # The guest's half of make check-hybrid (tests/vm/hybrid.sh): runs as
 # /bin/vm-tests in a QEMU guest whose vsock device is vhost-user-vsock-pci,
 # served on the build machine by vhost-device-vsock, whose host side is

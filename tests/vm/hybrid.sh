@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # tests/vm/hybrid.sh (make check-hybrid): vsockbox's host applets on this
 # machine against a hybrid vsock host, the real one: Debian's
 # vhost-device-vsock daemon serves QEMU's vhost-user-vsock-pci to a TCG

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # tests/vm/lib.sh: what the QEMU runners share, sourced by tests/vm/run.sh
 # (one guest over vsock loopback, amd64 or arm64, any Debian kernel) and
 # tests/vm/vhost.sh (a guest inside a guest over vhost-vsock-pci): messages

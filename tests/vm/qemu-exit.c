@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * qemu-exit PORT STATUS: stop a QEMU x86 machine with an exit status, by
  * writing the byte STATUS to the I/O port of its isa-debug-exit device

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # tests/vm/run.sh: vsockbox on a real kernel. Boots Debian's cloud kernel
 # (bookworm's 6.1, trixie's 6.12 or sid's newest; amd64 or arm64) in QEMU
 # with an initramfs holding vsockbox, busybox and the vsock modules, runs

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # The inner guest's half of make check-vhost (tests/vm/vhost.sh): runs as
 # /bin/vm-tests in L2, the guest (CID 3) whose virtio-vsock device is
 # vhost-vsock-pci in L1, the host (CID 2; tests/vm/vhost-host.sh).

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # The outer guest's half of make check-vhost (tests/vm/vhost.sh): runs as
 # /bin/vm-tests in L1, a TCG guest whose kernel has vhost_vsock. It plays
 # the host (CID 2): boots the inner guest L2 under its own QEMU with

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # tests/vm/vhost.sh: vsockbox over the real virtio-vsock device. This
 # machine's kernel cannot host vhost-vsock-pci, one level down it can: boots
 # Debian's cloud kernel in QEMU (TCG; L1, the host role, CID 2) with
