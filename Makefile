@@ -54,14 +54,15 @@ LIB_OBJS := $(filter-out common/main.o,$(COMMON_OBJS))
 all: vsockbox
 
 # ---- configuration ----
-# Config.in is generated from the //config: blocks of applets/*.c (an
-# applet each) and common/*.c (FEATURE_ entries: options of a mechanism
+# Config.in is generated from the //config: blocks of the applets' main
+# files (applets/NAME.c, or applets/NAME/NAME.c for an applet of several
+# files: scripts/gen-applets.sh) and common/*.c (FEATURE_ entries: options of a mechanism
 # beyond the original protocol, such as --verify) and committed; .config
 # follows it (oldconfig): a new entry comes in at its default, choices
 # already made stay.
 KCONFIG := sh scripts/kconfig.sh
 
-Config.in: $(wildcard applets/*.c common/*.c) scripts/kconfig.sh
+Config.in: $(wildcard applets/*.c applets/*/*.c common/*.c) scripts/kconfig.sh scripts/gen-applets.sh
 	$(Q)$(KCONFIG) config-in . > $@.tmp
 	$(Q)if cmp -s $@.tmp $@; then rm -f $@.tmp; touch $@; else mv $@.tmp $@; \
 		echo "  GEN     $@"; fi
@@ -135,7 +136,10 @@ FORMAT_CHECK = $(CC) $(VSB_CFLAGS) $(CFLAGS) -E $< | build/fmtcheck $<
 		build/vsockbox_features.h build/fmtcheck
 	@$(if $(Q),echo "  CC      $@")
 	$(Q)$(FORMAT_CHECK)
-	$(Q)$(CC) $(VSB_CFLAGS) $(CFLAGS) -c -o $@ $<
+	$(Q)$(CC) $(VSB_CFLAGS) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+# Each object's own headers (an applet folder's private ones among them).
+-include $(wildcard common/*.d applets/*.d applets/*/*.d)
 
 vsockbox: $(COMMON_OBJS) $(APPLET_OBJS)
 	@$(if $(Q),echo "  LINK    $@")
@@ -204,7 +208,8 @@ install-unstripped:
 clean:
 	rm -rf vsockbox build/applets.h build/applets.mk build/vsockbox_features.h \
 		build/fmtcheck \
-		common/*.o applets/*.o tests/*.o tests/unit
+		common/*.o applets/*.o applets/*/*.o common/*.d applets/*.d applets/*/*.d \
+		tests/*.o tests/unit
 
 distclean: clean
 	rm -rf .config build
