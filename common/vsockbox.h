@@ -32,8 +32,8 @@ enum {
 
 #define PRINTF_LIKE(f, a) __attribute__((format(printf, f, a)))
 
-/* ---- format.c: the subset of printf the applets use, into a buffer:
- * %s %c %d %u %x (l, ll, z sizes), flags '-' '0', width and precision ---- */
+/* ---- format.c: the subset of printf the applets use, into a buffer
+ * (format.c's header comment says which conversions it has) ---- */
 size_t format(char *buf, size_t len, const char *fmt, ...) PRINTF_LIKE(3, 4);
 size_t format_v(char *buf, size_t len, const char *fmt, va_list ap);
 
