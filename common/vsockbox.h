@@ -480,10 +480,7 @@ void xconn_open_stream(struct conn *c, const struct address *peer,
 int preamble_read(struct conn *c, const struct address *local,
 		  struct address *peer, struct deadline d);
 /* --preamble's token for a run, or 0 without --preamble. */
-static inline uint64_t run_token(bool preamble)
-{
-	return ENABLE_FEATURE_HYBRID && preamble ? preamble_token() : 0;
-}
+uint64_t run_token(bool preamble);
 /* A row only with FEATURE_HYBRID (sock.c), as
  * IF_FEATURE_HYBRID(OPTION_PREAMBLE(type, field),). */
 #define OPTION_PREAMBLE(type, field) \
