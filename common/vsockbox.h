@@ -207,9 +207,10 @@ static inline bool name_set_empty(const struct name_set *s)
 			return false;
 	return true;
 }
-/* .flags: an option of the applet alone, which a composition of applets
- * (vsock-bench: `vsockbox --compose`) neither offers nor passes on. */
-enum { OPT_OWN = 1 };
+/* .flags: OPT_OWN, an option of the applet alone, which a composition of
+ * applets (vsock-bench: `vsockbox --compose`) neither offers nor passes
+ * on; OPT_NAME_OF, an OPT_NAME_SET whose names .name_of gives. */
+enum { OPT_OWN = 1, OPT_NAME_OF = 2 };
 /* One row per option, written with designated initializers (what a row
  * leaves out is zero; any field order). The small fields come last, .min
  * and .offset are narrow (a value that does not fit fails the build, as
@@ -225,6 +226,10 @@ struct opt {
 		/* OPT_NAMES and OPT_NAME_SET, ends with {NULL}; OPT_NAME_SET
 		 * ignores .bits: a name's index is its member number */
 		const struct opt_name *names;
+		/* OPT_NAME_SET with .flags OPT_NAME_OF, instead of .names:
+		 * name i, NULL past the last (the names of a table of the
+		 * applet's own, whose rows are no opt_names) */
+		const char *(*name_of)(size_t i);
 		/* OPT_ADDR: the default address, as a command line gives it
 		 * ("vsock:any"), its port .def; NULL: none (family 0, port
 		 * .def), and .def_text says what the applet does instead. */
