@@ -10,9 +10,11 @@
  * each runs its half, the listening side reports its verdict, and the
  * connecting side the case's. Both print the same KTAP.
  *
- * The cases are one table (CASES below): name, transports, socket type,
- * what it checks, and the two halves conform_NAME_connect and
- * conform_NAME_listen. --list, --only, --skip and the option's names are
+ * The cases are one table (conform_cases, after the cases), a row each:
+ * its name, what it checks, its two halves NAME_connect (the connecting
+ * side's) and NAME_listen (the listening side's), NAME the case's name
+ * with '_' for '-', its socket type, and why it does not run over TCP
+ * (.vsock_only) or on a hybrid host. --list, --only and --skip are
  * derived from it. Every step runs by the case's deadline; a wait also
  * ends when the other side gives up (CONFORM_ABORT, or a failed result).
  * Expectations are facts of the transport (vsock answers an unbound port
@@ -39,10 +41,10 @@
 
 #include "vsock_abi.h"
 
-/* Transports a case applies to. */
-enum { ON_VSOCK = 1, ON_TCP = 2, ON_BOTH = 3 };
+/* A case's socket type (its row's .type). */
 #define STREAM SOCK_STREAM
 #define SEQPACKET SOCK_SEQPACKET
+/* Why a case does not run over TCP (its row's .vsock_only). */
 #define NOT_TCP_SEQPACKET "TCP has no SOCK_SEQPACKET"
 #define NOT_TCP_SHUT_RD "TCP's SHUT_RD is local: the peer is not told"
 #define NOT_TCP_CREDIT "virtio credit and SO_VM_SOCKETS_BUFFER_SIZE are vsock's"
@@ -53,11 +55,8 @@ enum { ON_VSOCK = 1, ON_TCP = 2, ON_BOTH = 3 };
  * the VMM carries, never a vsock socket of its own. A case runs in a role
  * where the half the case checks is the guest's (its AF_VSOCK socket) and
  * the host's half only carries the stream and asserts nothing a Unix
- * socket would not do. HY(as the connecting half, as the listening half),
- * each HY_RUNS (it can) or the reason; HY_BOTH(r): r in both roles. */
-#define HY(connecting, listening) {connecting, listening}
-#define HY_BOTH(r) HY(r, r)
-#define HY_RUNS NULL
+ * socket would not do. A row's .not_hybrid_connect and .not_hybrid_listen
+ * give the reason for each role; left out, a hybrid host runs it. */
 #define HY_HOST "a hybrid host's side is a Unix socket behind the VMM: "
 #define HY_NO_RESET HY_HOST "the VMM closes a CONNECT to an unbound " \
 	"port and sends a guest's connect no reset (it waits out its time-out)"
@@ -92,221 +91,26 @@ enum { ON_VSOCK = 1, ON_TCP = 2, ON_BOTH = 3 };
 	"a Unix socket has none"
 #define HY_STREAM_ONLY HY_HOST "the VMM carries SOCK_STREAM only"
 
-/* The table: X(name, transports, whether a hybrid host checks it in each
- * role (HY above), socket type, why not over TCP (vsock only), the
- * connecting half, the listening half, what it checks). A half
- * is ONE(f): f(side, fd) on the case's one connection (the connecting side
- * connects, the listening side serves, before f); or OWN(f): f(side),
- * which makes its own connections. */
-#define CASES(X) \
-X("unbound-port", ON_BOTH, HY_BOTH(HY_NO_RESET), STREAM, NULL, \
-  OWN(conform_unbound_port_connect), OWN(conform_unbound_port_listen), \
-  "connect to a port nobody has bound fails at once: ECONNRESET over " \
-  "vsock (a reset answers), ECONNREFUSED over TCP") \
-X("addr-in-use", ON_BOTH, HY(HY_NO_PORTS, HY_RUNS), STREAM, NULL, \
-  OWN(conform_addr_in_use_connect), OWN(conform_addr_in_use_listen), \
-  "bind to a port a socket has bound (a listener's, a connecting " \
-  "socket's) fails with EADDRINUSE; the listener still accepts") \
-X("names", ON_BOTH, HY_BOTH(HY_NO_PORTS), STREAM, NULL, \
-  ONE(conform_names_connect), ONE(send_names), \
-  "getsockname and getpeername on both sides name the same ports, the " \
-  "connecting side's peer is the address it connected to, and the " \
-  "listening side's peer is the connecting side's own address (its IP, " \
-  "its CID where getsockname names one)") \
-X("local-cid", ON_VSOCK, HY_BOTH(HY_NO_PORTS), STREAM, "TCP has no CIDs", \
-  ONE(conform_local_cid_connect), ONE(conform_local_cid_listen), \
-  "IOCTL_VM_SOCKETS_GET_LOCAL_CID on /dev/vsock answers, on each side, " \
-  "the CID the other side's getpeername gives (any CID over loopback)") \
-X("shut-wr-connecting", ON_BOTH, HY_BOTH(HY_HALF_CLOSE), STREAM, NULL, \
-  ONE(shut_wr_shutter), ONE(shut_wr_reader), \
-  "after the connecting side's SHUT_WR the other side reads its data, " \
-  "then EOF; its send fails with EPIPE and SIGPIPE (none with " \
-  "MSG_NOSIGNAL); data still flows the other way") \
-X("shut-wr-listening", ON_BOTH, HY_BOTH(HY_HALF_CLOSE), STREAM, NULL, \
-  ONE(shut_wr_reader), ONE(shut_wr_shutter), \
-  "the same, with the listening side shutting down its writes") \
-X("shut-rd-connecting", ON_VSOCK, HY(HY_SHUT_RD, HY_PEER_SHUT_RD), \
-  STREAM, NOT_TCP_SHUT_RD, \
-  ONE(shut_rd_shutter), ONE(shut_rd_writer), \
-  "after the connecting side's SHUT_RD its recv gives EOF at once, and " \
-  "the other side's send fails with EPIPE and SIGPIPE") \
-X("shut-rd-listening", ON_VSOCK, HY(HY_PEER_SHUT_RD, HY_SHUT_RD), \
-  STREAM, NOT_TCP_SHUT_RD, \
-  ONE(shut_rd_writer), ONE(shut_rd_shutter), \
-  "the same, with the listening side shutting down its reads") \
-X("pollrdhup", ON_BOTH, HY_BOTH(HY_HALF_CLOSE), STREAM, NULL, \
-  ONE(conform_pollrdhup_connect), ONE(conform_pollrdhup_listen), \
-  "the peer's SHUT_WR wakes poll with POLLIN and POLLRDHUP, not POLLHUP; " \
-  "recv then gives EOF") \
-X("pollhup", ON_BOTH, HY_BOTH(HY_HALF_CLOSE), STREAM, NULL, \
-  ONE(conform_pollhup_connect), ONE(conform_pollhup_listen), \
-  "after its own SHUT_WR and the peer's close, poll gives POLLHUP; the " \
-  "peer read the data, then EOF") \
-X("close-unread", ON_BOTH, HY(HY_CLOSE_SEEN, HY_CLOSE_UNREAD), STREAM, NULL, \
-  ONE(conform_close_unread_connect), ONE(conform_close_unread_listen), \
-  "a close with received data unread ends the connection: EOF over vsock " \
-  "(it has no abortive close), ECONNRESET over TCP (RFC 2525)") \
-X("linger-unread", ON_BOTH, HY(HY_LINGER, HY_RUNS), STREAM, NULL, \
-  ONE(conform_linger_unread_connect), ONE(conform_linger_unread_listen), \
-  "with SO_LINGER 2 s, close returns at once when the peer has received " \
-  "everything, even unread") \
-X("linger-zero", ON_BOTH, HY(HY_LINGER, HY_CLOSE_SEEN), STREAM, NULL, \
-  ONE(conform_linger_zero_connect), ONE(conform_linger_zero_listen), \
-  "close with SO_LINGER 0 returns at once; the peer sees EOF over vsock, " \
-  "ECONNRESET over TCP") \
-X("msg-peek", ON_BOTH, HY_BOTH(HY_RUNS), STREAM, NULL, \
-  ONE(conform_msg_peek_connect), ONE(conform_msg_peek_listen), \
-  "MSG_PEEK on an empty socket is EAGAIN with MSG_DONTWAIT; a peek of " \
-  "part, then of all, then the read give the same bytes, two sends " \
-  "merged") \
-X("dontwait-empty", ON_BOTH, HY_BOTH(HY_RUNS), STREAM, NULL, \
-  ONE(conform_dontwait_empty_connect), ONE(conform_dontwait_empty_listen), \
-  "recv with MSG_DONTWAIT, and on an O_NONBLOCK socket, is EAGAIN at " \
-  "once on an empty socket; the byte the peer sends then comes the same " \
-  "way") \
-X("siocinq", ON_BOTH, HY(HY_IOCTL, HY_RUNS), STREAM, NULL, \
-  ONE(conform_siocinq_connect), ONE(conform_siocinq_listen), \
-  "SIOCINQ answers 0 on an empty socket, the bytes queued once they " \
-  "arrived, 0 after the read") \
-X("siocoutq", ON_BOTH, HY(HY_IOCTL, HY_RUNS), STREAM, NULL, \
-  ONE(conform_siocoutq_connect), ONE(conform_siocoutq_listen), \
-  "SIOCOUTQ answers 0 before a send and comes back to 0 once the peer " \
-  "has received the bytes") \
-X("rcvlowat", ON_BOTH, HY(HY_RCVLOWAT, HY_RUNS), STREAM, NULL, \
-  ONE(conform_rcvlowat_connect), ONE(conform_rcvlowat_listen), \
-  "SO_RCVLOWAT 128 reads back; poll stays quiet with 1 byte queued and " \
-  "gives POLLIN at 128; a MSG_DONTWAIT recv then takes 128") \
-X("credit-rcvlowat", ON_VSOCK, HY(HY_CREDIT_SENDER, HY_CREDIT), \
-  STREAM, NOT_TCP_CREDIT, \
-  ONE(credit_sender), ONE(credit_rcvlowat_after), \
-  "a receiver with a 128 KiB buffer, full, reads 64 KiB and raises " \
-  "SO_RCVLOWAT: the credit update lets the sender's last byte through " \
-  "(6.1 hangs here)") \
-X("credit-low-rx", ON_VSOCK, HY(HY_CREDIT_SENDER, HY_CREDIT), \
-  STREAM, NOT_TCP_CREDIT, \
-  ONE(credit_sender), ONE(credit_rcvlowat_before), \
-  "the same with SO_RCVLOWAT set first: the credit update comes when " \
-  "fewer bytes than SO_RCVLOWAT are left") \
-X("buffer-size", ON_VSOCK, HY(HY_VSOCK_OPTION, HY_RUNS), STREAM, \
-  "TCP has SO_SNDBUF and SO_RCVBUF, not vsock's buffer options", \
-  ONE(conform_buffer_size_connect), ONE(conform_buffer_size_listen), \
-  "SO_VM_SOCKETS_BUFFER_SIZE, _MIN_SIZE and _MAX_SIZE read back what was " \
-  "set; a size beyond the bounds is clamped to them, and so is the size " \
-  "when a bound moves past it") \
-X("connect-timeout", ON_VSOCK, HY(HY_VSOCK_OPTION, HY_RUNS), STREAM, \
-  "TCP has no connect time-out option (SO_SNDTIMEO bounds its connect)", \
-  OWN(conform_connect_timeout_connect), ONE(conform_connect_timeout_listen), \
-  "SO_VM_SOCKETS_CONNECT_TIMEOUT reads 2 s by default and back what was " \
-  "set; 0 restores the default; a negative or malformed one is ERANGE") \
-X("small-writes-stalled", ON_BOTH, HY_BOTH(HY_RUNS), STREAM, NULL, \
-  ONE(conform_small_writes_stalled_connect), \
-  ONE(conform_small_writes_stalled_listen), \
-  "many 64-byte writes to a reader that has stopped: the writer blocks, " \
-  "never fails, and every byte arrives in order once the reader resumes") \
-X("many-connections", ON_BOTH, HY_BOTH(HY_RUNS), STREAM, NULL, \
-  OWN(conform_many_connections_connect), OWN(conform_many_connections_listen), \
-  "64 connections open at once, a byte each way on each, all accepted") \
-X("backlog-full", ON_BOTH, HY(HY_BACKLOG_RESET, HY_BACKLOG), STREAM, NULL, \
-  OWN(conform_backlog_full_connect), OWN(conform_backlog_full_listen), \
-  "listen(1) queues two connections; the third is reset at once over " \
-  "vsock, left unanswered over TCP; after the accepts a new one gets in") \
-X("closed-before-accept", ON_BOTH, HY_BOTH(HY_RUNS), STREAM, NULL, \
-  ONE(conform_closed_before_accept_connect), \
-  OWN(conform_closed_before_accept_listen), \
-  "a connection that wrote 3 bytes and closed before it was accepted is " \
-  "accepted all the same: its 3 bytes, then EOF") \
-X("random-sizes", ON_BOTH, HY_BOTH(HY_RUNS), STREAM, NULL, \
-  ONE(conform_random_sizes_connect), ONE(conform_random_sizes_listen), \
-  "256 KiB each way in writes and reads of random sizes, every byte " \
-  "checked against a pattern of the seed") \
-X("zerocopy", ON_BOTH, HY(HY_ZEROCOPY, HY_RUNS), STREAM, NULL, \
-  ONE(conform_zerocopy_connect), ONE(zerocopy_reader), \
-  "MSG_ZEROCOPY sends: completions cover every send from ID 0, without " \
-  "error; the peer reads every byte") \
-X("zerocopy-close-pending", ON_BOTH, HY(HY_ZEROCOPY, HY_RUNS), STREAM, NULL, \
-  ONE(conform_zerocopy_close_connect), ONE(zerocopy_reader), \
-  "close with MSG_ZEROCOPY completions unread: the close is prompt, the " \
-  "peer reads every byte, then EOF") \
-X("seqpacket-boundaries", ON_VSOCK, HY_BOTH(HY_STREAM_ONLY), SEQPACKET, \
-  NOT_TCP_SEQPACKET, \
-  ONE(conform_seqpacket_boundaries_connect), \
-  ONE(conform_seqpacket_boundaries_listen), \
-  "messages of 1 byte to the smaller side's whole buffer arrive whole, " \
-  "one recvmsg each, each way") \
-X("seqpacket-msg-trunc", ON_VSOCK, HY_BOTH(HY_STREAM_ONLY), SEQPACKET, \
-  NOT_TCP_SEQPACKET, \
-  ONE(conform_seqpacket_trunc_connect), ONE(conform_seqpacket_trunc_listen), \
-  "a 32-byte message into 16 bytes: MSG_TRUNC returns 32, without it 16; " \
-  "both flag MSG_TRUNC, and the rest of a message is dropped") \
-X("seqpacket-msg-eor", ON_VSOCK, HY_BOTH(HY_STREAM_ONLY), SEQPACKET, \
-  NOT_TCP_SEQPACKET, \
-  ONE(conform_seqpacket_eor_connect), ONE(conform_seqpacket_eor_listen), \
-  "MSG_EOR arrives on exactly the messages sent with it") \
-X("seqpacket-big-message", ON_VSOCK, HY_BOTH(HY_STREAM_ONLY), SEQPACKET, \
-  NOT_TCP_SEQPACKET, \
-  ONE(conform_seqpacket_big_connect), ONE(conform_seqpacket_big_listen), \
-  "a message one byte larger than the peer's buffer fails with EMSGSIZE; " \
-  "the connection carries the next one") \
-X("seqpacket-msg-peek", ON_VSOCK, HY_BOTH(HY_STREAM_ONLY), SEQPACKET, \
-  NOT_TCP_SEQPACKET, \
-  ONE(conform_seqpacket_peek_connect), ONE(conform_seqpacket_peek_listen), \
-  "MSG_PEEK of part and of all of a message, MSG_PEEK|MSG_TRUNC its " \
-  "length, then the read, all the same bytes")
-
-/* A hybrid host's roles, as not_hybrid's index. */
-enum { HY_CONNECTING = 0, HY_LISTENING = 1 };
-
 struct side;
-/* A case's half: on the case's one connection, or making its own. */
-struct half {
-	int (*one)(struct side *s, int fd);
-	int (*own)(struct side *s);
-};
 
+/* A case: one row of the table (conform_cases, after the cases). Each
+ * half returns the side's verdict (CONFORM_OK, _FAILED, _SKIPPED or
+ * _ABORTED); it starts with connect_one or serve_one, for the case's one
+ * connection, or makes connections of its own. */
 struct conform_case {
 	const char *name;
-	unsigned transports;
-	/* Why a hybrid host cannot check it as the connecting half
-	 * ([HY_CONNECTING]) and as the listening half ([HY_LISTENING]):
-	 * NULL where it can. */
-	const char *not_hybrid[2];
-	int type;
-	const char *not_tcp;	/* why it does not run over TCP */
-	const char *what;
-	struct half connect, listen;
+	const char *what;	/* what it checks, for --list */
+	int (*connect)(struct side *s);	/* NAME_connect: the --peer side */
+	int (*listen)(struct side *s);	/* NAME_listen: the --listen side */
+	int type;		/* STREAM or SEQPACKET */
+	const char *vsock_only;	/* why it does not run over TCP; NULL:
+				 * it runs over both */
+	/* Why a hybrid host cannot check it as the connecting side, and as
+	 * the listening side (HY_* above); NULL: it can. */
+	const char *not_hybrid_connect, *not_hybrid_listen;
 };
-
-/* Each half's function, declared (one that serves several rows, as often:
- * the same declaration). */
-#define ONE(f) static int f(struct side *s, int fd);
-#define OWN(f) static int f(struct side *s);
-#define DECLARE(n, tr, hy, ty, nt, c, l, w) c l
-CASES(DECLARE)
-#undef DECLARE
-#undef ONE
-#undef OWN
-
-#define ONE(f) {.one = f}
-#define OWN(f) {.own = f}
-static const struct conform_case cases[] = {
-#define ROW(n, tr, hy, ty, nt, c, l, w) \
-	{.name = n, .transports = tr, .not_hybrid = hy, .type = ty, \
-	 .not_tcp = nt, .what = w, \
-	 .connect = c, .listen = l},
-	CASES(ROW)
-#undef ROW
-};
-#undef ONE
-#undef OWN
-enum { CASE_COUNT = sizeof(cases) / sizeof(cases[0]) };
-
-/* The names for --only and --skip, from the same table. */
-static const struct opt_name case_names[] = {
-#define NAME(n, tr, hy, ty, nt, c, l, w) {n, 0},
-	CASES(NAME)
-#undef NAME
-	{NULL, 0}
-};
+extern const struct conform_case conform_cases[];
+extern const size_t conform_case_count;
 
 /* ---- options ---- */
 
@@ -319,6 +123,12 @@ struct conform_options {
 
 enum { DEFAULT_CASE_TIMEOUT_S = 10, DEFAULT_WAIT_S = 60 };
 
+/* The names for --only and --skip: the table's. */
+static const char *case_name(size_t i)
+{
+	return i < conform_case_count ? conform_cases[i].name : NULL;
+}
+
 #define O(field) offsetof(struct conform_options, field)
 static const struct opt options[] = {
 	{.name = "listen", .arg = "ADDR", .kind = OPT_ADDR, .offset = O(listen),
@@ -329,9 +139,10 @@ static const struct opt options[] = {
 	 "listening side's control port at ADDR", .def_text = "none"},
 	{.name = "only", .arg = "CASES", .kind = OPT_NAME_SET, .offset = O(only),
 	 .help = "run only these cases (a comma list; --list names them)",
-	 .names = case_names},
+	 .name_of = case_name, .flags = OPT_NAME_OF},
 	{.name = "skip", .arg = "CASES", .kind = OPT_NAME_SET, .offset = O(skip),
-	 .help = "leave these cases out", .names = case_names},
+	 .help = "leave these cases out", .name_of = case_name,
+	 .flags = OPT_NAME_OF},
 	{.name = "list", .kind = OPT_FLAG, .offset = O(list),
 	 .help = "print the cases (name, transports, socket type, the roles "
 	 "a hybrid host checks it in: hybrid both, hy-peer as --peer, "
@@ -671,7 +482,7 @@ static int listen_on(struct side *s, int type, int backlog, int *lfd,
 	if (is_hybrid(s)) {
 		/* The case's own PATH_PORT; a failed bind is the machine's. */
 		s->unix_listen = with_port(&s->base, CONFORM_UNIX_DATA_PORT +
-					   (uint32_t)(s->c - cases));
+					   (uint32_t)(s->c - conform_cases));
 		*lfd = s->unix_lfd = xlisten(&s->unix_listen, backlog, NULL);
 		*port = s->unix_listen.port;
 		return CONFORM_OK;
@@ -1121,7 +932,7 @@ static int expect_epipe(struct side *s, int fd, const char *step)
 
 /* ---- unbound-port ---- */
 
-static int conform_unbound_port_listen(struct side *s)
+static int unbound_port_listen(struct side *s)
 {
 	int fd, err;
 	struct address a;
@@ -1136,7 +947,7 @@ static int conform_unbound_port_listen(struct side *s)
 	return ctl_send(s, CONFORM_READY, a.port);
 }
 
-static int conform_unbound_port_connect(struct side *s)
+static int unbound_port_connect(struct side *s)
 {
 	uint32_t port;
 	int fd, want = is_vsock(s) ? ECONNRESET : ECONNREFUSED;
@@ -1154,7 +965,7 @@ static int conform_unbound_port_connect(struct side *s)
 
 /* ---- addr-in-use ---- */
 
-static int conform_addr_in_use_listen(struct side *s)
+static int addr_in_use_listen(struct side *s)
 {
 	int lfd, other, fd, err;
 	uint32_t port;
@@ -1171,7 +982,7 @@ static int conform_addr_in_use_listen(struct side *s)
 	return recv_byte(s, fd, 1, "read");
 }
 
-static int conform_addr_in_use_connect(struct side *s)
+static int addr_in_use_connect(struct side *s)
 {
 	int a, b, fd, err;
 	struct address name;
@@ -1192,12 +1003,13 @@ static int conform_addr_in_use_connect(struct side *s)
 
 /* ---- names ---- */
 
-static int send_names(struct side *s, int fd)
+static int names_listen(struct side *s)
 {
 	struct address mine, theirs;
 	char a[ADDRESS_TEXT_MAX], b[ADDRESS_TEXT_MAX];
-	int err;
+	int fd, err;
 
+	TRY(serve_one(s, &fd));
 	if ((err = name_of(fd, false, &mine)) != 0)
 		return fail(s, "getsockname: %s", EN(err));
 	if ((err = name_of(fd, true, &theirs)) != 0)
@@ -1208,14 +1020,15 @@ static int send_names(struct side *s, int fd)
 	return ctl_send_text(s, CONFORM_SYNC, theirs.port, b);
 }
 
-static int conform_names_connect(struct side *s, int fd)
+static int names_connect(struct side *s)
 {
-	int err;
+	int fd, err;
 	struct address mine, theirs, want;
 	char text_l[CONFORM_TEXT_MAX + 1], text_p[CONFORM_TEXT_MAX + 1];
 	char a[ADDRESS_TEXT_MAX], b[ADDRESS_TEXT_MAX];
 	uint32_t l_port, l_peer_port;
 
+	TRY(connect_one(s, &fd));
 	if ((err = name_of(fd, false, &mine)) != 0)
 		return fail(s, "getsockname: %s", EN(err));
 	if ((err = name_of(fd, true, &theirs)) != 0)
@@ -1282,19 +1095,23 @@ static int cids(struct side *s, int fd, uint32_t *mine, uint32_t *peer)
 	return CONFORM_OK;
 }
 
-static int conform_local_cid_listen(struct side *s, int fd)
+static int local_cid_listen(struct side *s)
 {
+	int fd;
 	uint32_t mine, peer;
 
+	TRY(serve_one(s, &fd));
 	TRY(cids(s, fd, &mine, &peer));
 	TRY(ctl_send(s, CONFORM_SYNC, mine));
 	return ctl_send(s, CONFORM_SYNC, peer);
 }
 
-static int conform_local_cid_connect(struct side *s, int fd)
+static int local_cid_connect(struct side *s)
 {
+	int fd;
 	uint32_t mine, peer, l_mine, l_peer;
 
+	TRY(connect_one(s, &fd));
 	TRY(cids(s, fd, &mine, &peer));
 	TRY(ctl_wait(s, CONFORM_SYNC, "the other side's local CID", &l_mine));
 	TRY(ctl_wait(s, CONFORM_SYNC, "the other side's peer CID", &l_peer));
@@ -1340,6 +1157,38 @@ static int shut_wr_reader(struct side *s, int fd)
 	return send_byte(s, fd, SHUT_REPLY, "write to the peer after its SHUT_WR");
 }
 
+static int shut_wr_connecting_connect(struct side *s)
+{
+	int fd;
+
+	TRY(connect_one(s, &fd));
+	return shut_wr_shutter(s, fd);
+}
+
+static int shut_wr_connecting_listen(struct side *s)
+{
+	int fd;
+
+	TRY(serve_one(s, &fd));
+	return shut_wr_reader(s, fd);
+}
+
+static int shut_wr_listening_connect(struct side *s)
+{
+	int fd;
+
+	TRY(connect_one(s, &fd));
+	return shut_wr_reader(s, fd);
+}
+
+static int shut_wr_listening_listen(struct side *s)
+{
+	int fd;
+
+	TRY(serve_one(s, &fd));
+	return shut_wr_shutter(s, fd);
+}
+
 /* ---- shut-rd: one side shuts its reads down ---- */
 
 static int shut_rd_shutter(struct side *s, int fd)
@@ -1362,19 +1211,56 @@ static int shut_rd_writer(struct side *s, int fd)
 	return ctl_send(s, CONFORM_SYNC, 0);
 }
 
+static int shut_rd_connecting_connect(struct side *s)
+{
+	int fd;
+
+	TRY(connect_one(s, &fd));
+	return shut_rd_shutter(s, fd);
+}
+
+static int shut_rd_connecting_listen(struct side *s)
+{
+	int fd;
+
+	TRY(serve_one(s, &fd));
+	return shut_rd_writer(s, fd);
+}
+
+static int shut_rd_listening_connect(struct side *s)
+{
+	int fd;
+
+	TRY(connect_one(s, &fd));
+	return shut_rd_writer(s, fd);
+}
+
+static int shut_rd_listening_listen(struct side *s)
+{
+	int fd;
+
+	TRY(serve_one(s, &fd));
+	return shut_rd_shutter(s, fd);
+}
+
 /* ---- pollrdhup, pollhup ---- */
 
-static int conform_pollrdhup_connect(struct side *s, int fd)
+static int pollrdhup_connect(struct side *s)
 {
+	int fd;
+
+	TRY(connect_one(s, &fd));
 	if (shutdown(fd, SHUT_WR))
 		return fail(s, "shutdown(SHUT_WR): %s", EN(errno));
 	return ctl_wait(s, CONFORM_SYNC, "the other side's poll", NULL);
 }
 
-static int conform_pollrdhup_listen(struct side *s, int fd)
+static int pollrdhup_listen(struct side *s)
 {
+	int fd;
 	short ev;
 
+	TRY(serve_one(s, &fd));
 	TRY(poll_until(s, fd, POLLIN | POLLRDHUP, POLLRDHUP, &ev,
 		       "poll after the peer's SHUT_WR"));
 	if (!(ev & POLLIN) || (ev & POLLHUP))
@@ -1386,18 +1272,23 @@ static int conform_pollrdhup_listen(struct side *s, int fd)
 
 enum { HUP_BYTES = 100 };
 
-static int conform_pollhup_connect(struct side *s, int fd)
+static int pollhup_connect(struct side *s)
 {
+	int fd;
+
+	TRY(connect_one(s, &fd));
 	TRY(recv_pattern(s, fd, HUP_BYTES, 0, NULL, "read before EOF"));
 	TRY(expect_eof(s, fd, "read after the peer's SHUT_WR"));
 	close_now(s, fd);
 	return ctl_wait(s, CONFORM_SYNC, "the other side's poll", NULL);
 }
 
-static int conform_pollhup_listen(struct side *s, int fd)
+static int pollhup_listen(struct side *s)
 {
+	int fd;
 	short ev;
 
+	TRY(serve_one(s, &fd));
 	TRY(send_pattern(s, fd, HUP_BYTES, 0, NULL, "write"));
 	if (shutdown(fd, SHUT_WR))
 		return fail(s, "shutdown(SHUT_WR): %s", EN(errno));
@@ -1413,8 +1304,11 @@ static int conform_pollhup_listen(struct side *s, int fd)
 
 enum { UNREAD_BYTES = 64 };
 
-static int conform_close_unread_connect(struct side *s, int fd)
+static int close_unread_connect(struct side *s)
 {
+	int fd;
+
+	TRY(connect_one(s, &fd));
 	TRY(send_pattern(s, fd, UNREAD_BYTES, 0, NULL, "write"));
 	TRY(ctl_wait(s, CONFORM_SYNC, "the other side's close", NULL));
 	return expect_recv_end(s, fd, is_vsock(s) ? 0 : ECONNRESET,
@@ -1440,8 +1334,11 @@ static int wait_queued(struct side *s, int fd, size_t len, const char *step)
 	}
 }
 
-static int conform_close_unread_listen(struct side *s, int fd)
+static int close_unread_listen(struct side *s)
 {
+	int fd;
+
+	TRY(serve_one(s, &fd));
 	TRY(wait_queued(s, fd, UNREAD_BYTES, "data arrives"));
 	close_now(s, fd);
 	return ctl_send(s, CONFORM_SYNC, 0);
@@ -1483,11 +1380,12 @@ static int wait_sent(struct side *s, int fd, bool *known)
 	}
 }
 
-static int conform_linger_unread_connect(struct side *s, int fd)
+static int linger_unread_connect(struct side *s)
 {
-	int err;
+	int fd, err;
 	bool known;
 
+	TRY(connect_one(s, &fd));
 	if ((err = set_linger(fd, 1, LINGER_S)) != 0)
 		return fail(s, "setsockopt(SO_LINGER): %s", EN(err));
 	TRY(send_pattern(s, fd, UNREAD_BYTES, 0, NULL, "write"));
@@ -1502,17 +1400,21 @@ static int conform_linger_unread_connect(struct side *s, int fd)
 	return ctl_send(s, CONFORM_SYNC, 0);
 }
 
-static int conform_linger_unread_listen(struct side *s, int fd)
+static int linger_unread_listen(struct side *s)
 {
+	int fd;
+
+	TRY(serve_one(s, &fd));
 	TRY(wait_queued(s, fd, UNREAD_BYTES, "data arrives"));
 	TRY(ctl_send(s, CONFORM_SYNC, 0));
 	return ctl_wait(s, CONFORM_SYNC, "the other side's close", NULL);
 }
 
-static int conform_linger_zero_connect(struct side *s, int fd)
+static int linger_zero_connect(struct side *s)
 {
-	int err;
+	int fd, err;
 
+	TRY(connect_one(s, &fd));
 	TRY(send_byte(s, fd, 1, "write"));
 	TRY(ctl_wait(s, CONFORM_SYNC, "the other side read the byte", NULL));
 	if ((err = set_linger(fd, 1, 0)) != 0)
@@ -1524,8 +1426,11 @@ static int conform_linger_zero_connect(struct side *s, int fd)
 	return ctl_send(s, CONFORM_SYNC, 0);
 }
 
-static int conform_linger_zero_listen(struct side *s, int fd)
+static int linger_zero_listen(struct side *s)
 {
+	int fd;
+
+	TRY(serve_one(s, &fd));
 	TRY(recv_byte(s, fd, 1, "read"));
 	TRY(ctl_send(s, CONFORM_SYNC, 0));
 	TRY(ctl_wait(s, CONFORM_SYNC, "the other side's close", NULL));
@@ -1594,20 +1499,28 @@ static int peek_writer(struct side *s, int fd, bool seqpacket)
 			  "write");
 }
 
-static int conform_msg_peek_connect(struct side *s, int fd)
+static int msg_peek_connect(struct side *s)
 {
+	int fd;
+
+	TRY(connect_one(s, &fd));
 	return peek_writer(s, fd, false);
 }
 
-static int conform_msg_peek_listen(struct side *s, int fd)
+static int msg_peek_listen(struct side *s)
 {
+	int fd;
+
+	TRY(serve_one(s, &fd));
 	return peek_reader(s, fd, false);
 }
 
-static int conform_dontwait_empty_connect(struct side *s, int fd)
+static int dontwait_empty_connect(struct side *s)
 {
+	int fd;
 	unsigned char byte;
 
+	TRY(connect_one(s, &fd));
 	uint64_t t = now_ns();
 	ssize_t n = recv(fd, &byte, 1, MSG_DONTWAIT);
 	if (n >= 0 || (errno != EAGAIN && errno != EWOULDBLOCK))
@@ -1639,8 +1552,11 @@ static int conform_dontwait_empty_connect(struct side *s, int fd)
 	return CONFORM_OK;
 }
 
-static int conform_dontwait_empty_listen(struct side *s, int fd)
+static int dontwait_empty_listen(struct side *s)
 {
+	int fd;
+
+	TRY(serve_one(s, &fd));
 	TRY(ctl_wait(s, CONFORM_SYNC, "the other side's empty reads", NULL));
 	return send_byte(s, fd, 42, "write");
 }
@@ -1649,10 +1565,11 @@ static int conform_dontwait_empty_listen(struct side *s, int fd)
 
 enum { INQ_BYTES = 1000 };
 
-static int conform_siocinq_connect(struct side *s, int fd)
+static int siocinq_connect(struct side *s)
 {
-	int v = -1;
+	int fd, v = -1;
 
+	TRY(connect_one(s, &fd));
 	if (ioctl(fd, SIOCINQ, &v) < 0)
 		return lacks_feature(errno)
 			? skip(s, "kernel: ioctl(SIOCINQ): %s", EN(errno))
@@ -1672,17 +1589,21 @@ static int conform_siocinq_connect(struct side *s, int fd)
 	return CONFORM_OK;
 }
 
-static int conform_siocinq_listen(struct side *s, int fd)
+static int siocinq_listen(struct side *s)
 {
+	int fd;
+
+	TRY(serve_one(s, &fd));
 	TRY(ctl_wait(s, CONFORM_SYNC, "the other side's first SIOCINQ", NULL));
 	return send_pattern(s, fd, INQ_BYTES, 0, NULL, "write");
 }
 
-static int conform_siocoutq_connect(struct side *s, int fd)
+static int siocoutq_connect(struct side *s)
 {
-	int v = -1;
+	int fd, v = -1;
 	bool known;
 
+	TRY(connect_one(s, &fd));
 	if (ioctl(fd, SIOCOUTQ, &v) < 0)
 		return lacks_feature(errno)
 			? skip(s, "kernel: ioctl(SIOCOUTQ): %s", EN(errno))
@@ -1695,8 +1616,11 @@ static int conform_siocoutq_connect(struct side *s, int fd)
 	return wait_sent(s, fd, &known);
 }
 
-static int conform_siocoutq_listen(struct side *s, int fd)
+static int siocoutq_listen(struct side *s)
 {
+	int fd;
+
+	TRY(serve_one(s, &fd));
 	TRY(wait_queued(s, fd, INQ_BYTES, "data arrives"));
 	return ctl_send(s, CONFORM_SYNC, 0);
 }
@@ -1705,11 +1629,12 @@ static int conform_siocoutq_listen(struct side *s, int fd)
 
 enum { LOWAT = 128 };
 
-static int conform_rcvlowat_connect(struct side *s, int fd)
+static int rcvlowat_connect(struct side *s)
 {
-	int err, v = 0;
+	int fd, err, v = 0;
 	short ev;
 
+	TRY(connect_one(s, &fd));
 	if ((err = set_int(fd, SOL_SOCKET, SO_RCVLOWAT, LOWAT)) != 0)
 		return fail(s, "setsockopt(SO_RCVLOWAT, %d): %s", LOWAT, EN(err));
 	if ((err = get_int(fd, SOL_SOCKET, SO_RCVLOWAT, &v)) != 0 || v != LOWAT)
@@ -1732,8 +1657,11 @@ static int conform_rcvlowat_connect(struct side *s, int fd)
 	return CONFORM_OK;
 }
 
-static int conform_rcvlowat_listen(struct side *s, int fd)
+static int rcvlowat_listen(struct side *s)
 {
+	int fd;
+
+	TRY(serve_one(s, &fd));
 	TRY(ctl_wait(s, CONFORM_SYNC, "SO_RCVLOWAT set", NULL));
 	TRY(send_pattern(s, fd, 1, 0, NULL, "write the first byte"));
 	TRY(ctl_send(s, CONFORM_SYNC, 0));
@@ -1803,14 +1731,36 @@ static int credit_receiver(struct side *s, int fd, bool lowat_first)
 
 /* SO_RCVLOWAT raised after the read (its setsockopt sends the update),
  * or set before (the update when fewer bytes than it are left). */
-static int credit_rcvlowat_after(struct side *s, int fd)
+static int credit_rcvlowat_listen(struct side *s)
 {
+	int fd;
+
+	TRY(serve_one(s, &fd));
 	return credit_receiver(s, fd, false);
 }
 
-static int credit_rcvlowat_before(struct side *s, int fd)
+static int credit_low_rx_listen(struct side *s)
 {
+	int fd;
+
+	TRY(serve_one(s, &fd));
 	return credit_receiver(s, fd, true);
+}
+
+static int credit_rcvlowat_connect(struct side *s)
+{
+	int fd;
+
+	TRY(connect_one(s, &fd));
+	return credit_sender(s, fd);
+}
+
+static int credit_low_rx_connect(struct side *s)
+{
+	int fd;
+
+	TRY(connect_one(s, &fd));
+	return credit_sender(s, fd);
 }
 
 /* ---- buffer-size ---- */
@@ -1838,8 +1788,11 @@ static int buffer_step(struct side *s, int fd, int option, const char *name,
 
 #define BUF_OPT(x) SO_VM_SOCKETS_BUFFER_##x, "SO_VM_SOCKETS_BUFFER_" #x
 
-static int conform_buffer_size_connect(struct side *s, int fd)
+static int buffer_size_connect(struct side *s)
 {
+	int fd;
+
+	TRY(connect_one(s, &fd));
 	/* Round trips, then each bound clamping the size. */
 	TRY(buffer_step(s, fd, BUF_OPT(MAX_SIZE), 1 << 20, BUF_OPT(MAX_SIZE),
 			1 << 20));
@@ -1863,8 +1816,11 @@ static int conform_buffer_size_connect(struct side *s, int fd)
 	return CONFORM_OK;
 }
 
-static int conform_buffer_size_listen(struct side *s, int fd)
+static int buffer_size_listen(struct side *s)
 {
+	int fd;
+
+	TRY(serve_one(s, &fd));
 	return recv_pattern(s, fd, 200 << 10, 0, NULL, "read");
 }
 
@@ -1903,7 +1859,7 @@ static int expect_timeout_value(struct side *s, int fd, long sec, long usec,
 	return CONFORM_OK;
 }
 
-static int conform_connect_timeout_connect(struct side *s)
+static int connect_timeout_connect(struct side *s)
 {
 	int fd, err;
 
@@ -1933,8 +1889,11 @@ static int conform_connect_timeout_connect(struct side *s)
 	return send_byte(s, fd, 1, "write");
 }
 
-static int conform_connect_timeout_listen(struct side *s, int fd)
+static int connect_timeout_listen(struct side *s)
 {
+	int fd;
+
+	TRY(serve_one(s, &fd));
 	return recv_byte(s, fd, 1, "read");
 }
 
@@ -1946,10 +1905,12 @@ enum {
 	STALL_MAX = 64 << 20,		/* no back-pressure by then: failure */
 };
 
-static int conform_small_writes_stalled_connect(struct side *s, int fd)
+static int small_writes_stalled_connect(struct side *s)
 {
+	int fd;
 	uint64_t sent = 0;
 
+	TRY(connect_one(s, &fd));
 	/* Small writes until one would block. */
 	for (;;) {
 		seeded_fill(s->seed, sent, s->buf, SMALL_WRITE);
@@ -1999,10 +1960,12 @@ static int conform_small_writes_stalled_connect(struct side *s, int fd)
 	return ctl_send(s, CONFORM_SYNC, (uint32_t)sent);
 }
 
-static int conform_small_writes_stalled_listen(struct side *s, int fd)
+static int small_writes_stalled_listen(struct side *s)
 {
+	int fd;
 	uint32_t stalled, total;
 
+	TRY(serve_one(s, &fd));
 	TRY(ctl_wait(s, CONFORM_SYNC, "the writer blocks", &stalled));
 	/* A guest's SHUT_WR reaches a hybrid host only at times (the VMM's
 	 * choice): it reads what the writer will have sent, its count
@@ -2034,7 +1997,7 @@ static int conform_small_writes_stalled_listen(struct side *s, int fd)
 
 enum { MANY = 64 };
 
-static int conform_many_connections_connect(struct side *s)
+static int many_connections_connect(struct side *s)
 {
 	int fds[MANY];
 	uint32_t port;
@@ -2060,7 +2023,7 @@ static int conform_many_connections_connect(struct side *s)
 	return CONFORM_OK;
 }
 
-static int conform_many_connections_listen(struct side *s)
+static int many_connections_listen(struct side *s)
 {
 	int lfd, fds[MANY];
 	uint32_t port;
@@ -2080,7 +2043,7 @@ static int conform_many_connections_listen(struct side *s)
 
 enum { BACKLOG = 1, QUEUED = BACKLOG + 1 };
 
-static int conform_backlog_full_connect(struct side *s)
+static int backlog_full_connect(struct side *s)
 {
 	int fds[QUEUED], extra, late;
 	uint32_t port;
@@ -2120,7 +2083,7 @@ static int conform_backlog_full_connect(struct side *s)
 	return send_byte(s, late, QUEUED + 1, "write after the accepts");
 }
 
-static int conform_backlog_full_listen(struct side *s)
+static int backlog_full_listen(struct side *s)
 {
 	int lfd, fd;
 	uint32_t port;
@@ -2139,14 +2102,17 @@ static int conform_backlog_full_listen(struct side *s)
 
 /* ---- closed-before-accept ---- */
 
-static int conform_closed_before_accept_connect(struct side *s, int fd)
+static int closed_before_accept_connect(struct side *s)
 {
+	int fd;
+
+	TRY(connect_one(s, &fd));
 	TRY(send_pattern(s, fd, 3, 0, NULL, "write"));
 	close_now(s, fd);
 	return ctl_send(s, CONFORM_SYNC, 0);
 }
 
-static int conform_closed_before_accept_listen(struct side *s)
+static int closed_before_accept_listen(struct side *s)
 {
 	int lfd, fd;
 	uint32_t port;
@@ -2163,19 +2129,23 @@ static int conform_closed_before_accept_listen(struct side *s)
 
 enum { RANDOM_BYTES = 256 << 10, RANDOM_MAX_IO = 16 << 10 };
 
-static int conform_random_sizes_connect(struct side *s, int fd)
+static int random_sizes_connect(struct side *s)
 {
+	int fd;
 	uint32_t writes = s->seed, reads = s->seed ^ 0x5a5a5a5a;
 
+	TRY(connect_one(s, &fd));
 	TRY(send_pattern(s, fd, RANDOM_BYTES, RANDOM_MAX_IO, &writes, "write"));
 	return recv_pattern(s, fd, RANDOM_BYTES, RANDOM_MAX_IO, &reads,
 			    "read the other side's bytes");
 }
 
-static int conform_random_sizes_listen(struct side *s, int fd)
+static int random_sizes_listen(struct side *s)
 {
+	int fd;
 	uint32_t writes = s->seed ^ 0xa5a5a5a5, reads = s->seed ^ 0x3c3c3c3c;
 
+	TRY(serve_one(s, &fd));
 	TRY(recv_pattern(s, fd, RANDOM_BYTES, RANDOM_MAX_IO, &reads, "read"));
 	return send_pattern(s, fd, RANDOM_BYTES, RANDOM_MAX_IO, &writes, "write");
 }
@@ -2237,8 +2207,11 @@ static int zerocopy_completions(struct side *s, int fd, uint32_t want)
 	return CONFORM_OK;
 }
 
-static int conform_zerocopy_connect(struct side *s, int fd)
+static int zerocopy_connect(struct side *s)
 {
+	int fd;
+
+	TRY(connect_one(s, &fd));
 	TRY(zerocopy_on(s, fd));
 	TRY(zerocopy_sends(s, fd));
 	/* Over vsock a send may take more than one ID (one per chunk). */
@@ -2251,8 +2224,11 @@ static int zerocopy_reader(struct side *s, int fd)
 	return expect_eof(s, fd, "read after the data");
 }
 
-static int conform_zerocopy_close_connect(struct side *s, int fd)
+static int zerocopy_close_pending_connect(struct side *s)
 {
+	int fd;
+
+	TRY(connect_one(s, &fd));
 	TRY(zerocopy_on(s, fd));
 	TRY(zerocopy_sends(s, fd));
 	uint64_t ms = timed_close(s, fd);
@@ -2261,6 +2237,22 @@ static int conform_zerocopy_close_connect(struct side *s, int fd)
 			    "expected at once, took %llu ms",
 			    (unsigned long long)ms);
 	return CONFORM_OK;
+}
+
+static int zerocopy_listen(struct side *s)
+{
+	int fd;
+
+	TRY(serve_one(s, &fd));
+	return zerocopy_reader(s, fd);
+}
+
+static int zerocopy_close_pending_listen(struct side *s)
+{
+	int fd;
+
+	TRY(serve_one(s, &fd));
+	return zerocopy_reader(s, fd);
 }
 
 /* ---- SOCK_SEQPACKET ---- */
@@ -2365,10 +2357,12 @@ static int receive_messages(struct side *s, int fd, int direction,
 }
 
 /* The largest message: the smaller of the two buffers. */
-static int conform_seqpacket_boundaries_connect(struct side *s, int fd)
+static int seqpacket_boundaries_connect(struct side *s)
 {
+	int fd;
 	uint32_t theirs;
 
+	TRY(connect_one(s, &fd));
 	TRY(ctl_wait(s, CONFORM_SYNC, "the other side's buffer size", &theirs));
 	uint64_t last = own_buffer(fd);
 	if (theirs < last)
@@ -2380,10 +2374,12 @@ static int conform_seqpacket_boundaries_connect(struct side *s, int fd)
 	return send_messages(s, fd, TO_LISTENING, last);
 }
 
-static int conform_seqpacket_boundaries_listen(struct side *s, int fd)
+static int seqpacket_boundaries_listen(struct side *s)
 {
+	int fd;
 	uint32_t last;
 
+	TRY(serve_one(s, &fd));
 	TRY(ctl_send(s, CONFORM_SYNC, (uint32_t)own_buffer(fd)));
 	TRY(ctl_wait(s, CONFORM_SYNC, "the largest message's size", &last));
 	TRY(send_messages(s, fd, TO_CONNECTING, last));
@@ -2392,8 +2388,11 @@ static int conform_seqpacket_boundaries_listen(struct side *s, int fd)
 
 enum { TRUNC_BYTES = 32 };
 
-static int conform_seqpacket_trunc_connect(struct side *s, int fd)
+static int seqpacket_msg_trunc_connect(struct side *s)
 {
+	int fd;
+
+	TRY(connect_one(s, &fd));
 	for (int i = 0; i < 3; i++) {
 		seeded_fill(s->seed, (uint64_t)i * TRUNC_BYTES, s->buf, TRUNC_BYTES);
 		TRY(send_exact(s, fd, s->buf, TRUNC_BYTES, "write"));
@@ -2401,11 +2400,12 @@ static int conform_seqpacket_trunc_connect(struct side *s, int fd)
 	return CONFORM_OK;
 }
 
-static int conform_seqpacket_trunc_listen(struct side *s, int fd)
+static int seqpacket_msg_trunc_listen(struct side *s)
 {
-	int flags;
+	int fd, flags;
 	ssize_t n;
 
+	TRY(serve_one(s, &fd));
 	TRY(recv_message(s, fd, s->buf2, TRUNC_BYTES / 2, MSG_TRUNC, &n, &flags,
 			 "recvmsg(MSG_TRUNC)"));
 	if (n != TRUNC_BYTES || !(flags & MSG_TRUNC))
@@ -2437,8 +2437,11 @@ static bool eor_at(int i)
 	return i % 3 != 1;
 }
 
-static int conform_seqpacket_eor_connect(struct side *s, int fd)
+static int seqpacket_msg_eor_connect(struct side *s)
 {
+	int fd;
+
+	TRY(connect_one(s, &fd));
 	for (int i = 0; i < EOR_MESSAGES; i++) {
 		size_t len = 10 + (size_t)i * 100;
 		seeded_fill(s->seed, (uint64_t)i << 12, s->buf, len);
@@ -2453,10 +2456,12 @@ static int conform_seqpacket_eor_connect(struct side *s, int fd)
 	return CONFORM_OK;
 }
 
-static int conform_seqpacket_eor_listen(struct side *s, int fd)
+static int seqpacket_msg_eor_listen(struct side *s)
 {
+	int fd;
 	char step[48];
 
+	TRY(serve_one(s, &fd));
 	for (int i = 0; i < EOR_MESSAGES; i++) {
 		format(step, sizeof(step), "message #%d", i + 1);
 		TRY(expect_message(s, fd, 10 + (size_t)i * 100, (uint64_t)i << 12,
@@ -2465,10 +2470,12 @@ static int conform_seqpacket_eor_listen(struct side *s, int fd)
 	return CONFORM_OK;
 }
 
-static int conform_seqpacket_big_connect(struct side *s, int fd)
+static int seqpacket_big_message_connect(struct side *s)
 {
+	int fd;
 	uint32_t buffer;
 
+	TRY(connect_one(s, &fd));
 	TRY(ctl_wait(s, CONFORM_SYNC, "the other side's buffer size", &buffer));
 	if (buffer + 1 > BUF_BYTES)
 		return fail(s, "the other side's buffer of %u bytes: larger than "
@@ -2484,35 +2491,393 @@ static int conform_seqpacket_big_connect(struct side *s, int fd)
 	return send_exact(s, fd, s->buf, 1, "the message after");
 }
 
-static int conform_seqpacket_big_listen(struct side *s, int fd)
+static int seqpacket_big_message_listen(struct side *s)
 {
+	int fd;
+
+	TRY(serve_one(s, &fd));
 	TRY(ctl_send(s, CONFORM_SYNC, (uint32_t)own_buffer(fd)));
 	return expect_message(s, fd, 1, 0, false, "the message after the big one");
 }
 
-static int conform_seqpacket_peek_connect(struct side *s, int fd)
-{
-	return peek_writer(s, fd, true);
-}
-
-static int conform_seqpacket_peek_listen(struct side *s, int fd)
-{
-	return peek_reader(s, fd, true);
-}
-
-/* ================= the run ================= */
-
-/* One side's half of a case: on its one connection (connected, or
- * served), or on those it makes itself. */
-static int run_half(struct side *s, const struct half *h)
+static int seqpacket_msg_peek_connect(struct side *s)
 {
 	int fd;
 
-	if (h->own)
-		return h->own(s);
-	TRY(s->connecting ? connect_one(s, &fd) : serve_one(s, &fd));
-	return h->one(s, fd);
+	TRY(connect_one(s, &fd));
+	return peek_writer(s, fd, true);
 }
+
+static int seqpacket_msg_peek_listen(struct side *s)
+{
+	int fd;
+
+	TRY(serve_one(s, &fd));
+	return peek_reader(s, fd, true);
+}
+
+/* The cases, in the order they run (and --list prints them). */
+const struct conform_case conform_cases[] = {
+	{
+		.name = "unbound-port",
+		.what = "connect to a port nobody has bound fails at once: "
+			"ECONNRESET over vsock (a reset answers), ECONNREFUSED "
+			"over TCP",
+		.connect = unbound_port_connect,
+		.listen = unbound_port_listen,
+		.type = STREAM,
+		.not_hybrid_connect = HY_NO_RESET,
+		.not_hybrid_listen = HY_NO_RESET,
+	},
+	{
+		.name = "addr-in-use",
+		.what = "bind to a port a socket has bound (a listener's, a "
+			"connecting socket's) fails with EADDRINUSE; the "
+			"listener still accepts",
+		.connect = addr_in_use_connect,
+		.listen = addr_in_use_listen,
+		.type = STREAM,
+		.not_hybrid_connect = HY_NO_PORTS,
+	},
+	{
+		.name = "names",
+		.what = "getsockname and getpeername on both sides name the "
+			"same ports, the connecting side's peer is the address "
+			"it connected to, and the listening side's peer is the "
+			"connecting side's own address (its IP, its CID where "
+			"getsockname names one)",
+		.connect = names_connect,
+		.listen = names_listen,
+		.type = STREAM,
+		.not_hybrid_connect = HY_NO_PORTS,
+		.not_hybrid_listen = HY_NO_PORTS,
+	},
+	{
+		.name = "local-cid",
+		.what = "IOCTL_VM_SOCKETS_GET_LOCAL_CID on /dev/vsock answers, "
+			"on each side, the CID the other side's getpeername "
+			"gives (any CID over loopback)",
+		.connect = local_cid_connect,
+		.listen = local_cid_listen,
+		.type = STREAM,
+		.vsock_only = "TCP has no CIDs",
+		.not_hybrid_connect = HY_NO_PORTS,
+		.not_hybrid_listen = HY_NO_PORTS,
+	},
+	{
+		.name = "shut-wr-connecting",
+		.what = "after the connecting side's SHUT_WR the other side "
+			"reads its data, then EOF; its send fails with EPIPE "
+			"and SIGPIPE (none with MSG_NOSIGNAL); data still "
+			"flows the other way",
+		.connect = shut_wr_connecting_connect,
+		.listen = shut_wr_connecting_listen,
+		.type = STREAM,
+		.not_hybrid_connect = HY_HALF_CLOSE,
+		.not_hybrid_listen = HY_HALF_CLOSE,
+	},
+	{
+		.name = "shut-wr-listening",
+		.what = "the same, with the listening side shutting down its "
+			"writes",
+		.connect = shut_wr_listening_connect,
+		.listen = shut_wr_listening_listen,
+		.type = STREAM,
+		.not_hybrid_connect = HY_HALF_CLOSE,
+		.not_hybrid_listen = HY_HALF_CLOSE,
+	},
+	{
+		.name = "shut-rd-connecting",
+		.what = "after the connecting side's SHUT_RD its recv gives "
+			"EOF at once, and the other side's send fails with "
+			"EPIPE and SIGPIPE",
+		.connect = shut_rd_connecting_connect,
+		.listen = shut_rd_connecting_listen,
+		.type = STREAM,
+		.vsock_only = NOT_TCP_SHUT_RD,
+		.not_hybrid_connect = HY_SHUT_RD,
+		.not_hybrid_listen = HY_PEER_SHUT_RD,
+	},
+	{
+		.name = "shut-rd-listening",
+		.what = "the same, with the listening side shutting down its "
+			"reads",
+		.connect = shut_rd_listening_connect,
+		.listen = shut_rd_listening_listen,
+		.type = STREAM,
+		.vsock_only = NOT_TCP_SHUT_RD,
+		.not_hybrid_connect = HY_PEER_SHUT_RD,
+		.not_hybrid_listen = HY_SHUT_RD,
+	},
+	{
+		.name = "pollrdhup",
+		.what = "the peer's SHUT_WR wakes poll with POLLIN and "
+			"POLLRDHUP, not POLLHUP; recv then gives EOF",
+		.connect = pollrdhup_connect,
+		.listen = pollrdhup_listen,
+		.type = STREAM,
+		.not_hybrid_connect = HY_HALF_CLOSE,
+		.not_hybrid_listen = HY_HALF_CLOSE,
+	},
+	{
+		.name = "pollhup",
+		.what = "after its own SHUT_WR and the peer's close, poll "
+			"gives POLLHUP; the peer read the data, then EOF",
+		.connect = pollhup_connect,
+		.listen = pollhup_listen,
+		.type = STREAM,
+		.not_hybrid_connect = HY_HALF_CLOSE,
+		.not_hybrid_listen = HY_HALF_CLOSE,
+	},
+	{
+		.name = "close-unread",
+		.what = "a close with received data unread ends the "
+			"connection: EOF over vsock (it has no abortive "
+			"close), ECONNRESET over TCP (RFC 2525)",
+		.connect = close_unread_connect,
+		.listen = close_unread_listen,
+		.type = STREAM,
+		.not_hybrid_connect = HY_CLOSE_SEEN,
+		.not_hybrid_listen = HY_CLOSE_UNREAD,
+	},
+	{
+		.name = "linger-unread",
+		.what = "with SO_LINGER 2 s, close returns at once when the "
+			"peer has received everything, even unread",
+		.connect = linger_unread_connect,
+		.listen = linger_unread_listen,
+		.type = STREAM,
+		.not_hybrid_connect = HY_LINGER,
+	},
+	{
+		.name = "linger-zero",
+		.what = "close with SO_LINGER 0 returns at once; the peer sees "
+			"EOF over vsock, ECONNRESET over TCP",
+		.connect = linger_zero_connect,
+		.listen = linger_zero_listen,
+		.type = STREAM,
+		.not_hybrid_connect = HY_LINGER,
+		.not_hybrid_listen = HY_CLOSE_SEEN,
+	},
+	{
+		.name = "msg-peek",
+		.what = "MSG_PEEK on an empty socket is EAGAIN with "
+			"MSG_DONTWAIT; a peek of part, then of all, then the "
+			"read give the same bytes, two sends merged",
+		.connect = msg_peek_connect,
+		.listen = msg_peek_listen,
+		.type = STREAM,
+	},
+	{
+		.name = "dontwait-empty",
+		.what = "recv with MSG_DONTWAIT, and on an O_NONBLOCK socket, "
+			"is EAGAIN at once on an empty socket; the byte the "
+			"peer sends then comes the same way",
+		.connect = dontwait_empty_connect,
+		.listen = dontwait_empty_listen,
+		.type = STREAM,
+	},
+	{
+		.name = "siocinq",
+		.what = "SIOCINQ answers 0 on an empty socket, the bytes "
+			"queued once they arrived, 0 after the read",
+		.connect = siocinq_connect,
+		.listen = siocinq_listen,
+		.type = STREAM,
+		.not_hybrid_connect = HY_IOCTL,
+	},
+	{
+		.name = "siocoutq",
+		.what = "SIOCOUTQ answers 0 before a send and comes back to 0 "
+			"once the peer has received the bytes",
+		.connect = siocoutq_connect,
+		.listen = siocoutq_listen,
+		.type = STREAM,
+		.not_hybrid_connect = HY_IOCTL,
+	},
+	{
+		.name = "rcvlowat",
+		.what = "SO_RCVLOWAT 128 reads back; poll stays quiet with 1 "
+			"byte queued and gives POLLIN at 128; a MSG_DONTWAIT "
+			"recv then takes 128",
+		.connect = rcvlowat_connect,
+		.listen = rcvlowat_listen,
+		.type = STREAM,
+		.not_hybrid_connect = HY_RCVLOWAT,
+	},
+	{
+		.name = "credit-rcvlowat",
+		.what = "a receiver with a 128 KiB buffer, full, reads 64 KiB "
+			"and raises SO_RCVLOWAT: the credit update lets the "
+			"sender's last byte through (6.1 hangs here)",
+		.connect = credit_rcvlowat_connect,
+		.listen = credit_rcvlowat_listen,
+		.type = STREAM,
+		.vsock_only = NOT_TCP_CREDIT,
+		.not_hybrid_connect = HY_CREDIT_SENDER,
+		.not_hybrid_listen = HY_CREDIT,
+	},
+	{
+		.name = "credit-low-rx",
+		.what = "the same with SO_RCVLOWAT set first: the credit "
+			"update comes when fewer bytes than SO_RCVLOWAT are "
+			"left",
+		.connect = credit_low_rx_connect,
+		.listen = credit_low_rx_listen,
+		.type = STREAM,
+		.vsock_only = NOT_TCP_CREDIT,
+		.not_hybrid_connect = HY_CREDIT_SENDER,
+		.not_hybrid_listen = HY_CREDIT,
+	},
+	{
+		.name = "buffer-size",
+		.what = "SO_VM_SOCKETS_BUFFER_SIZE, _MIN_SIZE and _MAX_SIZE "
+			"read back what was set; a size beyond the bounds is "
+			"clamped to them, and so is the size when a bound "
+			"moves past it",
+		.connect = buffer_size_connect,
+		.listen = buffer_size_listen,
+		.type = STREAM,
+		.vsock_only = "TCP has SO_SNDBUF and SO_RCVBUF, not vsock's "
+			"buffer options",
+		.not_hybrid_connect = HY_VSOCK_OPTION,
+	},
+	{
+		.name = "connect-timeout",
+		.what = "SO_VM_SOCKETS_CONNECT_TIMEOUT reads 2 s by default "
+			"and back what was set; 0 restores the default; a "
+			"negative or malformed one is ERANGE",
+		.connect = connect_timeout_connect,
+		.listen = connect_timeout_listen,
+		.type = STREAM,
+		.vsock_only = "TCP has no connect time-out option (SO_SNDTIMEO "
+			"bounds its connect)",
+		.not_hybrid_connect = HY_VSOCK_OPTION,
+	},
+	{
+		.name = "small-writes-stalled",
+		.what = "many 64-byte writes to a reader that has stopped: the "
+			"writer blocks, never fails, and every byte arrives in "
+			"order once the reader resumes",
+		.connect = small_writes_stalled_connect,
+		.listen = small_writes_stalled_listen,
+		.type = STREAM,
+	},
+	{
+		.name = "many-connections",
+		.what = "64 connections open at once, a byte each way on each, "
+			"all accepted",
+		.connect = many_connections_connect,
+		.listen = many_connections_listen,
+		.type = STREAM,
+	},
+	{
+		.name = "backlog-full",
+		.what = "listen(1) queues two connections; the third is reset "
+			"at once over vsock, left unanswered over TCP; after "
+			"the accepts a new one gets in",
+		.connect = backlog_full_connect,
+		.listen = backlog_full_listen,
+		.type = STREAM,
+		.not_hybrid_connect = HY_BACKLOG_RESET,
+		.not_hybrid_listen = HY_BACKLOG,
+	},
+	{
+		.name = "closed-before-accept",
+		.what = "a connection that wrote 3 bytes and closed before it "
+			"was accepted is accepted all the same: its 3 bytes, "
+			"then EOF",
+		.connect = closed_before_accept_connect,
+		.listen = closed_before_accept_listen,
+		.type = STREAM,
+	},
+	{
+		.name = "random-sizes",
+		.what = "256 KiB each way in writes and reads of random sizes, "
+			"every byte checked against a pattern of the seed",
+		.connect = random_sizes_connect,
+		.listen = random_sizes_listen,
+		.type = STREAM,
+	},
+	{
+		.name = "zerocopy",
+		.what = "MSG_ZEROCOPY sends: completions cover every send from "
+			"ID 0, without error; the peer reads every byte",
+		.connect = zerocopy_connect,
+		.listen = zerocopy_listen,
+		.type = STREAM,
+		.not_hybrid_connect = HY_ZEROCOPY,
+	},
+	{
+		.name = "zerocopy-close-pending",
+		.what = "close with MSG_ZEROCOPY completions unread: the close "
+			"is prompt, the peer reads every byte, then EOF",
+		.connect = zerocopy_close_pending_connect,
+		.listen = zerocopy_close_pending_listen,
+		.type = STREAM,
+		.not_hybrid_connect = HY_ZEROCOPY,
+	},
+	{
+		.name = "seqpacket-boundaries",
+		.what = "messages of 1 byte to the smaller side's whole buffer "
+			"arrive whole, one recvmsg each, each way",
+		.connect = seqpacket_boundaries_connect,
+		.listen = seqpacket_boundaries_listen,
+		.type = SEQPACKET,
+		.vsock_only = NOT_TCP_SEQPACKET,
+		.not_hybrid_connect = HY_STREAM_ONLY,
+		.not_hybrid_listen = HY_STREAM_ONLY,
+	},
+	{
+		.name = "seqpacket-msg-trunc",
+		.what = "a 32-byte message into 16 bytes: MSG_TRUNC returns "
+			"32, without it 16; both flag MSG_TRUNC, and the rest "
+			"of a message is dropped",
+		.connect = seqpacket_msg_trunc_connect,
+		.listen = seqpacket_msg_trunc_listen,
+		.type = SEQPACKET,
+		.vsock_only = NOT_TCP_SEQPACKET,
+		.not_hybrid_connect = HY_STREAM_ONLY,
+		.not_hybrid_listen = HY_STREAM_ONLY,
+	},
+	{
+		.name = "seqpacket-msg-eor",
+		.what = "MSG_EOR arrives on exactly the messages sent with it",
+		.connect = seqpacket_msg_eor_connect,
+		.listen = seqpacket_msg_eor_listen,
+		.type = SEQPACKET,
+		.vsock_only = NOT_TCP_SEQPACKET,
+		.not_hybrid_connect = HY_STREAM_ONLY,
+		.not_hybrid_listen = HY_STREAM_ONLY,
+	},
+	{
+		.name = "seqpacket-big-message",
+		.what = "a message one byte larger than the peer's buffer "
+			"fails with EMSGSIZE; the connection carries the next "
+			"one",
+		.connect = seqpacket_big_message_connect,
+		.listen = seqpacket_big_message_listen,
+		.type = SEQPACKET,
+		.vsock_only = NOT_TCP_SEQPACKET,
+		.not_hybrid_connect = HY_STREAM_ONLY,
+		.not_hybrid_listen = HY_STREAM_ONLY,
+	},
+	{
+		.name = "seqpacket-msg-peek",
+		.what = "MSG_PEEK of part and of all of a message, "
+			"MSG_PEEK|MSG_TRUNC its length, then the read, all the "
+			"same bytes",
+		.connect = seqpacket_msg_peek_connect,
+		.listen = seqpacket_msg_peek_listen,
+		.type = SEQPACKET,
+		.vsock_only = NOT_TCP_SEQPACKET,
+		.not_hybrid_connect = HY_STREAM_ONLY,
+		.not_hybrid_listen = HY_STREAM_ONLY,
+	},
+};
+const size_t conform_case_count = sizeof(conform_cases) / sizeof(conform_cases[0]);
+
+/* ================= the run ================= */
 
 /* Why a case does not run here, on the connecting side or the
  * listening one, or NULL. */
@@ -2520,12 +2885,8 @@ static const char *not_here(const struct conform_case *c, enum transport t,
 			    bool connecting)
 {
 	if (t == TRANSPORT_HYBRID || t == TRANSPORT_UNIX_PORTS)
-		return c->not_hybrid[connecting ? HY_CONNECTING : HY_LISTENING];
-	if (t == TRANSPORT_TCP && !(c->transports & ON_TCP))
-		return c->not_tcp ? c->not_tcp : "vsock only";
-	if (t == TRANSPORT_VSOCK && !(c->transports & ON_VSOCK))
-		return "TCP only";
-	return NULL;
+		return connecting ? c->not_hybrid_connect : c->not_hybrid_listen;
+	return t == TRANSPORT_TCP ? c->vsock_only : NULL;
 }
 
 static bool selected(const struct conform_options *o, size_t i)
@@ -2536,14 +2897,14 @@ static bool selected(const struct conform_options *o, size_t i)
 
 static int list_cases(const struct conform_options *o)
 {
-	for (size_t i = 0; i < CASE_COUNT; i++) {
-		const struct conform_case *c = &cases[i];
+	for (size_t i = 0; i < conform_case_count; i++) {
+		const struct conform_case *c = &conform_cases[i];
 		if (!selected(o, i))
 			continue;
-		bool as_peer = !c->not_hybrid[HY_CONNECTING],
-		     as_listener = !c->not_hybrid[HY_LISTENING];
+		bool as_peer = !c->not_hybrid_connect,
+		     as_listener = !c->not_hybrid_listen;
 		out("%-24s %-5s %-9s %-9s %s\n", c->name,
-		    c->transports == ON_BOTH ? "both" : "vsock",
+		    c->vsock_only ? "vsock" : "both",
 		    c->type == SEQPACKET ? "seqpacket" : "stream",
 		    as_peer && as_listener ? "hybrid" : as_peer ? "hy-peer"
 		    : as_listener ? "hy-listen" : "-", c->what);
@@ -2553,8 +2914,8 @@ static int list_cases(const struct conform_options *o)
 
 static int find_case(const char *name)
 {
-	for (size_t i = 0; i < CASE_COUNT; i++)
-		if (strcmp(cases[i].name, name) == 0)
+	for (size_t i = 0; i < conform_case_count; i++)
+		if (strcmp(conform_cases[i].name, name) == 0)
 			return (int)i;
 	return -1;
 }
@@ -2636,7 +2997,7 @@ static uint32_t run_connecting(struct side *s, const struct conform_options *o,
 			       size_t i, unsigned n, unsigned total,
 			       bool *unreachable)
 {
-	const struct conform_case *c = &cases[i];
+	const struct conform_case *c = &conform_cases[i];
 	const char *off = not_here(c, o->peer.transport, true);
 	char why[2 * WHY_MAX + 64];
 	uint32_t verdict;
@@ -2669,7 +3030,7 @@ static uint32_t run_connecting(struct side *s, const struct conform_options *o,
 		verdict = CONFORM_FAILED;
 		goto final;
 	}
-	uint32_t mine = (uint32_t)run_half(s, &c->connect);
+	uint32_t mine = (uint32_t)c->connect(s);
 	/* The case's deadline may have passed: the control messages that
 	 * end it have their own. The other side's steps end by its deadline,
 	 * which started a moment after ours; after an abort, at once. */
@@ -2733,12 +3094,12 @@ static int connecting_side(const struct conform_options *o, struct side *s)
 	unsigned total = 0, n = 0, count[CONFORM_ABORTED + 1] = {0};
 	char where[ADDRESS_TEXT_MAX];
 
-	for (size_t i = 0; i < CASE_COUNT; i++)
+	for (size_t i = 0; i < conform_case_count; i++)
 		total += selected(o, i);
 	format_address(&o->peer, where, sizeof(where));
 	out("KTAP version 1\n# vsock-conform: connecting to %s, seed %u\n1..%u\n",
 	    where, (unsigned)o->seed, total);
-	for (size_t i = 0; i < CASE_COUNT; i++) {
+	for (size_t i = 0; i < conform_case_count; i++) {
 		bool unreachable;
 		if (!selected(o, i))
 			continue;
@@ -2767,7 +3128,7 @@ static uint32_t run_listening(struct side *s, const struct conform_options *o,
 		out("KTAP version 1\n# vsock-conform: listening side\n1..%u\n", total);
 		*printed_plan = true;
 	}
-	side_start(s, o, i >= 0 ? &cases[i] : NULL, o->listen, false, 0);
+	side_start(s, o, i >= 0 ? &conform_cases[i] : NULL, o->listen, false, 0);
 	if (i < 0) {
 		format(s->why, sizeof(s->why), "no case '%s' here (another "
 		       "version of vsock-conform?)", m->text);
@@ -2779,7 +3140,7 @@ static uint32_t run_listening(struct side *s, const struct conform_options *o,
 			format(s->why, sizeof(s->why), "control: the case's seed: %s",
 			       err ? io_error_text(err) : "another message");
 			verdict = CONFORM_FAILED;
-		} else if ((off = not_here(&cases[i], o->listen.transport,
+		} else if ((off = not_here(&conform_cases[i], o->listen.transport,
 					   false))) {
 			/* Only a hybrid host knows it is one: the connecting
 			 * side in the guest hears it as the result. */
@@ -2787,7 +3148,7 @@ static uint32_t run_listening(struct side *s, const struct conform_options *o,
 			verdict = CONFORM_SKIPPED;
 		} else {
 			s->seed = seed.value;
-			verdict = (uint32_t)run_half(s, &cases[i].listen);
+			verdict = (uint32_t)conform_cases[i].listen(s);
 		}
 	}
 	/* The case's deadline may have passed: the messages that end it have
