@@ -552,18 +552,6 @@ void chain_wait(void);
 /* --chain: tell the next stage on stdout. */
 void chain_done(void);
 
-/* ---- message.c: framed messages on a control connection (tag, value,
- * text; vsock-conform's, protocol.h) ---- */
-struct message {
-	uint32_t tag, value;
-	char text[CONFORM_TEXT_MAX + 1];	/* '\0'-terminated */
-};
-/* Each 0 or a transfer's error; ERR_DATA: a text longer than allowed. A
- * longer text is cut to CONFORM_TEXT_MAX bytes. */
-int message_send(struct conn *c, uint32_t tag, uint32_t value,
-		 const char *text, struct deadline d);
-int message_recv(struct conn *c, struct message *m, struct deadline d);
-
 /* ---- guest.c: the options and steps of the guest throughput applets ---- */
 struct throughput {
 	struct address peer;
