@@ -211,45 +211,15 @@ static uint32_t combine(struct side *s, uint32_t mine, const struct message *r,
 	return CONFORM_OK;
 }
 
-/* The connecting side's part of case i, number n of total; its verdict. */
-static uint32_t run_connecting(struct side *s, const struct conform_options *o,
-			       size_t i, unsigned n, unsigned total,
-			       bool *unreachable)
+/* The connecting side's half of its case, then the listening side's
+ * result: the case's verdict, and why into why. */
+static uint32_t connecting_half(struct side *s, const struct conform_options *o,
+				char *why, size_t len)
 {
-	const struct conform_case *c = &conform_cases[i];
-	const char *off = not_here(c, o->peer.transport, true);
-	char why[2 * WHY_MAX + 64];
-	uint32_t verdict;
+	uint32_t mine = (uint32_t)s->c->connect(s);
 	struct message r;
 	int err;
 
-	side_start(s, o, c, o->peer, true, (uint32_t)o->seed + (uint32_t)i);
-	*unreachable = false;
-	err = conn_open(&s->ctl, &o->peer, 0, NULL, s->d);
-	if (err) {
-		*unreachable = true;
-		format(why, sizeof(why), "control: connect %s: %s", s->ctl.name,
-		       io_error_text(err));
-		print_result(n, c->name, CONFORM_FAILED, why);
-		return CONFORM_FAILED;
-	}
-	uint32_t value = n | (uint32_t)total << 12 |
-			 (off ? CONFORM_CASE_NOT_RUN : 0);
-	err = message_send(&s->ctl, CONFORM_CASE, value, c->name, s->d);
-	if (!err && !off)
-		err = message_send(&s->ctl, CONFORM_SYNC, s->seed, NULL, s->d);
-	if (!err && off) {
-		format(why, sizeof(why), "%s", off);
-		verdict = CONFORM_SKIPPED;
-		goto final;
-	}
-	if (err) {
-		format(why, sizeof(why), "control: send the case: %s",
-		       io_error_text(err));
-		verdict = CONFORM_FAILED;
-		goto final;
-	}
-	uint32_t mine = (uint32_t)c->connect(s);
 	/* The case's deadline may have passed: the control messages that
 	 * end it have their own. The other side's steps end by its deadline,
 	 * which started a moment after ours; after an abort, at once. */
@@ -260,30 +230,56 @@ static uint32_t run_connecting(struct side *s, const struct conform_options *o,
 	if (mine != CONFORM_OK && !s->have_result)
 		(void)message_send(&s->ctl, CONFORM_ABORT, mine, NULL, s->d);
 	close_all(s);
-	if (s->have_result) {
-		r = s->result;
-	} else {
-		struct deadline d = s->d;
-		for (;;) {
-			err = message_recv(&s->ctl, &r, d);
-			if (err || r.tag == CONFORM_RESULT)
-				break;
-		}
-		if (err) {
-			if (mine == CONFORM_FAILED)
-				format(why, sizeof(why), "%s\ncontrol: the listening "
-				       "side's result: %s", s->why,
-				       io_error_text(err));
-			else
-				format(why, sizeof(why), "control: read the "
-				       "listening side's result: %s",
-				       io_error_text(err));
-			verdict = CONFORM_FAILED;
-			goto final;
-		}
+	if (s->have_result)
+		return combine(s, mine, &s->result, why, len);
+	do
+		err = message_recv(&s->ctl, &r, s->d);
+	while (!err && r.tag != CONFORM_RESULT);
+	if (!err)
+		return combine(s, mine, &r, why, len);
+	if (mine == CONFORM_FAILED)
+		format(why, len, "%s\ncontrol: the listening side's result: %s",
+		       s->why, io_error_text(err));
+	else
+		format(why, len, "control: read the listening side's result: %s",
+		       io_error_text(err));
+	return CONFORM_FAILED;
+}
+
+/* The connecting side's part of case i, number n of total; its verdict. */
+static uint32_t run_connecting(struct side *s, const struct conform_options *o,
+			       size_t i, unsigned n, unsigned total,
+			       bool *unreachable)
+{
+	const struct conform_case *c = &conform_cases[i];
+	const char *off = not_here(c, o->peer.transport, true);
+	char why[2 * WHY_MAX + 64];
+	uint32_t verdict;
+
+	side_start(s, o, c, o->peer, true, (uint32_t)o->seed + (uint32_t)i);
+	int err = conn_open(&s->ctl, &o->peer, 0, NULL, s->d);
+	*unreachable = err != 0;
+	if (err) {
+		format(why, sizeof(why), "control: connect %s: %s", s->ctl.name,
+		       io_error_text(err));
+		print_result(n, c->name, CONFORM_FAILED, why);
+		return CONFORM_FAILED;
 	}
-	verdict = combine(s, mine, &r, why, sizeof(why));
-final:
+	uint32_t value = n | (uint32_t)total << 12 |
+			 (off ? CONFORM_CASE_NOT_RUN : 0);
+	err = message_send(&s->ctl, CONFORM_CASE, value, c->name, s->d);
+	if (!err && !off)
+		err = message_send(&s->ctl, CONFORM_SYNC, s->seed, NULL, s->d);
+	if (err) {
+		format(why, sizeof(why), "control: send the case: %s",
+		       io_error_text(err));
+		verdict = CONFORM_FAILED;
+	} else if (off) {
+		format(why, sizeof(why), "%s", off);
+		verdict = CONFORM_SKIPPED;
+	} else {
+		verdict = connecting_half(s, o, why, sizeof(why));
+	}
 	(void)message_send(&s->ctl, CONFORM_FINAL, verdict, why, s->d);
 	conn_close(&s->ctl);
 	print_result(n, c->name, verdict, why);
@@ -333,55 +329,43 @@ static int connecting_side(const struct conform_options *o, struct side *s)
 	return count[CONFORM_FAILED] ? EXIT_FAIL : EXIT_PASS;
 }
 
-/* The listening side's part of one case, on its control connection. */
-static uint32_t run_listening(struct side *s, const struct conform_options *o,
-			      const struct message *m, bool *printed_plan)
+/* The listening side's half of case i (-1: no case of the name the
+ * connecting side gave), from its seed on: the side's verdict, and why in
+ * s->why. */
+static uint32_t listening_half(struct side *s, const struct conform_options *o,
+			       const struct message *m, int i)
 {
-	unsigned n = m->value & 0xfff, total = m->value >> 12 & 0xfff;
-	int i = find_case(m->text);
-	uint32_t verdict = CONFORM_OK;
+	struct message seed;
 	const char *off;
-	struct message final;
 
-	if (!*printed_plan) {
-		out("KTAP version 1\n# vsock-conform: listening side\n1..%u\n", total);
-		*printed_plan = true;
-	}
-	side_start(s, o, i >= 0 ? &conform_cases[i] : NULL, o->listen, false, 0);
 	if (i < 0) {
 		format(s->why, sizeof(s->why), "no case '%s' here (another "
 		       "version of vsock-conform?)", m->text);
-		verdict = CONFORM_FAILED;
-	} else if (!(m->value & CONFORM_CASE_NOT_RUN)) {
-		struct message seed;
-		int err = message_recv(&s->ctl, &seed, s->d);
-		if (err || seed.tag != CONFORM_SYNC) {
-			format(s->why, sizeof(s->why), "control: the case's seed: %s",
-			       err ? io_error_text(err) : "another message");
-			verdict = CONFORM_FAILED;
-		} else if ((off = not_here(&conform_cases[i], o->listen.transport,
-					   false))) {
-			/* Only a hybrid host knows it is one: the connecting
-			 * side in the guest hears it as the result. */
-			format(s->why, sizeof(s->why), "%s", off);
-			verdict = CONFORM_SKIPPED;
-		} else {
-			s->seed = seed.value;
-			verdict = (uint32_t)conform_cases[i].listen(s);
-		}
-	}
-	/* The case's deadline may have passed: the messages that end it have
-	 * their own. */
-	s->d = step_deadline(o->timeout_s + 2);
-	if (!(m->value & CONFORM_CASE_NOT_RUN) &&
-	    message_send(&s->ctl, CONFORM_RESULT, verdict, s->why, s->d) != 0) {
-		close_all(s);
-		print_result(n, m->text, CONFORM_FAILED,
-			     "control: send the result: the connecting side is gone");
 		return CONFORM_FAILED;
 	}
-	/* The data connections stay until the case is over. */
+	int err = message_recv(&s->ctl, &seed, s->d);
+	if (err || seed.tag != CONFORM_SYNC) {
+		format(s->why, sizeof(s->why), "control: the case's seed: %s",
+		       err ? io_error_text(err) : "another message");
+		return CONFORM_FAILED;
+	}
+	if ((off = not_here(&conform_cases[i], o->listen.transport, false))) {
+		/* Only a hybrid host knows it is one: the connecting side in
+		 * the guest hears it as the result. */
+		format(s->why, sizeof(s->why), "%s", off);
+		return CONFORM_SKIPPED;
+	}
+	s->seed = seed.value;
+	return (uint32_t)conform_cases[i].listen(s);
+}
+
+/* The case's verdict as the connecting side gives it (FINAL), printed as
+ * case n; the data connections stay until then. */
+static uint32_t final_verdict(struct side *s, unsigned n, const char *name)
+{
+	struct message final;
 	int err;
+
 	do
 		err = message_recv(&s->ctl, &final, s->d);
 	while (!err && final.tag != CONFORM_FINAL);
@@ -390,17 +374,46 @@ static uint32_t run_listening(struct side *s, const struct conform_options *o,
 		char why[128];
 		format(why, sizeof(why), "control: the case's verdict: %s",
 		       io_error_text(err));
-		print_result(n, m->text, CONFORM_FAILED, why);
+		print_result(n, name, CONFORM_FAILED, why);
 		return CONFORM_FAILED;
 	}
 	if (final.value != CONFORM_OK && final.value != CONFORM_SKIPPED &&
 	    final.value != CONFORM_FAILED) {
-		print_result(n, m->text, CONFORM_FAILED,
+		print_result(n, name, CONFORM_FAILED,
 			     "control: the case's verdict: not a verdict");
 		return CONFORM_FAILED;
 	}
-	print_result(n, m->text, final.value, final.text);
+	print_result(n, name, final.value, final.text);
 	return final.value;
+}
+
+/* The listening side's part of one case, on its control connection. */
+static uint32_t run_listening(struct side *s, const struct conform_options *o,
+			      const struct message *m, bool *printed_plan)
+{
+	unsigned n = m->value & 0xfff, total = m->value >> 12 & 0xfff;
+	bool not_run = m->value & CONFORM_CASE_NOT_RUN;
+	int i = find_case(m->text);
+	uint32_t verdict = CONFORM_OK;
+
+	if (!*printed_plan) {
+		out("KTAP version 1\n# vsock-conform: listening side\n1..%u\n", total);
+		*printed_plan = true;
+	}
+	side_start(s, o, i >= 0 ? &conform_cases[i] : NULL, o->listen, false, 0);
+	if (i < 0 || !not_run)
+		verdict = listening_half(s, o, m, i);
+	/* The case's deadline may have passed: the messages that end it have
+	 * their own. */
+	s->d = step_deadline(o->timeout_s + 2);
+	if (!not_run &&
+	    message_send(&s->ctl, CONFORM_RESULT, verdict, s->why, s->d) != 0) {
+		close_all(s);
+		print_result(n, m->text, CONFORM_FAILED,
+			     "control: send the result: the connecting side is gone");
+		return CONFORM_FAILED;
+	}
+	return final_verdict(s, n, m->text);
 }
 
 static int listening_side(const struct conform_options *o, struct side *s)
