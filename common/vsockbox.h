@@ -207,9 +207,10 @@ static inline bool name_set_empty(const struct name_set *s)
 			return false;
 	return true;
 }
-/* .flags: an option of the applet alone, which a composition of applets
- * (vsock-bench: `vsockbox --compose`) neither offers nor passes on. */
-enum { OPT_OWN = 1 };
+/* .flags: OPT_OWN, an option of the applet alone, which a composition of
+ * applets (vsock-bench: `vsockbox --compose`) neither offers nor passes
+ * on; OPT_NAME_OF, an OPT_NAME_SET whose names .name_of gives. */
+enum { OPT_OWN = 1, OPT_NAME_OF = 2 };
 /* One row per option, written with designated initializers (what a row
  * leaves out is zero; any field order). The small fields come last, .min
  * and .offset are narrow (a value that does not fit fails the build, as
@@ -225,6 +226,10 @@ struct opt {
 		/* OPT_NAMES and OPT_NAME_SET, ends with {NULL}; OPT_NAME_SET
 		 * ignores .bits: a name's index is its member number */
 		const struct opt_name *names;
+		/* OPT_NAME_SET with .flags OPT_NAME_OF, instead of .names:
+		 * name i, NULL past the last (the names of a table of the
+		 * applet's own, whose rows are no opt_names) */
+		const char *(*name_of)(size_t i);
 		/* OPT_ADDR: the default address, as a command line gives it
 		 * ("vsock:any"), its port .def; NULL: none (family 0, port
 		 * .def), and .def_text says what the applet does instead. */
@@ -543,18 +548,6 @@ void send_magics(struct conn *ctl, const unsigned char *magic, size_t n,
 void chain_wait(void);
 /* --chain: tell the next stage on stdout. */
 void chain_done(void);
-
-/* ---- message.c: framed messages on a control connection (tag, value,
- * text; vsock-conform's, protocol.h) ---- */
-struct message {
-	uint32_t tag, value;
-	char text[CONFORM_TEXT_MAX + 1];	/* '\0'-terminated */
-};
-/* Each 0 or a transfer's error; ERR_DATA: a text longer than allowed. A
- * longer text is cut to CONFORM_TEXT_MAX bytes. */
-int message_send(struct conn *c, uint32_t tag, uint32_t value,
-		 const char *text, struct deadline d);
-int message_recv(struct conn *c, struct message *m, struct deadline d);
 
 /* ---- guest.c: the options and steps of the guest throughput applets ---- */
 struct throughput {

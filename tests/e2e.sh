@@ -914,6 +914,107 @@ testing "new perf test, a wrong byte: the line names it" \
 cp "$TEST_TMP/send.c" "$perf/applets/vsock_sink/send.c"
 VSOCKBOX=$default_vsockbox
 
+# ---- a new vsock-conform case is a row and its two halves ----
+# In a scratch tree: two rows at the top of the table in
+# applets/vsock_conform/cases.c and their halves, static, above it; no
+# other file. --list and --only take them from there. byte-echo moves a
+# byte each way and passes; byte-wrong's listening half expects a byte
+# the other does not send, so it must come out "not ok" on both sides.
+conf=$TEST_TMP/conformtree
+mkdir -p "$conf" &&
+	(cd "$SRC" && cp -R Makefile Config.in applets common scripts mk "$conf/")
+rm -f "$conf"/common/*.[od] "$conf"/applets/*.[od] "$conf"/applets/*/*.[od]
+cat >"$TEST_TMP/rows" <<'ROWS'
+	{
+		.name = "byte-echo",
+		.what = "a byte each way on the case's connection",
+		.connect = byte_echo_connect,
+		.listen = byte_echo_listen,
+		.type = STREAM,
+	},
+	{
+		.name = "byte-wrong",
+		.what = "a byte other than the one the listening side expects",
+		.connect = byte_wrong_connect,
+		.listen = byte_wrong_listen,
+		.type = STREAM,
+	},
+ROWS
+cat >"$TEST_TMP/halves" <<'HALVES'
+
+/* ---- byte-echo, byte-wrong: scratch cases ---- */
+
+static int byte_echo_connect(struct side *s)
+{
+	int fd;
+
+	TRY(connect_one(s, &fd));
+	TRY(send_byte(s, fd, 42, "write"));
+	return recv_byte(s, fd, 43, "read the answer");
+}
+
+static int byte_echo_listen(struct side *s)
+{
+	int fd;
+
+	TRY(serve_one(s, &fd));
+	TRY(recv_byte(s, fd, 42, "read"));
+	return send_byte(s, fd, 43, "answer");
+}
+
+static int byte_wrong_connect(struct side *s)
+{
+	int fd;
+
+	TRY(connect_one(s, &fd));
+	return send_byte(s, fd, 1, "write");
+}
+
+static int byte_wrong_listen(struct side *s)
+{
+	int fd;
+
+	TRY(serve_one(s, &fd));
+	return recv_byte(s, fd, 2, "read");
+}
+HALVES
+cases=$conf/applets/vsock_conform/cases.c
+sed -i -e "/^#include \"conform.h\"\$/r $TEST_TMP/halves" \
+	-e "/^const struct conform_case conform_cases\[\] = {\$/r $TEST_TMP/rows" "$cases"
+(cd "$conf" && make -s defconfig >/dev/null && make -s >/dev/null 2>"$TEST_TMP/conf.err")
+expect_status "new conform case: the tree builds" 0 $? "$(cat "$TEST_TMP/conf.err")"
+testing "new conform case: no warning" \
+	"grep -v -e '^  CC ' -e '^  LINK ' -e '^  GEN ' '$TEST_TMP/conf.err'" ""
+testing "new conform case: cases.c alone differs" \
+	"cd '$SRC' && for f in Makefile Config.in applets common scripts mk; do diff -r -q -x '*.[od]' \"\$f\" '$conf/'\"\$f\"; done | cut -d' ' -f2" \
+	"applets/vsock_conform/cases.c"
+testing "new conform case: --list has its rows first" \
+	"'$conf/vsockbox' vsock-conform --list | head -n 2 | tr -s ' '" \
+	"byte-echo both stream hybrid a byte each way on the case's connection
+byte-wrong both stream hybrid a byte other than the one the listening side expects"
+testing "new conform case: the other cases stay" \
+	"'$conf/vsockbox' vsock-conform --list | sed 1,2d | cut -d' ' -f1" \
+	"$(vsb vsock-conform --list | cut -d' ' -f1)"
+start_bg conf-listen "$conf/vsockbox" vsock-conform --listen "$LOOP:0" \
+	--timeout 5 --wait 20
+conf_pid=$LAST_PID
+wait_listening conf-listen &&
+	"$conf/vsockbox" vsock-conform --peer "$LOOP:$PORT" --timeout 5 \
+		--only byte-wrong,byte-echo >"$TEST_TMP/conf-peer.out" \
+		2>"$TEST_TMP/conf-peer.err"
+expect_status "new conform case: a failed case fails the connecting side" 1 $? \
+	"$(cat "$TEST_TMP/conf-peer.out" "$TEST_TMP/conf-peer.err")"
+reap "$conf_pid"
+expect_status "new conform case: ... and the listening side" 1 "$STATUS" \
+	"$(cat "$TEST_TMP/conf-listen.err")"
+for side in peer listen; do
+	testing "new conform case: the $side side's KTAP lines" \
+		"grep -e '^ok ' -e '^not ok ' -e '^# byte' '$TEST_TMP/conf-$side.out'" \
+		"ok 1 byte-echo
+# byte-wrong: listening side: read: recv: expected byte 2, got 1
+not ok 2 byte-wrong"
+done
+
 if needs_bench; then
 	# ---- make run: the main job talks, without a terminal too ----
 	(cd "$SRC" && make -s run-quick >"$TEST_TMP/run.log" 2>&1)
