@@ -150,6 +150,28 @@ enum {
 	CONFORM_ABORTED = 3,		/* cut short by the other side */
 };
 
+/* vsock-lifecycle: our own, beyond the Fuchsia one. The guest side opens
+ * a control connection to LIFECYCLE_CTL_PORT before each event and a new
+ * one after it, each starting with LIFECYCLE_HELLO (value: the guest's
+ * CID as its ioctl says, VSOCK_CID_ANY where it has none). Before the
+ * event each case's connection goes to its port, in the table's order:
+ * LIFECYCLE_HOST_PORT or LIFECYCLE_GUEST_PORT (by who listens) plus
+ * round * LIFECYCLE_ROUND_PORTS plus the case's index, a new range for
+ * each event, so that no port of an event that was reset is rebound;
+ * then each side sends LIFECYCLE_ARMED. After the event each side sends
+ * LIFECYCLE_RESULT per case, in order (value: its verdict, as
+ * CONFORM_OK, CONFORM_FAILED, CONFORM_SKIPPED; text: why, and the
+ * delays measured). */
+enum {
+	LIFECYCLE_CTL_PORT = 8700,
+	LIFECYCLE_HOST_PORT = 8710,
+	LIFECYCLE_GUEST_PORT = 8850,
+	LIFECYCLE_ROUND_PORTS = 32,
+	LIFECYCLE_HELLO = 0x56434c01,	/* "VCL" 1 */
+	LIFECYCLE_ARMED,
+	LIFECYCLE_RESULT,
+};
+
 /* Our defaults beyond the protocol, shared by both ends of a test: bytes
  * per read or write call, the best of a side-by-side sweep over TCP
  * loopback (bench/RESULTS.md) within 2 MiB of RSS per applet. */
