@@ -76,7 +76,7 @@ build/valgrind/vsockbox: $(call VARIANT_OBJS,valgrind)
 ASAN_ENV := ASAN_OPTIONS=abort_on_error=0:detect_leaks=1:exitcode=99 \
 	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1:exitcode=99
 RELIABILITY_SUITES := tests/faults.sh tests/cmdline.sh tests/signals.sh \
-	tests/conform.sh tests/handshake.sh
+	tests/conform.sh tests/handshake.sh tests/lifecycle.sh
 
 check-asan: build/asan/vsockbox $(TEST_TOOLS) vsockbox
 	@status=0; for t in $(RELIABILITY_SUITES) tests/e2e.sh; do \

@@ -33,6 +33,9 @@
 #                         Unix sockets of vhost-device-vsock (Debian sid's,
 #                         fetched into VM_CACHE), a TCG guest on
 #                         vhost-user-vsock-pci running the guest applets
+#   make check-lifecycle  vsock-lifecycle: tests/lifecycle.sh over TCP
+#                         loopback (a SIGSTOP as the pause, a restore that
+#                         resets nothing seen to fail)
 #   make check-vm-rules   tests/vm-rules.sh: the runners' rules (skip, CI),
 #                         without booting anything (a step of make check)
 #   make vm-shell         the guest, booted to a shell on this terminal
@@ -123,6 +126,13 @@ check-hybrid: vsockbox tests/ktap
 check-vm-rules: vsockbox tests/ktap
 	sh tests/vm-rules.sh
 
+# Binds vsock-lifecycle's fixed TCP ports: on a shared machine, in a
+# network namespace of its own (unshare -n).
+check-lifecycle-tcp: vsockbox tests/ktap
+	sh tests/lifecycle.sh
+
+check-lifecycle: check-lifecycle-tcp
+
 CONFORM_COMPARE_OUT ?=
 conform-compare: vsockbox tests/ktap
 	@sh tests/vm/conform-compare.sh -b ./vsockbox --suites "$(VM_SUITES)" \
@@ -141,6 +151,7 @@ vm-kernel:
 	@for s in $(VM_SUITES); do $(VM_RUN) --suite $$s --fetch || exit 1; done
 
 .PHONY: initramfs check-vm check-vhost check-hybrid check-vm-rules \
+	check-lifecycle check-lifecycle-tcp \
 	check-vm-arm64 vm-shell vm-kernel conform-compare
 
 # make clean: the archive goes, the kernels in build/vm stay.
