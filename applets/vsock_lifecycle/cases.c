@@ -263,10 +263,11 @@ static uint32_t judge_reset(struct round *r, struct end *e, const char *what,
 {
 	struct deadline d = {r->done_ns + r->wake_s * 1000000000u};
 	char when[64];
+	bool threaded = e->threaded;
 	int err;
 	uint64_t at;
 
-	if (e->threaded) {
+	if (threaded) {
 		if (!thread_end(e, d)) {
 			format(why, len, "%s %s: still blocked %s (--wake %llu)",
 			       side(r), what, since_event(r, now_ns(), when,
@@ -284,13 +285,17 @@ static uint32_t judge_reset(struct round *r, struct end *e, const char *what,
 		err = end_without_thread(e, check, d, &at);
 	}
 	since_event(r, at, when, sizeof(when));
+	/* An end without a thread is looked at in its turn: its time is
+	 * when it was found ended, not when it ended. */
+	const char *how = threaded ? "" : "found ";
 	if (err == ERR_PATTERN) {
 		format(why, len, "%s %s: the bytes before the event differ at "
 		       "byte %llu", side(r), what,
 		       (unsigned long long)e->bad_at);
 		return CONFORM_FAILED;
 	}
-	format(why, len, "%s %s: %s %s%s", side(r), what, err_text(err), when,
+	format(why, len, "%s %s: %s %s%s%s", side(r), what, err_text(err), how,
+	       when,
 	       ended_well(r, err) ? "" : r->role == ROLE_GUEST
 	       ? " (want ECONNRESET: the device's transport reset)"
 	       : " (want the connection to end: ECONNRESET, EPIPE or EOF)");
