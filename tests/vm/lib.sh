@@ -502,7 +502,8 @@ boot() {
 # picks it): a malformed stream and each case whose verdict differs, either
 # way, are problems for verdict. Prints one line of counts. Needs
 # need_ktap first ($KTAP: another tests/ktap); $conform_table: another table,
-# $conform_tool: another applet's KTAP (vsock-lifecycle's) in the messages.
+# $conform_tool and $conform_label: another applet's KTAP (vsock-lifecycle's)
+# and the table's name, in the messages.
 need_ktap() {
 	ktap_tool=${KTAP:-$repo/tests/ktap}
 	[ -x "$ktap_tool" ] ||
@@ -526,7 +527,7 @@ conform_judge() {
 	fi
 	sed "s/^/$me: /" "$tmp/expect.err"
 	if "$ktap_tool" --expect "$expect" "$ktap" >"$tmp/verdicts" 2>"$tmp/ktap.err"; then
-		echo "$me: $tool ($2) as ${table#"$repo/"} has it for $release:" \
+		echo "$me: $tool ($2) as ${conform_label:-tests/vm/conform-expect} has it for $release:" \
 			"$(grep -c ' ok$' "$tmp/verdicts") ok, $(grep -c ' skip ' "$tmp/verdicts") skip," \
 			"$(grep -c ' not-ok$' "$tmp/verdicts") not ok (known defects)"
 		return

@@ -201,6 +201,7 @@ boot "$log" "$host_timeout" \
 problems=""
 if [ -n "$lifecycle" ]; then
 	conform_tool=vsock-lifecycle conform_table=$repo/tests/vm/lifecycle-expect
+	conform_label=tests/vm/lifecycle-expect
 	conform_judge "$log" lifecycle-guest
 	conform_judge "$log" lifecycle-host
 else
