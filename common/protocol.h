@@ -101,7 +101,7 @@ enum { PREAMBLE_TAG_LEN = 4, PREAMBLE_BYTES = 16,
  * transport under test; its data connections go to ports the listening
  * side picks and names (CONFORM_READY). A message is three 32-bit words in
  * network order, tag, value and the length of a text that follows (at most
- * CONFORM_TEXT_MAX bytes). The connecting side opens with CONFORM_CASE
+ * SIDE_TEXT_MAX bytes: common/sidechannel.c). The connecting side opens with CONFORM_CASE
  * (value: the case's number in the run, plus the run's count << 12; text:
  * the case's name; flag CONFORM_CASE_NOT_RUN: it does not apply here,
  * CONFORM_FINAL follows at once), then CONFORM_SYNC with the case's seed
@@ -116,7 +116,7 @@ enum { PREAMBLE_TAG_LEN = 4, PREAMBLE_BYTES = 16,
 enum {
 	CONFORM_CTL_PORT = 8600,
 	CONFORM_UNIX_DATA_PORT = 8601,
-	CONFORM_TEXT_MAX = 1024,
+	SIDE_TEXT_MAX = 1024,
 	CONFORM_CASE = 0x56434301,	/* "VCC" 1 */
 	CONFORM_READY,			/* value: the data port */
 	CONFORM_SYNC,			/* a step of the case; value its own */
@@ -128,6 +128,28 @@ enum {
 	/* Verdicts, in CONFORM_RESULT and CONFORM_FINAL. */
 	CONFORM_OK = 0, CONFORM_FAILED = 1, CONFORM_SKIPPED = 2,
 	CONFORM_ABORTED = 3,		/* cut short by the other side */
+};
+
+/* vsock-lifecycle: our own, beyond the Fuchsia one. The guest side opens
+ * a control connection to LIFECYCLE_CTL_PORT before each event and a new
+ * one after it, each starting with LIFECYCLE_HELLO (value: the guest's
+ * CID as its ioctl says, VSOCK_CID_ANY where it has none). Before the
+ * event each case's connection goes to its port, in the table's order:
+ * LIFECYCLE_HOST_PORT or LIFECYCLE_GUEST_PORT (by who listens) plus
+ * round * LIFECYCLE_ROUND_PORTS plus the case's index, a new range for
+ * each event, so that no port of an event that was reset is rebound;
+ * then each side sends LIFECYCLE_ARMED. After the event each side sends
+ * LIFECYCLE_RESULT per case, in order (value: its verdict, as
+ * CONFORM_OK, CONFORM_FAILED, CONFORM_SKIPPED; text: why, and the
+ * delays measured). */
+enum {
+	LIFECYCLE_CTL_PORT = 8700,
+	LIFECYCLE_HOST_PORT = 8710,
+	LIFECYCLE_GUEST_PORT = 8850,
+	LIFECYCLE_ROUND_PORTS = 32,
+	LIFECYCLE_HELLO = 0x56434c01,	/* "VCL" 1 */
+	LIFECYCLE_ARMED,
+	LIFECYCLE_RESULT,
 };
 
 /* Our defaults beyond the protocol, shared by both ends of a test: bytes

@@ -549,6 +549,18 @@ void chain_wait(void);
 /* --chain: tell the next stage on stdout. */
 void chain_done(void);
 
+/* ---- sidechannel.c: framed messages on a test's side channel (tag,
+ * value, text: protocol.h), vsock-conform's and vsock-lifecycle's ---- */
+struct message {
+	uint32_t tag, value;
+	char text[SIDE_TEXT_MAX + 1];	/* '\0'-terminated */
+};
+/* Each 0 or a transfer's error; ERR_DATA: a text longer than allowed. A
+ * longer text is cut to SIDE_TEXT_MAX bytes. */
+int message_send(struct conn *c, uint32_t tag, uint32_t value,
+		 const char *text, struct deadline d);
+int message_recv(struct conn *c, struct message *m, struct deadline d);
+
 /* ---- guest.c: the options and steps of the guest throughput applets ---- */
 struct throughput {
 	struct address peer;

@@ -19,10 +19,7 @@ TEST_TOOLS := tests/faultpeer tests/supervise tests/ktap tests/fakevmm
 VSB_HEADERS := common/vsockbox.h common/protocol.h common/vsock_abi.h \
 	build/applets.h build/vsockbox_features.h
 
-# conform-listen speaks vsock-conform's control messages: its control.c
-# (the applet's own file, not common/'s) is linked in too.
-tests/faultpeer: tests/faultpeer.c applets/vsock_conform/control.c $(LIB_OBJS) \
-		applets/vsock_conform/control.h $(VSB_HEADERS)
+tests/faultpeer: tests/faultpeer.c $(LIB_OBJS) $(VSB_HEADERS)
 	@$(if $(Q),echo "  LINK    $@")
 	$(Q)$(CC) $(VSB_CFLAGS) $(CFLAGS) -o $@ $(filter %.c %.o,$^) \
 		-pthread $(LDFLAGS)
@@ -79,7 +76,7 @@ build/valgrind/vsockbox: $(call VARIANT_OBJS,valgrind)
 ASAN_ENV := ASAN_OPTIONS=abort_on_error=0:detect_leaks=1:exitcode=99 \
 	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1:exitcode=99
 RELIABILITY_SUITES := tests/faults.sh tests/cmdline.sh tests/signals.sh \
-	tests/conform.sh tests/handshake.sh
+	tests/conform.sh tests/handshake.sh tests/lifecycle.sh
 
 check-asan: build/asan/vsockbox $(TEST_TOOLS) vsockbox
 	@status=0; for t in $(RELIABILITY_SUITES) tests/e2e.sh; do \

@@ -33,6 +33,15 @@
 #                         Unix sockets of vhost-device-vsock (Debian sid's,
 #                         fetched into VM_CACHE), a TCG guest on
 #                         vhost-user-vsock-pci running the guest applets
+#   make check-lifecycle  vsock-lifecycle (doc/LIFECYCLE.md):
+#                         tests/lifecycle.sh over TCP loopback (a SIGSTOP
+#                         as the pause, a restore that resets nothing seen
+#                         to fail), then tests/vm/vhost.sh --lifecycle on
+#                         each kernel of LIFECYCLE_SUITES (default bookworm;
+#                         LIFECYCLE_SUITES=trixie for 6.12): pause, restore
+#                         (same CID, new CID) and live migration of the
+#                         inner guest, the verdicts against
+#                         tests/vm/lifecycle-expect
 #   make check-vm-rules   tests/vm-rules.sh: the runners' rules (skip, CI),
 #                         without booting anything (a step of make check)
 #   make vm-shell         the guest, booted to a shell on this terminal
@@ -123,6 +132,20 @@ check-hybrid: vsockbox tests/ktap
 check-vm-rules: vsockbox tests/ktap
 	sh tests/vm-rules.sh
 
+# Binds vsock-lifecycle's fixed TCP ports: on a shared machine, in a
+# network namespace of its own (unshare -n).
+check-lifecycle-tcp: vsockbox tests/ktap
+	sh tests/lifecycle.sh
+
+# One kernel by default: a nested boot and four events take about 8
+# minutes of make check's.
+LIFECYCLE_SUITES ?= bookworm
+check-lifecycle: check-lifecycle-tcp
+	@for s in $(LIFECYCLE_SUITES); do \
+		sh tests/vm/vhost.sh -b ./vsockbox --suite $$s --lifecycle $(VM_ARGS); \
+		$(call vm_status,check-lifecycle $$s); \
+	done
+
 CONFORM_COMPARE_OUT ?=
 conform-compare: vsockbox tests/ktap
 	@sh tests/vm/conform-compare.sh -b ./vsockbox --suites "$(VM_SUITES)" \
@@ -141,6 +164,7 @@ vm-kernel:
 	@for s in $(VM_SUITES); do $(VM_RUN) --suite $$s --fetch || exit 1; done
 
 .PHONY: initramfs check-vm check-vhost check-hybrid check-vm-rules \
+	check-lifecycle check-lifecycle-tcp \
 	check-vm-arm64 vm-shell vm-kernel conform-compare
 
 # make clean: the archive goes, the kernels in build/vm stay.

@@ -10,8 +10,8 @@
  *   sockets.c         the case's data sockets, by its deadline
  *   transfer.c        transfers in slices by the deadline; the seed's data
  *   util.c            small helpers the cases share
- *   control.c         the control connection's framed messages
- *                     (control.h: tests/faultpeer.c speaks them too) */
+ * The control connection's framed messages are common/sidechannel.c's
+ * (vsock-lifecycle and tests/faultpeer.c speak them too). */
 #ifndef VSOCK_CONFORM_H
 #define VSOCK_CONFORM_H
 
@@ -24,7 +24,6 @@
 #include <unistd.h>
 
 #include "vsock_abi.h"
-#include "control.h"
 
 /* A case's socket type (its row's .type). */
 #define STREAM SOCK_STREAM

@@ -101,7 +101,7 @@ int names_connect(struct side *s)
 {
 	int fd, err;
 	struct address mine, theirs, want;
-	char text_l[CONFORM_TEXT_MAX + 1], text_p[CONFORM_TEXT_MAX + 1];
+	char text_l[SIDE_TEXT_MAX + 1], text_p[SIDE_TEXT_MAX + 1];
 	char a[ADDRESS_TEXT_MAX], b[ADDRESS_TEXT_MAX];
 	uint32_t l_port, l_peer_port;
 

@@ -501,7 +501,9 @@ boot() {
 # that ran (the release on the VMTEST-START line; tests/vm/conform-expect.awk
 # picks it): a malformed stream and each case whose verdict differs, either
 # way, are problems for verdict. Prints one line of counts. Needs
-# need_ktap first ($KTAP: another tests/ktap); $conform_table: another table.
+# need_ktap first ($KTAP: another tests/ktap); $conform_table: another table,
+# $conform_tool and $conform_label: another applet's KTAP (vsock-lifecycle's)
+# and the table's name, in the messages.
 need_ktap() {
 	ktap_tool=${KTAP:-$repo/tests/ktap}
 	[ -x "$ktap_tool" ] ||
@@ -511,9 +513,10 @@ need_ktap() {
 conform_judge() {
 	ktap=$tmp/ktap-$2 expect=$tmp/expect-$2
 	table=${conform_table:-$repo/tests/vm/conform-expect}
+	tool=${conform_tool:-vsock-conform}
 	sed -n "s/.*KTAP $2| //p" "$1" >"$ktap"
 	if [ ! -s "$ktap" ]; then
-		problem "no KTAP output from vsock-conform ($2)"
+		problem "no KTAP output from $tool ($2)"
 		return
 	fi
 	release=$(sed -n 's/.*VMTEST-START uptime [0-9.]*s, \([^,]*\),.*/\1/p' "$1" | head -n 1)
@@ -524,7 +527,7 @@ conform_judge() {
 	fi
 	sed "s/^/$me: /" "$tmp/expect.err"
 	if "$ktap_tool" --expect "$expect" "$ktap" >"$tmp/verdicts" 2>"$tmp/ktap.err"; then
-		echo "$me: vsock-conform ($2) as tests/vm/conform-expect has it for $release:" \
+		echo "$me: $tool ($2) as ${conform_label:-tests/vm/conform-expect} has it for $release:" \
 			"$(grep -c ' ok$' "$tmp/verdicts") ok, $(grep -c ' skip ' "$tmp/verdicts") skip," \
 			"$(grep -c ' not-ok$' "$tmp/verdicts") not ok (known defects)"
 		return
@@ -533,7 +536,7 @@ conform_judge() {
 	while IFS= read -r line; do
 		name=$(echo "$line" | sed -n 's/^ktap: \([^ :]*\): expected .*/\1/p')
 		why=$(sed -n "s/^$name not-ok # //p" "$expect")
-		problem "vsock-conform ($2, $release): $line${why:+ (the known defect: $why)}"
+		problem "$tool ($2, $release): $line${why:+ (the known defect: $why)}"
 	done <"$tmp/ktap.err"
 }
 

@@ -12,7 +12,8 @@
 #   L2DONE NAME rc=N
 # L1 judges and prints the VMTEST lines. Settings (kernel command line, the
 # same as L1's): vh_size, vh_count, vh_timeout, vh_conform_timeout,
-# vh_bound.
+# vh_bound; vh_lifecycle, vh_lc_timeout, vh_lc_wake (vsock-lifecycle's
+# events and options, tests/vm/lifecycle-host.sh).
 set -u
 
 size=${vh_size:-1M}
@@ -20,6 +21,9 @@ count=${vh_count:-2}
 tmo=${vh_timeout:-60}
 conform_tmo=${vh_conform_timeout:-30}
 bound=${vh_bound:-300}
+lc_tmo=${vh_lc_timeout:-60}
+lc_wake=${vh_lc_wake:-30}
+lc_pid=""
 work=/tmp/vhost
 # shellcheck source=tests/vm/guest-lib.sh
 . /bin/vm-lib.sh
@@ -76,6 +80,41 @@ while read -r cmd; do
 		rc=$?
 		cp "$work/conform-listen.err" "$work/conform-listen-end.err"
 		: >"$work/conform-listen-end.out" ;;
+	# vsock-lifecycle's guest half (tests/vm/lifecycle-host.sh), in the
+	# background across L2's events, its stdin a FIFO it holds open:
+	# lifecycle-armed-EVENT waits until it is armed, lifecycle-over-EVENT
+	# tells it the event is over, lifecycle-end waits for its KTAP.
+	lifecycle-start)
+		rm -f "$work/lc.in"
+		mkfifo "$work/lc.in"
+		vsock-lifecycle --role guest --peer vsock:2 --events "${vh_lifecycle:-pause}" \
+			--timeout "$lc_tmo" --wake "$lc_wake" --wait "$bound" \
+			<>"$work/lc.in" >"$work/lifecycle.out" 2>"$work/lifecycle.err" &
+		lc_pid=$!
+		rc=0
+		: >"$work/$cmd.out"
+		: >"$work/$cmd.err" ;;
+	lifecycle-armed-*)
+		tries=$((bound * 2)) rc=1
+		while [ "$tries" -gt 0 ] && kill -0 "$lc_pid" 2>/dev/null; do
+			grep -q "armed for ${cmd#lifecycle-armed-}:" \
+				"$work/lifecycle.err" && rc=0 && break
+			tries=$((tries - 1))
+			sleep 0.5
+		done
+		: >"$work/$cmd.out"
+		cp "$work/lifecycle.err" "$work/$cmd.err" ;;
+	lifecycle-over-*)
+		echo over >"$work/lc.in"
+		rc=0
+		: >"$work/$cmd.out"
+		: >"$work/$cmd.err" ;;
+	lifecycle-end|lifecycle-end-now)
+		[ "$cmd" = lifecycle-end ] || kill "$lc_pid" 2>/dev/null
+		wait "$lc_pid"
+		rc=$?
+		cp "$work/lifecycle.out" "$work/$cmd.out"
+		cp "$work/lifecycle.err" "$work/$cmd.err" ;;
 	quit) break ;;
 	*)
 		echo "L2DONE $cmd rc=unknown-command"

@@ -56,25 +56,42 @@ l2_pid=""
 # ---- L2 and its console ----
 # The settings L2 needs, as this kernel got them.
 l2_settings=""
-for v in vh_size vh_count vh_timeout vh_conform_timeout vh_bound; do
+for v in vh_size vh_count vh_timeout vh_conform_timeout vh_bound \
+	vh_lifecycle vh_lc_timeout vh_lc_wake; do
 	eval "val=\${$v:-}"
 	[ -z "$val" ] || l2_settings="$l2_settings $v=$val"
 done
 
-start_l2() {
-	mkfifo "$work/l2.in"
-	: >"$l2log"
-	# The console: L2's input from a FIFO (held open on descriptor 4),
-	# its output to a file.
+# launch_l2 N CID [ARGS...]: L2's QEMU, instance N (a restore or a
+# migration starts another with -incoming in ARGS), its device
+# vhost-vsock-pci with guest-cid=CID. The console: its input a FIFO,
+# $work/l2-N.in, held open on descriptor 4 from now on, its output
+# appended to $l2log. Its QMP monitor on the FIFOs $work/qmp-N.in and
+# .out, the replies copied to $work/qmp-N.log (tests/vm/lifecycle-host.sh
+# drives it). Sets l2_pid.
+l2_n=0
+launch_l2() {
+	n=$1 cid=$2
+	shift 2
+	mkfifo "$work/l2-$n.in" "$work/qmp-$n.in" "$work/qmp-$n.out"
+	# Opened read-write: QEMU starts without waiting for a writer.
 	timeout $((l2_wait + bound * 4)) qemu-system-x86_64 -L /usr/share/qemu \
 		-accel tcg,thread=single -m "$l2_mem" -smp "$l2_smp" \
 		-nodefaults -no-user-config -display none -serial stdio -no-reboot \
-		-device vhost-vsock-pci,guest-cid=3 \
+		-device vhost-vsock-pci,guest-cid="$cid" \
+		-chardev pipe,id=qmp,path="$work/qmp-$n" -mon chardev=qmp,mode=control \
 		-kernel /l2/vmlinuz -initrd /l2/initramfs.cpio.gz \
 		-append "console=ttyS0 panic=-1 quiet mitigations=off init_watchdog=$((l2_wait + bound * 4))$l2_settings -- sh /bin/vm-tests" \
-		<"$work/l2.in" >"$l2log" 2>&1 &
+		"$@" <>"$work/l2-$n.in" >>"$l2log" 2>&1 &
 	l2_pid=$!
-	exec 4>"$work/l2.in"
+	exec 4>"$work/l2-$n.in"
+	cat "$work/qmp-$n.out" >"$work/qmp-$n.log" &
+}
+
+start_l2() {
+	: >"$l2log"
+	l2_n=$((l2_n + 1))
+	launch_l2 "$l2_n" 3
 	tail -f "$l2log" | sed 's/^/L2| /' &
 }
 
@@ -121,12 +138,11 @@ test_vhost_modules() {
 	fi
 }
 
-# Its console's reader and FIFO go, so that start_l2 can begin anew.
+# Its console's reader goes, so that start_l2 can begin anew.
 forget_l2() {
 	exec 4>&-
 	# shellcheck disable=SC2046
 	kill $(pidof tail) 2>/dev/null
-	rm -f "$work/l2.in"
 }
 
 # L2 boots once more if its QEMU exits before L2 is ready: TCG inside TCG
@@ -347,7 +363,12 @@ test_l2_killed() {
 read -r up _ </proc/uptime
 echo "VMTEST-START uptime ${up}s, $(uname -r), size $size count $count latency-count $latency_count echo ${echo_ms}ms timeout $tmo"
 test_vhost_modules
-if test_l2_boot; then
+if [ -n "${vh_lifecycle:-}" ]; then
+	# tests/vm/vhost.sh --lifecycle: L2's events instead of the tests.
+	# shellcheck source=tests/vm/lifecycle-host.sh
+	. /bin/vm-lifecycle.sh
+	test_l2_boot && run_lifecycle
+elif test_l2_boot; then
 	test_host_refused
 	run_itest itest_l2 " in L2 over vhost-vsock-pci"
 	test_guest_refused

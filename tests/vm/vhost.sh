@@ -12,6 +12,11 @@
 # console as by tests/vm/run.sh (shared code: tests/vm/lib.sh). Never opens
 # a vsock socket on this machine.
 #
+# With --lifecycle, L1 brings about L2's events instead (tests/vm/
+# lifecycle-host.sh): vsock-lifecycle in both, across a pause, a snapshot
+# and restore with the same CID and with a new one, and a live migration
+# to a second QEMU; their verdicts against tests/vm/lifecycle-expect.
+#
 # Takes about 7 minutes on 2 CPUs (L2 boots in about 4 under double
 # emulation). Exit: 0 pass, 1 failure, 2 usage or setup error, 77 skipped
 # (a "SKIP: reason" line; with $CI set a skip is a failure, exit 1).
@@ -19,17 +24,21 @@ set -u
 
 usage() {
 	cat <<'EOF'
-usage: tests/vm/vhost.sh [-b VSOCKBOX] [-c CACHE] [--suite SUITE] [NAME=VALUE]...
+usage: tests/vm/vhost.sh [-b VSOCKBOX] [-c CACHE] [--suite SUITE] [--lifecycle]
+                         [NAME=VALUE]...
 
   -b VSOCKBOX    the static amd64 binary to test (default: ./vsockbox)
   -c CACHE       where the kernel and packages are kept, and the console log
                  (default: build/vm of the repo; $VM_CACHE)
   --suite SUITE  Debian release of the kernel both guests boot: bookworm
                  (default; $VM_SUITE), trixie or sid
+  --lifecycle    L2's events (pause, restore, restore-cid, migrate-cid)
+                 with vsock-lifecycle on both sides, instead of the tests
   NAME=VALUE     settings for L1 and L2 (see tests/vm/vhost-host.sh):
                  vh_size=1M vh_count=2 vh_latency_count=100 vh_echo_ms=1000
                  vh_timeout=60 vh_conform_timeout=30 vh_bound=300
-                 vh_l2_wait=600
+                 vh_l2_wait=600; with --lifecycle vh_lc_timeout=60
+                 vh_lc_wake=30 vh_lc_pause=5
 
 Environment: VM_TIMEOUT=S (bound on the whole run, default 1200), VM_QEMU,
 VM_BUSYBOX, VM_MIRROR, VM_NO_INSTALL, CI as for tests/vm/run.sh.
@@ -51,9 +60,11 @@ vsockbox=$repo/vsockbox
 cache=${VM_CACHE:-$repo/build/vm}
 suite=${VM_SUITE:-bookworm}
 guest_args=""
+lifecycle=""
 while [ $# -gt 0 ]; do
 	case $1 in
 	-h | --help) usage; exit 0 ;;
+	--lifecycle) lifecycle=pause,restore,restore-cid,migrate-cid; shift ;;
 	-b | -c | --suite)
 		[ $# -ge 2 ] || die "$1: missing value"
 		case $1 in
@@ -74,7 +85,10 @@ done
 check_suite "$suite"
 set_arch amd64
 [ -x "$vsockbox" ] || die "$vsockbox: not built (run make first)"
-runner_setup 1200 300 vhost
+# The events take about 5 minutes beside the boots.
+limit=1200
+[ -z "$lifecycle" ] || limit=1800
+runner_setup "$limit" 300 vhost
 
 # ---- tools, the kernel ----
 need "$qemu:$qemu_package" cpio:cpio ldd:libc-bin timeout:coreutils \
@@ -144,6 +158,7 @@ set -- -o "$tmp/l1.cpio.gz" -b "$vsockbox" -s "$repo/scripts/vsock-bench" \
 	-B "$busybox" -i "$repo/scripts/init.sh" \
 	-f "$repo/tests/vm/vhost-host.sh:/bin/vm-tests" \
 	-f "$repo/tests/vm/guest-lib.sh:/bin/vm-lib.sh" \
+	-f "$repo/tests/vm/lifecycle-host.sh:/bin/vm-lifecycle.sh" \
 	-f "$stage/bin/qemu-system-x86_64:/bin/qemu-system-x86_64" -f "$stage/l2:/l2" \
 	-f "$stage/usr/share/qemu:/usr/share/qemu"
 # Directory by directory: /lib/modules is mkinitramfs's.
@@ -172,12 +187,25 @@ run_qemu() { # limit append
 }
 watchdog=$((host_timeout - 15))
 log=$cache/console-vhost.log
+if [ -n "$lifecycle" ]; then
+	names="vhost-modules l2-boot lifecycle-pause lifecycle-restore
+lifecycle-restore-cid lifecycle-migrate-cid lifecycle-guest lifecycle-host"
+	guest_args="$guest_args vh_lifecycle=$lifecycle"
+	log=$cache/console-lifecycle-$suite.log
+fi
 exit_arg=""
 [ -n "$qemu_exit" ] && exit_arg=" init_debug_exit=0xf4"
 say "booting $(cat "$kdir/package") as L1 (tcg), L2 inside it; bound ${host_timeout}s; console log in $log"
 boot "$log" "$host_timeout" \
 	"init_watchdog=$watchdog$exit_arg$guest_args -- sh /bin/vm-tests"
 problems=""
-conform_judge "$log" vhost-l2-peer
-conform_judge "$log" vhost-l1-peer
+if [ -n "$lifecycle" ]; then
+	conform_tool=vsock-lifecycle conform_table=$repo/tests/vm/lifecycle-expect
+	conform_label=tests/vm/lifecycle-expect
+	conform_judge "$log" lifecycle-guest
+	conform_judge "$log" lifecycle-host
+else
+	conform_judge "$log" vhost-l2-peer
+	conform_judge "$log" vhost-l1-peer
+fi
 verdict "$log" "$names"

@@ -1,0 +1,141 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# vsock-lifecycle over TCP loopback, both roles here, the event a fake one:
+#   pause    the guest side is stopped (SIGSTOP) for PAUSE_S seconds, less
+#            than its deadlines, then continued: every case ok (the CID's
+#            a skip: TCP has none), as tests/ktap --expect reads both KTAP
+#            streams, and the guest was seen stopped;
+#   restore  nothing happens, but both sides are told it was a restore:
+#            what a harness that pauses and calls it a restore does, and
+#            what a device that never resets looks like. Every case with
+#            a connection must be not ok (the guest's ends never see
+#            ECONNRESET, the host's never end), the listener ok.
+# The real events are tests/vm/vhost.sh --lifecycle's (make check-lifecycle).
+# Ports: vsock-lifecycle's own (common/protocol.h): run it in a network
+# namespace of its own on a shared machine.
+# Usage: sh tests/lifecycle.sh [-v]   (env: VSOCKBOX, VSOCKBOX_WRAP, KTAP)
+set -u
+SUITE=lifecycle
+# shellcheck source=tests/lib.sh
+. "$(dirname "$0")/lib.sh"
+[ "${1:-}" = -v ] && VERBOSE=1
+: "${KTAP:=$(dirname "$0")/ktap}"
+[ -x "$KTAP" ] || { echo "lifecycle: $KTAP missing (make tests/ktap)" >&2; exit 3; }
+PAUSE_S=3
+T=10		# --timeout: longer than the pause
+WAKE=2		# --wake: how long a reset may take here (none comes)
+
+# The cases, from the binary's own table.
+CASES=$(vsb vsock-lifecycle --list | awk '$1 == "case" { print $2 }')
+COUNT=$(echo "$CASES" | wc -l | tr -d ' ')
+
+# start_side NAME ROLE EVENTS: one side in the background, its stdin a
+# FIFO it holds open (the event's end is a line written there); sets
+# LAST_PID.
+start_side() {
+	rm -f "$TEST_TMP/$1.in"
+	mkfifo "$TEST_TMP/$1.in"
+	case $2 in
+	host) addr="--listen tcp:127.0.0.1" ;;
+	*) addr="--peer tcp:127.0.0.1" ;;
+	esac
+	# shellcheck disable=SC2086
+	$VSOCKBOX_WRAP "$VSOCKBOX" vsock-lifecycle --role "$2" $addr \
+		--events "$3" --timeout "$T" --wait 60 --wake "$WAKE" \
+		<>"$TEST_TMP/$1.in" >"$TEST_TMP/$1.out" 2>"$TEST_TMP/$1.err" &
+	LAST_PID=$!
+	BG_PIDS="$BG_PIDS $LAST_PID"
+}
+
+# armed NAME EVENT: a bounded wait (10 s) for NAME's "armed for EVENT".
+armed() {
+	_tries=0
+	until grep -q "armed for $2:" "$TEST_TMP/$1.err" 2>/dev/null; do
+		_tries=$((_tries + 1))
+		[ "$_tries" -le 200 ] || return 1
+		sleep 0.05
+	done
+}
+
+# expect FILE VERDICT...: writes tests/ktap's expectations, "EVENT:CASE V"
+# for each case in order, V the first VERDICT, "cid" the second.
+expect() {
+	for c in $CASES; do
+		case $c in
+		cid) echo "$EVENT:$c $3" ;;
+		listen) echo "$EVENT:$c ok" ;;
+		*) echo "$EVENT:$c $2" ;;
+		esac
+	done >"$1"
+}
+
+# run_event EVENT HOW: both sides, the event, their verdicts.
+run_event() {
+	EVENT=$1
+	start_side host host "$EVENT"
+	host=$LAST_PID
+	wait_listening host || { fail "$EVENT: host listens"; return; }
+	start_side guest guest "$EVENT"
+	guest=$LAST_PID
+	if ! armed guest "$EVENT" || ! armed host "$EVENT"; then
+		fail "$EVENT: both sides armed" "guest: $(cat "$TEST_TMP/guest.err")" \
+			"host: $(cat "$TEST_TMP/host.err")"
+		kill "$guest" "$host" 2>/dev/null
+		return
+	fi
+	stopped=""
+	if [ "$2" = stop ]; then
+		kill -STOP "$guest"
+		sleep 0.2
+		# Field 3 of /proc/PID/stat: T while stopped.
+		case $(cut -d ' ' -f 3 "/proc/$guest/stat" 2>/dev/null) in
+		T) stopped=1 ;;
+		esac
+		sleep "$PAUSE_S"
+		kill -CONT "$guest"
+	fi
+	echo over >"$TEST_TMP/host.in"
+	echo over >"$TEST_TMP/guest.in"
+	reap "$guest"
+	guest_rc=$STATUS
+	reap "$host"
+	host_rc=$STATUS
+	[ "$2" = stop ] || return 0
+	if [ -n "$stopped" ]; then
+		pass "$EVENT: the guest was stopped"
+	else
+		fail "$EVENT: the guest was stopped" "its state was not T"
+	fi
+}
+
+# judge EVENT WANT-RC EXPECT: both sides' exit and KTAP.
+judge() {
+	for s in guest host; do
+		rc=$host_rc
+		[ "$s" = host ] || rc=$guest_rc
+		expect_status "$1: $s exit" "$2" "$rc" "$(cat "$TEST_TMP/$s.err")"
+		if "$KTAP" --expect "$3" "$TEST_TMP/$s.out" >/dev/null \
+			2>"$TEST_TMP/ktap.err"; then
+			pass "$1: $s's $COUNT verdicts as expected"
+		else
+			fail "$1: $s's $COUNT verdicts as expected" \
+				"$(cat "$TEST_TMP/ktap.err")" "$(grep '^#' "$TEST_TMP/$s.out" | head -n 40)"
+		fi
+	done
+	# The diagnostics name each blocked call's wake-up.
+	if grep -q '^# .*recv blocked across the event' "$TEST_TMP/guest.out"; then
+		pass "$1: the guest's KTAP says when blocked calls woke"
+	else
+		fail "$1: the guest's KTAP says when blocked calls woke"
+	fi
+}
+
+run_event pause stop
+expect "$TEST_TMP/pause.expect" ok skip
+judge pause 0 "$TEST_TMP/pause.expect"
+
+run_event restore none
+expect "$TEST_TMP/restore.expect" not-ok skip
+judge restore 1 "$TEST_TMP/restore.expect"
+
+finish
