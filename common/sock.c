@@ -161,6 +161,7 @@ static void conn_init(struct conn *c, int fd)
 	c->zc_chunk = 0;
 	c->watchdog = NULL;
 	c->reset_is_close = false;
+	c->send_by_poll = false;
 	c->moved = NULL;
 }
 
@@ -336,7 +337,7 @@ static int connect_once(struct conn *c, const struct address *peer,
 	conn_init(c, new_socket(peer, setup));
 	if (c->fd < 0)
 		return errno;
-	c->reset_is_close = is_unix(peer);
+	c->reset_is_close = c->send_by_poll = is_unix(peer);
 	/* A Unix socket has no port to bind: the preamble names it. */
 	if (local_port && !is_unix(peer) &&
 	    bind_port(c->fd, peer, local_port) < 0)
@@ -400,7 +401,12 @@ void xconn_open(struct conn *c, const struct address *peer,
 
 void conn_adopt(struct conn *c, int fd, const char *name)
 {
+	int domain = 0;
+	socklen_t len = sizeof(domain);
+
 	conn_init(c, fd);
+	c->send_by_poll = getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain,
+				     &len) == 0 && domain == AF_UNIX;
 	/* Whatever time-outs the process that made it left on it: unknown,
 	 * so the first step sets its own. */
 	c->recv_timeout_ns = c->send_timeout_ns = UINT64_MAX;
@@ -496,7 +502,7 @@ int conn_accept(struct conn *c, int lfd, const struct address *local,
 	char local_text[ADDRESS_TEXT_MAX], peer_text[ADDRESS_TEXT_MAX];
 	if (is_unix(local)) {
 		/* The VMM's connection says nothing of the guest's port. */
-		c->reset_is_close = true;
+		c->reset_is_close = c->send_by_poll = true;
 		peer = with_port(local, PORT_UNSET);
 		format_address(local, local_text, sizeof(local_text));
 		format(c->name, sizeof(c->name), "a guest on %s", local_text);

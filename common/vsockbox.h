@@ -342,6 +342,9 @@ struct conn {
 	/* A hybrid host's Unix socket: the guest's close may arrive as a
 	 * reset (ECONNRESET, EPIPE), wherever the protocol awaits a close. */
 	bool reset_is_close;
+	/* An AF_UNIX socket: sends never block, room is awaited by poll
+	 * (io.c: a blocking Unix send() restarts SO_SNDTIMEO per buffer). */
+	bool send_by_poll;
 	/* Bytes moved either way are added here as they go (interval
 	 * reports; NULL: not counted). */
 	_Atomic uint64_t *moved;
