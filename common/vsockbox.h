@@ -477,11 +477,12 @@ int preamble_send(struct conn *c, uint32_t port, uint64_t token,
 void xconn_open_stream(struct conn *c, const struct address *peer,
 		       uint32_t local_port, const struct socket_setup *setup,
 		       uint64_t token, struct deadline d);
-/* Reads the preamble of a guest connection accepted on local: its
- * stream's port into peer->port, its token into peer->token, and c->name
- * says the port. 0, ERR_DATA (not a preamble), ERR_EOF or an errno. */
-int preamble_read(struct conn *c, const struct address *local,
-		  struct address *peer, struct deadline d);
+/* The PREAMBLE_BYTES that began a guest connection accepted on local:
+ * its stream's port into peer->port, its token into peer->token, and
+ * c->name says the port. 0, or ERR_DATA (not a preamble). The host reads
+ * them as they come, from many connections at once (vsock-perf). */
+int preamble_parse(struct conn *c, const unsigned char *bytes,
+		   const struct address *local, struct address *peer);
 /* --preamble's token for a run, or 0 without --preamble. */
 static inline uint64_t run_token(bool preamble)
 {

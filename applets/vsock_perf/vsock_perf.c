@@ -16,6 +16,7 @@
 #include "perf.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -218,7 +219,11 @@ struct accept_state {
 	int peers;
 	int needed;
 	bool stranger_warned;	/* --guest given: one line for all others */
-	int unnamed;		/* hybrid: connections without a preamble */
+	/* Hybrid: connections whose preamble is on its way, read all at
+	 * once; and those that never sent one, by what they did. */
+	struct pending *pending;
+	int waiting;
+	int silent, other_bytes, closed_early;
 };
 
 static void close_set(struct peer_set *s)
@@ -306,9 +311,16 @@ static void take_set(struct perf *p, struct accept_state *a,
 	}
 }
 
-static _Noreturn void no_complete_set(const struct accept_state *a,
+/* Hybrid: the connections that sent no preamble, by what they did. */
+static int unnamed(const struct accept_state *a)
+{
+	return a->silent + a->other_bytes + a->closed_early;
+}
+
+static _Noreturn void no_complete_set(struct accept_state *a,
 				      const char *where, uint64_t waited_ms)
 {
+	char why[160] = "";
 	int best = 0;
 
 	/* The only peer's spoiled set is the cause; else the fullest set
@@ -318,32 +330,142 @@ static _Noreturn void no_complete_set(const struct accept_state *a,
 	for (int i = 0; i < a->peers; i++)
 		if (a->peer[i].open > best)
 			best = a->peer[i].open;
+	/* Connections still waiting at the deadline were silent. */
+	a->silent += a->waiting;
+	a->waiting = 0;
+	/* Only a guest without --preamble names no stream at all; one with
+	 * it is told how many of its connections never came. */
+	if (ENABLE_FEATURE_HYBRID && unnamed(a))
+		format(why, sizeof(why), a->peers ?
+		       " (%d other connection%s sent no stream preamble: "
+		       "%d silent, %d other bytes, %d closed before one)" :
+		       ": no connection sent a stream preamble (%d connection%s: "
+		       "%d silent, %d other bytes, %d closed before one): run "
+		       "the guest's vsock-bench with --preamble", unnamed(a),
+		       unnamed(a) == 1 ? "" : "s", a->silent, a->other_bytes,
+		       a->closed_early);
 	die(EXIT_ENV, "accept %s: timed out after %llu ms with %d of "
 	    "the guest's connections missing%s", where,
-	    (unsigned long long)waited_ms, a->needed - best,
-	    ENABLE_FEATURE_HYBRID && a->unnamed ?
-	    " (some had no stream preamble: run the guest's vsock-bench "
-	    "with --preamble)" : "");
+	    (unsigned long long)waited_ms, a->needed - best, why);
 }
 
-/* A hybrid vsock host shows no source port: each guest connection names
- * its stream and run first (the preamble), or it cannot be placed; one
- * that does not is closed, with one warning for all. */
-static bool named(struct perf *p, struct accept_state *a, struct conn *c,
-		  struct address *peer, struct deadline d)
+/* ---- a hybrid host's connections: the preamble names each ----
+ *
+ * A hybrid vsock host shows no source port: each guest connection names
+ * its stream and run first (the preamble), or it cannot be placed. The
+ * preambles of every connection not yet named are read as they come,
+ * all at once, by the wait's one deadline: a silent connection (a
+ * stranger, a VMM's probe, a guest without --preamble) never holds up
+ * the next. At most PENDING_MAX wait at once; the oldest makes room. */
+enum { PENDING_MAX = 32 };
+
+struct pending {
+	struct conn conn;
+	struct address peer;
+	unsigned char bytes[PREAMBLE_BYTES];
+	size_t got;
+};
+
+/* Pending connection i is settled: it leaves the list (the last one
+ * takes its place). */
+static void drop_pending(struct accept_state *a, int i)
 {
-	uint64_t left = deadline_left_ns(d) / 1000000u;
-	int err = preamble_read(c, &p->listen, peer,
-				bound_ms(p, left < PREAMBLE_DEADLINE_MS ?
-					 left : PREAMBLE_DEADLINE_MS));
-	if (!err)
-		return true;
-	if (!a->unnamed++)
-		warn("accept %s: no stream preamble (%s): closed (so is "
-			 "every other such connection)", c->name,
-			 err == ERR_DATA ? "other bytes" : io_error_text(err));
-	conn_close(c);
-	return false;
+	a->pending[i] = a->pending[--a->waiting];
+}
+
+static void give_up_pending(struct accept_state *a, int i, int *count)
+{
+	conn_close(&a->pending[i].conn);
+	(*count)++;
+	drop_pending(a, i);
+}
+
+/* Reads what pending connection i has sent; true when its preamble is
+ * whole and in *c, *peer (and it has left the list). */
+static bool read_preamble(struct perf *p, struct accept_state *a, int i,
+			  struct conn *c, struct address *peer)
+{
+	struct pending *w = &a->pending[i];
+	ssize_t n = recv(w->conn.fd, w->bytes + w->got,
+			 sizeof(w->bytes) - w->got, MSG_DONTWAIT);
+
+	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK ||
+		      errno == EINTR))
+		return false;
+	if (n <= 0) {
+		give_up_pending(a, i, &a->closed_early);
+		return false;
+	}
+	w->got += (size_t)n;
+	if (w->got < sizeof(w->bytes))
+		return false;
+	if (preamble_parse(&w->conn, w->bytes, &p->listen, &w->peer)) {
+		give_up_pending(a, i, &a->other_bytes);
+		return false;
+	}
+	*c = w->conn;
+	*peer = w->peer;
+	drop_pending(a, i);
+	return true;
+}
+
+/* A new connection joins the pending ones. */
+static void add_pending(struct accept_state *a, const struct conn *c,
+			const struct address *peer)
+{
+	if (a->waiting == PENDING_MAX)
+		give_up_pending(a, 0, &a->silent);
+	a->pending[a->waiting++] = (struct pending){*c, *peer, {0}, 0};
+}
+
+/* The guest's set is complete: those still waiting go, with one line. */
+static void close_pending(struct accept_state *a)
+{
+	while (a->waiting)
+		give_up_pending(a, 0, &a->silent);
+	if (unnamed(a))
+		warn("closed %d connection%s that sent no stream preamble "
+		     "(%d silent, %d other bytes, %d closed before one)",
+		     unnamed(a), unnamed(a) == 1 ? "" : "s", a->silent,
+		     a->other_bytes, a->closed_early);
+}
+
+/* The next connection whose stream is known: accepted over vsock or TCP,
+ * or, on a hybrid host, the next whose preamble is whole. 0 or an errno
+ * (ETIMEDOUT at the deadline). */
+static int next_connection(struct perf *p, struct accept_state *a, int lfd,
+			   struct deadline d, struct conn *c,
+			   struct address *peer)
+{
+	if (!is_unix(&p->listen))
+		return conn_accept(c, lfd, &p->listen, d, peer);
+	for (;;) {
+		struct pollfd fds[1 + PENDING_MAX];
+		int n = 1 + a->waiting;
+
+		fds[0] = (struct pollfd){.fd = lfd, .events = POLLIN};
+		for (int i = 0; i < a->waiting; i++)
+			fds[1 + i] = (struct pollfd){.fd = a->pending[i].conn.fd,
+						     .events = POLLIN};
+		int ready = poll(fds, (nfds_t)n, deadline_left_ms(d));
+		if (ready < 0 && errno != EINTR)
+			return errno;
+		if (ready == 0)
+			return ETIMEDOUT;
+		/* From the last: a settled one takes the last's place. */
+		for (int i = a->waiting - 1; ready > 0 && i >= 0; i--)
+			if (fds[1 + i].revents &&
+			    read_preamble(p, a, i, c, peer))
+				return 0;
+		if (ready > 0 && fds[0].revents) {
+			struct conn fresh;
+			struct address from;
+			int err = conn_accept(&fresh, lfd, &p->listen, d, &from);
+			if (err)
+				return err;
+			add_pending(a, &fresh, &from);
+		}
+	}
 }
 
 static void accept_all(struct perf *p, int lfd)
@@ -356,24 +478,26 @@ static void accept_all(struct perf *p, int lfd)
 	struct accept_state *a = xmalloc(sizeof(*a));
 	char where[ADDRESS_TEXT_MAX];
 
+	if (is_unix(&p->listen))
+		a->pending = xmalloc(PENDING_MAX * sizeof(*a->pending));
 	format_address(&p->listen, where, sizeof(where));
 	for (int slot = 0; slot < PERF_SLOTS; slot++)
 		a->needed += expected(p, slot);
 	while (a->needed) {	/* a test may need no connection */
 		struct conn c;
 		struct address peer;
-		int err = conn_accept(&c, lfd, &p->listen, d, &peer);
+		int err = next_connection(p, a, lfd, d, &c, &peer);
 		if (err == ETIMEDOUT)
 			no_complete_set(a, where, wait_ms);
 		if (err)
 			die(EXIT_ENV, "accept %s: %s", where, strerror(err));
-		if (is_unix(&p->listen) && !named(p, a, &c, &peer, d))
-			continue;
 		if (file_connection(p, a, &c, &peer)) {
 			take_set(p, a, set_of(a, &peer));
 			break;
 		}
 	}
+	close_pending(a);
+	xfree(a->pending);
 	xfree(a);
 }
 
