@@ -354,18 +354,42 @@ int write_full(struct conn *c, const void *buf, size_t len, struct deadline d)
 /* A bulk read takes what is there: MSG_WAITALL made large reads slower
  * over TCP loopback (bench/RUNS.md), and over vsock a read as large as the
  * receive buffer cannot have it anyway. */
-int recv_stream(struct conn *c, uint64_t total, void *buf, size_t buf_len,
-		struct pattern *v, struct deadline d)
+static int as_close(const struct conn *c, int err);
+
+/* With ended (not NULL), a close before the first byte is the end. */
+static int recv_some_stream(struct conn *c, uint64_t total, void *buf,
+			    size_t buf_len, struct pattern *v,
+			    struct deadline d, bool *ended)
 {
 	int flags = 0, err = 0;
 	size_t got;
+	bool first = true;
 
 	while (total && !err) {
 		size_t chunk = total < buf_len ? (size_t)total : buf_len;
 		err = read_whole(c, buf, chunk, &got, &flags, v, d);
+		if (ended && first && !got && err &&
+		    (err == ERR_EOF || !as_close(c, err))) {
+			*ended = true;
+			return 0;
+		}
+		first = false;
 		total -= chunk;
 	}
 	return err;
+}
+
+int recv_stream(struct conn *c, uint64_t total, void *buf, size_t buf_len,
+		struct pattern *v, struct deadline d)
+{
+	return recv_some_stream(c, total, buf, buf_len, v, d, NULL);
+}
+
+int recv_iteration(struct conn *c, uint64_t total, void *buf, size_t buf_len,
+		   struct pattern *v, struct deadline d, bool *ended)
+{
+	*ended = false;
+	return recv_some_stream(c, total, buf, buf_len, v, d, ended);
 }
 
 int recv_bytes(struct conn *c, uint64_t total, void *buf, size_t buf_len,

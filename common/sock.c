@@ -446,6 +446,12 @@ void conn_shutdown(struct conn *c)
 		(void)shutdown(c->fd, SHUT_RDWR);
 }
 
+void conn_end_writes(struct conn *c)
+{
+	if (c->fd >= 0)
+		(void)shutdown(c->fd, SHUT_WR);
+}
+
 void conn_close(struct conn *c)
 {
 	if (c->fd >= 0)

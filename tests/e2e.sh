@@ -788,6 +788,31 @@ testing "new perf test: runs first, then latency" \
 	"sed -n 's/^vsock-perf: \\(.*\\) done: \\([0-9]*\\) iterations.*/\\1 \\2/p' '$TEST_TMP/noop-perf.err' | tr '\\n' ';'" \
 	"no-op 3;latency 20;"
 
+if needs_bench && vsb vsock-perf --help | grep -q -e '--duration'; then
+	# ---- a soak (issue 27): each throughput test runs for --duration S
+	# seconds of whole iterations, the guest (--soak) until the host ends
+	# each stream; --interval and --verify as ever ----
+	run_bench soak --duration 5 --interval 1 --verify --latency-count 1000 \
+		--progress -- --soak --verify
+	expect_bench_passed soak "soak"
+	for test in bidir unidir multi; do
+		testing "soak: 5 or more interval lines of $test" \
+			"[ \$(grep -c '^interval $test ' '$TEST_TMP/soak-perf.out') -ge 5 ] && echo yes" "yes"
+	done
+	testing "soak: every throughput test ran 5 s or more" \
+		"sed -n 's/^vsock-perf: \(bidirectional\|unidirectional\|multi stream\) done: [0-9]* iterations in \([0-9]*\)\.[0-9] s\$/\2/p' '$TEST_TMP/soak-perf.err' | awk '\$1 >= 5 { n++ } END { print n }'" "3"
+	testing "soak: every stream verified" \
+		"grep -c '^verified [a-z ]*: PASSED' '$TEST_TMP/soak-perf.out'" "4"
+	# A guest without --soak stops after its count: the host, still in
+	# its time, fails the run.
+	run_bench nosoak --duration 5 --size 64K --latency-count 50 -- \
+		--size 64K --count 2
+	expect_status "soak without the guest's --soak: vsock-perf fails" 1 \
+		"$PERF_STATUS" "$(cat "$TEST_TMP/nosoak-perf.err")"
+	testing "soak without the guest's --soak: says so" \
+		"grep -c '^vsock-perf: the guest ended its bidirectional stream before the host did: with --duration it must run with --soak\$' '$TEST_TMP/nosoak-perf.err'" "1"
+fi
+
 if needs_bench; then
 	# ---- make run: the main job talks, without a terminal too ----
 	(cd "$SRC" && make -s run-quick >"$TEST_TMP/run.log" 2>&1)
