@@ -209,6 +209,51 @@ else
 		"perf exit $STATUS: $(cat "$TEST_TMP/perf5.err")"
 fi
 
+# A guest's connection breaks mid-test (as at an event of the VM: a
+# restore, a new VMM): the hybrid host says which, when and how; then a
+# new run over the same socket path passes (a reconnect after restore).
+# broken NAME SIGNAL: vsock-unidir --preamble, a long run, gets SIGNAL.
+broken() {
+	start_bg "$1" vsb vsock-perf --listen "unix-ports:$U" --tests unidir \
+		--size 64K --count 1000000 --timeout "$T"
+	PERF_PID=$LAST_PID
+	wait_listening "$1" >/dev/null
+	start_bg "$1-guest" vsb vsock-unidir --peer "unix-ports:$U" --preamble \
+		--size 64K --count 1000000 --timeout 30
+	_guest=$LAST_PID
+	sleep 0.5
+	kill "-$2" "$_guest"
+	reap "$PERF_PID"
+	kill -9 "$_guest" 2>/dev/null
+	wait "$_guest" 2>/dev/null
+}
+broken killed KILL
+if [ "$STATUS" = 1 ] &&
+	grep -q "^vsock-perf: guest port 8503 on unix-ports:$U:8500: \(end of stream\|reset\), [0-9.]* s into the unidirectional test ([0-9.]* s into the run)\$" \
+		"$TEST_TMP/killed.err"; then
+	pass "a guest killed mid-test: exit 1, the connection, when and how"
+else
+	fail "a guest killed mid-test" "perf exit $STATUS: $(cat "$TEST_TMP/killed.err")"
+fi
+broken stopped STOP
+if [ "$STATUS" = 3 ] &&
+	grep -q "^vsock-perf: guest port 8503 on unix-ports:$U:8500: silence until the deadline, [0-9.]* s into the unidirectional test ([0-9.]* s into the run)\$" \
+		"$TEST_TMP/stopped.err"; then
+	pass "a guest stopped mid-test: exit 3 at the deadline, the connection, when and how"
+else
+	fail "a guest stopped mid-test" "perf exit $STATUS: $(cat "$TEST_TMP/stopped.err")"
+fi
+perf again
+bench --preamble
+reap "$PERF_PID"
+if [ "$BENCH_RC" = 0 ] && [ "$STATUS" = 0 ]; then
+	pass "after a broken run, a new one over the same path passes"
+else
+	fail "after a broken run, a new one over the same path" \
+		"bench exit $BENCH_RC: $(cat "$TEST_TMP/bench.err")" \
+		"perf exit $STATUS: $(cat "$TEST_TMP/again.err")"
+fi
+
 # No preamble: vsock-perf cannot place the connections, and says why.
 perf perf3
 bench
