@@ -212,7 +212,9 @@ fi
 # A guest's connection breaks mid-test (as at an event of the VM: a
 # restore, a new VMM): the hybrid host says which, when and how; then a
 # new run over the same socket path passes (a reconnect after restore).
-# broken NAME SIGNAL: vsock-unidir --preamble, a long run, gets SIGNAL.
+# broken NAME SIGNAL STATUS HOW LABEL: vsock-unidir --preamble, a long
+# run, gets SIGNAL; vsock-perf must exit STATUS with the line that names
+# the connection, HOW it broke (a pattern) and when.
 broken() {
 	start_bg "$1" vsb vsock-perf --listen "unix-ports:$U" --tests unidir \
 		--size 64K --count 1000000 --timeout "$T"
@@ -226,23 +228,17 @@ broken() {
 	reap "$PERF_PID"
 	kill -9 "$_guest" 2>/dev/null
 	wait "$_guest" 2>/dev/null
+	if [ "$STATUS" = "$3" ] &&
+		grep -q "^vsock-perf: guest port 8503 on unix-ports:$U:8500: $4, [0-9.]* s into the unidirectional test ([0-9.]* s into the run)\$" \
+			"$TEST_TMP/$1.err"; then
+		pass "$5: exit $3, the connection, when and how"
+	else
+		fail "$5" "perf exit $STATUS, want $3: $(cat "$TEST_TMP/$1.err")"
+	fi
 }
-broken killed KILL
-if [ "$STATUS" = 1 ] &&
-	grep -q "^vsock-perf: guest port 8503 on unix-ports:$U:8500: \(end of stream\|reset\), [0-9.]* s into the unidirectional test ([0-9.]* s into the run)\$" \
-		"$TEST_TMP/killed.err"; then
-	pass "a guest killed mid-test: exit 1, the connection, when and how"
-else
-	fail "a guest killed mid-test" "perf exit $STATUS: $(cat "$TEST_TMP/killed.err")"
-fi
-broken stopped STOP
-if [ "$STATUS" = 3 ] &&
-	grep -q "^vsock-perf: guest port 8503 on unix-ports:$U:8500: silence until the deadline, [0-9.]* s into the unidirectional test ([0-9.]* s into the run)\$" \
-		"$TEST_TMP/stopped.err"; then
-	pass "a guest stopped mid-test: exit 3 at the deadline, the connection, when and how"
-else
-	fail "a guest stopped mid-test" "perf exit $STATUS: $(cat "$TEST_TMP/stopped.err")"
-fi
+broken killed KILL 1 '\(end of stream\|reset\)' "a guest killed mid-test"
+broken stopped STOP 3 'silence until the deadline' \
+	"a guest stopped mid-test (at the deadline)"
 perf again
 bench --preamble
 reap "$PERF_PID"
