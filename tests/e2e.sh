@@ -519,10 +519,13 @@ if needs vsock-perf vsock-unidir; then
 		"$GUEST_STATUS" "$(cat "$TEST_TMP/held.err")"
 	expect_status "port held 1 s: vsock-perf passes" 0 "$STATUS" \
 		"$(cat "$TEST_TMP/held-perf.err")"
-	if [ "$TOOK_MS" -ge 900 ] && [ "$TOOK_MS" -lt 3000 ]; then
+	# What is left of the hold when the guest starts depends on the load
+	# (762 ms seen): the pass shows the wait (without it, exit 3 at
+	# once); the time, that the guest did not wait out its deadline.
+	if [ "$TOOK_MS" -lt 3000 ]; then
 		pass "port held 1 s: the guest's run took $TOOK_MS ms"
 	else
-		fail "port held 1 s: the guest's run took $TOOK_MS ms" "want 0.9 to 3 s"
+		fail "port held 1 s: the guest's run took $TOOK_MS ms" "want less than 3 s"
 	fi
 	held_port kept 10 2
 	expect_status "port held past the deadline: exit 3" 3 "$GUEST_STATUS"
