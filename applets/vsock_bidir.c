@@ -28,16 +28,24 @@ struct half {
 	const struct throughput *t;
 	struct pattern *verify;	/* NULL without --verify */
 	int err;
+	_Atomic bool *ended;	/* --soak: the host's stream is over */
 };
 
 static void *read_all(void *arg)
 {
 	struct half *r = arg;
 	void *buf = xmalloc(r->t->io_size);
-	for (uint64_t i = 0; i < r->t->count && !r->err; i++)
-		r->err = recv_stream(r->conn, r->t->size, buf, r->t->io_size,
-				     r->verify,
-				     step_deadline(r->t->timeout_s));
+	bool ended = false;
+	for (uint64_t i = 0; (guest_soaking(r->t) || i < r->t->count) && !r->err &&
+			     !ended; i++)
+		r->err = recv_iteration(r->conn, r->t->size, buf,
+					r->t->io_size, r->verify,
+					step_deadline(r->t->timeout_s), &ended);
+	/* Only a soak ends at a close between iterations. */
+	if (ended && !guest_soaking(r->t))
+		r->err = ERR_EOF;
+	if (ended)
+		atomic_store(r->ended, true);
 	/* The cause: the writer ends now, not at its deadline. */
 	if (r->err)
 		conn_shutdown(r->conn);
@@ -45,14 +53,20 @@ static void *read_all(void *arg)
 	return NULL;
 }
 
+/* In a soak the host ends first; the writer finishes the iteration it
+ * is in, then ends its side, so that the host reads whole iterations to
+ * the end of the stream. */
 static void write_all(struct half *w, void *buf)
 {
-	for (uint64_t i = 0; i < w->t->count && !w->err; i++)
+	for (uint64_t i = 0; (guest_soaking(w->t) ? !atomic_load(w->ended) :
+			      i < w->t->count) && !w->err; i++)
 		w->err = send_stream(w->conn, w->t->size, buf, w->t->io_size,
 				     w->verify,
 				     step_deadline(w->t->timeout_s));
 	if (!w->err)
 		w->err = zerocopy_wait(w->conn, step_deadline(w->t->timeout_s));
+	if (!w->err && guest_soaking(w->t))
+		conn_end_writes(w->conn);
 }
 
 int vsock_bidir_main(int argc, char **argv)
@@ -77,8 +91,9 @@ int vsock_bidir_main(int argc, char **argv)
 	struct stream_patterns *v = guest_patterns(&t, &patterns,
 						   perf_tests[PERF_TEST_BIDIR].label,
 						   PERF_BIDIR_PORT);
-	struct half reader = {&data, &t, v ? &v->rx : NULL, 0},
-		    writer = {&data, &t, v ? &v->tx : NULL, 0};
+	_Atomic bool ended = false;
+	struct half reader = {&data, &t, v ? &v->rx : NULL, 0, &ended},
+		    writer = {&data, &t, v ? &v->tx : NULL, 0, &ended};
 	xthread_start(&thread, read_all, &reader);
 	write_all(&writer, buf);
 	xthread_join(thread);

@@ -1,6 +1,15 @@
 // SPDX-License-Identifier: MIT
 /* The options and steps of the guest throughput applets (vsock-unidir,
  * vsock-bidir, vsock-multi), in the protocol's order. */
+//config:config FEATURE_SOAK
+//config:	bool "soak: vsock-perf --duration S, the guest's --soak"
+//config:	default y
+//config:	help
+//config:	  Each throughput test runs for S seconds of whole iterations instead of a
+//config:	  count, so that a stream stays open across an event of the VM (a pause, a
+//config:	  snapshot): the host ends each stream after an iteration, and the guest
+//config:	  applets with --soak (vsock-bench --soak) iterate until it does. Beyond
+//config:	  the original protocol.
 #include "vsockbox.h"
 
 void throughput_options(const struct applet_spec *spec, struct throughput *t,
@@ -51,14 +60,20 @@ int guest_unidir(struct conn *c, const struct throughput *t,
 		 struct stream_patterns *v, void *buf, size_t buf_len,
 		 struct progress *p, const char **failed_op)
 {
-	for (uint64_t i = 0; i < t->count; i++) {
-		int err = recv_stream(c, t->size, buf, buf_len,
-				      v ? &v->rx : NULL,
-				      step_deadline(t->timeout_s));
+	for (uint64_t i = 0; guest_soaking(t) || i < t->count; i++) {
+		bool ended = false;
+		int err = recv_iteration(c, t->size, buf, buf_len,
+					 v ? &v->rx : NULL,
+					 step_deadline(t->timeout_s), &ended);
+		/* A close before an iteration's first byte ends a soak. */
+		if (!err && ended && !guest_soaking(t))
+			err = ERR_EOF;
 		if (err) {
 			*failed_op = "read";
 			return err;
 		}
+		if (ended)
+			break;
 		struct deadline d = step_deadline(t->timeout_s);
 		err = send_stream(c, t->size, buf, buf_len, v ? &v->tx : NULL, d);
 		/* The next read goes into the buffer just sent. */

@@ -277,7 +277,8 @@ static ssize_t send_some(struct conn *c, const void *p, size_t len)
 {
 	/* MSG_NOSIGNAL: a closed peer is EPIPE, never SIGPIPE. */
 	if (!ENABLE_FEATURE_ZEROCOPY || !c->zerocopy)
-		return data_send(c->fd, p, len, MSG_NOSIGNAL);
+		return data_send(c->fd, p, len, c->send_by_poll ?
+				 MSG_NOSIGNAL | MSG_DONTWAIT : MSG_NOSIGNAL);
 	if (c->zc_chunk && len > c->zc_chunk)
 		len = c->zc_chunk;	/* what the peer's credit takes whole */
 	ssize_t n = data_send(c->fd, p, len,
@@ -292,6 +293,27 @@ static ssize_t send_some(struct conn *c, const void *p, size_t len)
 	return n;
 }
 
+/* A blocking AF_UNIX send() waits SO_SNDTIMEO afresh for every buffer it
+ * allocates (unix_stream_sendmsg takes one per 32 KiB or so): a peer that
+ * takes a little now and then gives one call a whole new time-out each
+ * time (a 1 s step took 2.0 s in tests/unit.c; a daemon that reads on
+ * after its guest stopped can do the same). TCP and vsock count one
+ * time-out per call. So a Unix connection sends without blocking
+ * and waits for room by poll, by the step's one deadline: 0 to send
+ * again, or ETIMEDOUT. */
+static int wait_writable(const struct conn *c, struct deadline d)
+{
+	struct pollfd p = {.fd = c->fd, .events = POLLOUT};
+	int left = deadline_left_ms(watched(c, d));
+
+	if (left == 0)
+		return ETIMEDOUT;
+	if (poll(&p, 1, left) < 0)
+		return errno == EINTR ? again_by_deadline(c, d) : errno;
+	/* Room, a closed peer (the send says which) or a rounded-up wait. */
+	return 0;
+}
+
 static int write_whole(struct conn *c, const void *buf, size_t len,
 		       struct deadline d)
 {
@@ -302,6 +324,12 @@ static int write_whole(struct conn *c, const void *buf, size_t len,
 		if (err)
 			return err;
 		ssize_t n = send_some(c, p, len);
+		if (n < 0 && c->send_by_poll &&
+		    (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			if ((err = wait_writable(c, d)) != 0)
+				return err;
+			continue;
+		}
 		if (n < 0) {
 			if ((err = after_failure(c, &c->send_timeout_ns, d)) != 0)
 				return err;
@@ -326,18 +354,42 @@ int write_full(struct conn *c, const void *buf, size_t len, struct deadline d)
 /* A bulk read takes what is there: MSG_WAITALL made large reads slower
  * over TCP loopback (bench/RUNS.md), and over vsock a read as large as the
  * receive buffer cannot have it anyway. */
-int recv_stream(struct conn *c, uint64_t total, void *buf, size_t buf_len,
-		struct pattern *v, struct deadline d)
+static int as_close(const struct conn *c, int err);
+
+/* With ended (not NULL), a close before the first byte is the end. */
+static int recv_some_stream(struct conn *c, uint64_t total, void *buf,
+			    size_t buf_len, struct pattern *v,
+			    struct deadline d, bool *ended)
 {
 	int flags = 0, err = 0;
 	size_t got;
+	bool first = true;
 
 	while (total && !err) {
 		size_t chunk = total < buf_len ? (size_t)total : buf_len;
 		err = read_whole(c, buf, chunk, &got, &flags, v, d);
+		if (ended && first && !got && err &&
+		    (err == ERR_EOF || !as_close(c, err))) {
+			*ended = true;
+			return 0;
+		}
+		first = false;
 		total -= chunk;
 	}
 	return err;
+}
+
+int recv_stream(struct conn *c, uint64_t total, void *buf, size_t buf_len,
+		struct pattern *v, struct deadline d)
+{
+	return recv_some_stream(c, total, buf, buf_len, v, d, NULL);
+}
+
+int recv_iteration(struct conn *c, uint64_t total, void *buf, size_t buf_len,
+		   struct pattern *v, struct deadline d, bool *ended)
+{
+	*ended = false;
+	return recv_some_stream(c, total, buf, buf_len, v, d, ended);
 }
 
 int recv_bytes(struct conn *c, uint64_t total, void *buf, size_t buf_len,

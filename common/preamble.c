@@ -73,15 +73,10 @@ int preamble_send(struct conn *c, uint32_t port, uint64_t token,
 	return write_full(c, p, sizeof(p), d);
 }
 
-int preamble_read(struct conn *c, const struct address *local,
-		  struct address *peer, struct deadline d)
+int preamble_parse(struct conn *c, const unsigned char *p,
+		   const struct address *local, struct address *peer)
 {
-	unsigned char p[PREAMBLE_BYTES];
 	char where[ADDRESS_TEXT_MAX];
-	int err = read_full(c, p, sizeof(p), d);
-
-	if (err)
-		return err;
 	uint64_t token = get_be(p + PREAMBLE_TAG_LEN + 4, 8);
 	if (memcmp(p, PREAMBLE_TAG, PREAMBLE_TAG_LEN) != 0 || token == 0)
 		return ERR_DATA;

@@ -86,11 +86,10 @@ enum { WARMUP_UNIT = 8 };
  * host (Firecracker, cloud-hypervisor, vhost-device-vsock) cannot see a
  * guest's source port, so each guest connection first names its stream:
  * the tag, the guest port it would come from (u32) and the run's token
- * (u64, not 0), both big-endian, 16 bytes in all. The host waits for a
- * connection's preamble at most PREAMBLE_DEADLINE_MS. */
+ * (u64, not 0), both big-endian, 16 bytes in all. The host reads every
+ * connection's preamble at once, within its wait for the connections. */
 #define PREAMBLE_TAG "VSBP"
-enum { PREAMBLE_TAG_LEN = 4, PREAMBLE_BYTES = 16,
-       PREAMBLE_DEADLINE_MS = 5000 };
+enum { PREAMBLE_TAG_LEN = 4, PREAMBLE_BYTES = 16 };
 
 /* Connections as bits: n slots from the first. */
 #define PERF_SLOT_BITS(first, n) (((1u << (n)) - 1) << (first))

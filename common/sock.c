@@ -161,6 +161,7 @@ static void conn_init(struct conn *c, int fd)
 	c->zc_chunk = 0;
 	c->watchdog = NULL;
 	c->reset_is_close = false;
+	c->send_by_poll = false;
 	c->moved = NULL;
 }
 
@@ -336,7 +337,7 @@ static int connect_once(struct conn *c, const struct address *peer,
 	conn_init(c, new_socket(peer, setup));
 	if (c->fd < 0)
 		return errno;
-	c->reset_is_close = is_unix(peer);
+	c->reset_is_close = c->send_by_poll = is_unix(peer);
 	/* A Unix socket has no port to bind: the preamble names it. */
 	if (local_port && !is_unix(peer) &&
 	    bind_port(c->fd, peer, local_port) < 0)
@@ -355,23 +356,41 @@ static int connect_once(struct conn *c, const struct address *peer,
 	return err;
 }
 
+/* A fixed source port still held is tried again, after 10 ms, then
+ * twice as long each time, 500 ms at most, until the step's deadline. */
+enum { BIND_RETRY_FIRST_MS = 10, BIND_RETRY_MAX_MS = 500 };
+
 int conn_open(struct conn *c, const struct address *peer, uint32_t local_port,
 	      const struct socket_setup *setup, struct deadline d)
 {
 	bool closed = false;
+	uint64_t bind_pause_ms = BIND_RETRY_FIRST_MS;
 	int err;
 
 	describe(c, peer, local_port);
-	/* A hybrid VMM accepts and closes at once while the guest's driver
-	 * is not up, and after, when nothing listens on the port. */
-	while (closed_by_peer(err = connect_once(c, peer, local_port, setup,
-						  d)) &&
-	       via_vmm(peer)) {
-		closed = true;
-		if (deadline_left_ns(d) == 0)
-			return ERR_NOT_ACCEPTED;
-		pause_ms(HYBRID_RETRY_MS, d);
+	for (;;) {
+		err = connect_once(c, peer, local_port, setup, d);
+		/* A hybrid VMM accepts and closes at once while the guest's
+		 * driver is not up, and after, when nothing listens on the
+		 * port. */
+		bool refused = closed_by_peer(err) && via_vmm(peer);
+		/* The kernel may hold an aborted run's port a while (vsock:
+		 * until the peer answers the close, or its close time-out,
+		 * 8 s): wait for it. */
+		bool held = err == EADDRINUSE && local_port;
+		closed |= refused;
+		if ((!refused && !held) || deadline_left_ns(d) == 0)
+			break;
+		if (refused) {
+			pause_ms(HYBRID_RETRY_MS, d);
+			continue;
+		}
+		pause_ms(bind_pause_ms, d);
+		bind_pause_ms = bind_pause_ms * 2 < BIND_RETRY_MAX_MS ?
+				bind_pause_ms * 2 : BIND_RETRY_MAX_MS;
 	}
+	if (closed && closed_by_peer(err))
+		return ERR_NOT_ACCEPTED;
 	if (err == ETIMEDOUT && via_vmm(peer))
 		return closed ? ERR_NOT_ACCEPTED : ERR_NO_ANSWER;
 	return err;
@@ -381,9 +400,18 @@ void xconn_open(struct conn *c, const struct address *peer,
 		uint32_t local_port, const struct socket_setup *setup,
 		struct deadline d)
 {
+	uint64_t started = now_ns();
 	int err = conn_open(c, peer, local_port, setup, d);
 	if (err) {
 		const char *op = err == EADDRINUSE ? "bind" : "connect";
+		char waited[32];
+		if (err == EADDRINUSE && local_port)
+			die(EXIT_ENV, "bind %s: port %u still in use after %s s "
+			    "of tries (another socket holds it: an earlier "
+			    "run's connection the kernel has not released yet, "
+			    "or another program)", c->name, (unsigned)local_port,
+			    format_fixed(waited, sizeof(waited),
+					 (double)(now_ns() - started) / 1e9, 1));
 		if (err == EAFNOSUPPORT)
 			die(EXIT_ENV, "%s %s: %s (is the vsock module loaded?)",
 			    op, c->name, strerror(err));
@@ -400,7 +428,12 @@ void xconn_open(struct conn *c, const struct address *peer,
 
 void conn_adopt(struct conn *c, int fd, const char *name)
 {
+	int domain = 0;
+	socklen_t len = sizeof(domain);
+
 	conn_init(c, fd);
+	c->send_by_poll = getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain,
+				     &len) == 0 && domain == AF_UNIX;
 	/* Whatever time-outs the process that made it left on it: unknown,
 	 * so the first step sets its own. */
 	c->recv_timeout_ns = c->send_timeout_ns = UINT64_MAX;
@@ -411,6 +444,12 @@ void conn_shutdown(struct conn *c)
 {
 	if (c->fd >= 0)
 		(void)shutdown(c->fd, SHUT_RDWR);
+}
+
+void conn_end_writes(struct conn *c)
+{
+	if (c->fd >= 0)
+		(void)shutdown(c->fd, SHUT_WR);
 }
 
 void conn_close(struct conn *c)
@@ -496,7 +535,7 @@ int conn_accept(struct conn *c, int lfd, const struct address *local,
 	char local_text[ADDRESS_TEXT_MAX], peer_text[ADDRESS_TEXT_MAX];
 	if (is_unix(local)) {
 		/* The VMM's connection says nothing of the guest's port. */
-		c->reset_is_close = true;
+		c->reset_is_close = c->send_by_poll = true;
 		peer = with_port(local, PORT_UNSET);
 		format_address(local, local_text, sizeof(local_text));
 		format(c->name, sizeof(c->name), "a guest on %s", local_text);

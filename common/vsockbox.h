@@ -313,6 +313,12 @@ int compose(const char *name, const struct composed *applets, size_t n,
 	{.name = "verify", .kind = OPT_FLAG, .offset = offsetof(type, field), \
 	 .help = "every byte sent a pattern of stream, direction and position,"\
 		 "\nevery byte received checked (the peer needs --verify too)"}
+/* The guest's half of a soak (FEATURE_SOAK, guest.c); as
+ * IF_FEATURE_SOAK(OPTION_SOAK(type, field),). */
+#define OPTION_SOAK(type, field) \
+	{.name = "soak", .kind = OPT_FLAG, .offset = offsetof(type, field), \
+	 .help = "iterate until the host ends the stream after a whole\n" \
+		 "iteration (vsock-perf --duration), not --count times"}
 #define OPTION_CHAIN(type, field) \
 	{.name = "chain", .kind = OPT_FLAG, .offset = offsetof(type, field), \
 	 .help = "wait for 'done' on stdin before the magic; print 'done'", \
@@ -347,6 +353,9 @@ struct conn {
 	/* A hybrid host's Unix socket: the guest's close may arrive as a
 	 * reset (ECONNRESET, EPIPE), wherever the protocol awaits a close. */
 	bool reset_is_close;
+	/* An AF_UNIX socket: sends never block, room is awaited by poll
+	 * (io.c: a blocking Unix send() restarts SO_SNDTIMEO per buffer). */
+	bool send_by_poll;
 	/* Bytes moved either way are added here as they go (interval
 	 * reports; NULL: not counted). */
 	_Atomic uint64_t *moved;
@@ -386,6 +395,8 @@ void conn_close(struct conn *c);
 /* Ends both directions now (the descriptor stays open): a stream that
  * runs beside one that failed fails at once instead of at its deadline. */
 void conn_shutdown(struct conn *c);
+/* Ends this side's writes (SHUT_WR): the peer reads to end of stream. */
+void conn_end_writes(struct conn *c);
 /* Listens on a (port 0: ephemeral); fatal on failure. The real address
  * goes into a->port. */
 int xlisten(struct address *a, int backlog, const struct socket_setup *setup);
@@ -425,6 +436,11 @@ int recv_stream(struct conn *c, uint64_t total, void *buf, size_t buf_len,
 		struct pattern *v, struct deadline d);
 int send_stream(struct conn *c, uint64_t total, void *buf, size_t buf_len,
 		struct pattern *v, struct deadline d);
+/* recv_stream of one iteration of a soak (--duration, --soak): the peer's
+ * close before its first byte is the stream's end (*ended, and 0), a
+ * close after it an error as ever. */
+int recv_iteration(struct conn *c, uint64_t total, void *buf, size_t buf_len,
+		   struct pattern *v, struct deadline d, bool *ended);
 /* MSG_ZEROCOPY: waits until the kernel is done with every buffer sent so
  * far, so that the caller may write into them again. */
 int zerocopy_wait(struct conn *c, struct deadline d);
@@ -479,11 +495,12 @@ int preamble_send(struct conn *c, uint32_t port, uint64_t token,
 void xconn_open_stream(struct conn *c, const struct address *peer,
 		       uint32_t local_port, const struct socket_setup *setup,
 		       uint64_t token, struct deadline d);
-/* Reads the preamble of a guest connection accepted on local: its
- * stream's port into peer->port, its token into peer->token, and c->name
- * says the port. 0, ERR_DATA (not a preamble), ERR_EOF or an errno. */
-int preamble_read(struct conn *c, const struct address *local,
-		  struct address *peer, struct deadline d);
+/* The PREAMBLE_BYTES that began a guest connection accepted on local:
+ * its stream's port into peer->port, its token into peer->token, and
+ * c->name says the port. 0, or ERR_DATA (not a preamble). The host reads
+ * them as they come, from many connections at once (vsock-perf). */
+int preamble_parse(struct conn *c, const unsigned char *bytes,
+		   const struct address *local, struct address *peer);
 /* --preamble's token for a run, or 0 without --preamble. */
 uint64_t run_token(bool preamble);
 /* A row only with FEATURE_HYBRID (sock.c), as
@@ -566,6 +583,7 @@ struct throughput {
 	struct address peer;
 	uint64_t timeout_s, size, count, io_size;
 	bool chain, preamble, verify;
+	bool soak;		/* --soak: iterate until the host ends */
 	struct socket_setup setup;	/* --buffer-size, --zerocopy */
 	uint64_t token;		/* --preamble: the run's token; else 0 */
 };
@@ -577,11 +595,17 @@ struct throughput {
 	OPTION_BUFFER_SIZE(struct throughput, setup.buffer_size), \
 	IF_FEATURE_ZEROCOPY(OPTION_ZEROCOPY(struct throughput, setup.zerocopy),) \
 	IF_FEATURE_VERIFY(OPTION_VERIFY(struct throughput, verify),) \
+	IF_FEATURE_SOAK(OPTION_SOAK(struct throughput, soak),) \
 	OPTION_TIMEOUT(struct throughput, timeout_s), \
 	OPTION_CHAIN(struct throughput, chain), \
 	IF_FEATURE_HYBRID(OPTION_PREAMBLE(struct throughput, preamble),) \
 	OPTION_END
 struct progress;
+/* --soak asked for (and there is a --soak). */
+static inline bool guest_soaking(const struct throughput *t)
+{
+	return ENABLE_FEATURE_SOAK && t->soak;
+}
 /* Parses the command line and refuses a bad $VSOCK_CTL_FD. */
 void throughput_options(const struct applet_spec *spec, struct throughput *t,
 			int argc, char **argv);

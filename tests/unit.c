@@ -772,6 +772,29 @@ static void test_deadline(void)
 	close(sv[0]);
 	close(sv[1]);
 
+	int status;
+	/* A Unix peer that reads once mid-step, then stalls: the write
+	 * step still ends at its deadline. A blocking AF_UNIX send() waits
+	 * SO_SNDTIMEO afresh for each buffer it allocates, so the read
+	 * gave the call a second full time-out (1.4 s here) until writes
+	 * on a Unix socket waited by poll (the late write of issue 27). */
+	pair(c, sv);
+	pid = fork();
+	if (pid == 0) {
+		static unsigned char sink[64 << 10];
+		usleep(400000);
+		_exit(read(sv[1], sink, sizeof(sink)) > 0 ? 0 : 1);
+	}
+	start = now_ns();
+	CHECK(send_bytes(&c[0], 64u << 20, big, sizeof(big),
+			 deadline_after_ms(1000)) == ETIMEDOUT);
+	took = now_ns() - start;
+	CHECK(took >= 995000000u && took < 1300000000u);
+	CHECK(waitpid(pid, &status, 0) == pid && WIFEXITED(status) &&
+	      WEXITSTATUS(status) == 0);
+	close(sv[0]);
+	close(sv[1]);
+
 	/* Surplus: a byte within the grace is ERR_DATA, a close is not. */
 	pair(c, sv);
 	CHECK(check_surplus(&c[0], 10) == 0);

@@ -10,6 +10,7 @@ struct perf_options {
 	struct address listen, guest;
 	uint64_t size, count, latency_count, io_size, timeout_s;
 	uint64_t echo_timeout_ms, connect_timeout_s, interval_s;
+	uint64_t duration_s;	/* --duration: 0, a count of iterations */
 	unsigned tests;
 	bool json, progress, verify;
 	struct socket_setup setup;	/* as asked; struct perf has the run's */
@@ -17,7 +18,7 @@ struct perf_options {
 
 struct series {
 	double *v;
-	size_t n;
+	size_t n, cap;
 	bool ran;
 };
 
@@ -67,6 +68,7 @@ struct perf {
 	uint64_t buffer_granted;	/* what the kernel gave (0: unknown) */
 	uint64_t started_ns;
 	const struct perf_test *running;	/* the test under way */
+	uint64_t running_since_ns;	/* when it started */
 	const char *step;	/* what the run is doing, for a failure */
 	struct interval_log intervals;
 	struct failure failure;
@@ -76,6 +78,12 @@ struct perf {
 static inline bool verifying(const struct perf *p)
 {
 	return ENABLE_FEATURE_VERIFY && p->o.verify;
+}
+
+/* --duration asked for (and there is a --duration). */
+static inline bool soaking(const struct perf *p)
+{
+	return ENABLE_FEATURE_SOAK && p->o.duration_s;
 }
 
 /* --interval asked for (and there is an --interval). */

@@ -16,6 +16,7 @@
 #include "perf.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -65,6 +66,12 @@ static const struct opt options[] = {
 	{.name = "progress", .kind = OPT_FLAG, .offset = O(progress),
 	 .help = "one line on stderr per finished test, terminal or not"},)
 	IF_FEATURE_VERIFY(OPTION_VERIFY(struct perf_options, verify),)
+	IF_FEATURE_SOAK(
+	{.name = "duration", .arg = "S", .kind = OPT_NUM, .offset = O(duration_s),
+	 .min = 1, .max = MAX_TIMEOUT_S, .def = 0, .def_text = "none",
+	 .help = "run each throughput test for S seconds, not a count: whole\n"
+		 "iterations until S have passed, then the stream ends (the\n"
+		 "guest needs --soak)"},)
 	IF_FEATURE_PERF_INTERVAL(
 	{.name = "interval", .arg = "S", .kind = OPT_NUM, .offset = O(interval_s),
 	 .min = 1, .max = MAX_TIMEOUT_S, .def = 0, .def_text = "none",
@@ -218,7 +225,11 @@ struct accept_state {
 	int peers;
 	int needed;
 	bool stranger_warned;	/* --guest given: one line for all others */
-	int unnamed;		/* hybrid: connections without a preamble */
+	/* Hybrid: connections whose preamble is on its way, read all at
+	 * once; and those that never sent one, by what they did. */
+	struct pending *pending;
+	int waiting;
+	int silent, other_bytes, closed_early;
 };
 
 static void close_set(struct peer_set *s)
@@ -306,9 +317,16 @@ static void take_set(struct perf *p, struct accept_state *a,
 	}
 }
 
-static _Noreturn void no_complete_set(const struct accept_state *a,
+/* Hybrid: the connections that sent no preamble, by what they did. */
+static int unnamed(const struct accept_state *a)
+{
+	return a->silent + a->other_bytes + a->closed_early;
+}
+
+static _Noreturn void no_complete_set(struct accept_state *a,
 				      const char *where, uint64_t waited_ms)
 {
+	char why[160] = "";
 	int best = 0;
 
 	/* The only peer's spoiled set is the cause; else the fullest set
@@ -318,32 +336,142 @@ static _Noreturn void no_complete_set(const struct accept_state *a,
 	for (int i = 0; i < a->peers; i++)
 		if (a->peer[i].open > best)
 			best = a->peer[i].open;
+	/* Connections still waiting at the deadline were silent. */
+	a->silent += a->waiting;
+	a->waiting = 0;
+	/* Only a guest without --preamble names no stream at all; one with
+	 * it is told how many of its connections never came. */
+	if (ENABLE_FEATURE_HYBRID && unnamed(a))
+		format(why, sizeof(why), a->peers ?
+		       " (%d other connection%s sent no stream preamble: "
+		       "%d silent, %d other bytes, %d closed before one)" :
+		       ": no connection sent a stream preamble (%d connection%s: "
+		       "%d silent, %d other bytes, %d closed before one): run "
+		       "the guest's vsock-bench with --preamble", unnamed(a),
+		       unnamed(a) == 1 ? "" : "s", a->silent, a->other_bytes,
+		       a->closed_early);
 	die(EXIT_ENV, "accept %s: timed out after %llu ms with %d of "
 	    "the guest's connections missing%s", where,
-	    (unsigned long long)waited_ms, a->needed - best,
-	    ENABLE_FEATURE_HYBRID && a->unnamed ?
-	    " (some had no stream preamble: run the guest's vsock-bench "
-	    "with --preamble)" : "");
+	    (unsigned long long)waited_ms, a->needed - best, why);
 }
 
-/* A hybrid vsock host shows no source port: each guest connection names
- * its stream and run first (the preamble), or it cannot be placed; one
- * that does not is closed, with one warning for all. */
-static bool named(struct perf *p, struct accept_state *a, struct conn *c,
-		  struct address *peer, struct deadline d)
+/* ---- a hybrid host's connections: the preamble names each ----
+ *
+ * A hybrid vsock host shows no source port: each guest connection names
+ * its stream and run first (the preamble), or it cannot be placed. The
+ * preambles of every connection not yet named are read as they come,
+ * all at once, by the wait's one deadline: a silent connection (a
+ * stranger, a VMM's probe, a guest without --preamble) never holds up
+ * the next. At most PENDING_MAX wait at once; the oldest makes room. */
+enum { PENDING_MAX = 32 };
+
+struct pending {
+	struct conn conn;
+	struct address peer;
+	unsigned char bytes[PREAMBLE_BYTES];
+	size_t got;
+};
+
+/* Pending connection i is settled: it leaves the list (the last one
+ * takes its place). */
+static void drop_pending(struct accept_state *a, int i)
 {
-	uint64_t left = deadline_left_ns(d) / 1000000u;
-	int err = preamble_read(c, &p->listen, peer,
-				bound_ms(p, left < PREAMBLE_DEADLINE_MS ?
-					 left : PREAMBLE_DEADLINE_MS));
-	if (!err)
-		return true;
-	if (!a->unnamed++)
-		warn("accept %s: no stream preamble (%s): closed (so is "
-			 "every other such connection)", c->name,
-			 err == ERR_DATA ? "other bytes" : io_error_text(err));
-	conn_close(c);
-	return false;
+	a->pending[i] = a->pending[--a->waiting];
+}
+
+static void give_up_pending(struct accept_state *a, int i, int *count)
+{
+	conn_close(&a->pending[i].conn);
+	(*count)++;
+	drop_pending(a, i);
+}
+
+/* Reads what pending connection i has sent; true when its preamble is
+ * whole and in *c, *peer (and it has left the list). */
+static bool read_preamble(struct perf *p, struct accept_state *a, int i,
+			  struct conn *c, struct address *peer)
+{
+	struct pending *w = &a->pending[i];
+	ssize_t n = recv(w->conn.fd, w->bytes + w->got,
+			 sizeof(w->bytes) - w->got, MSG_DONTWAIT);
+
+	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK ||
+		      errno == EINTR))
+		return false;
+	if (n <= 0) {
+		give_up_pending(a, i, &a->closed_early);
+		return false;
+	}
+	w->got += (size_t)n;
+	if (w->got < sizeof(w->bytes))
+		return false;
+	if (preamble_parse(&w->conn, w->bytes, &p->listen, &w->peer)) {
+		give_up_pending(a, i, &a->other_bytes);
+		return false;
+	}
+	*c = w->conn;
+	*peer = w->peer;
+	drop_pending(a, i);
+	return true;
+}
+
+/* A new connection joins the pending ones. */
+static void add_pending(struct accept_state *a, const struct conn *c,
+			const struct address *peer)
+{
+	if (a->waiting == PENDING_MAX)
+		give_up_pending(a, 0, &a->silent);
+	a->pending[a->waiting++] = (struct pending){*c, *peer, {0}, 0};
+}
+
+/* The guest's set is complete: those still waiting go, with one line. */
+static void close_pending(struct accept_state *a)
+{
+	while (a->waiting)
+		give_up_pending(a, 0, &a->silent);
+	if (unnamed(a))
+		warn("closed %d connection%s that sent no stream preamble "
+		     "(%d silent, %d other bytes, %d closed before one)",
+		     unnamed(a), unnamed(a) == 1 ? "" : "s", a->silent,
+		     a->other_bytes, a->closed_early);
+}
+
+/* The next connection whose stream is known: accepted over vsock or TCP,
+ * or, on a hybrid host, the next whose preamble is whole. 0 or an errno
+ * (ETIMEDOUT at the deadline). */
+static int next_connection(struct perf *p, struct accept_state *a, int lfd,
+			   struct deadline d, struct conn *c,
+			   struct address *peer)
+{
+	if (!is_unix(&p->listen))
+		return conn_accept(c, lfd, &p->listen, d, peer);
+	for (;;) {
+		struct pollfd fds[1 + PENDING_MAX];
+		int n = 1 + a->waiting;
+
+		fds[0] = (struct pollfd){.fd = lfd, .events = POLLIN};
+		for (int i = 0; i < a->waiting; i++)
+			fds[1 + i] = (struct pollfd){.fd = a->pending[i].conn.fd,
+						     .events = POLLIN};
+		int ready = poll(fds, (nfds_t)n, deadline_left_ms(d));
+		if (ready < 0 && errno != EINTR)
+			return errno;
+		if (ready == 0)
+			return ETIMEDOUT;
+		/* From the last: a settled one takes the last's place. */
+		for (int i = a->waiting - 1; ready > 0 && i >= 0; i--)
+			if (fds[1 + i].revents &&
+			    read_preamble(p, a, i, c, peer))
+				return 0;
+		if (ready > 0 && fds[0].revents) {
+			struct conn fresh;
+			struct address from;
+			int err = conn_accept(&fresh, lfd, &p->listen, d, &from);
+			if (err)
+				return err;
+			add_pending(a, &fresh, &from);
+		}
+	}
 }
 
 static void accept_all(struct perf *p, int lfd)
@@ -356,25 +484,53 @@ static void accept_all(struct perf *p, int lfd)
 	struct accept_state *a = xmalloc(sizeof(*a));
 	char where[ADDRESS_TEXT_MAX];
 
+	if (is_unix(&p->listen))
+		a->pending = xmalloc(PENDING_MAX * sizeof(*a->pending));
 	format_address(&p->listen, where, sizeof(where));
 	for (int slot = 0; slot < PERF_SLOTS; slot++)
 		a->needed += expected(p, slot);
 	while (a->needed) {	/* a test may need no connection */
 		struct conn c;
 		struct address peer;
-		int err = conn_accept(&c, lfd, &p->listen, d, &peer);
+		int err = next_connection(p, a, lfd, d, &c, &peer);
 		if (err == ETIMEDOUT)
 			no_complete_set(a, where, wait_ms);
 		if (err)
 			die(EXIT_ENV, "accept %s: %s", where, strerror(err));
-		if (is_unix(&p->listen) && !named(p, a, &c, &peer, d))
-			continue;
 		if (file_connection(p, a, &c, &peer)) {
 			take_set(p, a, set_of(a, &peer));
 			break;
 		}
 	}
+	close_pending(a);
+	xfree(a->pending);
 	xfree(a);
+}
+
+/* A connection of the test under way broke: on a hybrid host, whose
+ * connection through the VMM may break at an event of the VM (a restore,
+ * a new VMM), one line says which, when and how (end of stream, reset,
+ * or silence until the step's deadline) before the error; in a soak, an
+ * early end may be a guest without --soak. */
+static void say_how_it_broke(const struct perf *p, const struct conn *c,
+			     int err)
+{
+	char test_s[32], run_s[32];
+	const char *how = err == ERR_EOF ? "end of stream" :
+			  err == ECONNRESET || err == EPIPE ? "reset" :
+			  err == ETIMEDOUT ? "silence" : NULL;
+
+	if (!how || !p->running)
+		return;
+	if (is_unix(&p->listen))
+		warn("%s: %s%s, %s s into the %s test (%s s into the run)",
+		     c->name, how, err == ETIMEDOUT ? " until the deadline" : "",
+		     seconds_since(test_s, sizeof(test_s), p->running_since_ns),
+		     p->running->label,
+		     seconds_since(run_s, sizeof(run_s), p->started_ns));
+	if (soaking(p) && err != ETIMEDOUT && !p->running->echo)
+		warn("the guest ended its %s stream before the host did: with "
+		     "--duration it must run with --soak", p->running->label);
 }
 
 /* ---- magic numbers ---- */
@@ -404,8 +560,10 @@ static unsigned read_magic(struct perf *p, const char *test)
 	struct conn *ctl = &p->conn[SLOT_CTL];
 	unsigned char magic;
 	int err = read_full(ctl, &magic, 1, bound_ms(p, PERF_MAGIC_DEADLINE_MS));
-	if (err)
+	if (err) {
+		say_how_it_broke(p, ctl, err);
 		die_io(ctl, err, "%s: read magic from", test);
+	}
 	return magic;
 }
 
@@ -427,11 +585,57 @@ static void expect_magics(struct perf *p, const struct perf_test *t)
 	}
 }
 
+/* A soak's series starts with room for this many, and grows. */
+enum { SOAK_SAMPLES_FIRST = 1024 };
+
 static void record(struct series *s, size_t capacity)
 {
 	s->v = xmalloc(capacity * sizeof(double));
 	s->n = 0;
+	s->cap = capacity;
 	s->ran = true;
+}
+
+/* A series for a test's count of samples (a soak's grows as it runs). */
+static void record_test(const struct perf *p, struct series *s,
+			uint64_t count)
+{
+	record(s, soaking(p) && count > SOAK_SAMPLES_FIRST ? SOAK_SAMPLES_FIRST
+							    : (size_t)count);
+}
+
+static void add_sample(struct series *s, double v)
+{
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? 2 * s->cap : SOAK_SAMPLES_FIRST;
+		double *grown = xmalloc(cap * sizeof(double));
+		if (s->n)
+			memcpy(grown, s->v, s->n * sizeof(double));
+		xfree(s->v);
+		s->v = grown;
+		s->cap = cap;
+	}
+	s->v[s->n++] = v;
+}
+
+/* Whether a throughput stream that started at `started` has done its
+ * iterations: its count, or with --duration its time (or as many as its
+ * samples may be: then the count is that bound). */
+static bool iterations_done(const struct perf *p, uint64_t started,
+			    uint64_t done, uint64_t count)
+{
+	if (done >= count)
+		return true;
+	return soaking(p) &&
+	       now_ns() - started >= p->o.duration_s * 1000000000u;
+}
+
+/* The end of a stream's iterations: a soak's host says so by ending its
+ * side, after a whole iteration (doc/PROTOCOL.md, "Soak"). */
+static void end_iterations(const struct perf *p, struct conn *c)
+{
+	if (soaking(p))
+		conn_end_writes(c);
 }
 
 static double mib_per_s(uint64_t bytes, uint64_t ns)
@@ -455,6 +659,11 @@ static void announce(const struct perf *p)
 		if (t->echo)
 			n += format(line + n, sizeof(line) - n, ", %s %llu round trips",
 				    t->label, (unsigned long long)r->count);
+		else if (soaking(p))
+			n += format(line + n, sizeof(line) - n, ", %s for %llu s "
+				    "of %llu-byte iterations", t->label,
+				    (unsigned long long)p->o.duration_s,
+				    (unsigned long long)p->o.size);
 		else
 			n += format(line + n, sizeof(line) - n, ", %s %llu x %llu bytes%s",
 				    t->label, (unsigned long long)r->count,
@@ -635,6 +844,7 @@ static _Noreturn void fail_stream(struct perf *p, struct test_run *r,
 				  int err, struct pattern *v)
 {
 	p->step = op;
+	say_how_it_broke(p, c, err);
 	if (err == ERR_PATTERN)
 		r->verified = 0;
 	die_stream(c, err, checked(v), "%s: %s", r->test->label, op);
@@ -759,7 +969,7 @@ struct bidir_half {
 	struct perf *p;
 	uint64_t count;
 	uint64_t start;
-	uint64_t *ends;		/* when each iteration's last byte moved */
+	struct series *rates;	/* each iteration's, from its last byte's time */
 	void *buf;
 	size_t io_size;
 	int err;
@@ -770,12 +980,25 @@ static void *bidir_reader(void *arg)
 {
 	struct bidir_half *h = arg;
 	struct conn *c = &h->p->conn[SLOT_BIDIR];
+	uint64_t prev = h->start;
+	bool ended = false;
 
-	for (uint64_t i = 0; i < h->count && !h->err; i++) {
-		h->err = recv_stream(c, h->p->o.size, h->buf, h->io_size,
-				     h->verify,
-				     step_deadline(h->p->o.timeout_s));
-		h->ends[i] = now_ns();
+	/* In a soak the guest writes until the host has ended its side,
+	 * and then ends its own after a whole iteration. */
+	for (uint64_t i = 0; (soaking(h->p) || i < h->count) && !h->err; i++) {
+		h->err = recv_iteration(c, h->p->o.size, h->buf, h->io_size,
+					h->verify,
+					step_deadline(h->p->o.timeout_s),
+					&ended);
+		if (ended) {
+			if (!soaking(h->p))
+				h->err = ERR_EOF;
+			break;
+		}
+		uint64_t now = now_ns();
+		if (!h->err)
+			add_sample(h->rates, mib_per_s(h->p->o.size, now - prev));
+		prev = now;
 	}
 	/* The writer would wait for a guest that has stopped reading. */
 	if (h->err)
@@ -786,27 +1009,23 @@ static void *bidir_reader(void *arg)
 static void bidir_writer(struct bidir_half *h, struct progress *prog)
 {
 	struct conn *c = &h->p->conn[SLOT_BIDIR];
+	uint64_t prev = h->start;
 
-	for (uint64_t i = 0; i < h->count && !h->err; i++) {
+	for (uint64_t i = 0; !iterations_done(h->p, h->start, i, h->count) &&
+			     !h->err; i++) {
 		h->err = send_stream(c, h->p->o.size, h->buf, h->io_size,
 				     h->verify,
 				     step_deadline(h->p->o.timeout_s));
-		h->ends[i] = now_ns();
+		uint64_t now = now_ns();
+		if (!h->err)
+			add_sample(h->rates, mib_per_s(h->p->o.size, now - prev));
+		prev = now;
 		progress_step(prog, i + 1);
 	}
 	if (!h->err)
 		h->err = zerocopy_wait(c, step_deadline(h->p->o.timeout_s));
-}
-
-static void rates(struct series *out, const struct bidir_half *h,
-		  uint64_t count, uint64_t size)
-{
-	uint64_t prev = h->start;
-	record(out, count);
-	for (uint64_t i = 0; i < count; i++) {
-		out->v[out->n++] = mib_per_s(size, h->ends[i] - prev);
-		prev = h->ends[i];
-	}
+	if (!h->err)
+		end_iterations(h->p, c);
 }
 
 static void run_bidir(struct perf *p, struct test_run *r)
@@ -815,8 +1034,10 @@ static void run_bidir(struct perf *p, struct test_run *r)
 	uint64_t count = r->count;
 	size_t len = r->io_size;
 	struct pattern *v = stream_patterns(p, t, SLOT_BIDIR);
-	struct bidir_half rx = {p, count, 0, NULL, NULL, len, 0, checked(v)},
-			  tx = {p, count, 0, NULL, NULL, len, 0, sent(v)};
+	struct bidir_half rx = {p, count, 0, &r->result[1], NULL, len, 0,
+				checked(v)},
+			  tx = {p, count, 0, &r->result[0], NULL, len, 0,
+				sent(v)};
 	struct progress prog;
 	struct sampler sampler;
 	pthread_t thread;
@@ -826,8 +1047,8 @@ static void run_bidir(struct perf *p, struct test_run *r)
 	p->step = "magic";
 	expect_magics(p, t);
 	p->step = "transfer";
-	rx.ends = xmalloc(count * sizeof(uint64_t));
-	tx.ends = xmalloc(count * sizeof(uint64_t));
+	record_test(p, tx.rates, count);
+	record_test(p, rx.rates, count);
 	rx.buf = xmalloc(len);
 	tx.buf = xmalloc(len);
 	progress_start(&prog, t->label, count);
@@ -847,14 +1068,10 @@ static void run_bidir(struct perf *p, struct test_run *r)
 	xfree(v);
 	p->step = "surplus";
 	expect_no_surplus(c, t->label);
-	rates(&r->result[0], &tx, count, p->o.size);
-	rates(&r->result[1], &rx, count, p->o.size);
-	xfree(rx.ends);
-	xfree(tx.ends);
 	xfree(rx.buf);
 	xfree(tx.buf);
 	conn_close(c);
-	finished(p, t->label, count, rx.start);
+	finished(p, t->label, tx.rates->n, rx.start);
 }
 
 /* ---- unidirectional, one stream or five ---- */
@@ -862,8 +1079,9 @@ static void run_bidir(struct perf *p, struct test_run *r)
 struct stream {
 	struct perf *p;
 	struct conn *conn;
-	uint64_t count;
-	double *samples;
+	uint64_t count;		/* a soak's: as many as its samples may be */
+	uint64_t started;	/* the test's start (--duration) */
+	struct series *samples;
 	void *buf;
 	size_t io_size;
 	struct progress *prog;
@@ -898,7 +1116,8 @@ static void *unidir_stream(void *arg)
 	struct stream *st = arg;
 	uint64_t size = st->p->o.size;
 
-	for (uint64_t i = 0; i < st->count; i++) {
+	for (uint64_t i = 0; !iterations_done(st->p, st->started, i,
+					      st->count); i++) {
 		uint64_t start = now_ns();
 		struct deadline d = step_deadline(st->p->o.timeout_s);
 		st->err = send_stream(st->conn, size, st->buf, st->io_size,
@@ -913,10 +1132,11 @@ static void *unidir_stream(void *arg)
 				      step_deadline(st->p->o.timeout_s));
 		if (st->err)
 			return stream_failing(st, "read");
-		st->samples[i] = mib_per_s(2 * size, now_ns() - start);
+		add_sample(st->samples, mib_per_s(2 * size, now_ns() - start));
 		if (st->prog)
 			progress_step(st->prog, i + 1);
 	}
+	end_iterations(st->p, st->conn);
 	return NULL;
 }
 
@@ -949,8 +1169,8 @@ static void run_unidir(struct perf *p, struct test_run *r)
 	/* The guest reads before it writes. */
 	expect_quiet(p, from_test_on(t), t->label);
 	p->step = "transfer";
-	record(rate, count);
-	struct stream st = {p, &p->conn[SLOT_UNIDIR], count, rate->v,
+	record_test(p, rate, count);
+	struct stream st = {p, &p->conn[SLOT_UNIDIR], count, now_ns(), rate,
 			    xmalloc(len), len, &prog, "", 0,
 			    stream_patterns(p, t, SLOT_UNIDIR), NULL, NULL};
 	progress_start(&prog, t->label, count);
@@ -964,9 +1184,8 @@ static void run_unidir(struct perf *p, struct test_run *r)
 	p->step = "surplus";
 	expect_no_surplus(st.conn, t->label);
 	xfree(st.buf);
-	rate->n = count;
 	conn_close(st.conn);
-	finished(p, t->label, count, started);
+	finished(p, t->label, rate->n, started);
 }
 
 static void run_multi(struct perf *p, struct test_run *r)
@@ -976,7 +1195,7 @@ static void run_multi(struct perf *p, struct test_run *r)
 	struct stream st[PERF_MULTI_STREAMS];
 	pthread_t threads[PERF_MULTI_STREAMS];
 	size_t len = r->io_size;
-	struct series *rate = &r->result[0];
+	struct series *rate = &r->result[0], own[PERF_MULTI_STREAMS];
 	struct sampler sampler;
 	_Atomic int first_failed = -1;
 
@@ -984,11 +1203,12 @@ static void run_multi(struct perf *p, struct test_run *r)
 	expect_magics(p, t);
 	expect_quiet(p, from_test_on(t), t->label);
 	p->step = "transfer";
-	record(rate, count * PERF_MULTI_STREAMS);
 	sampler_start(&sampler, p, r);
+	started = now_ns();
 	for (int i = 0; i < PERF_MULTI_STREAMS; i++) {
+		record_test(p, &own[i], count);
 		st[i] = (struct stream){p, &p->conn[SLOT_MULTI + i], count,
-					rate->v + (size_t)i * count,
+					started, &own[i],
 					xmalloc(len), len, NULL, "", 0,
 					stream_patterns(p, t, SLOT_MULTI + i),
 					st, &first_failed};
@@ -1009,8 +1229,19 @@ static void run_multi(struct perf *p, struct test_run *r)
 		xfree(st[i].buf);
 		conn_close(st[i].conn);
 	}
-	rate->n = count * PERF_MULTI_STREAMS;
-	finished(p, t->label, count, started);
+	/* Every stream's samples, in the streams' order. */
+	size_t n = 0;
+	for (int i = 0; i < PERF_MULTI_STREAMS; i++)
+		n += own[i].n;
+	record(rate, n);
+	for (int i = 0; i < PERF_MULTI_STREAMS; i++) {
+		if (own[i].n)
+			memcpy(rate->v + rate->n, own[i].v,
+			       own[i].n * sizeof(double));
+		rate->n += own[i].n;
+		xfree(own[i].v);
+	}
+	finished(p, t->label, n / PERF_MULTI_STREAMS, started);
 }
 
 /* After the last test the control connection has nothing more to say:
@@ -1043,11 +1274,17 @@ static void plan(struct perf *p)
 		struct test_run *r = &p->run[i];
 		const struct perf_test *t = r->test = &perf_tests[i];
 		r->count = t->echo ? p->o.latency_count : c ? c : t->count;
+		/* A soak's iterations are bounded by the samples kept. */
+		if (soaking(p) && !t->echo)
+			r->count = MAX_SAMPLES / (streams(t) ? streams(t) : 1);
 		r->io_size = p->o.io_size ? (size_t)p->o.io_size : t->io_size;
 		if (p->o.tests & t->bit && !t->echo &&
 		    c * (streams(t) ? streams(t) : 1) > MAX_SAMPLES)
 			too_many = true;
 	}
+	if (soaking(p) && c)
+		die(EXIT_USAGE, "--duration and --count: one or the other (a "
+			    "soak's iterations are as many as its time allows)");
 	if (too_many)
 		die(EXIT_USAGE, "--count %llu: every sample is kept; at most %u "
 			    "per test (%u per multi stream)",
@@ -1125,6 +1362,7 @@ int vsock_perf_main(int argc, char **argv)
 		if (!(p->o.tests & perf_tests[i].bit))
 			continue;
 		p->running = &perf_tests[i];
+		p->running_since_ns = now_ns();
 		run_test[i](p, &p->run[i]);
 		p->run[i].done = true;
 	}

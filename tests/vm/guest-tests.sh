@@ -13,7 +13,7 @@
 #   vm_tests=LIST     comma list of tests to run (default: all): busybox,
 #                     modules, itest, bench-table, bench-json, zerocopy,
 #                     listen-in-use, bind-in-use, refused, host-killed,
-#                     guest-killed, conform, verify, verify-zerocopy; and
+#                     guest-killed, conform, verify, verify-zerocopy, soak; and
 #                     vsock-test (only when named: the kernel's vsock_test,
 #                     see below)
 #   vm_vt_bound=20    seconds after which a vsock_test side is killed
@@ -157,6 +157,36 @@ test_verify() {
 		"$work/bench.err" "$1" "size $size count $count latency-count $latency_count"
 }
 
+# A soak over vsock loopback (issue 27): vsock-perf --duration 5
+# --interval 1 --verify against vsock-bench --soak --verify: both exit 0,
+# and each throughput test has 5 or more interval lines.
+test_soak() {
+	t0=$(now)
+	if ! start_server perf vsock-perf --listen vsock:any:8500 --size "$size" \
+		--latency-count "$latency_count" --timeout "$tmo" \
+		--echo-timeout 1000 --duration 5 --interval 1 --verify; then
+		wait "$server_pid"
+		result soak FAIL "vsock-perf did not listen (exit $?)"
+		show perf "$work/perf.err"
+		return
+	fi
+	run_client bench vsock-bench --peer vsock:1 --size "$size" \
+		--timeout "$tmo" --soak --verify
+	wait "$server_pid" 2>/dev/null
+	perf_rc=$?
+	b=$(grep -c '^interval bidir ' "$work/perf.out")
+	u=$(grep -c '^interval unidir ' "$work/perf.out")
+	m=$(grep -c '^interval multi ' "$work/perf.out")
+	if [ "$rc" -eq 0 ] && [ "$perf_rc" -eq 0 ] && [ "$b" -ge 5 ] &&
+		[ "$u" -ge 5 ] && [ "$m" -ge 5 ]; then
+		result soak PASS "--duration 5: interval lines bidir $b, unidir $u, multi $m; verified"
+	else
+		result soak FAIL "vsock-bench exit $rc, vsock-perf exit $perf_rc; interval lines bidir $b, unidir $u, multi $m, want 5 or more each"
+		show perf "$work/perf.err"
+		show bench "$work/bench.err"
+	fi
+}
+
 # A second server on a port a server holds: exit 3, one line, "in use".
 test_listen_in_use() {
 	t0=$(now)
@@ -177,7 +207,8 @@ test_listen_in_use() {
 	fi
 }
 
-# A guest applet whose fixed local port (8502) is taken: exit 3, one line.
+# A guest applet whose fixed local port (8502) is taken: it tries again
+# until its deadline, then exit 3, one line.
 test_bind_in_use() {
 	t0=$(now)
 	if ! start_server holder vsock-itest-host --listen vsock:any:8502 \
@@ -187,10 +218,11 @@ test_bind_in_use() {
 		show holder "$work/holder.err"
 		return
 	fi
-	run_client echo vsock-echo --peer vsock:1:8500 --timeout "$tmo"
+	# Shorter than the holder's: the port must still be held at the end.
+	run_client echo vsock-echo --peer vsock:1:8500 --timeout 2
 	stop_server
 	if [ "$rc" -eq 3 ] && one_line_error "$work/echo.err" vsock-echo \
-		"bind .* from port 8502: Address already in use$"; then
+		"bind .* from port 8502: port 8502 still in use after 2.0 s of tries (another socket holds it: .*)$"; then
 		result bind-in-use PASS "exit 3: $(cat "$work/echo.err")"
 	else
 		result bind-in-use FAIL "vsock-echo from taken port 8502: exit $rc, want 3 and one 'in use' line"
@@ -397,6 +429,7 @@ wanted bench-json && test_bench json
 wanted zerocopy && test_zerocopy
 wanted verify && test_verify plain
 wanted verify-zerocopy && test_verify zc
+wanted soak && test_soak
 wanted listen-in-use && test_listen_in_use
 wanted bind-in-use && test_bind_in_use
 wanted refused && test_refused

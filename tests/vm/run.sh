@@ -65,7 +65,7 @@ repo=$(cd "$(dirname "$0")/../.." && pwd)
 # per check of the host side. A test missing from the console fails.
 all_tests="busybox modules itest bench-table bench-json zerocopy \
 listen-in-use bind-in-use refused host-killed guest-killed conform \
-verify verify-zerocopy"
+verify verify-zerocopy soak"
 # Run only when vm_tests names it: the kernel's own vsock_test, built from
 # Debian's linux-source of each of $vsock_test_suites (trixie: 6.12,
 # sid: the newest), one run per case (make conform-compare).
