@@ -36,6 +36,9 @@
 #
 # Every address is tcp:127.0.0.1: this never opens an AF_VSOCK socket.
 set -u
+# own_netns, wait_line, listening_port
+# shellcheck source=tests/base.sh
+. "$(dirname "$0")/../tests/base.sh"
 
 usage() {
 	sed -n '6,16s/^# \{0,1\}//p' "$0"
@@ -68,16 +71,11 @@ install_missing() {
 	fi
 }
 # Outside the namespace below, which has no network.
-[ -n "${BENCH_NETNS:-}" ] || install_missing
+[ "${VSOCKBOX_NETNS:-}" = own ] || install_missing
 
 # As root, a network namespace of our own: the guest applets bind the
 # protocol's fixed ports (8501, 8503...), which other suites may be using.
-if [ -z "${BENCH_NETNS:-}" ] && [ "$(id -u)" = 0 ] && command -v unshare >/dev/null 2>&1 &&
-	command -v ip >/dev/null 2>&1 && unshare -n true 2>/dev/null; then
-	BENCH_NETNS=1
-	export BENCH_NETNS
-	exec unshare -n sh -c 'ip link set lo up && exec sh "$@"' sh "$0" "$@"
-fi
+own_netns "$0" "$@"
 
 quick=${BENCH_QUICK:-0}
 runs=
@@ -280,24 +278,7 @@ cpus() {
 	*) hcpu=- gcpu=- ;;
 	esac
 }
-# wait_line FILE REGEX PID: until FILE holds a line matching REGEX; fails
-# when PID ends without it, or after 10 s. A poll, not a fixed sleep.
-wait_line() {
-	wl_i=0
-	until grep -q "$2" "$1" 2>/dev/null; do
-		if ! kill -0 "$3" 2>/dev/null; then
-			grep -q "$2" "$1" 2>/dev/null
-			return
-		fi
-		wl_i=$((wl_i + 1))
-		[ "$wl_i" -lt 1000 ] || return 1
-		sleep 0.01
-	done
-}
-# listen_port FILE: the port of "...: listening on tcp:127.0.0.1:PORT".
-listen_port() {
-	sed -n 's/.*listening on tcp:127\.0\.0\.1:\([0-9][0-9]*\)$/\1/p' "$1" | head -n 1
-}
+# wait_line FILE REGEX PID and listening_port FILE: tests/base.sh.
 errtext() { tr '\n' ' ' <"$W/$1.err" | cut -c 1-300; }
 # jget FILE KEY: a scalar of a JSON file (keys joined by dots).
 jget() {
@@ -335,7 +316,7 @@ vsb_pair() {
 		stop "$vp_host"
 		return 1
 	fi
-	vp_port=$(listen_port "$W/host.err")
+	vp_port=$(listening_port "$W/host.err")
 	# shellcheck disable=SC2086 # options without spaces
 	if ! run_fg guest "$gcpu" "$vp_bin" "$vp_applet" --peer "tcp:127.0.0.1:$vp_port" \
 		--timeout "$timeout" $vp_gargs; then
@@ -444,7 +425,7 @@ ref_run() {
 			return
 		fi
 		if ! run_fg pp "$hcpu" "$W/pingpong" -m "$packet" -n "$(lat_count "$rr_mode")" \
-			-c "tcp:127.0.0.1:$(listen_port "$W/pps.err")"; then
+			-c "tcp:127.0.0.1:$(listening_port "$W/pps.err")"; then
 			fail "pingpong: $(errtext pp)"
 			stop "$rr_srv"
 			return
@@ -609,7 +590,7 @@ once() {
 		--listen tcp:127.0.0.1:0 --timeout "$timeout"
 	on_host=$bg
 	if wait_line "$W/ihost.err" 'listening on tcp:' "$on_host"; then
-		if ! run_fg iguest - "$on_bin" vsock-itest --peer "tcp:127.0.0.1:$(listen_port "$W/ihost.err")" \
+		if ! run_fg iguest - "$on_bin" vsock-itest --peer "tcp:127.0.0.1:$(listening_port "$W/ihost.err")" \
 			--listen "tcp:127.0.0.1:$on_gport" --timeout "$timeout"; then
 			fail "vsock-itest: $(errtext iguest) $(cat "$W/iguest.out")"
 		fi
@@ -628,7 +609,7 @@ once() {
 	start_bg dummy - "$W/ceiling" -n 0 -l tcp:127.0.0.1:0
 	on_dummy=$bg
 	if wait_line "$W/dummy.err" 'listening on tcp:' "$on_dummy"; then
-		if run_fg ctl - "$on_bin" vsock-ctl --peer "tcp:127.0.0.1:$(listen_port "$W/dummy.err")" \
+		if run_fg ctl - "$on_bin" vsock-ctl --peer "tcp:127.0.0.1:$(listening_port "$W/dummy.err")" \
 			--magic 123 --timeout "$timeout"; then
 			cost "$on_build" ctl vsock-ctl ctl
 		else
