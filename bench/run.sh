@@ -437,8 +437,28 @@ ref_run() {
 	esac
 }
 
+# ---- the ports the benchmark binds itself ----
+# iperf3's, sockperf's and the itest guest's servers: below the kernel's
+# ephemeral range, where no connection's local port lands (20000 + PID %
+# 20000, as it was, lands inside 32768-60999, where another process's
+# connection took one: EADDRINUSE), from a start of this run's own, and
+# every user tries the next ports when a bind fails. BENCH_FIRST_PORT=P
+# starts at P (to show a port in use taken in stride).
+eph_low=$(cut -f 1 /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null)
+case $eph_low in '' | *[!0-9]*) eph_low=32768 ;; esac
+port_lo=10000 port_hi=$eph_low
+# A range that starts low leaves no room below it: any ports, then.
+[ "$port_hi" -ge $((port_lo + 2000)) ] || port_lo=20000 port_hi=32768
+next_port=${BENCH_FIRST_PORT:-$((port_lo + $$ % (port_hi - port_lo - 1000)))}
+# take_ports N: $port, the first of N ports in a row this run has not
+# taken yet (from the bottom again at the range's end).
+take_ports() {
+	[ $((next_port + $1)) -lt "$port_hi" ] || next_port=$port_lo
+	port=$next_port
+	next_port=$((next_port + $1))
+}
+
 # ---- iperf3 and sockperf, on a free port found by trying ----
-next_port=$((20000 + $$ % 20000))
 # tool_server NAME CPU READY_REGEX CMD...: CMD with "-p PORT" appended, in
 # the background (on CPU, or anywhere for -); retries the next port if CMD
 # dies unready. The port in $sport, the pid in $spid.
@@ -448,8 +468,8 @@ tool_server() {
 	set -- "$W/$ts_name.time" "$@"
 	[ "$ts_cpu" = - ] || set -- -c "$ts_cpu" "$@"
 	for ts_try in 1 2 3 4 5 6 7 8; do
-		sport=$next_port
-		next_port=$((next_port + 1))
+		take_ports 1
+		sport=$port
 		rm -f "$W/$ts_name.out"
 		"$W/rusage" "$@" -p "$sport" >"$W/$ts_name.out" 2>&1 &
 		spid=$!
@@ -571,6 +591,39 @@ compare_batch() {
 }
 
 # ---- the applets measured once: multi stream, integration test, vsock-ctl ----
+# itest_once BINARY: vsock-itest-host (on a port of the kernel's) and
+# vsock-itest, whose servers take ports of ours: others where one is in
+# use (the guest's bind fails at once, its host waits for nothing more).
+itest_once() {
+	for io_try in 1 2 3 4 5 6 7 8; do
+		take_ports "$itest_servers"
+		start_bg ihost - "$1" vsock-itest-host --guest "tcp:127.0.0.1:$port" \
+			--listen tcp:127.0.0.1:0 --timeout "$timeout"
+		io_host=$bg
+		if ! wait_line "$W/ihost.err" 'listening on tcp:' "$io_host"; then
+			fail "vsock-itest-host did not listen: $(errtext ihost)"
+			stop "$io_host"
+			return
+		fi
+		if run_fg iguest - "$1" vsock-itest --listen "tcp:127.0.0.1:$port" \
+			--peer "tcp:127.0.0.1:$(listening_port "$W/ihost.err")" \
+			--timeout "$timeout"; then
+			break
+		fi
+		if [ "$io_try" -lt 8 ] && grep -q 'Address already in use' "$W/iguest.err"; then
+			stop "$io_host"
+			continue
+		fi
+		fail "vsock-itest: $(errtext iguest) $(cat "$W/iguest.out")"
+		break
+	done
+	if wait "$io_host"; then
+		cost "$on_build" itest vsock-itest-host ihost
+		cost "$on_build" itest vsock-itest iguest
+	else
+		fail "vsock-itest-host: $(errtext ihost)"
+	fi
+}
 # once BUILD BINARY
 once() {
 	on_build=$1 on_bin=$2 on_pfx=
@@ -583,27 +636,7 @@ once() {
 		cost "$on_build" multi vsock-multi guest
 	fi
 
-	# vsock-itest-host first (ephemeral port); the guest's servers on P....
-	on_gport=$next_port
-	next_port=$((next_port + itest_servers))
-	start_bg ihost - "$on_bin" vsock-itest-host --guest "tcp:127.0.0.1:$on_gport" \
-		--listen tcp:127.0.0.1:0 --timeout "$timeout"
-	on_host=$bg
-	if wait_line "$W/ihost.err" 'listening on tcp:' "$on_host"; then
-		if ! run_fg iguest - "$on_bin" vsock-itest --peer "tcp:127.0.0.1:$(listening_port "$W/ihost.err")" \
-			--listen "tcp:127.0.0.1:$on_gport" --timeout "$timeout"; then
-			fail "vsock-itest: $(errtext iguest) $(cat "$W/iguest.out")"
-		fi
-		if wait "$on_host"; then
-			cost "$on_build" itest vsock-itest-host ihost
-			cost "$on_build" itest vsock-itest iguest
-		else
-			fail "vsock-itest-host: $(errtext ihost)"
-		fi
-	else
-		fail "vsock-itest-host did not listen: $(errtext ihost)"
-		stop "$on_host"
-	fi
+	itest_once "$on_bin"
 
 	# vsock-ctl alone, against a bare listener (ceiling moving 0 bytes).
 	start_bg dummy - "$W/ceiling" -n 0 -l tcp:127.0.0.1:0
