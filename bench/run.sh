@@ -611,6 +611,7 @@ itest_once() {
 			break
 		fi
 		if [ "$io_try" -lt 8 ] && grep -q 'Address already in use' "$W/iguest.err"; then
+			log "bench: vsock-itest: port $port or the next in use, trying others"
 			stop "$io_host"
 			continue
 		fi

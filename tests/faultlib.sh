@@ -66,7 +66,9 @@ read_result() {
 
 # applet_pid NAME: the pid of a start_supervised command, once it runs.
 applet_pid() {
-	wait_line "$TEST_TMP/$1.res.pid" . && cat "$TEST_TMP/$1.res.pid"
+	# Mostly there already: read at once (a signal may race a deadline).
+	[ -s "$TEST_TMP/$1.res.pid" ] || wait_line "$TEST_TMP/$1.res.pid" . &&
+		read -r _ap_pid <"$TEST_TMP/$1.res.pid" && echo "$_ap_pid"
 }
 
 # start_peer NAME ROLE FAULT ARGS...: faultpeer in the background; host
