@@ -672,7 +672,7 @@ sweep() {
 # ---- binary size and start-up ----
 # The musl builds of the default configuration: -O2, -Os, and the
 # Makefile's SMALL=1 (flags alone, no code change, that make the binary
-# smaller; the README's route); and SMALL=1 of the original protocol's slice
+# smaller; doc/BUILD.md's route); and SMALL=1 of the original protocol's slice
 # (make protocolconfig: its applets, every FEATURE_ off), the build the
 # 64 KiB target is for.
 sizes() {

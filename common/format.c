@@ -7,7 +7,9 @@
  * piece with one write(2). The format attribute on every caller keeps the
  * compiler's argument checks, and the build (scripts/fmtcheck.c) refuses
  * a conversion outside the subset; should one get through, the text says
- * so and nothing after it is formatted (its argument would be misread). */
+ * so and nothing after it is formatted (its argument would be misread).
+ * This comment is where the subset is defined: scripts/fmtcheck.c,
+ * vsockbox.h and doc/BUILD.md refer to it rather than list it again. */
 #include "vsockbox.h"
 
 #include <errno.h>

@@ -25,6 +25,12 @@ static size_t option_count(const struct applet_spec *spec)
 
 /* ---- values ---- */
 
+/* Name i of an OPT_NAMES or OPT_NAME_SET option, NULL past the last. */
+static const char *name_at(const struct opt *o, size_t i)
+{
+	return o->flags & OPT_NAME_OF ? o->name_of(i) : o->names[i].name;
+}
+
 _Noreturn static void unknown_name(const struct opt *o, const char *arg,
 				   const char *p, size_t len)
 {
@@ -32,7 +38,7 @@ _Noreturn static void unknown_name(const struct opt *o, const char *arg,
 	size_t k = 0;
 	const char *n;
 
-	for (size_t i = 0; (n = o->names[i].name) != NULL; i++) {
+	for (size_t i = 0; (n = name_at(o, i)) != NULL; i++) {
 		if (k + strlen(n) + 6 >= sizeof(known)) {
 			format(known + k, sizeof(known) - k, ", ...");
 			break;
@@ -54,7 +60,7 @@ static void parse_name_list(const struct opt *o, const char *arg, void *v,
 	while (*p) {
 		size_t len = strcspn(p, ","), i;
 		const char *n;
-		for (i = 0; (n = o->names[i].name) != NULL; i++)
+		for (i = 0; (n = name_at(o, i)) != NULL; i++)
 			if (strlen(n) == len && strncmp(p, n, len) == 0)
 				break;
 		if (!n)
@@ -451,7 +457,7 @@ void list_options(const char *applet, const struct applet_spec *spec)
 			out(" - - -");
 		if (o->kind == OPT_NAMES || o->kind == OPT_NAME_SET) {
 			const char *sep = " ", *n;
-			for (size_t i = 0; (n = o->names[i].name) != NULL; i++) {
+			for (size_t i = 0; (n = name_at(o, i)) != NULL; i++) {
 				out("%s%s", sep, n);
 				sep = ",";
 			}

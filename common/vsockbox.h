@@ -32,8 +32,8 @@ enum {
 
 #define PRINTF_LIKE(f, a) __attribute__((format(printf, f, a)))
 
-/* ---- format.c: the subset of printf the applets use, into a buffer:
- * %s %c %d %u %x (l, ll, z sizes), flags '-' '0', width and precision ---- */
+/* ---- format.c: the subset of printf the applets use, into a buffer
+ * (format.c's header comment says which conversions it has) ---- */
 size_t format(char *buf, size_t len, const char *fmt, ...) PRINTF_LIKE(3, 4);
 size_t format_v(char *buf, size_t len, const char *fmt, va_list ap);
 
@@ -86,10 +86,6 @@ _Noreturn void die(int code, const char *fmt, ...) PRINTF_LIKE(2, 3);
 typedef void fatal_hook_fn(void *arg, int code, const char *text);
 void set_fatal_hook(fatal_hook_fn *fn, void *arg);
 struct conn;
-/* A failed transfer on c: "WHAT NAME: reason", WHAT from fmt ("read",
- * "%s: read magic from"), with the failure's exit class. */
-_Noreturn void die_io(const struct conn *c, int err, const char *fmt, ...)
-	PRINTF_LIKE(3, 4);
 struct address;
 /* "APPLET: listening on ADDR", the line scripts wait for. */
 void announce_listening(const struct address *a);
@@ -97,11 +93,15 @@ void announce_listening(const struct address *a);
 void format_io_failure(char *buf, size_t len, const char *op,
 		       const struct conn *c, int err);
 struct pattern;
-/* die_io for a stream --verify may check (v NULL: none): a difference
- * (ERR_PATTERN) is the pattern's own line, naming test, stream and place. */
+/* A failed transfer on c: "WHAT NAME: reason", WHAT from fmt ("read",
+ * "%s: read magic from"), with the failure's exit class. On a stream
+ * --verify checks (v; NULL: none) a difference (ERR_PATTERN) is the
+ * pattern's own line, naming test, stream and place. */
 _Noreturn void die_stream(const struct conn *c, int err,
 			  const struct pattern *v, const char *fmt, ...)
 	PRINTF_LIKE(4, 5);
+/* die_stream on a stream no pattern checks. */
+#define die_io(c, err, ...) die_stream(c, err, NULL, __VA_ARGS__)
 const char *io_error_text(int err);
 /* "ECONNRESET": the symbol of an errno value, "errno N" if unknown. */
 const char *errno_name(int err, char *buf, size_t len);
@@ -207,9 +207,10 @@ static inline bool name_set_empty(const struct name_set *s)
 			return false;
 	return true;
 }
-/* .flags: an option of the applet alone, which a composition of applets
- * (vsock-bench: `vsockbox --compose`) neither offers nor passes on. */
-enum { OPT_OWN = 1 };
+/* .flags: OPT_OWN, an option of the applet alone, which a composition of
+ * applets (vsock-bench: `vsockbox --compose`) neither offers nor passes
+ * on; OPT_NAME_OF, an OPT_NAME_SET whose names .name_of gives. */
+enum { OPT_OWN = 1, OPT_NAME_OF = 2 };
 /* One row per option, written with designated initializers (what a row
  * leaves out is zero; any field order). The small fields come last, .min
  * and .offset are narrow (a value that does not fit fails the build, as
@@ -225,6 +226,10 @@ struct opt {
 		/* OPT_NAMES and OPT_NAME_SET, ends with {NULL}; OPT_NAME_SET
 		 * ignores .bits: a name's index is its member number */
 		const struct opt_name *names;
+		/* OPT_NAME_SET with .flags OPT_NAME_OF, instead of .names:
+		 * name i, NULL past the last (the names of a table of the
+		 * applet's own, whose rows are no opt_names) */
+		const char *(*name_of)(size_t i);
 		/* OPT_ADDR: the default address, as a command line gives it
 		 * ("vsock:any"), its port .def; NULL: none (family 0, port
 		 * .def), and .def_text says what the applet does instead. */
@@ -480,10 +485,7 @@ void xconn_open_stream(struct conn *c, const struct address *peer,
 int preamble_read(struct conn *c, const struct address *local,
 		  struct address *peer, struct deadline d);
 /* --preamble's token for a run, or 0 without --preamble. */
-static inline uint64_t run_token(bool preamble)
-{
-	return ENABLE_FEATURE_HYBRID && preamble ? preamble_token() : 0;
-}
+uint64_t run_token(bool preamble);
 /* A row only with FEATURE_HYBRID (sock.c), as
  * IF_FEATURE_HYBRID(OPTION_PREAMBLE(type, field),). */
 #define OPTION_PREAMBLE(type, field) \
@@ -546,18 +548,6 @@ void send_magics(struct conn *ctl, const unsigned char *magic, size_t n,
 void chain_wait(void);
 /* --chain: tell the next stage on stdout. */
 void chain_done(void);
-
-/* ---- message.c: framed messages on a control connection (tag, value,
- * text; vsock-conform's, protocol.h) ---- */
-struct message {
-	uint32_t tag, value;
-	char text[CONFORM_TEXT_MAX + 1];	/* '\0'-terminated */
-};
-/* Each 0 or a transfer's error; ERR_DATA: a text longer than allowed. A
- * longer text is cut to CONFORM_TEXT_MAX bytes. */
-int message_send(struct conn *c, uint32_t tag, uint32_t value,
-		 const char *text, struct deadline d);
-int message_recv(struct conn *c, struct message *m, struct deadline d);
 
 /* ---- guest.c: the options and steps of the guest throughput applets ---- */
 struct throughput {

@@ -19,7 +19,10 @@ TEST_TOOLS := tests/faultpeer tests/supervise tests/ktap tests/fakevmm
 VSB_HEADERS := common/vsockbox.h common/protocol.h common/vsock_abi.h \
 	build/applets.h build/vsockbox_features.h
 
-tests/faultpeer: tests/faultpeer.c $(LIB_OBJS) $(VSB_HEADERS)
+# conform-listen speaks vsock-conform's control messages: its control.c
+# (the applet's own file, not common/'s) is linked in too.
+tests/faultpeer: tests/faultpeer.c applets/vsock_conform/control.c $(LIB_OBJS) \
+		applets/vsock_conform/control.h $(VSB_HEADERS)
 	@$(if $(Q),echo "  LINK    $@")
 	$(Q)$(CC) $(VSB_CFLAGS) $(CFLAGS) -o $@ $(filter %.c %.o,$^) \
 		-pthread $(LDFLAGS)

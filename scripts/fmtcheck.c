@@ -4,10 +4,10 @@
  * Reads a preprocessed C file (cc -E) on stdin and checks every string
  * literal of the project's own files (system headers aside), adjacent
  * literals joined as the compiler joins them, so macros such as PRIu64 are
- * seen expanded. A '%' must start a conversion format() knows: flags '-'
- * '0', a width and a precision (digits or '*'), the sizes l, ll and z,
- * and one of s c d i u x m %. Anything else fails the build, naming the
- * file and line. The compiler's format attribute checks the arguments,
+ * seen expanded. A '%' must start a conversion of the subset that the
+ * header comment of common/format.c defines (conversion() below is that
+ * definition as a check). Anything else fails the build, naming the file
+ * and line. The compiler's format attribute checks the arguments,
  * and -Wformat-nonliteral makes every format a literal, which this sees.
  * Built for the build machine (HOSTCC); it is not part of vsockbox. */
 #include <stdbool.h>
@@ -70,8 +70,8 @@ static void check_literal(struct scan *sc)
 		}
 		size_t show = strcspn(sc->text + i + 1, " \"\\:,;()\n");
 		fprintf(stderr, "%s:%ld: format: '%%%.*s' is not in format()'s "
-			"printf subset (%%s %%c %%d %%i %%u %%m %%%%; l, ll, z; "
-			"'-', '0', width, precision): \"%s\"\n", sc->text_file,
+			"printf subset (common/format.c says which "
+			"conversions it has): \"%s\"\n", sc->text_file,
 			sc->text_line, (int)(show < 8 ? show : 8), sc->text + i + 1,
 			sc->text);
 		sc->failures++;

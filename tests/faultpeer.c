@@ -27,6 +27,7 @@
  * own environment errors or once --timeout seconds, a bound on its whole
  * life, have passed. */
 #include "vsockbox.h"
+#include "../applets/vsock_conform/control.h"
 
 #include <errno.h>
 #include <poll.h>

@@ -796,7 +796,7 @@ struct parsed {
 	bool flag;
 	struct byte_list bytes;
 	unsigned names;
-	struct name_set set;
+	struct name_set set, rows;
 };
 
 static void no_text(void)
@@ -815,6 +815,18 @@ static const struct opt_name many_names[] = {
 	TEN(0), TEN(1), TEN(2), TEN(3), TEN(4), TEN(5), TEN(6), {NULL, 0},
 };
 #undef TEN
+
+/* A table of an applet's own, its names in rows that are no opt_names. */
+static const struct {
+	int value;
+	const char *name;
+} unit_rows[] = {{1, "first"}, {2, "second"}, {3, "third"}};
+
+static const char *unit_row_name(size_t i)
+{
+	return i < sizeof(unit_rows) / sizeof(unit_rows[0]) ? unit_rows[i].name
+							    : NULL;
+}
 
 static const struct opt unit_options[] = {
 	OPTION_PEER(struct parsed, peer, 8500),
@@ -836,6 +848,9 @@ static const struct opt unit_options[] = {
 	{.name = "set", .arg = "LIST", .kind = OPT_NAME_SET,
 	 .offset = offsetof(struct parsed, set), .help = "s",
 	 .names = many_names},
+	{.name = "rows", .arg = "LIST", .kind = OPT_NAME_SET,
+	 .offset = offsetof(struct parsed, rows), .help = "r",
+	 .name_of = unit_row_name, .flags = OPT_NAME_OF},
 	OPTION_END
 };
 
@@ -891,6 +906,12 @@ static void test_options(void)
 	      !name_set_has(&v.set, 64) && !name_set_has(&v.set, 70) &&
 	      !name_set_has(&v.set, NAME_SET_MAX));
 	CHECK(!name_set_empty(&v.set));
+
+	/* A name set whose names a function gives (.name_of). */
+	CHECK(name_set_empty(&v.rows));
+	CHECK(parse_words(&v, "--rows third,second") == 3);
+	CHECK(!name_set_has(&v.rows, 0) && name_set_has(&v.rows, 1) &&
+	      name_set_has(&v.rows, 2) && !name_set_has(&v.rows, 3));
 
 	setenv("VSOCKBOX_PEER", "tcp:[::1]:9", 1);
 	CHECK(parse_words(&v, "") == 1);

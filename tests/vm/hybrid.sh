@@ -35,7 +35,7 @@
 #                    that splits a packet's payload over several
 #                    descriptors (Linux 6.17, and 6.12.y with it
 #                    backported) loses its large writes through
-#                    vhost-device-vsock 0.3.0 (README, "Hybrid vsock hosts")
+#                    vhost-device-vsock 0.3.0 (doc/HYBRID.md)
 # A step that would start after QEMU has ended (the run's bound) is a FAIL
 # "not run". Then "hybrid: N passed, N failed". Exit: 0 pass, 1 failure,
 # 2 usage or setup error, 77 skipped (a "SKIP: reason" line; with $CI set
@@ -529,7 +529,7 @@ if [ "$drops" -eq 0 ]; then
 	result daemon-drops PASS "vhost-device-vsock's log (RUST_LOG=debug) has no packet it could not parse"
 else
 	first=$(grep -m 1 -oE "$drop_re.*" "$tmp/daemon.log")
-	result daemon-drops FAIL "vhost-device-vsock $daemon_version dropped $drops packets, the first: '$first' (with $release: README, \"Hybrid vsock hosts\")"
+	result daemon-drops FAIL "vhost-device-vsock $daemon_version dropped $drops packets, the first: '$first' (with $release: doc/HYBRID.md, \"Which guest kernels work\")"
 fi
 kill "$tail_pid" 2>/dev/null
 tail_pid=""

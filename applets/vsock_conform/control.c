@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT
-/* Framed messages on a control connection (vsock-conform's, protocol.h):
- * three 32-bit words in network order, tag, value and the length of a
- * text that follows. Each whole message by the step's deadline. */
-#include "vsockbox.h"
+/* vsock-conform's control connection (protocol.h, doc/PROTOCOL.md): a
+ * message is three 32-bit words in network order, tag, value and the
+ * length of a text that follows; each whole message by the step's
+ * deadline. tests/faultpeer.c links this file too. */
+#include "control.h"
 
 #include <arpa/inet.h>
 #include <string.h>
