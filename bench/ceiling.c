@@ -58,16 +58,16 @@ static void move_part(int fd, int sending, char *buf, size_t io, uint64_t left)
 		ssize_t r = (ssize_t)len;
 
 		if (sending) {
-			if (write_full(fd, buf, len) < 0)
-				die_errno("write");
+			if (ref_write_full(fd, buf, len) < 0)
+				ref_die_errno("write");
 		} else {
 			do
 				r = read(fd, buf, len);
 			while (r < 0 && errno == EINTR);
 			if (r < 0)
-				die_errno("read");
+				ref_die_errno("read");
 			if (r == 0)
-				die("peer closed with %" PRIu64 " bytes to go", left);
+				ref_die("peer closed with %" PRIu64 " bytes to go", left);
 		}
 		left -= (uint64_t)r;
 	}
@@ -78,7 +78,7 @@ static void move(struct xfer *x)
 	char *buf = malloc(x->io);
 
 	if (!buf)
-		die("out of memory");
+		ref_die("out of memory");
 	memset(buf, 42, x->io);
 	for (size_t i = 0; i < x->n; i++) {
 		uint64_t left = x->bytes - i * x->iter;
@@ -91,7 +91,7 @@ static void move(struct xfer *x)
 		} else {
 			move_part(x->fd, x->sending, buf, x->io, left);
 		}
-		x->ends[i] = now_ns();
+		x->ends[i] = ref_now_ns();
 	}
 	free(buf);
 }
@@ -116,7 +116,7 @@ static double p50_mibps(const struct xfer *x, uint64_t t0)
 	uint64_t prev = t0;
 
 	if (!rate)
-		die("out of memory");
+		ref_die("out of memory");
 	for (size_t i = 0; i < x->n; i++) {
 		uint64_t b = x->bytes - i * x->iter;
 
@@ -141,13 +141,13 @@ static void run(int fd, int server, int bidir, int rt, uint64_t bytes, size_t io
 	int err;
 
 	if (!tx.ends || !rx.ends)
-		die("out of memory");
+		ref_die("out of memory");
 	if (server) {
-		t0 = now_ns();
-		if (write_full(fd, &go, 1) < 0)
-			die_errno("write go");
-	} else if (read_full(fd, &go, 1) != 1 || go != 'g') {
-		die("no go byte from the server");
+		t0 = ref_now_ns();
+		if (ref_write_full(fd, &go, 1) < 0)
+			ref_die_errno("write go");
+	} else if (ref_read_full(fd, &go, 1) != 1 || go != 'g') {
+		ref_die("no go byte from the server");
 	}
 	if (rt) {
 		/* The server writes first, the client reads first. */
@@ -159,12 +159,12 @@ static void run(int fd, int server, int bidir, int rt, uint64_t bytes, size_t io
 	} else {
 		if ((err = pthread_create(&t, NULL, mover_thread, &tx)) != 0) {
 			errno = err;
-			die_errno("pthread_create");
+			ref_die_errno("pthread_create");
 		}
 		move(&rx);
 		if ((err = pthread_join(t, NULL)) != 0) {
 			errno = err;
-			die_errno("pthread_join");
+			ref_die_errno("pthread_join");
 		}
 	}
 	if (server && n > 0) {
@@ -184,7 +184,7 @@ static void run(int fd, int server, int bidir, int rt, uint64_t bytes, size_t io
 			       tx_s > rx_s ? tx_s : rx_s, 2 * mib / (tx_s > rx_s ? tx_s : rx_s),
 			       mib / tx_s, mib / rx_s, p50_mibps(&tx, t0), p50_mibps(&rx, t0));
 		if (fflush(stdout) == EOF)
-			die_errno("stdout");
+			ref_die_errno("stdout");
 	}
 	free(tx.ends);
 	free(rx.ends);
@@ -219,10 +219,10 @@ int main(int argc, char **argv)
 		switch (opt) {
 		case 'B': bidir = 1; break;
 		case 'R': rt = 1; break;
-		case 'n': bytes = parse_size(optarg); break;
-		case 'b': io = parse_size(optarg); break;
-		case 'i': iter = parse_size(optarg); break;
-		case 'S': bufsize = parse_size(optarg); break;
+		case 'n': bytes = ref_parse_size(optarg); break;
+		case 'b': io = ref_parse_size(optarg); break;
+		case 'i': iter = ref_parse_size(optarg); break;
+		case 'S': bufsize = ref_parse_size(optarg); break;
 		case 'l': listen_addr = optarg; break;
 		case 'c': connect_addr = optarg; break;
 		default: usage();
@@ -235,34 +235,34 @@ int main(int argc, char **argv)
 		usage();
 
 	if (connect_addr) {
-		parse_addr(connect_addr, &a);
-		int fd = connect_to(&a, bufsize);
+		ref_parse_addr(connect_addr, &a);
+		int fd = ref_connect_to(&a, bufsize);
 		run(fd, 0, bidir, rt, bytes, (size_t)io, iter);
 		if (close(fd) < 0)
-			die_errno("close");
+			ref_die_errno("close");
 		return 0;
 	}
 
-	parse_addr(listen_addr ? listen_addr : "tcp:127.0.0.1:0", &a);
-	int lfd = listen_on(&a, bufsize);
+	ref_parse_addr(listen_addr ? listen_addr : "tcp:127.0.0.1:0", &a);
+	int lfd = ref_listen_on(&a, bufsize);
 	pid_t pid = 0;
 
 	if (listen_addr) {
-		fprintf(stderr, "ceiling: listening on %s\n", addr_str(&a));
+		fprintf(stderr, "ceiling: listening on %s\n", ref_addr_str(&a));
 	} else if ((pid = fork()) < 0) {
-		die_errno("fork");
+		ref_die_errno("fork");
 	} else if (pid == 0) {
 		if (close(lfd) < 0)
-			die_errno("close");
-		int fd = connect_to(&a, bufsize);
+			ref_die_errno("close");
+		int fd = ref_connect_to(&a, bufsize);
 		run(fd, 0, bidir, rt, bytes, (size_t)io, iter);
 		_exit(0);
 	}
-	int fd = accept_one(lfd);
+	int fd = ref_accept_one(lfd);
 	run(fd, 1, bidir, rt, bytes, (size_t)io, iter);
 	if (close(fd) < 0 || close(lfd) < 0)
-		die_errno("close");
+		ref_die_errno("close");
 	if (pid > 0)
-		reap_child(pid, "client");
+		ref_reap_child(pid, "client");
 	return 0;
 }

@@ -29,14 +29,14 @@ static void echo(int fd, size_t size)
 	ssize_t r;
 
 	if (!buf)
-		die("out of memory");
-	while ((r = read_full(fd, buf, size)) == (ssize_t)size)
-		if (write_full(fd, buf, size) < 0)
-			die_errno("write");
+		ref_die("out of memory");
+	while ((r = ref_read_full(fd, buf, size)) == (ssize_t)size)
+		if (ref_write_full(fd, buf, size) < 0)
+			ref_die_errno("write");
 	if (r < 0)
-		die_errno("read");
+		ref_die_errno("read");
 	if (r > 0)
-		die("peer closed in the middle of a packet");
+		ref_die("peer closed in the middle of a packet");
 	free(buf);
 }
 
@@ -58,27 +58,27 @@ static void ping(int fd, size_t size, size_t count, size_t warmup)
 	uint64_t *rtt = calloc(count, sizeof(*rtt));
 
 	if (!buf || !rtt)
-		die("out of memory");
+		ref_die("out of memory");
 	memset(buf, 42, size);
 	for (size_t i = 0; i < warmup + count; i++) {
-		uint64_t t0 = now_ns();
+		uint64_t t0 = ref_now_ns();
 
-		if (write_full(fd, buf, size) < 0)
-			die_errno("write");
-		ssize_t r = read_full(fd, buf, size);
+		if (ref_write_full(fd, buf, size) < 0)
+			ref_die_errno("write");
+		ssize_t r = ref_read_full(fd, buf, size);
 		if (r < 0)
-			die_errno("read");
+			ref_die_errno("read");
 		if ((size_t)r != size)
-			die("peer closed");
+			ref_die("peer closed");
 		if (i >= warmup)
-			rtt[i - warmup] = now_ns() - t0;
+			rtt[i - warmup] = ref_now_ns() - t0;
 	}
 	qsort(rtt, count, sizeof(*rtt), cmp_u64);
 	printf("size=%zu count=%zu min_us=%.3f p50_us=%.3f p99_us=%.3f max_us=%.3f\n",
 	       size, count, pct_us(rtt, count, 0), pct_us(rtt, count, 50),
 	       pct_us(rtt, count, 99), pct_us(rtt, count, 100));
 	if (fflush(stdout) == EOF)
-		die_errno("stdout");
+		ref_die_errno("stdout");
 	free(rtt);
 	free(buf);
 }
@@ -107,9 +107,9 @@ int main(int argc, char **argv)
 	prog = "pingpong";
 	while ((opt = getopt(argc, argv, "m:n:w:l:c:")) != -1) {
 		switch (opt) {
-		case 'm': size = parse_size(optarg); break;
-		case 'n': count = parse_size(optarg); break;
-		case 'w': warmup = parse_size(optarg); break;
+		case 'm': size = ref_parse_size(optarg); break;
+		case 'n': count = ref_parse_size(optarg); break;
+		case 'w': warmup = ref_parse_size(optarg); break;
 		case 'l': listen_addr = optarg; break;
 		case 'c': connect_addr = optarg; break;
 		default: usage();
@@ -120,37 +120,37 @@ int main(int argc, char **argv)
 		usage();
 
 	if (connect_addr) {
-		parse_addr(connect_addr, &a);
-		fd = connect_to(&a, 0);
-		set_nodelay(fd);
+		ref_parse_addr(connect_addr, &a);
+		fd = ref_connect_to(&a, 0);
+		ref_set_nodelay(fd);
 		ping(fd, (size_t)size, (size_t)count, (size_t)warmup);
 		if (close(fd) < 0)
-			die_errno("close");
+			ref_die_errno("close");
 		return 0;
 	}
 
-	parse_addr(listen_addr ? listen_addr : "tcp:127.0.0.1:0", &a);
-	int lfd = listen_on(&a, 0);
+	ref_parse_addr(listen_addr ? listen_addr : "tcp:127.0.0.1:0", &a);
+	int lfd = ref_listen_on(&a, 0);
 	pid_t pid = 0;
 
 	if (listen_addr)
-		fprintf(stderr, "pingpong: listening on %s\n", addr_str(&a));
+		fprintf(stderr, "pingpong: listening on %s\n", ref_addr_str(&a));
 	else if ((pid = fork()) < 0)
-		die_errno("fork");
+		ref_die_errno("fork");
 	if (pid == 0) {		/* the echo server: -l, or the child */
-		fd = accept_one(lfd);
-		set_nodelay(fd);
+		fd = ref_accept_one(lfd);
+		ref_set_nodelay(fd);
 		echo(fd, (size_t)size);
 		if (!listen_addr)
 			_exit(0);
 	} else {		/* the parent times */
-		fd = connect_to(&a, 0);
-		set_nodelay(fd);
+		fd = ref_connect_to(&a, 0);
+		ref_set_nodelay(fd);
 		ping(fd, (size_t)size, (size_t)count, (size_t)warmup);
 	}
 	if (close(fd) < 0 || close(lfd) < 0)
-		die_errno("close");
+		ref_die_errno("close");
 	if (pid > 0)
-		reap_child(pid, "echo server");
+		ref_reap_child(pid, "echo server");
 	return 0;
 }

@@ -36,6 +36,9 @@
 #
 # Every address is tcp:127.0.0.1: this never opens an AF_VSOCK socket.
 set -u
+# own_netns, wait_line, listening_port
+# shellcheck source=tests/base.sh
+. "$(dirname "$0")/../tests/base.sh"
 
 usage() {
 	sed -n '6,16s/^# \{0,1\}//p' "$0"
@@ -68,16 +71,11 @@ install_missing() {
 	fi
 }
 # Outside the namespace below, which has no network.
-[ -n "${BENCH_NETNS:-}" ] || install_missing
+[ "${VSOCKBOX_NETNS:-}" = own ] || install_missing
 
 # As root, a network namespace of our own: the guest applets bind the
 # protocol's fixed ports (8501, 8503...), which other suites may be using.
-if [ -z "${BENCH_NETNS:-}" ] && [ "$(id -u)" = 0 ] && command -v unshare >/dev/null 2>&1 &&
-	command -v ip >/dev/null 2>&1 && unshare -n true 2>/dev/null; then
-	BENCH_NETNS=1
-	export BENCH_NETNS
-	exec unshare -n sh -c 'ip link set lo up && exec sh "$@"' sh "$0" "$@"
-fi
+own_netns "$0" "$@"
 
 quick=${BENCH_QUICK:-0}
 runs=
@@ -280,24 +278,7 @@ cpus() {
 	*) hcpu=- gcpu=- ;;
 	esac
 }
-# wait_line FILE REGEX PID: until FILE holds a line matching REGEX; fails
-# when PID ends without it, or after 10 s. A poll, not a fixed sleep.
-wait_line() {
-	wl_i=0
-	until grep -q "$2" "$1" 2>/dev/null; do
-		if ! kill -0 "$3" 2>/dev/null; then
-			grep -q "$2" "$1" 2>/dev/null
-			return
-		fi
-		wl_i=$((wl_i + 1))
-		[ "$wl_i" -lt 1000 ] || return 1
-		sleep 0.01
-	done
-}
-# listen_port FILE: the port of "...: listening on tcp:127.0.0.1:PORT".
-listen_port() {
-	sed -n 's/.*listening on tcp:127\.0\.0\.1:\([0-9][0-9]*\)$/\1/p' "$1" | head -n 1
-}
+# wait_line FILE REGEX PID and listening_port FILE: tests/base.sh.
 errtext() { tr '\n' ' ' <"$W/$1.err" | cut -c 1-300; }
 # jget FILE KEY: a scalar of a JSON file (keys joined by dots).
 jget() {
@@ -335,7 +316,7 @@ vsb_pair() {
 		stop "$vp_host"
 		return 1
 	fi
-	vp_port=$(listen_port "$W/host.err")
+	vp_port=$(listening_port "$W/host.err")
 	# shellcheck disable=SC2086 # options without spaces
 	if ! run_fg guest "$gcpu" "$vp_bin" "$vp_applet" --peer "tcp:127.0.0.1:$vp_port" \
 		--timeout "$timeout" $vp_gargs; then
@@ -444,7 +425,7 @@ ref_run() {
 			return
 		fi
 		if ! run_fg pp "$hcpu" "$W/pingpong" -m "$packet" -n "$(lat_count "$rr_mode")" \
-			-c "tcp:127.0.0.1:$(listen_port "$W/pps.err")"; then
+			-c "tcp:127.0.0.1:$(listening_port "$W/pps.err")"; then
 			fail "pingpong: $(errtext pp)"
 			stop "$rr_srv"
 			return
@@ -456,8 +437,28 @@ ref_run() {
 	esac
 }
 
+# ---- the ports the benchmark binds itself ----
+# iperf3's, sockperf's and the itest guest's servers: below the kernel's
+# ephemeral range, where no connection's local port lands (20000 + PID %
+# 20000, as it was, lands inside 32768-60999, where another process's
+# connection took one: EADDRINUSE), from a start of this run's own, and
+# every user tries the next ports when a bind fails. BENCH_FIRST_PORT=P
+# starts at P (to show a port in use taken in stride).
+eph_low=$(cut -f 1 /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null)
+case $eph_low in '' | *[!0-9]*) eph_low=32768 ;; esac
+port_lo=10000 port_hi=$eph_low
+# A range that starts low leaves no room below it: any ports, then.
+[ "$port_hi" -ge $((port_lo + 2000)) ] || port_lo=20000 port_hi=32768
+next_port=${BENCH_FIRST_PORT:-$((port_lo + $$ % (port_hi - port_lo - 1000)))}
+# take_ports N: $port, the first of N ports in a row this run has not
+# taken yet (from the bottom again at the range's end).
+take_ports() {
+	[ $((next_port + $1)) -lt "$port_hi" ] || next_port=$port_lo
+	port=$next_port
+	next_port=$((next_port + $1))
+}
+
 # ---- iperf3 and sockperf, on a free port found by trying ----
-next_port=$((20000 + $$ % 20000))
 # tool_server NAME CPU READY_REGEX CMD...: CMD with "-p PORT" appended, in
 # the background (on CPU, or anywhere for -); retries the next port if CMD
 # dies unready. The port in $sport, the pid in $spid.
@@ -467,8 +468,8 @@ tool_server() {
 	set -- "$W/$ts_name.time" "$@"
 	[ "$ts_cpu" = - ] || set -- -c "$ts_cpu" "$@"
 	for ts_try in 1 2 3 4 5 6 7 8; do
-		sport=$next_port
-		next_port=$((next_port + 1))
+		take_ports 1
+		sport=$port
 		rm -f "$W/$ts_name.out"
 		"$W/rusage" "$@" -p "$sport" >"$W/$ts_name.out" 2>&1 &
 		spid=$!
@@ -590,6 +591,40 @@ compare_batch() {
 }
 
 # ---- the applets measured once: multi stream, integration test, vsock-ctl ----
+# itest_once BINARY: vsock-itest-host (on a port of the kernel's) and
+# vsock-itest, whose servers take ports of ours: others where one is in
+# use (the guest's bind fails at once, its host waits for nothing more).
+itest_once() {
+	for io_try in 1 2 3 4 5 6 7 8; do
+		take_ports "$itest_servers"
+		start_bg ihost - "$1" vsock-itest-host --guest "tcp:127.0.0.1:$port" \
+			--listen tcp:127.0.0.1:0 --timeout "$timeout"
+		io_host=$bg
+		if ! wait_line "$W/ihost.err" 'listening on tcp:' "$io_host"; then
+			fail "vsock-itest-host did not listen: $(errtext ihost)"
+			stop "$io_host"
+			return
+		fi
+		if run_fg iguest - "$1" vsock-itest --listen "tcp:127.0.0.1:$port" \
+			--peer "tcp:127.0.0.1:$(listening_port "$W/ihost.err")" \
+			--timeout "$timeout"; then
+			break
+		fi
+		if [ "$io_try" -lt 8 ] && grep -q 'Address already in use' "$W/iguest.err"; then
+			log "bench: vsock-itest: port $port or the next in use, trying others"
+			stop "$io_host"
+			continue
+		fi
+		fail "vsock-itest: $(errtext iguest) $(cat "$W/iguest.out")"
+		break
+	done
+	if wait "$io_host"; then
+		cost "$on_build" itest vsock-itest-host ihost
+		cost "$on_build" itest vsock-itest iguest
+	else
+		fail "vsock-itest-host: $(errtext ihost)"
+	fi
+}
 # once BUILD BINARY
 once() {
 	on_build=$1 on_bin=$2 on_pfx=
@@ -602,33 +637,13 @@ once() {
 		cost "$on_build" multi vsock-multi guest
 	fi
 
-	# vsock-itest-host first (ephemeral port); the guest's servers on P....
-	on_gport=$next_port
-	next_port=$((next_port + itest_servers))
-	start_bg ihost - "$on_bin" vsock-itest-host --guest "tcp:127.0.0.1:$on_gport" \
-		--listen tcp:127.0.0.1:0 --timeout "$timeout"
-	on_host=$bg
-	if wait_line "$W/ihost.err" 'listening on tcp:' "$on_host"; then
-		if ! run_fg iguest - "$on_bin" vsock-itest --peer "tcp:127.0.0.1:$(listen_port "$W/ihost.err")" \
-			--listen "tcp:127.0.0.1:$on_gport" --timeout "$timeout"; then
-			fail "vsock-itest: $(errtext iguest) $(cat "$W/iguest.out")"
-		fi
-		if wait "$on_host"; then
-			cost "$on_build" itest vsock-itest-host ihost
-			cost "$on_build" itest vsock-itest iguest
-		else
-			fail "vsock-itest-host: $(errtext ihost)"
-		fi
-	else
-		fail "vsock-itest-host did not listen: $(errtext ihost)"
-		stop "$on_host"
-	fi
+	itest_once "$on_bin"
 
 	# vsock-ctl alone, against a bare listener (ceiling moving 0 bytes).
 	start_bg dummy - "$W/ceiling" -n 0 -l tcp:127.0.0.1:0
 	on_dummy=$bg
 	if wait_line "$W/dummy.err" 'listening on tcp:' "$on_dummy"; then
-		if run_fg ctl - "$on_bin" vsock-ctl --peer "tcp:127.0.0.1:$(listen_port "$W/dummy.err")" \
+		if run_fg ctl - "$on_bin" vsock-ctl --peer "tcp:127.0.0.1:$(listening_port "$W/dummy.err")" \
 			--magic 123 --timeout "$timeout"; then
 			cost "$on_build" ctl vsock-ctl ctl
 		else

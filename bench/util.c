@@ -29,7 +29,7 @@ static void vwarn(int err, const char *fmt, va_list ap)
 	fputc('\n', stderr);
 }
 
-void die(const char *fmt, ...)
+void ref_die(const char *fmt, ...)
 {
 	va_list ap;
 
@@ -39,7 +39,7 @@ void die(const char *fmt, ...)
 	exit(1);
 }
 
-void die_errno(const char *fmt, ...)
+void ref_die_errno(const char *fmt, ...)
 {
 	int err = errno;
 	va_list ap;
@@ -50,7 +50,7 @@ void die_errno(const char *fmt, ...)
 	exit(1);
 }
 
-uint64_t parse_size(const char *s)
+uint64_t ref_parse_size(const char *s)
 {
 	char *end;
 	uint64_t v, mul = 1;
@@ -58,14 +58,14 @@ uint64_t parse_size(const char *s)
 	errno = 0;
 	v = strtoull(s, &end, 10);
 	if (errno || end == s || *s == '-')
-		die("bad number: %s", s);
+		ref_die("bad number: %s", s);
 	switch (*end) {
 	case 'G': case 'g': mul <<= 10; /* fall through */
 	case 'M': case 'm': mul <<= 10; /* fall through */
 	case 'K': case 'k': mul <<= 10; end++; break;
 	}
 	if (*end || v > UINT64_MAX / mul)
-		die("bad number: %s", s);
+		ref_die("bad number: %s", s);
 	return v * mul;
 }
 
@@ -77,11 +77,11 @@ static uint32_t parse_u32(const char *s, const char *what)
 	errno = 0;
 	v = strtoul(s, &end, 10);
 	if (errno || end == s || *end || *s == '-' || v > UINT32_MAX)
-		die("bad %s: %s", what, s);
+		ref_die("bad %s: %s", what, s);
 	return (uint32_t)v;
 }
 
-void parse_addr(const char *s, struct addr *a)
+void ref_parse_addr(const char *s, struct addr *a)
 {
 	char host[64];
 	const char *rest, *colon;
@@ -94,11 +94,11 @@ void parse_addr(const char *s, struct addr *a)
 	else if (strncmp(s, "vsock:", 6) == 0)
 		rest = s + 6;
 	else
-		die("bad address (want tcp:IPV4[:PORT] or vsock:CID[:PORT]): %s", s);
+		ref_die("bad address (want tcp:IPV4[:PORT] or vsock:CID[:PORT]): %s", s);
 	colon = strchr(rest, ':');
 	n = colon ? (size_t)(colon - rest) : strlen(rest);
 	if (n == 0 || n >= sizeof(host))
-		die("bad address: %s", s);
+		ref_die("bad address: %s", s);
 	memcpy(host, rest, n);
 	host[n] = '\0';
 	if (colon)
@@ -108,7 +108,7 @@ void parse_addr(const char *s, struct addr *a)
 		struct sockaddr_in *in = (struct sockaddr_in *)&a->ss;
 
 		if (port > 65535 || inet_pton(AF_INET, host, &in->sin_addr) != 1)
-			die("bad address: %s", s);
+			ref_die("bad address: %s", s);
 		in->sin_family = AF_INET;
 		in->sin_port = htons((uint16_t)port);
 		a->len = sizeof(*in);
@@ -129,7 +129,7 @@ void parse_addr(const char *s, struct addr *a)
 	}
 }
 
-const char *addr_str(const struct addr *a)
+const char *ref_addr_str(const struct addr *a)
 {
 	static char buf[80];
 
@@ -157,37 +157,37 @@ static void set_bufsize(int fd, int family, uint64_t bytes)
 		/* The maximum first: the size may not exceed it. */
 		if (setsockopt(fd, AF_VSOCK, SO_VM_SOCKETS_BUFFER_MAX_SIZE, &bytes, sizeof(bytes)) < 0 ||
 		    setsockopt(fd, AF_VSOCK, SO_VM_SOCKETS_BUFFER_SIZE, &bytes, sizeof(bytes)) < 0)
-			die_errno("setsockopt SO_VM_SOCKETS_BUFFER_SIZE");
+			ref_die_errno("setsockopt SO_VM_SOCKETS_BUFFER_SIZE");
 	} else {
 		int v = bytes > INT32_MAX ? INT32_MAX : (int)bytes;
 
 		if (setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &v, sizeof(v)) < 0 ||
 		    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &v, sizeof(v)) < 0)
-			die_errno("setsockopt SO_SNDBUF/SO_RCVBUF");
+			ref_die_errno("setsockopt SO_SNDBUF/SO_RCVBUF");
 	}
 }
 
-int listen_on(struct addr *a, uint64_t bufsize)
+int ref_listen_on(struct addr *a, uint64_t bufsize)
 {
 	int fd, one = 1;
 
 	fd = socket(a->ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
-		die_errno("socket %s", addr_str(a));
+		ref_die_errno("socket %s", ref_addr_str(a));
 	set_bufsize(fd, a->ss.ss_family, bufsize);
 	if (a->ss.ss_family == AF_INET &&
 	    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0)
-		die_errno("setsockopt SO_REUSEADDR");
+		ref_die_errno("setsockopt SO_REUSEADDR");
 	if (bind(fd, (struct sockaddr *)&a->ss, a->len) < 0)
-		die_errno("bind %s", addr_str(a));
+		ref_die_errno("bind %s", ref_addr_str(a));
 	if (listen(fd, 1) < 0)
-		die_errno("listen %s", addr_str(a));
+		ref_die_errno("listen %s", ref_addr_str(a));
 	if (getsockname(fd, (struct sockaddr *)&a->ss, &a->len) < 0)
-		die_errno("getsockname");
+		ref_die_errno("getsockname");
 	return fd;
 }
 
-int accept_one(int lfd)
+int ref_accept_one(int lfd)
 {
 	int fd;
 
@@ -195,17 +195,17 @@ int accept_one(int lfd)
 		fd = accept(lfd, NULL, NULL);
 	while (fd < 0 && errno == EINTR);
 	if (fd < 0)
-		die_errno("accept");
+		ref_die_errno("accept");
 	return fd;
 }
 
-int connect_to(const struct addr *a, uint64_t bufsize)
+int ref_connect_to(const struct addr *a, uint64_t bufsize)
 {
 	int fd;
 
 	fd = socket(a->ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
-		die_errno("socket %s", addr_str(a));
+		ref_die_errno("socket %s", ref_addr_str(a));
 	set_bufsize(fd, a->ss.ss_family, bufsize);
 	if (connect(fd, (const struct sockaddr *)&a->ss, a->len) < 0) {
 		/* An interrupted connect goes on in the background: wait for it. */
@@ -214,34 +214,34 @@ int connect_to(const struct addr *a, uint64_t bufsize)
 		socklen_t len = sizeof(err);
 
 		if (err != EINTR)
-			die_errno("connect %s", addr_str(a));
+			ref_die_errno("connect %s", ref_addr_str(a));
 		do
 			r = poll(&p, 1, -1);
 		while (r < 0 && errno == EINTR);
 		if (r < 0 || getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
-			die_errno("connect %s", addr_str(a));
+			ref_die_errno("connect %s", ref_addr_str(a));
 		if (err) {
 			errno = err;
-			die_errno("connect %s", addr_str(a));
+			ref_die_errno("connect %s", ref_addr_str(a));
 		}
 	}
 	return fd;
 }
 
-void set_nodelay(int fd)
+void ref_set_nodelay(int fd)
 {
 	struct sockaddr_storage ss;
 	socklen_t len = sizeof(ss);
 	int one = 1;
 
 	if (getsockname(fd, (struct sockaddr *)&ss, &len) < 0)
-		die_errno("getsockname");
+		ref_die_errno("getsockname");
 	if (ss.ss_family == AF_INET &&
 	    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) < 0)
-		die_errno("setsockopt TCP_NODELAY");
+		ref_die_errno("setsockopt TCP_NODELAY");
 }
 
-int write_full(int fd, const void *buf, size_t n)
+int ref_write_full(int fd, const void *buf, size_t n)
 {
 	const char *p = buf;
 
@@ -258,7 +258,7 @@ int write_full(int fd, const void *buf, size_t n)
 	return 0;
 }
 
-ssize_t read_full(int fd, void *buf, size_t n)
+ssize_t ref_read_full(int fd, void *buf, size_t n)
 {
 	char *p = buf;
 	size_t got = 0;
@@ -277,22 +277,22 @@ ssize_t read_full(int fd, void *buf, size_t n)
 	return (ssize_t)got;
 }
 
-uint64_t now_ns(void)
+uint64_t ref_now_ns(void)
 {
 	struct timespec ts;
 
 	if (clock_gettime(CLOCK_MONOTONIC, &ts) < 0)
-		die_errno("clock_gettime");
+		ref_die_errno("clock_gettime");
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-void reap_child(pid_t pid, const char *what)
+void ref_reap_child(pid_t pid, const char *what)
 {
 	int status;
 
 	while (waitpid(pid, &status, 0) < 0)
 		if (errno != EINTR)
-			die_errno("waitpid");
+			ref_die_errno("waitpid");
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-		die("%s failed", what);
+		ref_die("%s failed", what);
 }

@@ -1,5 +1,6 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
+# shellcheck disable=SC2016 # check evaluates its CONDITION (tests/lib.sh)
 # Command lines that must be refused: every option of every applet with an
 # empty, negative, huge (overflowing), non-numeric, out-of-range or
 # duplicate value, unknown and misplaced options, bad addresses, stray
@@ -81,13 +82,9 @@ refused_cmd() {
 	fi
 	[ ! -s "$TEST_TMP/case.out" ] || _problems="$_problems output on stdout;"
 	[ "$LEFTOVER" = 0 ] || _problems="$_problems left processes: $LEFTOVER;"
-	if [ -z "$_problems" ]; then
-		pass "$_name"
-	else
-		fail "$_name:$_problems" "command: $*" \
-			"stderr: $(head -c 400 "$TEST_TMP/case.err")" \
-			"stdout: $(head -c 200 "$TEST_TMP/case.out")"
-	fi
+	check "$_name" '[ -z "$_problems" ]' "problems:$_problems" "command: $*" \
+		"${_problems:+stderr: $(head -c 400 "$TEST_TMP/case.err")}" \
+		"${_problems:+stdout: $(head -c 200 "$TEST_TMP/case.out")}"
 }
 
 # Every option of every applet, from the binary itself (a new applet or
@@ -311,20 +308,14 @@ refused "vsockbox --check-options vsock-ctl -- prog" vsock-ctl \
 # shellcheck disable=SC2086
 supervised 10 case $VSOCKBOX_WRAP "$VSOCKBOX" --check-options vsock-perf \
 	--listen vsock:any:8500 --tests latency,unidir --size 1T
-if [ "$STATUS" = 0 ] && [ ! -s "$TEST_TMP/case.out" ] && [ ! -s "$TEST_TMP/case.err" ]; then
-	pass "vsockbox --check-options: good options, exit 0 and silence"
-else
-	fail "vsockbox --check-options: good options, exit 0 and silence" "exit $STATUS" \
-		"$(head -c 300 "$TEST_TMP/case.err")"
-fi
+check "vsockbox --check-options: good options, exit 0 and silence" \
+	'[ "$STATUS" = 0 ] && [ ! -s "$TEST_TMP/case.out" ] && [ ! -s "$TEST_TMP/case.err" ]' \
+	"exit $STATUS" "$(head -c 300 "$TEST_TMP/case.err")"
 # shellcheck disable=SC2086
 supervised 10 case $VSOCKBOX_WRAP "$VSOCKBOX"
-if [ "$STATUS" = 2 ] && [ ! -s "$TEST_TMP/case.out" ] &&
-	grep -q '^usage: vsockbox' "$TEST_TMP/case.err"; then
-	pass "vsockbox without arguments: usage on stderr, exit 2"
-else
-	fail "vsockbox without arguments: usage on stderr, exit 2" "exit $STATUS"
-fi
+check "vsockbox without arguments: usage on stderr, exit 2" \
+	'[ "$STATUS" = 2 ] && [ ! -s "$TEST_TMP/case.out" ] &&
+	grep -q "^usage: vsockbox" "$TEST_TMP/case.err"' "exit $STATUS"
 
 # vsock-bench (a script) has the applets' parser judge its command line
 # (vsockbox --compose) before it runs any applet: one line signed
@@ -441,12 +432,9 @@ bench_ends() {
 	[ ! -s "$TEST_TMP/case.out" ] || _problems="$_problems output on stdout;"
 	[ "$LEFTOVER" = 0 ] || _problems="$_problems left processes: $LEFTOVER;"
 	[ -z "$(ls -A "$BENCH_TMP")" ] || _problems="$_problems left files;"
-	if [ -z "$_problems" ]; then
-		pass "$_be_name"
-	else
-		fail "$_be_name:$_problems" "want exit $_be_status, stderr: $_be_line" \
-			"stderr: $(head -c 400 "$TEST_TMP/case.err")"
-	fi
+	check "$_be_name" '[ -z "$_problems" ]' "problems:$_problems" \
+		"want exit $_be_status, stderr: $_be_line" \
+		"stderr: $(head -c 400 "$TEST_TMP/case.err")"
 }
 bench_ends "vsock-bench: the pipeline passes" 0 ""
 bench_ends "vsock-bench: a stage killed by SIGKILL is an environment failure" 3 \
@@ -489,13 +477,10 @@ while IFS='|' read -r args; do
 		FAKE_REAL="$VSOCKBOX" sh "$SRC_DIR/scripts/vsock-bench" \
 		--peer "$SENTINEL" $args
 	bench_line=$(sed 's/^vsock-bench: //' "$TEST_TMP/case.err")
-	if [ "$STATUS" = "$bidir_status" ] && [ "$bench_line" = "$bidir_line" ]; then
-		pass "vsock-bench and vsock-bidir alike: $args"
-	else
-		fail "vsock-bench and vsock-bidir alike: $args" \
-			"vsock-bidir: exit $bidir_status: $bidir_line" \
-			"vsock-bench: exit $STATUS: $bench_line"
-	fi
+	check "vsock-bench and vsock-bidir alike: $args" \
+		'[ "$STATUS" = "$bidir_status" ] && [ "$bench_line" = "$bidir_line" ]' \
+		"vsock-bidir: exit $bidir_status: $bidir_line" \
+		"vsock-bench: exit $STATUS: $bench_line"
 done <<EOF
 --tim 5
 --t 5
@@ -525,12 +510,10 @@ expect_help() {
 	eh_name=$1
 	shift
 	supervised 10 case "$@"
-	if [ "$STATUS" = 0 ] && grep -q "^usage: $eh_name" "$TEST_TMP/case.out" &&
-		[ ! -s "$TEST_TMP/case.err" ]; then
-		pass "$eh_name --help"
-	else
-		fail "$eh_name --help" "exit $STATUS" "$(head -c 300 "$TEST_TMP/case.err")"
-	fi
+	check "$eh_name --help" \
+		'[ "$STATUS" = 0 ] && grep -q "^usage: $eh_name" "$TEST_TMP/case.out" &&
+		[ ! -s "$TEST_TMP/case.err" ]' \
+		"exit $STATUS" "$(head -c 300 "$TEST_TMP/case.err")"
 }
 
 # Every applet's --help, and no socket either.
@@ -546,9 +529,7 @@ expect_help vsock-bench sh "$SRC_DIR/scripts/vsock-bench" --help
 
 # The sentinel, peer of every case: not one connection.
 stop_peer
-if grep -q 'connection from' "$TEST_TMP/sentinel.err"; then
-	fail "no case connected to the sentinel" "$(grep 'connection from' "$TEST_TMP/sentinel.err" | head -n 3)"
-else
-	pass "no case connected to the sentinel"
-fi
+check "no case connected to the sentinel" \
+	'! grep -q "connection from" "$TEST_TMP/sentinel.err"' \
+	"$(grep 'connection from' "$TEST_TMP/sentinel.err" | head -n 3)"
 finish

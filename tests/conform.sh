@@ -1,5 +1,6 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
+# shellcheck disable=SC2016 # check evaluates its CONDITION (tests/lib.sh)
 # vsock-conform over TCP loopback: both roles, their KTAP checked by
 # tests/ktap against TCP's expected verdicts (tests/conform/tcp.expect),
 # the two sides' verdicts equal, --list, --only and --skip, the exit
@@ -60,11 +61,10 @@ ktap_refuses() {
 	printf "$2" >"$TEST_TMP/bad.ktap"
 	_st=0
 	"$KTAP" "$TEST_TMP/bad.ktap" >/dev/null 2>"$TEST_TMP/bad.err" || _st=$?
-	if [ "$_st" = 1 ] && grep -q -F -e "$3" "$TEST_TMP/bad.err"; then
-		pass "ktap refuses $1"
-	else
-		fail "ktap accepts $1 (exit $_st)" "$(cat "$TEST_TMP/bad.err")"
-	fi
+	_kr_want=$3
+	check "ktap refuses $1" \
+		'[ "$_st" = 1 ] && grep -q -F -e "$_kr_want" "$TEST_TMP/bad.err"' \
+		"exit $_st" "$(cat "$TEST_TMP/bad.err")"
 }
 H='KTAP version 1\n'
 ktap_refuses "a plan larger than the results" "${H}1..3\nok 1 a\nok 2 b\n" \
@@ -101,30 +101,20 @@ expect_status "whole table: the connecting side passes" 0 "$C_STATUS" \
 	"$(head -c 300 "$TEST_TMP/all-c.err")"
 expect_status "whole table: the listening side passes" 0 "$STATUS" \
 	"$(head -c 300 "$TEST_TMP/all-l.err")"
-if [ "$C_LEFT" = 0 ] && [ "$LEFTOVER" = 0 ]; then
-	pass "whole table: no process left behind"
-else
-	fail "whole table: processes left behind" "$C_LEFT / $LEFTOVER"
-fi
-if verdicts all-c; then
-	pass "whole table: the connecting side's KTAP is well formed"
-else
-	fail "whole table: the connecting side's KTAP is malformed" \
-		"$(head -n 5 "$TEST_TMP/all-c.ktap-err")"
-fi
-if verdicts all-l; then
-	pass "whole table: the listening side's KTAP is well formed"
-else
-	fail "whole table: the listening side's KTAP is malformed" \
-		"$(head -n 5 "$TEST_TMP/all-l.ktap-err")"
-fi
-if "$KTAP" --expect "$EXPECT" "$TEST_TMP/all-c.out" >/dev/null \
-	2>"$TEST_TMP/expect.err"; then
-	pass "whole table: every case has TCP's expected verdict ($COUNT cases)"
-else
-	fail "whole table: verdicts differ from $EXPECT" \
-		"$(head -n 10 "$TEST_TMP/expect.err")"
-fi
+check "whole table: no process left behind" \
+	'[ "$C_LEFT" = 0 ] && [ "$LEFTOVER" = 0 ]' "left: $C_LEFT / $LEFTOVER"
+verdicts all-c
+check "whole table: the connecting side's KTAP is well formed" "[ $? = 0 ]" \
+	"$(head -n 5 "$TEST_TMP/all-c.ktap-err")"
+verdicts all-l
+check "whole table: the listening side's KTAP is well formed" "[ $? = 0 ]" \
+	"$(head -n 5 "$TEST_TMP/all-l.ktap-err")"
+expect_rc=0
+"$KTAP" --expect "$EXPECT" "$TEST_TMP/all-c.out" >/dev/null \
+	2>"$TEST_TMP/expect.err" || expect_rc=$?
+check "whole table: every case has TCP's expected verdict ($COUNT cases)" \
+	"[ $expect_rc = 0 ]" "verdicts differ from $EXPECT:" \
+	"$(head -n 10 "$TEST_TMP/expect.err")"
 testing "whole table: both sides print the same verdicts" \
 	"cmp -s '$TEST_TMP/all-c.v' '$TEST_TMP/all-l.v' && echo same" same
 testing "whole table: the cases in --list's order" \
@@ -137,11 +127,7 @@ testing "the kselftest totals line" \
 	"grep -c '^# Totals: pass:[0-9]* fail:0 xfail:0 xpass:0 skip:[0-9]* error:0\$' '$TEST_TMP/all-c.out' '$TEST_TMP/all-l.out' | cut -d: -f2 | tr '\n' ' '" "1 1 "
 testing "the header names the seed" \
 	"grep -c '^# vsock-conform: connecting to $LOOP:$PORT, seed [0-9]' '$TEST_TMP/all-c.out'" 1
-if [ "$C_MS" -le 20000 ]; then
-	pass "whole table in ${C_MS} ms"
-else
-	fail "whole table took ${C_MS} ms (more than 20 s)"
-fi
+check "whole table within 20 s" '[ "$C_MS" -le 20000 ]' "took ${C_MS} ms"
 
 # ---- --list, --only, --skip ----
 testing "--list: one line per case: NAME TRANSPORTS TYPE WHAT" \
@@ -180,11 +166,8 @@ testing "no listening side: one line" \
 # shellcheck disable=SC2086
 supervised 20 lonely $VSOCKBOX_WRAP "$VSOCKBOX" vsock-conform --listen "$LOOP:0" --wait 1
 expect_status "no connecting side within --wait 1: exit 3" 3 "$STATUS"
-if [ "$ELAPSED_MS" -lt $((2500 + TIME_SLACK_MS)) ]; then
-	pass "no connecting side: ends at --wait (${ELAPSED_MS} ms)"
-else
-	fail "no connecting side: took ${ELAPSED_MS} ms for --wait 1"
-fi
+check "no connecting side: ends at --wait" \
+	'[ "$ELAPSED_MS" -lt $((2500 + TIME_SLACK_MS)) ]' "took ${ELAPSED_MS} ms for --wait 1"
 # shellcheck disable=SC2086
 supervised 20 lonly $VSOCKBOX_WRAP "$VSOCKBOX" vsock-conform --listen "$LOOP:0" --only names
 expect_status "--only on the listening side: exit 2" 2 "$STATUS"
@@ -208,22 +191,19 @@ start_listener dies-l
 start_supervised "$HARD_S" dies-c $VSOCKBOX_WRAP "$VSOCKBOX" vsock-conform \
 	--peer "$LOOP:$PORT" --timeout "$T" --only "$MIDRUN"
 CPID=$LAST_PID
-wait_for_line "$TEST_TMP/dies-l.out" '^1\.\.5$' &&
+wait_line "$TEST_TMP/dies-l.out" '^1\.\.5$' &&
 	kill -KILL "$(applet_pid dies-l)"
 reap "$LISTENER"
 reap "$CPID"
 read_result dies-c
 expect_status "listening side killed mid-run: exit 1" 1 "$STATUS"
 refused=$(grep -c '^# [a-z-]*: control: connect .*: Connection refused' "$TEST_TMP/dies-c.out")
-if "$KTAP" "$TEST_TMP/dies-c.out" >"$TEST_TMP/dies.v" 2>/dev/null &&
+check "listening side killed mid-run: every later case not ok at once, the run goes on" \
+	'"$KTAP" "$TEST_TMP/dies-c.out" >"$TEST_TMP/dies.v" 2>/dev/null &&
 	[ "$(wc -l <"$TEST_TMP/dies.v")" = 5 ] &&
-	[ "$(tail -n 2 "$TEST_TMP/dies.v" | grep -c ' not-ok$')" = 2 ] &&
-	[ "$refused" -ge 2 ] && [ "$ELAPSED_MS" -lt $((T * 1000 * 3)) ]; then
-	pass "listening side killed mid-run: every later case not ok at once, the run goes on (${ELAPSED_MS} ms)"
-else
-	fail "listening side killed mid-run: the later cases" \
-		"elapsed ${ELAPSED_MS} ms" "$(cat "$TEST_TMP/dies-c.out")"
-fi
+	[ "$(tail -n 2 "$TEST_TMP/dies.v" | grep -c " not-ok$")" = 2 ] &&
+	[ "$ELAPSED_MS" -lt $((T * 1000 * 3)) ]'" && [ $refused -ge 2 ]" \
+	"elapsed ${ELAPSED_MS} ms" "$(cat "$TEST_TMP/dies-c.out")"
 
 # ---- a connecting side that dies mid-run ----
 # The listening side ends at its bound (two case deadlines and 5 s), exit
@@ -237,19 +217,16 @@ wait_listening gone-l
 start_supervised "$HARD_S" gone-c $VSOCKBOX_WRAP "$VSOCKBOX" vsock-conform \
 	--peer "$LOOP:$PORT" --timeout 1 --only "$MIDRUN"
 CPID=$LAST_PID
-wait_for_line "$TEST_TMP/gone-l.out" '^1\.\.5$' &&
+wait_line "$TEST_TMP/gone-l.out" '^1\.\.5$' &&
 	kill -KILL "$(applet_pid gone-c)"
 reap "$CPID"
 reap "$LISTENER"
 read_result gone-l
 expect_status "connecting side killed mid-run: the listening side exits 1" 1 "$STATUS"
-if [ "$(error_lines "$TEST_TMP/gone-l.err" | grep -c 'the connecting side is gone')" = 1 ] &&
+check "connecting side killed mid-run: one line, by the listening side's bound" \
+	'[ "$(error_lines "$TEST_TMP/gone-l.err" | grep -c "the connecting side is gone")" = 1 ] &&
 	[ "$(error_lines "$TEST_TMP/gone-l.err" | wc -l)" = 1 ] &&
-	[ "$ELAPSED_MS" -lt $((12000 + TIME_SLACK_MS)) ]; then
-	pass "connecting side killed mid-run: one line, by the listening side's bound (${ELAPSED_MS} ms)"
-else
-	fail "connecting side killed mid-run: the listening side" \
-		"elapsed ${ELAPSED_MS} ms" "$(cat "$TEST_TMP/gone-l.err")"
-fi
+	[ "$ELAPSED_MS" -lt $((12000 + TIME_SLACK_MS)) ]' \
+	"elapsed ${ELAPSED_MS} ms" "$(cat "$TEST_TMP/gone-l.err")"
 
 finish

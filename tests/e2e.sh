@@ -1,5 +1,6 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
+# shellcheck disable=SC2016 # check evaluates its CONDITION (tests/lib.sh)
 # End-to-end tests over TCP loopback: the guest applets against the host
 # applets, the dispatcher, the build configuration and installation.
 # Usage: sh tests/e2e.sh [--full]   (--full adds one run at default sizes)
@@ -165,11 +166,9 @@ if needs_bench; then
 	expect_status "json: passes" 0 "$PERF_STATUS"
 	json=$(cat "$TEST_TMP/json-perf.out")
 	for key in $(perf_list result 3); do
-		case $json in
-		*"\"$key\": {\"min\": "*"\"p_25th\": "*"\"p_50th\": "*"\"p_75th\": "*"\"p_99th\": "*"\"max\": "*)
-			pass "json: $key has the six statistics" ;;
-		*) fail "json: $key has the six statistics" "$json" ;;
-		esac
+		check "json: $key has the six statistics" 'case $json in
+			*"\"$key\": {\"min\": "*"\"p_25th\": "*"\"p_50th\": "*"\"p_75th\": "*"\"p_99th\": "*"\"max\": "*) ;;
+			*) false ;; esac' "$json"
 	done
 	# data_corruption means what the original host's Measurements say: true
 	# when the check passed (false when an echo differed: the faults suite).
@@ -271,7 +270,7 @@ if needs vsock-perf vsock-ctl vsock-echo vsock-unidir vsock-multi vsock-itest-ho
 	# the message and the status; the tests after the failed one are null.
 	json_error() {
 		if ! command -v python3 >/dev/null 2>&1; then
-			pass "$1: (no python3 to read the JSON)"
+			check "$1: (no python3 to read the JSON)" true
 			return
 		fi
 		testing "$1: one JSON object with the error" \
@@ -291,10 +290,7 @@ if needs vsock-perf vsock-ctl vsock-echo vsock-unidir vsock-multi vsock-itest-ho
 			'"$VSOCKBOX" vsock-echo --peer "$1" --chain | { "$VSOCKBOX" vsock-unidir --peer "$1" --chain --size 16M --count 100000 <&7 & echo $! >"$2"; wait; } 7<&0' \
 			sh "$LOOP:$PORT" "$TEST_TMP/killed.pid"
 		guest_pid=$LAST_PID
-		tries=0
-		until grep -q 'latency done' "$TEST_TMP/killed.err" || [ $tries -gt 200 ]; do
-			tries=$((tries + 1)); sleep 0.05
-		done
+		wait_line "$TEST_TMP/killed.err" 'latency done'
 		sleep 0.3
 		kill -KILL "$(cat "$TEST_TMP/killed.pid")" 2>/dev/null
 		reap "$guest_pid"
@@ -380,12 +376,9 @@ run FAILED (exit 1): control"
 			"$((ways * 64 * 1048576 * 24))"
 		secs=$(sed -n "s/^vsock-perf: $label done: .* in \([0-9]*\)\..* s$/\1/p" "$TEST_TMP/ivl.err")
 		lines=$(grep -c "^interval $name [0-9.]*-[0-9.]* s: [0-9]* bytes, [0-9.]* MiB/s$" "$TEST_TMP/ivl.out")
-		if [ -n "$secs" ] && [ "$lines" -ge 1 ] && [ "$lines" -ge $((secs - 1)) ]; then
-			pass "--interval 1: $lines lines over $secs+ s of $name"
-		else
-			fail "--interval 1: a line a second for $name" "$lines lines, $secs s" \
-				"$(cat "$TEST_TMP/ivl.out")"
-		fi
+		check "--interval 1: a line a second for $name" \
+			'[ -n "$secs" ] && [ "$lines" -ge 1 ] && [ "$lines" -ge $((secs - 1)) ]' \
+			"$lines lines, $secs s" "$(cat "$TEST_TMP/ivl.out")"
 	done
 fi
 
@@ -411,13 +404,11 @@ if needs vsock-perf vsock-unidir; then
 
 	# Progress on stderr when it is a terminal (script(1) gives it a pty).
 	if command -v script >/dev/null 2>&1; then
-		start_bg tty script -q -e -c "'$VSOCKBOX' vsock-perf --listen $LOOP:18500 --tests unidir --size 64K --count 3" /dev/null
+		start_bg tty script -q -e -c "'$VSOCKBOX' vsock-perf --listen $LOOP:0 --tests unidir --size 64K --count 3" /dev/null
 		tty_pid=$LAST_PID
-		tries=0
-		until grep -q listening "$TEST_TMP/tty.out" || [ $tries -gt 200 ]; do
-			tries=$((tries + 1)); sleep 0.05
-		done
-		vsb vsock-unidir --peer $LOOP:18500 --size 64K --count 3 2>/dev/null
+		wait_line "$TEST_TMP/tty.out" listening
+		PORT=$(listening_port "$TEST_TMP/tty.out")
+		vsb vsock-unidir --peer $LOOP:"$PORT" --size 64K --count 3 2>/dev/null
 		reap "$tty_pid"
 		testing "progress on a terminal" \
 			"tr '\r' '\n' < '$TEST_TMP/tty.out' | grep -c '^vsock-perf: unidirectional [0-3]/3'" "4"
@@ -522,22 +513,16 @@ if needs vsock-perf vsock-unidir; then
 	# What is left of the hold when the guest starts depends on the load
 	# (762 ms seen): the pass shows the wait (without it, exit 3 at
 	# once); the time, that the guest did not wait out its deadline.
-	if [ "$TOOK_MS" -lt 3000 ]; then
-		pass "port held 1 s: the guest's run took $TOOK_MS ms"
-	else
-		fail "port held 1 s: the guest's run took $TOOK_MS ms" "want less than 3 s"
-	fi
+	check "port held 1 s: the guest's run took $TOOK_MS ms" \
+		'[ "$TOOK_MS" -lt 3000 ]' "want less than 3 s"
 	held_port kept 10 2
 	expect_status "port held past the deadline: exit 3" 3 "$GUEST_STATUS"
-	if one_line "$TEST_TMP/kept.err" &&
-		grep -q '^vsock-unidir: bind .* from port 8503: port 8503 still in use after 2.0 s of tries (another socket holds it: .*)$' \
+	check "port held past the deadline: one line at the deadline ($TOOK_MS ms)" \
+		'one_line "$TEST_TMP/kept.err" &&
+		grep -q "^vsock-unidir: bind .* from port 8503: port 8503 still in use after 2.0 s of tries (another socket holds it: .*)\$" \
 			"$TEST_TMP/kept.err" &&
-		[ "$TOOK_MS" -ge 1900 ] && [ "$TOOK_MS" -lt 2500 ]; then
-		pass "port held past the deadline: one line at the deadline ($TOOK_MS ms)"
-	else
-		fail "port held past the deadline: one line at the deadline" \
-			"after $TOOK_MS ms: $(cat "$TEST_TMP/kept.err")"
-	fi
+		[ "$TOOK_MS" -ge 1900 ] && [ "$TOOK_MS" -lt 2500 ]' \
+		"after $TOOK_MS ms: $(cat "$TEST_TMP/kept.err")"
 fi
 
 if needs vsock-perf vsock-echo; then
@@ -548,11 +533,7 @@ if needs vsock-perf vsock-echo; then
 	vsb vsock-echo --peer $LOOP:"$PORT" --timeout 2 2>"$TEST_TMP/e"
 	expect_status "silent host: echo exit 3" 3 $?
 	elapsed=$(($(date +%s) - start))
-	if [ "$elapsed" -le 4 ]; then
-		pass "silent host: within the timeout"
-	else
-		fail "silent host: within the timeout" "took ${elapsed}s"
-	fi
+	check "silent host: within the timeout" '[ "$elapsed" -le 4 ]' "took ${elapsed}s"
 	testing "silent host: one-line error" "sed 's/from tcp:127.0.0.1:[0-9]*/from P/' '$TEST_TMP/e'" \
 		"vsock-echo: read tcp:127.0.0.1:$PORT from port 8502: timed out"
 	kill "$LAST_PID" 2>/dev/null; wait "$LAST_PID" 2>/dev/null

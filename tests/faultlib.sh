@@ -66,13 +66,9 @@ read_result() {
 
 # applet_pid NAME: the pid of a start_supervised command, once it runs.
 applet_pid() {
-	_ap_tries=0
-	while [ ! -s "$TEST_TMP/$1.res.pid" ]; do
-		_ap_tries=$((_ap_tries + 1))
-		[ "$_ap_tries" -le 200 ] || return 1
-		sleep 0.05
-	done
-	cat "$TEST_TMP/$1.res.pid"
+	# Mostly there already: read at once (a signal may race a deadline).
+	[ -s "$TEST_TMP/$1.res.pid" ] || wait_line "$TEST_TMP/$1.res.pid" . &&
+		read -r _ap_pid <"$TEST_TMP/$1.res.pid" && echo "$_ap_pid"
 }
 
 # start_peer NAME ROLE FAULT ARGS...: faultpeer in the background; host
@@ -93,17 +89,6 @@ stop_peer() {
 	kill -TERM "$FP_PID" 2>/dev/null
 	FP_STATUS=0
 	wait "$FP_PID" || FP_STATUS=$?
-}
-
-# wait_for_line FILE PATTERN: waits (at most 10 s) until a line of FILE
-# matches the grep pattern.
-wait_for_line() {
-	_wf_tries=0
-	until grep -q -e "$2" "$1" 2>/dev/null; do
-		_wf_tries=$((_wf_tries + 1))
-		[ "$_wf_tries" -le 200 ] || return 1
-		sleep 0.05
-	done
 }
 
 # error_lines FILE: stderr without the hosts' readiness line.

@@ -1,5 +1,6 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
+# shellcheck disable=SC2016 # check evaluates its CONDITION (tests/lib.sh)
 # Fault injection over TCP loopback: every applet against every fault that
 # applies to it, played by tests/faultpeer on the other side of the
 # protocol. Each cell asserts the exit status (1 protocol or data failure,
@@ -144,7 +145,8 @@ cell() {
 	fi
 	name=$(echo "$row-$applet" | tr / _)
 	: >"$TEST_TMP/$name-fp.err"
-	GUEST_P=$("$SUPERVISE" ports 3) || { fail "$name: no free ports"; return; }
+	GUEST_P=$("$SUPERVISE" ports 3) ||
+		{ check "$name" false "no 3 free ports in a row"; return; }
 	peer_role "$applet"
 	# Word splitting of $ROLE, $CMD and the option lists is wanted.
 	if [ -n "$no_peer" ]; then
@@ -166,7 +168,8 @@ cell() {
 		if ! wait_listening "$name"; then
 			reap "$app_pid"
 			record "$applet" "$row" "no-listen"
-			fail "$name: the host never listened" "$(cat "$TEST_TMP/$name.err")"
+			check "$name" false "the host never listened" \
+				"$(cat "$TEST_TMP/$name.err")"
 			return
 		fi
 		# shellcheck disable=SC2086
@@ -181,7 +184,7 @@ cell() {
 		start_peer "$name-fp" ${ROLE%% *} "$fault" ${ROLE#* } \
 			$CELL_SIZES $PEER_EXTRA --timeout $((T * 3 + 5)) || {
 			record "$applet" "$row" "no-peer"
-			fail "$name: faultpeer never listened"
+			check "$name" false "faultpeer never listened"
 			return
 		}
 		PEER=$LOOP:$PORT
@@ -261,14 +264,15 @@ check_cell() {
 	fi
 	if [ -z "$problems" ]; then
 		record "$1" "$2" OK
-		pass "$name${step:+ (${step} ms)}: $(head -c 300 "$err.lines")"
 	else
 		record "$1" "$2" "$(echo "$problems" | sed 's/^ //; s/ /,/g')"
-		fail "$name: $problems" "want exit $3 and one line matching: $4" \
-			"stderr: $(cat "$err")" \
-			"faultpeer: $(tr '\n' '|' <"$TEST_TMP/$name-fp.err")" \
-			"elapsed ${ELAPSED_MS} ms, status $STATUS"
 	fi
+	check "$name${step:+ (${step} ms)}: $(head -c 300 "$err.lines")" \
+		'[ -z "$problems" ]' "problems:$problems" \
+		"want exit $3 and one line matching: $4" \
+		"${problems:+stderr: $(cat "$err")}" \
+		"${problems:+faultpeer: $(tr '\n' '|' <"$TEST_TMP/$name-fp.err")}" \
+		"elapsed ${ELAPSED_MS} ms, status $STATUS"
 }
 
 record() {
@@ -515,7 +519,7 @@ conform_cell() {
 		--timeout $((T * 3 + 10))
 	if ! wait_listening "$name-fp"; then
 		record conform "$_f" no-peer
-		fail "$name: faultpeer never listened"
+		check "$name" false "faultpeer never listened"
 		return
 	fi
 	# shellcheck disable=SC2086
@@ -557,15 +561,16 @@ conform_cell() {
 	fi
 	if [ -z "$problems" ]; then
 		record conform "$_f" OK
-		pass "$name (${ELAPSED_MS} ms): $(grep -m 1 -E "^# $_case: " \
-			"$TEST_TMP/$name.out" || echo "$_case: no diagnostic")"
 	else
 		record conform "$_f" "$(echo "$problems" | sed 's/^ //; s/ /,/g')"
-		fail "$name: $problems" "$(grep -v '# SKIP' "$TEST_TMP/$name.out" | head -n 12)" \
-			"ktap: $(head -n 3 "$TEST_TMP/$name.kerr")" \
-			"faultpeer: $(tr '\n' '|' <"$TEST_TMP/$name-fp.err")" \
-			"elapsed ${ELAPSED_MS} ms, status $STATUS"
 	fi
+	check "$name (${ELAPSED_MS} ms): $(grep -m 1 -E "^# $_case: " \
+		"$TEST_TMP/$name.out" || echo "$_case: no diagnostic")" \
+		'[ -z "$problems" ]' "problems:$problems" \
+		"${problems:+$(grep -v '# SKIP' "$TEST_TMP/$name.out" | head -n 12)}" \
+		"${problems:+ktap: $(head -n 3 "$TEST_TMP/$name.kerr")}" \
+		"${problems:+faultpeer: $(tr '\n' '|' <"$TEST_TMP/$name-fp.err")}" \
+		"elapsed ${ELAPSED_MS} ms, status $STATUS"
 }
 # One case at its deadline (T), the rest of the table fast; silent: the
 # step's deadline, then the wait for the peer's result (3 s at most).

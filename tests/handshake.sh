@@ -1,5 +1,6 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
+# shellcheck disable=SC2016 # check evaluates its CONDITION (tests/lib.sh)
 # Hybrid vsock addresses on this machine, over Unix sockets only (no VM):
 # the CONNECT/OK handshake of unix:PATH against tests/fakevmm, a VMM that
 # answers garbage, closes before OK, never answers, or answers late; a
@@ -37,12 +38,7 @@ vmm() {
 	rm -f "$VMM" "$TEST_TMP/vmm.out"
 	start_bg vmm "$FAKEVMM" "$1" "$VMM" ${2:+"$2"}
 	VMM_PID=$LAST_PID
-	_v=0
-	while ! grep -q 'listening on' "$TEST_TMP/vmm.out" 2>/dev/null; do
-		_v=$((_v + 1))
-		[ "$_v" -lt 100 ] || break
-		sleep 0.05
-	done
+	wait_line "$TEST_TMP/vmm.out" 'listening on' "$VMM_PID"
 }
 vmm_stop() {
 	kill "$VMM_PID" 2>/dev/null
@@ -56,15 +52,15 @@ connect_case() {
 	vsb vsock-ctl --peer "unix:$VMM:8500" --timeout "$T" --magic 123 \
 		>/dev/null 2>"$TEST_TMP/ctl.err"
 	_rc=$? _took=$(($(now_ms) - _t0))
-	if [ "$_rc" = "$2" ] && [ "$_took" -ge "$4" ] && [ "$_took" -le "$5" ] &&
-		{ [ "$2" = 0 ] && [ ! -s "$TEST_TMP/ctl.err" ] ||
+	_cc_want=$2 _cc_words=$3 _cc_min=$4 _cc_max=$5
+	check "$1" \
+		'[ "$_rc" = "$_cc_want" ] && [ "$_took" -ge "$_cc_min" ] &&
+		[ "$_took" -le "$_cc_max" ] &&
+		{ [ "$_cc_want" = 0 ] && [ ! -s "$TEST_TMP/ctl.err" ] ||
 		{ one_line "$TEST_TMP/ctl.err" &&
-		grep -q "^vsock-ctl: connect unix:$VMM:8500 from port 8501: .*$3" "$TEST_TMP/ctl.err"; }; }; then
-		pass "$1"
-	else
-		fail "$1" "exit $_rc after $_took ms; want $2 within [$4, $5] ms and one line with '$3'" \
-			"stderr: $(cat "$TEST_TMP/ctl.err")"
-	fi
+		grep -q "^vsock-ctl: connect unix:$VMM:8500 from port 8501: .*$_cc_words" "$TEST_TMP/ctl.err"; }; }' \
+		"exit $_rc after $_took ms; want $2 within [$4, $5] ms and one line with '$3'" \
+		"stderr: $(cat "$TEST_TMP/ctl.err")"
 }
 
 # ---- the handshake ----
@@ -77,11 +73,8 @@ connect_case "closed before OK, every time: retried to the deadline, exit 3" 3 \
 	"closed every CONNECT before its OK .*may not reset such connections)$" "$T_MS" $((T_MS + SLACK_MS))
 vmm_stop
 tries=$(grep -c '^fakevmm: CONNECT 8500$' "$TEST_TMP/vmm.out")
-if [ "$tries" -ge 10 ]; then
-	pass "closed before OK: tried again ($tries CONNECTs)"
-else
-	fail "closed before OK: tried again" "$tries CONNECTs in ${T} s, want 10 or more"
-fi
+check "closed before OK: tried again ($tries CONNECTs)" '[ "$tries" -ge 10 ]' \
+	"$tries CONNECTs in ${T} s, want 10 or more"
 
 vmm silent
 connect_case "never answers: exit 3 at the deadline" 3 "waiting for the VMM's OK to CONNECT$" \
@@ -96,12 +89,9 @@ vmm_stop
 vmm late 500
 connect_case "OK late, within the deadline: exit 0" 0 "" 500 $((T_MS + SLACK_MS))
 wait "$VMM_PID" 2>/dev/null
-if grep -q '^fakevmm: after OK: 1 bytes, first 123$' "$TEST_TMP/vmm.out" &&
-	! grep -q 'data before OK' "$TEST_TMP/vmm.out"; then
-	pass "OK late: nothing before OK, the magic after it"
-else
-	fail "OK late: nothing before OK, the magic after it" "$(cat "$TEST_TMP/vmm.out")"
-fi
+check "OK late: nothing before OK, the magic after it" \
+	'grep -q "^fakevmm: after OK: 1 bytes, first 123\$" "$TEST_TMP/vmm.out" &&
+	! grep -q "data before OK" "$TEST_TMP/vmm.out"' "$(cat "$TEST_TMP/vmm.out")"
 
 rm -f "$VMM"
 connect_case "no VMM socket: exit 3 at once" 3 "No such file or directory$" 0 "$SLACK_MS"
@@ -109,11 +99,9 @@ connect_case "no VMM socket: exit 3 at once" 3 "No such file or directory$" 0 "$
 VSOCK_PREAMBLE_TOKEN=x vsb vsock-ctl --peer "unix-ports:$U" --preamble \
 	>/dev/null 2>"$TEST_TMP/tok.err"
 rc=$?
-if [ "$rc" = 2 ] && one_line "$TEST_TMP/tok.err" && grep -q 'VSOCK_PREAMBLE_TOKEN=x: not a token' "$TEST_TMP/tok.err"; then
-	pass "a bad VSOCK_PREAMBLE_TOKEN: exit 2, one line"
-else
-	fail "a bad VSOCK_PREAMBLE_TOKEN: exit 2, one line" "exit $rc: $(cat "$TEST_TMP/tok.err")"
-fi
+check "a bad VSOCK_PREAMBLE_TOKEN: exit 2, one line" \
+	'[ "$rc" = 2 ] && one_line "$TEST_TMP/tok.err" && grep -q "VSOCK_PREAMBLE_TOKEN=x: not a token" "$TEST_TMP/tok.err"' \
+	"exit $rc: $(cat "$TEST_TMP/tok.err")"
 
 # ---- host applets over unix-ports: the integration test ----
 start_bg itest-host vsb vsock-itest-host --listen "unix-ports:$U" --timeout "$T"
@@ -122,15 +110,13 @@ wait_listening itest-host >/dev/null
 vsb vsock-itest --peer "unix-ports:$U" --timeout "$T" >"$TEST_TMP/itest.out" 2>&1
 grc=$?
 reap "$ihost"
-if [ "$grc" = 0 ] && [ "$STATUS" = 0 ] &&
-	[ "$(grep -c ': PASS' "$TEST_TMP/itest-host.out")" = 4 ] &&
-	grep -q '^guest-initiated: PASS (source port: not visible to a hybrid vsock host, not checked)$' \
-		"$TEST_TMP/itest-host.out"; then
-	pass "itest over unix-ports: 4 checks, the source port not checked and said so"
-else
-	fail "itest over unix-ports" "guest exit $grc: $(cat "$TEST_TMP/itest.out")" \
-		"host exit $STATUS: $(cat "$TEST_TMP/itest-host.out" "$TEST_TMP/itest-host.err")"
-fi
+check "itest over unix-ports: 4 checks, the source port not checked and said so" \
+	'[ "$grc" = 0 ] && [ "$STATUS" = 0 ] &&
+	[ "$(grep -c ": PASS" "$TEST_TMP/itest-host.out")" = 4 ] &&
+	grep -q "^guest-initiated: PASS (source port: not visible to a hybrid vsock host, not checked)\$" \
+		"$TEST_TMP/itest-host.out"' \
+	"guest exit $grc: $(cat "$TEST_TMP/itest.out")" \
+	"host exit $STATUS: $(cat "$TEST_TMP/itest-host.out" "$TEST_TMP/itest-host.err")"
 
 # ---- the benchmark with the stream preamble ----
 SIZES="--size 256K --count 2"
@@ -156,15 +142,12 @@ perf perf
 bench --preamble
 reap "$PERF_PID"
 ALONE_MS=$BENCH_MS
-if [ "$BENCH_RC" = 0 ] && [ "$STATUS" = 0 ] &&
-	grep -q '"data_corruption": true' "$TEST_TMP/perf.out" &&
-	! grep -q null "$TEST_TMP/perf.out" && [ ! -e "${U}_8500" ]; then
-	pass "vsock-bench --preamble against vsock-perf on unix-ports: every test; its socket file removed"
-else
-	fail "vsock-bench --preamble against vsock-perf on unix-ports" \
-		"bench exit $BENCH_RC: $(cat "$TEST_TMP/bench.err")" \
-		"perf exit $STATUS: $(cat "$TEST_TMP/perf.err")" "$(ls "$TEST_TMP")"
-fi
+check "vsock-bench --preamble against vsock-perf on unix-ports: every test; its socket file removed" \
+	'[ "$BENCH_RC" = 0 ] && [ "$STATUS" = 0 ] &&
+	grep -q "\"data_corruption\": true" "$TEST_TMP/perf.out" &&
+	! grep -q null "$TEST_TMP/perf.out" && [ ! -e "${U}_8500" ]' \
+	"bench exit $BENCH_RC: $(cat "$TEST_TMP/bench.err")" \
+	"perf exit $STATUS: $(cat "$TEST_TMP/perf.err")" "$(ls "$TEST_TMP")"
 
 # Another run's connection comes first: a token of its own, so it is a
 # stranger, closed with one warning; the guest's run passes. --guest names
@@ -177,14 +160,12 @@ sleep 0.2
 bench --preamble
 reap "$PERF_PID"
 wait "$stranger" 2>/dev/null
-if [ "$BENCH_RC" = 0 ] && [ "$STATUS" = 0 ] &&
-	[ "$(grep -vc 'listening on' "$TEST_TMP/perf2.err")" = 1 ] &&
-	grep -q 'is not the guest: 1 connection closed' "$TEST_TMP/perf2.err"; then
-	pass "a second run's connection (another token): closed with one warning, the run (--guest) passes"
-else
-	fail "a second run's connection" "bench exit $BENCH_RC: $(cat "$TEST_TMP/bench.err")" \
-		"perf exit $STATUS: $(cat "$TEST_TMP/perf2.err")"
-fi
+check "a second run's connection (another token): closed with one warning, the run (--guest) passes" \
+	'[ "$BENCH_RC" = 0 ] && [ "$STATUS" = 0 ] &&
+	[ "$(grep -vc "listening on" "$TEST_TMP/perf2.err")" = 1 ] &&
+	grep -q "is not the guest: 1 connection closed" "$TEST_TMP/perf2.err"' \
+	"bench exit $BENCH_RC: $(cat "$TEST_TMP/bench.err")" \
+	"perf exit $STATUS: $(cat "$TEST_TMP/perf2.err")"
 
 # Three silent connections (a stranger, or a VMM's probe) come before the
 # guest: they never hold up its connections, whose preambles are read
@@ -203,15 +184,12 @@ sleep 0.3
 bench --preamble
 reap "$PERF_PID"
 for pid in $SILENT; do kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; done
-if [ "$BENCH_RC" = 0 ] && [ "$STATUS" = 0 ] &&
+check "three silent connections before the guest: the run passes in $BENCH_MS ms (alone: $ALONE_MS ms)" \
+	'[ "$BENCH_RC" = 0 ] && [ "$STATUS" = 0 ] &&
 	[ "$BENCH_MS" -le $((ALONE_MS + 2000 + ${TIME_SLACK_MS:-0})) ] &&
-	grep -q 'closed 3 connections that sent no stream preamble' "$TEST_TMP/perf5.err"; then
-	pass "three silent connections before the guest: the run passes in $BENCH_MS ms (alone: $ALONE_MS ms)"
-else
-	fail "three silent connections before the guest" \
-		"bench exit $BENCH_RC after $BENCH_MS ms (alone: $ALONE_MS ms): $(cat "$TEST_TMP/bench.err")" \
-		"perf exit $STATUS: $(cat "$TEST_TMP/perf5.err")"
-fi
+	grep -q "closed 3 connections that sent no stream preamble" "$TEST_TMP/perf5.err"' \
+	"bench exit $BENCH_RC after $BENCH_MS ms (alone: $ALONE_MS ms): $(cat "$TEST_TMP/bench.err")" \
+	"perf exit $STATUS: $(cat "$TEST_TMP/perf5.err")"
 
 # A guest's connection breaks mid-test (as at an event of the VM: a
 # restore, a new VMM): the hybrid host says which, when and how; then a
@@ -232,13 +210,11 @@ broken() {
 	reap "$PERF_PID"
 	kill -9 "$_guest" 2>/dev/null
 	wait "$_guest" 2>/dev/null
-	if [ "$STATUS" = "$3" ] &&
-		grep -q "^vsock-perf: guest port 8503 on unix-ports:$U:8500: $4, [0-9.]* s into the unidirectional test ([0-9.]* s into the run)\$" \
-			"$TEST_TMP/$1.err"; then
-		pass "$5: exit $3, the connection, when and how"
-	else
-		fail "$5" "perf exit $STATUS, want $3: $(cat "$TEST_TMP/$1.err")"
-	fi
+	_how=$4 _want=$3 _err=$TEST_TMP/$1.err
+	check "$5: exit $3, the connection, when and how" \
+		'[ "$STATUS" = "$_want" ] &&
+		grep -q "^vsock-perf: guest port 8503 on unix-ports:$U:8500: $_how, [0-9.]* s into the unidirectional test ([0-9.]* s into the run)\$" "$_err"' \
+		"perf exit $STATUS, want $3: $(cat "$_err")"
 }
 broken killed KILL 1 '\(end of stream\|reset\)' "a guest killed mid-test"
 broken stopped STOP 3 'silence until the deadline' \
@@ -246,47 +222,39 @@ broken stopped STOP 3 'silence until the deadline' \
 perf again
 bench --preamble
 reap "$PERF_PID"
-if [ "$BENCH_RC" = 0 ] && [ "$STATUS" = 0 ]; then
-	pass "after a broken run, a new one over the same path passes"
-else
-	fail "after a broken run, a new one over the same path" \
-		"bench exit $BENCH_RC: $(cat "$TEST_TMP/bench.err")" \
-		"perf exit $STATUS: $(cat "$TEST_TMP/again.err")"
-fi
+check "after a broken run, a new one over the same path passes" \
+	'[ "$BENCH_RC" = 0 ] && [ "$STATUS" = 0 ]' \
+	"bench exit $BENCH_RC: $(cat "$TEST_TMP/bench.err")" \
+	"perf exit $STATUS: $(cat "$TEST_TMP/again.err")"
 
 # No preamble: vsock-perf cannot place the connections, and says why.
 perf perf3
 bench
 reap "$PERF_PID"
-if [ "$STATUS" = 3 ] && [ "$BENCH_RC" != 0 ] &&
-	tail -n 1 "$TEST_TMP/perf3.err" | grep -q 'no connection sent a stream preamble (.*): run the guest.s vsock-bench with --preamble$'; then
-	pass "vsock-bench without --preamble: vsock-perf exit 3, says to add it"
-else
-	fail "vsock-bench without --preamble" "perf exit $STATUS: $(cat "$TEST_TMP/perf3.err")"
-fi
+check "vsock-bench without --preamble: vsock-perf exit 3, says to add it" \
+	'[ "$STATUS" = 3 ] && [ "$BENCH_RC" != 0 ] &&
+	tail -n 1 "$TEST_TMP/perf3.err" | grep -q "no connection sent a stream preamble (.*): run the guest.s vsock-bench with --preamble\$"' \
+	"perf exit $STATUS: $(cat "$TEST_TMP/perf3.err")"
 
 # A socket file nobody listens on is taken over; one in use is not.
-"$FAKEVMM" ok "${U}_8500" >/dev/null &
+"$FAKEVMM" ok "${U}_8500" >"$TEST_TMP/held.out" &
 held=$!
-sleep 0.2
+wait_line "$TEST_TMP/held.out" 'listening on' "$held"
 vsb vsock-perf --listen "unix-ports:$U" --timeout 1 >/dev/null 2>"$TEST_TMP/inuse.err"
 rc=$?
 kill -9 "$held" 2>/dev/null
 wait "$held" 2>/dev/null
-if [ "$rc" = 3 ] && one_line "$TEST_TMP/inuse.err" &&
-	grep -q "bind unix-ports:$U:8500: Address already in use" "$TEST_TMP/inuse.err"; then
-	pass "a socket file in use: exit 3, one line"
-else
-	fail "a socket file in use" "exit $rc: $(cat "$TEST_TMP/inuse.err")"
-fi
+check "a socket file in use: exit 3, one line" \
+	'[ "$rc" = 3 ] && one_line "$TEST_TMP/inuse.err" &&
+	grep -q "bind unix-ports:$U:8500: Address already in use" "$TEST_TMP/inuse.err"' \
+	"exit $rc: $(cat "$TEST_TMP/inuse.err")"
 # The fake VMM was killed: its file stays, and nobody answers it.
 start_bg perf4 vsb vsock-perf --listen "unix-ports:$U" --timeout 1
 PERF_PID=$LAST_PID
-if wait_listening perf4 >/dev/null; then
-	pass "a stale socket file: taken over"
-else
-	fail "a stale socket file: taken over" "$(cat "$TEST_TMP/perf4.err")"
-fi
+listened=no
+wait_listening perf4 >/dev/null && listened=yes
+check "a stale socket file: taken over" "[ $listened = yes ]" \
+	"$(cat "$TEST_TMP/perf4.err")"
 kill "$PERF_PID" 2>/dev/null
 wait "$PERF_PID" 2>/dev/null
 

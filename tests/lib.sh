@@ -1,8 +1,25 @@
 # SPDX-License-Identifier: MIT
-# shellcheck shell=sh disable=SC2034
+# shellcheck shell=sh disable=SC2034,SC2016
 # Shared helpers for the shell test suites (POSIX sh; sourced, not run).
-# Each suite sets SUITE, sources this file, calls the helpers and ends with
-# `finish`, which prints "SUITE: N passed, N failed" and sets the status.
+# Each suite sets SUITE, sources this file, declares its cases and ends
+# with `finish`, which prints "SUITE: N passed, N failed" and sets the
+# status. A case is declared one of two ways (any other helper of a suite
+# ends in one of them):
+#   testing NAME COMMAND EXPECTED   COMMAND's stdout is EXPECTED (toybox's)
+#   check NAME CONDITION [DETAIL...]  CONDITION succeeds
+# and a suite waits for a process to get ready with wait_line FILE PATTERN
+# (tests/base.sh).
+
+# shellcheck source=tests/base.sh
+. "$(dirname "$0")/base.sh"
+# As root, each suite runs in a network namespace of its own, where no
+# other process can hold the fixed ports it binds. Otherwise (not root, or
+# VSOCKBOX_NETNS=host) in the machine's: its hosts listen on port 0 (the
+# kernel's, reported), and what it binds itself lies outside the ephemeral
+# range (ports from `supervise ports`, the protocol's 8500-8503), where no
+# outgoing connection takes a port; but the protocol's 49152 (itest's
+# source port) lies inside it.
+own_netns "$0" "$@"
 
 : "${VSOCKBOX:=$(pwd)/vsockbox}"
 VSOCKBOX=$(cd "$(dirname "$VSOCKBOX")" && pwd)/$(basename "$VSOCKBOX")
@@ -50,6 +67,20 @@ testing() {
 	fi
 }
 
+# check NAME CONDITION [DETAIL...]: CONDITION (a command, evaluated like
+# testing's) must succeed; the DETAIL lines say why when it does not
+# (write "${problems:+$(cat FILE)}" for one that costs a process).
+check() {
+	_ck_name=$1 _ck_cond=$2
+	shift 2
+	if eval "$_ck_cond"; then
+		pass "$_ck_name"
+	else
+		fail "$_ck_name" "$@"
+		return 1
+	fi
+}
+
 # start_bg NAME COMMAND...: run in the background, stdout and stderr to
 # $TEST_TMP/NAME.out and NAME.err; the pid goes to $LAST_PID.
 start_bg() {
@@ -67,21 +98,14 @@ start_bg() {
 	BG_PIDS="$BG_PIDS $LAST_PID"
 }
 
-# wait_listening NAME: wait (at most 10 s) for "listening on ADDR" in
-# NAME.err; sets $PORT from ADDR. The host prints it once it listens.
+# wait_listening NAME: waits for "listening on ADDR" in NAME.err (a host
+# prints it once it listens); sets $PORT from ADDR.
 wait_listening() {
-	_wl_tries=0
-	while :; do
-		PORT=$(sed -n 's/.*: listening on .*:\([0-9][0-9]*\)$/\1/p' \
-			"$TEST_TMP/$1.err" 2>/dev/null | head -n 1)
-		[ -z "$PORT" ] || return 0
-		_wl_tries=$((_wl_tries + 1))
-		if [ "$_wl_tries" -gt 200 ]; then
-			echo "$1 never listened: $(cat "$TEST_TMP/$1.err")"
-			return 1
-		fi
-		sleep 0.05
-	done
+	if ! wait_line "$TEST_TMP/$1.err" ': listening on .*:[0-9][0-9]*$'; then
+		echo "$1 never listened: $(cat "$TEST_TMP/$1.err" 2>/dev/null)"
+		return 1
+	fi
+	PORT=$(listening_port "$TEST_TMP/$1.err")
 }
 
 # reap PID: wait for a background job; its exit status goes to $STATUS.
@@ -90,15 +114,13 @@ reap() {
 	wait "$1" || STATUS=$?
 }
 
-# expect_status NAME WANT GOT [DETAIL...]
+# expect_status NAME WANT GOT [DETAIL...]: an exit status.
 expect_status() {
-	_es_name=$1 _es_want=$2 _es_got=$3
+	_es_want=$2 _es_got=$3
+	_es_name=$1
 	shift 3
-	if [ "$_es_got" = "$_es_want" ]; then
-		pass "$_es_name"
-	else
-		fail "$_es_name" "exit status $_es_got, expected $_es_want" "$@"
-	fi
+	check "$_es_name" '[ "$_es_got" = "$_es_want" ]' \
+		"exit status $_es_got, expected $_es_want" "$@"
 }
 
 # one_line FILE: the file holds exactly one line.

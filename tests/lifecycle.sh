@@ -1,5 +1,6 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
+# shellcheck disable=SC2016 # check evaluates its CONDITION (tests/lib.sh)
 # vsock-lifecycle over TCP loopback, both roles here, the event a fake one:
 #   pause    the guest side is stopped (SIGSTOP) for PAUSE_S seconds, less
 #            than its deadlines, then continued: every case ok (the CID's
@@ -47,16 +48,6 @@ start_side() {
 	BG_PIDS="$BG_PIDS $LAST_PID"
 }
 
-# armed NAME EVENT: a bounded wait (10 s) for NAME's "armed for EVENT".
-armed() {
-	_tries=0
-	until grep -q "armed for $2:" "$TEST_TMP/$1.err" 2>/dev/null; do
-		_tries=$((_tries + 1))
-		[ "$_tries" -le 200 ] || return 1
-		sleep 0.05
-	done
-}
-
 # expect FILE VERDICT...: writes tests/ktap's expectations, "EVENT:CASE V"
 # for each case in order, V the first VERDICT, "cid" the second.
 expect() {
@@ -74,12 +65,13 @@ run_event() {
 	EVENT=$1
 	start_side host host "$EVENT"
 	host=$LAST_PID
-	wait_listening host || { fail "$EVENT: host listens"; return; }
+	check "$EVENT: host listens" 'wait_listening host' || return
 	start_side guest guest "$EVENT"
 	guest=$LAST_PID
-	if ! armed guest "$EVENT" || ! armed host "$EVENT"; then
-		fail "$EVENT: both sides armed" "guest: $(cat "$TEST_TMP/guest.err")" \
-			"host: $(cat "$TEST_TMP/host.err")"
+	if ! check "$EVENT: both sides armed" \
+		'wait_line "$TEST_TMP/guest.err" "armed for $EVENT:" "$guest" &&
+		wait_line "$TEST_TMP/host.err" "armed for $EVENT:" "$host"' \
+		"guest: $(cat "$TEST_TMP/guest.err")" "host: $(cat "$TEST_TMP/host.err")"; then
 		kill "$guest" "$host" 2>/dev/null
 		return
 	fi
@@ -88,6 +80,7 @@ run_event() {
 		kill -STOP "$guest"
 		sleep 0.2
 		# Field 3 of /proc/PID/stat: T while stopped.
+		# shellcheck disable=SC2034 # stopped: read in check's CONDITION
 		case $(cut -d ' ' -f 3 "/proc/$guest/stat" 2>/dev/null) in
 		T) stopped=1 ;;
 		esac
@@ -101,11 +94,7 @@ run_event() {
 	reap "$host"
 	host_rc=$STATUS
 	[ "$2" = stop ] || return 0
-	if [ -n "$stopped" ]; then
-		pass "$EVENT: the guest was stopped"
-	else
-		fail "$EVENT: the guest was stopped" "its state was not T"
-	fi
+	check "$EVENT: the guest was stopped" '[ -n "$stopped" ]' "its state was not T"
 }
 
 # judge EVENT WANT-RC EXPECT: both sides' exit and KTAP.
@@ -114,20 +103,14 @@ judge() {
 		rc=$host_rc
 		[ "$s" = host ] || rc=$guest_rc
 		expect_status "$1: $s exit" "$2" "$rc" "$(cat "$TEST_TMP/$s.err")"
-		if "$KTAP" --expect "$3" "$TEST_TMP/$s.out" >/dev/null \
-			2>"$TEST_TMP/ktap.err"; then
-			pass "$1: $s's $COUNT verdicts as expected"
-		else
-			fail "$1: $s's $COUNT verdicts as expected" \
-				"$(cat "$TEST_TMP/ktap.err")" "$(grep '^#' "$TEST_TMP/$s.out" | head -n 40)"
-		fi
+		"$KTAP" --expect "$3" "$TEST_TMP/$s.out" >/dev/null 2>"$TEST_TMP/ktap.err"
+		_ktap_rc=$?
+		check "$1: $s's $COUNT verdicts as expected" '[ "$_ktap_rc" = 0 ]' \
+			"$(cat "$TEST_TMP/ktap.err")" "$(grep '^#' "$TEST_TMP/$s.out" | head -n 40)"
 	done
 	# The diagnostics name each blocked call's wake-up.
-	if grep -q '^# .*recv blocked across the event' "$TEST_TMP/guest.out"; then
-		pass "$1: the guest's KTAP says when blocked calls woke"
-	else
-		fail "$1: the guest's KTAP says when blocked calls woke"
-	fi
+	check "$1: the guest's KTAP says when blocked calls woke" \
+		'grep -q "^# .*recv blocked across the event" "$TEST_TMP/guest.out"' 
 }
 
 run_event pause stop

@@ -1,5 +1,6 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
+# shellcheck disable=SC2016 # check evaluates its CONDITION (tests/lib.sh)
 # Signals over TCP loopback. SIGINT and SIGTERM in the middle of a run
 # (waiting for a connection, blocked on a stalled peer, mid-transfer
 # against a slow peer, in threads) end every applet at once with status
@@ -32,10 +33,10 @@ interrupted() {
 	shift 4
 	start_supervised 60 "$_name" "$@"
 	_sup=$LAST_PID
-	if ! wait_for_line "$_ready" "$_pattern"; then
+	if ! wait_line "$_ready" "$_pattern"; then
 		kill "$_sup" 2>/dev/null
 		reap "$_sup"
-		fail "$_name: never got ready ($_pattern)" "$(cat "$_ready")"
+		check "$_name" false "never got ready ($_pattern)" "$(cat "$_ready")"
 		return
 	fi
 	_pid=$(applet_pid "$_name")
@@ -60,11 +61,8 @@ interrupted() {
 	fi
 	[ "$ELAPSED_MS" -le "$QUICK_MS" ] || _problems="$_problems took ${ELAPSED_MS} ms;"
 	[ "$LEFTOVER" = 0 ] || _problems="$_problems left behind: $LEFTOVER;"
-	if [ -z "$_problems" ]; then
-		pass "$_name"
-	else
-		fail "$_name:$_problems" "stderr: $(cat "$TEST_TMP/$_name.err")"
-	fi
+	check "$_name" '[ -z "$_problems" ]' "problems:$_problems" \
+		"stderr: $(cat "$TEST_TMP/$_name.err")"
 }
 
 # A run of the applet ($@) against faultpeer ROLE FAULT (the first
@@ -134,19 +132,16 @@ start_supervised 60 "perf-stalled" $V vsock-perf --listen "$LOOP:0" \
 perf_sup=$LAST_PID
 wait_listening perf-stalled
 start_peer perf-stalled-fp perf-guest stall --peer "$LOOP:$PORT" --timeout 60
-wait_for_line "$TEST_TMP/perf-stalled-fp.err" injected
+wait_line "$TEST_TMP/perf-stalled-fp.err" injected
 kill -TERM "$(applet_pid perf-stalled)"
 reap "$perf_sup"
 read_result perf-stalled
 stop_peer
-if [ "$STATUS" = 143 ] &&
+check "vsock-perf mid-test, stalled guest, SIGTERM" \
+	'[ "$STATUS" = 143 ] &&
 	[ "$(error_lines "$TEST_TMP/perf-stalled.err")" = "vsock-perf: terminated (SIGTERM)" ] &&
-	[ "$ELAPSED_MS" -le "$QUICK_MS" ]; then
-	pass "vsock-perf mid-test, stalled guest, SIGTERM"
-else
-	fail "vsock-perf mid-test, stalled guest, SIGTERM" "exit $STATUS, ${ELAPSED_MS} ms" \
-		"$(cat "$TEST_TMP/perf-stalled.err")"
-fi
+	[ "$ELAPSED_MS" -le "$QUICK_MS" ]' \
+	"exit $STATUS, ${ELAPSED_MS} ms" "$(cat "$TEST_TMP/perf-stalled.err")"
 
 # vsock-bench: ^C at a terminal signals the whole process group; every
 # stage still running says it was interrupted.
@@ -171,13 +166,10 @@ start_peer itest-fp itest-host none --guest "$LOOP:$GUEST_P" --timeout 60
 supervised 60 itest-epipe $V vsock-itest --peer "$LOOP:$PORT" \
 	--listen "$LOOP:$GUEST_P" --timeout 10
 stop_peer
-if [ "$STATUS" = 0 ] && [ "$(cat "$TEST_TMP/itest-epipe.out")" = PASS ] &&
-	[ ! -s "$TEST_TMP/itest-epipe.err" ]; then
-	pass "vsock-itest: host-terminated EPIPE is the expected outcome"
-else
-	fail "vsock-itest: host-terminated EPIPE is the expected outcome" \
-		"exit $STATUS" "$(cat "$TEST_TMP/itest-epipe.err")"
-fi
+check "vsock-itest: host-terminated EPIPE is the expected outcome" \
+	'[ "$STATUS" = 0 ] && [ "$(cat "$TEST_TMP/itest-epipe.out")" = PASS ] &&
+	[ ! -s "$TEST_TMP/itest-epipe.err" ]' \
+	"exit $STATUS" "$(cat "$TEST_TMP/itest-epipe.err")"
 
 # closed_stdout NAME CMD...: runs CMD with its stdout a pipe nobody reads
 # any more (the reader closed it before CMD started); then
@@ -188,22 +180,19 @@ closed_stdout() {
 	shift
 	rm -f "$TEST_TMP/$_cs_name.noreader"
 	{
-		until [ -e "$TEST_TMP/$_cs_name.noreader" ]; do sleep 0.05; done
-		"$SUPERVISE" run 60 "$TEST_TMP/$_cs_name.res" "$@" \
+		wait_line "$TEST_TMP/$_cs_name.noreader" closed &&
+			"$SUPERVISE" run 60 "$TEST_TMP/$_cs_name.res" "$@" \
 			</dev/null 2>"$TEST_TMP/$_cs_name.err"
-	} | { exec 0<&-; : >"$TEST_TMP/$_cs_name.noreader"; }
+	} | { exec 0<&-; echo closed >"$TEST_TMP/$_cs_name.noreader"; }
 }
 
 check_closed_stdout() {
 	read_result "$1"
 	_cs_lines=$(error_lines "$TEST_TMP/$1.err")
-	if [ "$STATUS" = 3 ] && [ "$(echo "$_cs_lines" | wc -l)" -eq 1 ] &&
-		echo "$_cs_lines" | grep -q -E "$2"; then
-		pass "$1"
-	else
-		fail "$1" "exit $STATUS (141 is a SIGPIPE death)" \
-			"stderr: $(cat "$TEST_TMP/$1.err")"
-	fi
+	_cs_want=$2
+	check "$1" '[ "$STATUS" = 3 ] && [ "$(echo "$_cs_lines" | wc -l)" -eq 1 ] &&
+		echo "$_cs_lines" | grep -q -E "$_cs_want"' \
+		"exit $STATUS (141 is a SIGPIPE death)" "stderr: $(cat "$TEST_TMP/$1.err")"
 }
 
 start_peer chain-fp perf-host none --tests latency --latency-count 20 --timeout 60
@@ -220,7 +209,7 @@ P=$("$SUPERVISE" ports 1)
 closed_stdout "$name" $V vsock-perf --listen "$LOOP:$P" --tests unidir \
 	--size 64K --count 2 --timeout 10 &
 closed_pid=$!
-wait_for_line "$TEST_TMP/$name.err" "listening on"
+wait_line "$TEST_TMP/$name.err" "listening on"
 start_peer perf-epipe-fp perf-guest none --tests unidir --peer "$LOOP:$P" \
 	--size 64K --count 2 --timeout 60
 wait "$closed_pid"
@@ -234,11 +223,8 @@ supervised 60 ctl-sigpipe $V vsock-ctl --peer "$LOOP:$PORT" --timeout 10 -- \
 	sh -c 'sed -n "s/^SigIgn:[[:space:]]*//p" /proc/$$/status'
 stop_peer
 mask=$(cat "$TEST_TMP/ctl-sigpipe.out")
-if [ "$STATUS" = 0 ] && [ -n "$mask" ] && [ $((0x$mask & 0x1000)) -eq 0 ]; then
-	pass "vsock-ctl: PROG starts with SIGPIPE at its default"
-else
-	fail "vsock-ctl: PROG starts with SIGPIPE at its default" \
-		"exit $STATUS, SigIgn $mask" "$(cat "$TEST_TMP/ctl-sigpipe.err")"
-fi
+check "vsock-ctl: PROG starts with SIGPIPE at its default" \
+	'[ "$STATUS" = 0 ] && [ -n "$mask" ] && [ $((0x$mask & 0x1000)) -eq 0 ]' \
+	"exit $STATUS, SigIgn $mask" "$(cat "$TEST_TMP/ctl-sigpipe.err")"
 
 finish

@@ -311,6 +311,21 @@ static int run(int argc, char **argv)
 	return code;
 }
 
+/* The first port of the kernel's ephemeral range, if it leaves room
+ * between 20000 and it (32000 otherwise, under the usual 32768: a range
+ * that starts lower leaves no port outside it, and bind() judges). */
+static int ephemeral_low(void)
+{
+	FILE *f = fopen("/proc/sys/net/ipv4/ip_local_port_range", "r");
+	int low = 0;
+	if (f) {
+		if (fscanf(f, "%d", &low) != 1)
+			low = 0;
+		fclose(f);
+	}
+	return low >= 21000 && low <= 65535 ? low : 32000;
+}
+
 static int free_ports(int argc, char **argv)
 {
 	int n = argc > 2 ? atoi(argv[2]) : 1;
@@ -318,9 +333,10 @@ static int free_ports(int argc, char **argv)
 		fprintf(stderr, "usage: supervise ports N (1..100)\n");
 		return 125;
 	}
+	int top = ephemeral_low();
 	srand((unsigned)getpid() ^ (unsigned)now_ms());
 	for (int attempt = 0; attempt < 200; attempt++) {
-		int base = 20000 + rand() % (12000 - n), ok = 1, fds[100];
+		int base = 20000 + rand() % (top - 20000 - n), ok = 1, fds[100];
 		int i;
 		for (i = 0; i < n && ok; i++) {
 			struct sockaddr_in in = {.sin_family = AF_INET,

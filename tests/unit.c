@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* Unit tests of common/: parsers, address text, data patterns, statistics
- * and whole-transfer I/O. Prints "unit: N passed, N failed". */
+ * and whole-transfer I/O. Prints "unit: N passed, N failed". A case is a
+ * function of CHECK()s and its row in cases[] (at the end). */
 #include "vsockbox.h"
 
 #include <errno.h>
@@ -952,20 +953,34 @@ static void test_options(void)
 	CHECK(!parse_address("tcp:[::1]", &b) && !same_host(&a, &b));
 }
 
+/* Every case, one row each: a new one is a function and its row. */
+static const struct unit_case {
+	const char *name;
+	void (*run)(void);
+} cases[] = {
+	{"numbers", test_numbers},
+	{"addresses", test_addresses},
+	{"patterns", test_patterns},
+	{"pattern", test_pattern},
+	{"pattern message", test_pattern_message},
+	{"stats", test_stats},
+	{"options", test_options},
+	{"format", test_format},
+	{"memory", test_memory},
+	{"io", test_io},
+	{"deadline", test_deadline},
+};
+
 int main(void)
 {
 	set_applet_name("unit");
-	test_numbers();
-	test_addresses();
-	test_patterns();
-	test_pattern();
-	test_pattern_message();
-	test_stats();
-	test_options();
-	test_format();
-	test_memory();
-	test_io();
-	test_deadline();
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		int failed_before = failed;
+		cases[i].run();
+		if (failed != failed_before)
+			fprintf(stderr, "unit: %s: %d failed\n", cases[i].name,
+				failed - failed_before);
+	}
 	printf("unit: %d passed, %d failed\n", passed, failed);
 	return failed ? 1 : 0;
 }

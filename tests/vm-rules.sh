@@ -1,5 +1,6 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
+# shellcheck disable=SC2016 # check evaluates its CONDITION (tests/lib.sh)
 # tests/vm-rules.sh: the QEMU runners' rules, checked without booting
 # anything (a few seconds; a step of make check):
 #  - no QEMU to be had: the runners skip (exit 77, a "SKIP: reason" line),
@@ -31,20 +32,16 @@ rule() {
 
 # has NAME PATTERN: the last output has a line matching PATTERN (grep -E).
 has() {
-	if grep -qE "$2" "$TEST_TMP/out"; then
-		pass "$1"
-	else
-		fail "$1" "no line matching '$2' in:" "$(head -c 400 "$TEST_TMP/out")"
-	fi
+	_re=$2
+	check "$1" 'grep -qE "$_re" "$TEST_TMP/out"' \
+		"no line matching '$2' in:" "$(head -c 400 "$TEST_TMP/out")"
 }
 
 # only_line NAME PATTERN: the last output is one line, matching PATTERN.
 only_line() {
-	if one_line "$TEST_TMP/out" && grep -qE "$2" "$TEST_TMP/out"; then
-		pass "$1"
-	else
-		fail "$1" "want one line matching '$2', got:" "$(head -c 400 "$TEST_TMP/out")"
-	fi
+	_re=$2
+	check "$1" 'one_line "$TEST_TMP/out" && grep -qE "$_re" "$TEST_TMP/out"' \
+		"want one line matching '$2', got:" "$(head -c 400 "$TEST_TMP/out")"
 }
 
 for runner in run vhost conform-compare hybrid; do
@@ -142,16 +139,10 @@ has "make initramfs: prints the stripped size" "vsockbox stripped: [0-9]+ bytes"
 has "make initramfs: prints the archive's size" "vsockbox.cpio.gz: [0-9]+ bytes"
 mkdir -p "$TEST_TMP/x"
 (cd "$TEST_TMP/x" && gzip -dc "$repo/build/vsockbox.cpio.gz" | cpio -id --quiet bin/vsockbox)
-if [ -f "$TEST_TMP/x/bin/vsockbox" ] &&
-	! readelf -S "$TEST_TMP/x/bin/vsockbox" | grep -q '\.symtab'; then
-	pass "make initramfs: the archive's vsockbox has no symbol table"
-else
-	fail "make initramfs: the archive's vsockbox is not stripped (or missing)"
-fi
-if [ "$(cksum <"$VSOCKBOX")" = "$before" ]; then
-	pass "make initramfs: ./vsockbox untouched"
-else
-	fail "make initramfs: ./vsockbox changed"
-fi
+check "make initramfs: the archive's vsockbox has no symbol table" \
+	'[ -f "$TEST_TMP/x/bin/vsockbox" ] &&
+	! readelf -S "$TEST_TMP/x/bin/vsockbox" | grep -q "\.symtab"' \
+	"not stripped (or missing)"
+testing "make initramfs: ./vsockbox untouched" "cksum <'$VSOCKBOX'" "$before"
 
 finish
