@@ -77,8 +77,8 @@ int vsock_bidir_main(int argc, char **argv)
 	struct stream_patterns *v = guest_patterns(&t, &patterns,
 						   perf_tests[PERF_TEST_BIDIR].label,
 						   PERF_BIDIR_PORT);
-	struct half reader = {&data, &t, v ? &v->rx : NULL, 0},
-		    writer = {&data, &t, v ? &v->tx : NULL, 0};
+	struct half reader = {&data, &t, patterns_checked(v), 0},
+		    writer = {&data, &t, patterns_sent(v), 0};
 	xthread_start(&thread, read_all, &reader);
 	write_all(&writer, buf);
 	xthread_join(thread);
@@ -91,6 +91,7 @@ int vsock_bidir_main(int argc, char **argv)
 	if (err == ERR_DATA)
 		die_io(&data, err, "read");
 	conn_close(&data);
+	stream_patterns_end(v);
 	xfree(buf);
 	guest_finish(&ctl, &t);
 	return EXIT_PASS;

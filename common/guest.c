@@ -42,8 +42,7 @@ struct stream_patterns *guest_patterns(const struct throughput *t,
 {
 	if (!ENABLE_FEATURE_VERIFY || !t->verify)
 		return NULL;
-	pattern_start(&v->rx, test, port, PATTERN_TO_GUEST, t->size);
-	pattern_start(&v->tx, test, port, PATTERN_TO_HOST, t->size);
+	stream_patterns_start(v, test, port, PATTERN_TO_HOST, t->size);
 	return v;
 }
 
@@ -53,14 +52,14 @@ int guest_unidir(struct conn *c, const struct throughput *t,
 {
 	for (uint64_t i = 0; i < t->count; i++) {
 		int err = recv_stream(c, t->size, buf, buf_len,
-				      v ? &v->rx : NULL,
+				      patterns_checked(v),
 				      step_deadline(t->timeout_s));
 		if (err) {
 			*failed_op = "read";
 			return err;
 		}
 		struct deadline d = step_deadline(t->timeout_s);
-		err = send_stream(c, t->size, buf, buf_len, v ? &v->tx : NULL, d);
+		err = send_stream(c, t->size, buf, buf_len, patterns_sent(v), d);
 		/* The next read goes into the buffer just sent. */
 		if (!err)
 			err = zerocopy_wait(c, d);
