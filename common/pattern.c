@@ -161,7 +161,29 @@ ALWAYS_INLINE size_t find_word_body(const uint64_t *restrict t, uint64_t b,
 	return words;
 }
 
-/* The loop above as a function of its own, for one instruction set. */
+/* A whole block from its start: the stamp st and the first group without
+ * a branch (words 1..3 alone, so that the rest goes in whole vectors),
+ * then whole groups. */
+ALWAYS_INLINE size_t find_block_body(const uint64_t *restrict t, uint64_t b,
+				     uint64_t st,
+				     const unsigned char *restrict p)
+{
+	uint64_t diff = load_le64(p) ^ st;
+
+	for (size_t k = 1; k < 4; k++)
+		diff |= load_le64(p + 8 * k) ^ t[k] ^ b;
+	for (size_t k = 4; k < GROUP; k++)
+		diff |= load_le64(p + 8 * k) ^ t[k] ^ b;
+	if (diff) {
+		if (load_le64(p) != st)
+			return 0;
+		return 1 + find_word_body(t + 1, b, p + 8, GROUP - 1);
+	}
+	return GROUP + find_word_body(t + GROUP, b, p + 8 * GROUP,
+				      PATTERN_TABLE_WORDS - GROUP);
+}
+
+/* The loops above as functions of their own, for one instruction set. */
 #define WORD_LOOP(isa, attributes)					\
 	attributes static size_t find_##isa(const uint64_t *restrict t,	\
 					    uint64_t b,			\
@@ -169,6 +191,12 @@ ALWAYS_INLINE size_t find_word_body(const uint64_t *restrict t, uint64_t b,
 					    size_t words)		\
 	{								\
 		return find_word_body(t, b, p, words);			\
+	}								\
+	attributes static size_t block_##isa(const uint64_t *restrict t, \
+					     uint64_t b, uint64_t st,	\
+					     const unsigned char *restrict p) \
+	{								\
+		return find_block_body(t, b, st, p);			\
 	}
 
 WORD_LOOP(plain, )
@@ -183,30 +211,38 @@ WORD_LOOP(avx2, __attribute__((target("avx2"))))
 #define HAS_AVX2() __builtin_cpu_supports("avx2")
 #else
 #define find_avx2 find_plain
+#define block_avx2 block_plain
 #define HAS_AVX2() 0
 #endif
 
 /* Words of pos's block from pos (a word boundary) on, at most what len
- * holds; a stamp word goes alone. */
+ * holds. */
 static size_t words_in_block(uint64_t pos, size_t len)
 {
-	size_t word = (size_t)((pos >> 3) & WORD_MASK);
-	size_t left = word == 0 ? 1 : PATTERN_TABLE_WORDS - word;
+	size_t left = PATTERN_TABLE_WORDS - (size_t)((pos >> 3) & WORD_MASK);
 	return len / 8 < left ? len / 8 : left;
 }
 
 /* Whole words from pos, a word boundary, in one block: the index of the
- * first word that differs, or words. */
+ * first word that differs, or words. A whole block (the usual case) in
+ * one call; the stamp word of a part alone. */
 static size_t find_word(const struct pattern *s, uint64_t pos,
 			const unsigned char *p, size_t words)
 {
 	const uint64_t *t = s->table + ((pos >> 3) & WORD_MASK);
-	uint64_t b = body_word(s, pos);
+	uint64_t b = body_word(s, pos), st;
 
-	if ((pos & (BLOCK - 1)) == 0)
-		return load_le64(p) == stamp(s, pos >> BLOCK_SHIFT) ? 1 : 0;
-	return HAS_AVX2() ? find_avx2(t, b, p, words)
-			  : find_plain(t, b, p, words);
+	if ((pos & (BLOCK - 1)) != 0)
+		return HAS_AVX2() ? find_avx2(t, b, p, words)
+				  : find_plain(t, b, p, words);
+	st = stamp(s, pos >> BLOCK_SHIFT);
+	if (words == PATTERN_TABLE_WORDS)
+		return HAS_AVX2() ? block_avx2(t, b, st, p)
+				  : block_plain(t, b, st, p);
+	if (load_le64(p) != st)
+		return 0;
+	return 1 + (HAS_AVX2() ? find_avx2(t + 1, b, p + 8, words - 1)
+			       : find_plain(t + 1, b, p + 8, words - 1));
 }
 
 void pattern_fill(const struct pattern *s, uint64_t pos, void *buf, size_t len)

@@ -497,7 +497,7 @@ static inline uint64_t run_token(bool preamble)
  * receiver expects (doc/PROTOCOL.md gives it byte for byte). */
 enum pattern_dir { PATTERN_TO_GUEST, PATTERN_TO_HOST };
 /* A 4 KiB block's words; the distinct block bodies of a stream (a prime,
- * so that sends of a power of two start on ever other bodies). */
+ * so that sends of a power of two start on every body in turn). */
 enum { PATTERN_TABLE_WORDS = 512, PATTERN_BODIES = 61 };
 struct pattern_mismatch {
 	uint64_t pos;		/* in the whole stream */
