@@ -26,6 +26,7 @@ const struct applet_spec vsock_unidir_spec = {NULL, describe, options,
 int vsock_unidir_main(int argc, char **argv)
 {
 	static const unsigned char magic[] = {MAGIC_UNIDIR};
+	const char *label = perf_tests[PERF_TEST_UNIDIR].label;
 	struct throughput t;
 	struct conn data, ctl;
 	struct progress progress;
@@ -36,10 +37,9 @@ int vsock_unidir_main(int argc, char **argv)
 	void *buf = xmalloc(t.io_size);
 	throughput_connect(&t, &data, PERF_UNIDIR_PORT);
 	guest_announce(&ctl, &t, magic, sizeof(magic));
-	struct stream_patterns *v = guest_patterns(&t, &patterns,
-						   perf_tests[PERF_TEST_UNIDIR].label,
+	struct stream_patterns *v = guest_patterns(&t, &patterns, label,
 						   PERF_UNIDIR_PORT);
-	progress_start(&progress, "unidirectional", t.count);
+	progress_start(&progress, label, t.count);
 	int err = guest_unidir(&data, &t, v, buf, t.io_size, &progress, &op);
 	progress_end(&progress);
 	if (err)

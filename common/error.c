@@ -143,28 +143,6 @@ void format_io_failure(char *buf, size_t len, const char *op,
 	format(buf, len, "%s %s: %s", op, c->name, io_error_text(err));
 }
 
-/* A failed transfer; with --verify a difference is the pattern's own
- * line, which names the test. */
-static _Noreturn void die_transfer(const struct conn *c, int err,
-				   const struct pattern *v, const char *op)
-{
-	char why[384];
-	if (ENABLE_FEATURE_VERIFY && err == ERR_PATTERN && v)
-		pattern_describe(v, why, sizeof(why));
-	else
-		format_io_failure(why, sizeof(why), op, c, err);
-	die(io_exit_code(err), "%s", why);
-}
-
-_Noreturn void die_io(const struct conn *c, int err, const char *fmt, ...)
-{
-	char op[128];
-	va_list ap;
-	va_start(ap, fmt);
-	format_v(op, sizeof(op), fmt, ap);
-	va_end(ap);
-	die_transfer(c, err, NULL, op);
-}
 
 void announce_listening(const struct address *a)
 {
@@ -173,13 +151,19 @@ void announce_listening(const struct address *a)
 	warn("listening on %s", text);
 }
 
+/* A failed transfer; with --verify a difference is the pattern's own
+ * line, which names the test. */
 _Noreturn void die_stream(const struct conn *c, int err,
 			  const struct pattern *v, const char *fmt, ...)
 {
-	char op[128];
+	char op[128], why[384];
 	va_list ap;
 	va_start(ap, fmt);
 	format_v(op, sizeof(op), fmt, ap);
 	va_end(ap);
-	die_transfer(c, err, v, op);
+	if (ENABLE_FEATURE_VERIFY && err == ERR_PATTERN && v)
+		pattern_describe(v, why, sizeof(why));
+	else
+		format_io_failure(why, sizeof(why), op, c, err);
+	die(io_exit_code(err), "%s", why);
 }

@@ -58,6 +58,23 @@ static int list_all_options(void)
 	return EXIT_PASS;
 }
 
+/* Every test of the micro benchmark (PERF_TESTS, protocol.h), one line
+ * each, "test NAME GUEST-APPLET PORT STREAMS LABEL", and one per result,
+ * "result NAME JSON-KEY TABLE-LABEL": vsock-bench takes its stages from
+ * here, the test suites their lists. */
+static int list_perf_tests(void)
+{
+	for (int i = 0; i < PERF_TESTS_N; i++) {
+		const struct perf_test *t = &perf_tests[i];
+		out("test %s %s %u %u %s\n", t->name, t->guest, (unsigned)t->port,
+		    t->streams, t->label);
+		for (int k = 0; k < PERF_RESULTS_MAX && t->results[k].key; k++)
+			out("result %s %s %s\n", t->name, t->results[k].key,
+			    t->results[k].label);
+	}
+	return EXIT_PASS;
+}
+
 /* `vsockbox --check-options APPLET ARGS...`: APPLET's own parser judges
  * ARGS, which are options only, and nothing runs: exit 0, or its one line
  * and 2. vsock-bench checks its stages' options this way before any of
@@ -116,7 +133,8 @@ static int usage(int fd, int code)
 	print_to(fd,
 		"vsockbox " VSOCKBOX_VERSION ": virtio-vsock tests and benchmarks\n"
 		"usage: vsockbox APPLET [ARGS...]   or a link named APPLET\n"
-		"       vsockbox --list | --list-options | --help | --version\n"
+		"       vsockbox --list | --list-options | --list-perf-tests\n"
+		"       vsockbox --help | --version\n"
 		"       vsockbox --check-options APPLET ARGS...\n"
 		"       vsockbox --compose NAME APPLET,APPLET... TEXT ARGS...\n\n"
 		"applets (APPLET --help for each):\n");
@@ -156,6 +174,8 @@ int main(int argc, char **argv)
 			return list_applets();
 		if (strcmp(name, "--list-options") == 0)
 			return list_all_options();
+		if (strcmp(name, "--list-perf-tests") == 0)
+			return list_perf_tests();
 		if (strcmp(name, "--check-options") == 0)
 			return check_options(argc, argv);
 		if (strcmp(name, "--compose") == 0)

@@ -22,6 +22,11 @@ void xconn_open_stream(struct conn *c, const struct address *peer,
 		die_io(c, err, "write the stream preamble to");
 }
 
+uint64_t run_token(bool preamble)
+{
+	return ENABLE_FEATURE_HYBRID && preamble ? preamble_token() : 0;
+}
+
 #if ENABLE_FEATURE_HYBRID
 uint64_t preamble_token(void)
 {

@@ -58,7 +58,6 @@ enum {
 	PERF_MULTI_PORT = 8504,		/* 8504..8508 */
 	PERF_BIDIR_PORT = 8509,
 	PERF_MULTI_STREAMS = 5,
-	PERF_CONNECTIONS = 9,
 
 	MAGIC_UNIDIR = 123,
 	MAGIC_MULTI = 124,		/* 124..128, stream i sends 124 + i */
@@ -93,27 +92,8 @@ enum { WARMUP_UNIT = 8 };
 enum { PREAMBLE_TAG_LEN = 4, PREAMBLE_BYTES = 16,
        PREAMBLE_DEADLINE_MS = 5000 };
 
-/* The nine connections (slots), in the order of their guest ports, which
- * is the order the original guest opens them: 8501..8509. */
-enum {
-	SLOT_CTL, SLOT_ECHO, SLOT_UNIDIR, SLOT_MULTI,
-	SLOT_BIDIR = SLOT_MULTI + PERF_MULTI_STREAMS,
-	PERF_SLOTS,
-};
 /* Connections as bits: n slots from the first. */
 #define PERF_SLOT_BITS(first, n) (((1u << (n)) - 1) << (first))
-
-static inline uint32_t perf_slot_port(int slot)
-{
-	return (uint32_t)(PERF_CTL_PORT + slot);
-}
-
-/* The slot of a guest source port, or -1. */
-static inline int perf_port_slot(uint32_t port)
-{
-	return port >= PERF_CTL_PORT && port < PERF_CTL_PORT + PERF_SLOTS
-		       ? (int)(port - PERF_CTL_PORT) : -1;
-}
 
 /* vsock-conform: our own protocol, beyond the Fuchsia one (doc/PROTOCOL.md
  * says it in words). Each case
@@ -161,33 +141,72 @@ enum { UNIDIR_IO_SIZE = 1 << 20, BIDIR_IO_SIZE = 512 << 10,
 enum { VSOCK_BUFFER_SIZE = 4 << 20 };
 
 /* The benchmark's tests, one row each, in the host's run order:
- * X(ID, name, fields of struct perf_test). ID names its constants
- * (TEST_ID is its bit); name is its word on --tests and the suffix of the
- * function that runs it (vsock-perf's run_name). Everything else about
- * the tests (bits, --tests names, help, plans, reports, JSON keys, the
- * test peers' lists) is derived from these rows. */
+ * X(ID, name, port, streams, fields of struct perf_test). ID names its
+ * constants (TEST_ID is its bit, SLOT_ID its first connection); name is
+ * its word on --tests and the suffix of the function that runs it
+ * (vsock-perf's run_name); port is the guest port of its first data
+ * connection, and its streams take port..port+streams-1. .guest is the
+ * applet that plays it (vsock-bench runs them in this order).
+ * Everything else about the tests (bits, slots, --tests names, help,
+ * plans, reports, JSON keys, vsock-bench's stages, the test peers' lists:
+ * `vsockbox --list-perf-tests`) is derived from these rows. */
 #define PERF_TESTS(X)							\
-	X(LATENCY, latency, .label = "latency", .echo = true,		\
-	  .slots = PERF_SLOT_BITS(SLOT_ECHO, 1),			\
+	X(LATENCY, latency, PERF_ECHO_PORT, 1,				\
+	  .label = "latency", .guest = "vsock-echo", .echo = true,	\
 	  .count = PERF_LATENCY_PACKETS, .io_size = PERF_ECHO_PACKET,	\
 	  .results = {{"round_trip_page", "round trip, 4096 B"}})	\
-	X(BIDIR, bidir, .label = "bidirectional",			\
+	X(BIDIR, bidir, PERF_BIDIR_PORT, 1,				\
+	  .label = "bidirectional", .guest = "vsock-bidir",		\
 	  .magic = MAGIC_BIDIR, .magics = 1,				\
-	  .slots = PERF_SLOT_BITS(SLOT_BIDIR, 1),			\
 	  .count = PERF_BIDIR_COUNT, .io_size = BIDIR_IO_SIZE,		\
 	  .results = {{"tx_throughput", "bidirectional tx"},		\
 		      {"rx_throughput", "bidirectional rx"}})		\
-	X(UNIDIR, unidir, .label = "unidirectional",			\
+	X(UNIDIR, unidir, PERF_UNIDIR_PORT, 1,				\
+	  .label = "unidirectional", .guest = "vsock-unidir",		\
 	  .magic = MAGIC_UNIDIR, .magics = 1,				\
-	  .slots = PERF_SLOT_BITS(SLOT_UNIDIR, 1),			\
 	  .count = PERF_UNIDIR_COUNT, .io_size = UNIDIR_IO_SIZE,	\
 	  .results = {{"single_stream_unidirectional", "unidirectional"}}) \
-	X(MULTI, multi, .label = "multi stream",			\
+	X(MULTI, multi, PERF_MULTI_PORT, PERF_MULTI_STREAMS,		\
+	  .label = "multi stream", .guest = "vsock-multi",		\
 	  .magic = MAGIC_MULTI, .magics = PERF_MULTI_STREAMS,		\
-	  .slots = PERF_SLOT_BITS(SLOT_MULTI, PERF_MULTI_STREAMS),	\
 	  .count = PERF_MULTI_COUNT, .io_size = MULTI_IO_SIZE,		\
 	  .results = {{"multi_stream_unidirectional",			\
 		       "multi stream (5 streams)"}})
+
+/* The connections (slots), one per guest port from PERF_CTL_PORT on (the
+ * original guest opens them in that order): the control connection,
+ * then each test's streams at its ports. */
+#define PERF_TEST_SLOT(id, name, port, streams, ...)			\
+	SLOT_##id = (port) - PERF_CTL_PORT,
+#define PERF_TEST_STREAMS(id, name, port, streams, ...) + (streams)
+enum {
+	SLOT_CTL,
+	PERF_TESTS(PERF_TEST_SLOT)
+	PERF_SLOTS = 1 PERF_TESTS(PERF_TEST_STREAMS),
+	SLOT_ECHO = SLOT_LATENCY,	/* the timed echoes' connection */
+};
+#undef PERF_TEST_SLOT
+#undef PERF_TEST_STREAMS
+/* The rows' ports are PERF_CTL_PORT + 1.. with no gap and no overlap: a
+ * new test takes the port after the last. */
+#define PERF_TEST_SLOT_BITS(id, name, port, streams, ...)		\
+	| PERF_SLOT_BITS(SLOT_##id, streams)
+_Static_assert((1u PERF_TESTS(PERF_TEST_SLOT_BITS)) == (1u << PERF_SLOTS) - 1,
+	       "PERF_TESTS: the ports of the tests' streams must follow "
+	       "PERF_CTL_PORT one by one, each once");
+#undef PERF_TEST_SLOT_BITS
+
+static inline uint32_t perf_slot_port(int slot)
+{
+	return (uint32_t)(PERF_CTL_PORT + slot);
+}
+
+/* The slot of a guest source port, or -1. */
+static inline int perf_port_slot(uint32_t port)
+{
+	return port >= PERF_CTL_PORT && port < PERF_CTL_PORT + PERF_SLOTS
+		       ? (int)(port - PERF_CTL_PORT) : -1;
+}
 
 enum { PERF_RESULTS_MAX = 2 };
 
@@ -201,6 +220,9 @@ struct perf_test {
 	const char *name;	/* on --tests */
 	unsigned bit;		/* TEST_ID: bits follow the run order */
 	const char *label;	/* in messages, progress and help */
+	const char *guest;	/* the guest applet that plays it */
+	uint32_t port;		/* its first stream's guest port */
+	unsigned streams;	/* its data connections, from port on */
 	unsigned magic, magics;	/* magic..magic+magics-1 on the control
 				 * connection, before the test; 0: none */
 	unsigned slots;		/* the data connections it uses, as bits */
@@ -210,16 +232,18 @@ struct perf_test {
 	struct perf_result results[PERF_RESULTS_MAX];	/* key NULL: none */
 };
 
-#define PERF_TEST_INDEX(id, name, ...) PERF_TEST_##id,
+#define PERF_TEST_INDEX(id, ...) PERF_TEST_##id,
 enum { PERF_TESTS(PERF_TEST_INDEX) PERF_TESTS_N };
 #undef PERF_TEST_INDEX
 
-#define PERF_TEST_BIT(id, name, ...) TEST_##id = 1u << PERF_TEST_##id,
+#define PERF_TEST_BIT(id, ...) TEST_##id = 1u << PERF_TEST_##id,
 enum { PERF_TESTS(PERF_TEST_BIT) TEST_ALL = (1u << PERF_TESTS_N) - 1 };
 #undef PERF_TEST_BIT
 
-#define PERF_TEST_ROW(id, nm, ...)					\
-	[PERF_TEST_##id] = {.name = #nm, .bit = TEST_##id, __VA_ARGS__},
+#define PERF_TEST_ROW(id, nm, first, n, ...)				\
+	[PERF_TEST_##id] = {.name = #nm, .bit = TEST_##id, .port = (first), \
+			    .streams = (n), .slots = PERF_SLOT_BITS(SLOT_##id, n), \
+			    __VA_ARGS__},
 static const struct perf_test perf_tests[PERF_TESTS_N] = {
 	PERF_TESTS(PERF_TEST_ROW)
 };

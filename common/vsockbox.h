@@ -86,10 +86,6 @@ _Noreturn void die(int code, const char *fmt, ...) PRINTF_LIKE(2, 3);
 typedef void fatal_hook_fn(void *arg, int code, const char *text);
 void set_fatal_hook(fatal_hook_fn *fn, void *arg);
 struct conn;
-/* A failed transfer on c: "WHAT NAME: reason", WHAT from fmt ("read",
- * "%s: read magic from"), with the failure's exit class. */
-_Noreturn void die_io(const struct conn *c, int err, const char *fmt, ...)
-	PRINTF_LIKE(3, 4);
 struct address;
 /* "APPLET: listening on ADDR", the line scripts wait for. */
 void announce_listening(const struct address *a);
@@ -97,11 +93,15 @@ void announce_listening(const struct address *a);
 void format_io_failure(char *buf, size_t len, const char *op,
 		       const struct conn *c, int err);
 struct pattern;
-/* die_io for a stream --verify may check (v NULL: none): a difference
- * (ERR_PATTERN) is the pattern's own line, naming test, stream and place. */
+/* A failed transfer on c: "WHAT NAME: reason", WHAT from fmt ("read",
+ * "%s: read magic from"), with the failure's exit class. On a stream
+ * --verify checks (v; NULL: none) a difference (ERR_PATTERN) is the
+ * pattern's own line, naming test, stream and place. */
 _Noreturn void die_stream(const struct conn *c, int err,
 			  const struct pattern *v, const char *fmt, ...)
 	PRINTF_LIKE(4, 5);
+/* die_stream on a stream no pattern checks. */
+#define die_io(c, err, ...) die_stream(c, err, NULL, __VA_ARGS__)
 const char *io_error_text(int err);
 /* "ECONNRESET": the symbol of an errno value, "errno N" if unknown. */
 const char *errno_name(int err, char *buf, size_t len);
@@ -481,10 +481,7 @@ void xconn_open_stream(struct conn *c, const struct address *peer,
 int preamble_read(struct conn *c, const struct address *local,
 		  struct address *peer, struct deadline d);
 /* --preamble's token for a run, or 0 without --preamble. */
-static inline uint64_t run_token(bool preamble)
-{
-	return ENABLE_FEATURE_HYBRID && preamble ? preamble_token() : 0;
-}
+uint64_t run_token(bool preamble);
 /* A row only with FEATURE_HYBRID (sock.c), as
  * IF_FEATURE_HYBRID(OPTION_PREAMBLE(type, field),). */
 #define OPTION_PREAMBLE(type, field) \

@@ -406,7 +406,7 @@ cat >"$FAKE" <<'EOF'
 applet=$1
 shift
 case $applet in
---compose) exec "$FAKE_REAL" --compose "$@" ;;
+--compose|--list-perf-tests) exec "$FAKE_REAL" "$applet" "$@" ;;
 vsock-ctl)
 	while [ "$1" != -- ]; do shift; done
 	shift

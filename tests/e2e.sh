@@ -37,9 +37,30 @@ needs() {
 	done
 }
 
+# The micro benchmark's tests and results, from the binary (PERF_TESTS):
+# the lists below are these, so a new test needs no edit here.
+PERF_LIST=$("$VSOCKBOX" --list-perf-tests)
+# perf_list KIND FIELDS: one column of it, a line each: "test 3" the guest
+# applets, "test 6-" the tests' labels, "result 3" the JSON keys,
+# "result 4-" the table's labels.
+perf_list() {
+	printf '%s\n' "$PERF_LIST" | grep "^$1 " | cut -d' ' -f"$2"
+}
+# perf_count KIND: how many tests or results.
+perf_count() {
+	perf_list "$1" 2 | wc -l | tr -d ' '
+}
+# perf_table_rows FILE: how many of the table's rows FILE has.
+perf_table_rows() {
+	perf_list result 4- | sed 's/^/^/' >"$TEST_TMP/labels"
+	grep -c -f "$TEST_TMP/labels" "$1"
+}
+
 # needs_bench: vsock-perf and every applet vsock-bench runs.
 needs_bench() {
-	needs vsock-perf vsock-ctl vsock-echo vsock-bidir vsock-unidir vsock-multi
+	# Word splitting of the list is wanted.
+	# shellcheck disable=SC2046
+	needs vsock-perf vsock-ctl $(perf_list test 3)
 }
 
 # ---- dispatch ----
@@ -136,15 +157,14 @@ if needs_bench; then
 	testing "bench: data corruption check passed" \
 		"grep -c 'data corruption check: PASSED' '$TEST_TMP/small-perf.out'" "1"
 	testing "bench: table has every test" \
-		"grep -c -e '^round trip' -e '^bidirectional tx' -e '^bidirectional rx' -e '^unidirectional' -e '^multi stream' '$TEST_TMP/small-perf.out'" "5"
+		"perf_table_rows '$TEST_TMP/small-perf.out'" "$(perf_count result)"
 	testing "bench: quiet stderr when not a terminal" \
 		"grep -v 'listening on' '$TEST_TMP/small-perf.err'; cat '$TEST_TMP/small-bench.err'" ""
 
 	run_bench json --json --size 64K --count 2 --latency-count 100 -- --size 64K --count 2
 	expect_status "json: passes" 0 "$PERF_STATUS"
 	json=$(cat "$TEST_TMP/json-perf.out")
-	for key in round_trip_page tx_throughput rx_throughput \
-		single_stream_unidirectional multi_stream_unidirectional; do
+	for key in $(perf_list result 3); do
 		case $json in
 		*"\"$key\": {\"min\": "*"\"p_25th\": "*"\"p_50th\": "*"\"p_75th\": "*"\"p_99th\": "*"\"max\": "*)
 			pass "json: $key has the six statistics" ;;
@@ -160,7 +180,8 @@ if needs_bench; then
  1 {\"data_corruption\": true"
 	if command -v python3 >/dev/null 2>&1; then
 		testing "json: valid JSON" "python3 -c 'import json,sys; d=json.load(sys.stdin); print(sorted(d))' < '$TEST_TMP/json-perf.out'" \
-			"['data_corruption', 'multi_stream_unidirectional', 'round_trip_page', 'rx_throughput', 'single_stream_unidirectional', 'tx_throughput']"
+			"[$({ echo data_corruption; perf_list result 3; } | LC_ALL=C sort |
+				sed "s/.*/'&'/" | paste -s -d, - | sed 's/,/, /g')]"
 	fi
 	testing "json: no verified key without --verify" \
 		"grep -c -e verified -e error '$TEST_TMP/json-perf.out'" 0
@@ -238,7 +259,8 @@ if needs vsock-perf vsock-echo; then
 		"grep -o '\"data_corruption\": [a-z]*' '$TEST_TMP/sub-perf.out'" '"data_corruption": true'
 	testing "--tests latency: other results null" \
 		"grep -o '\"[a-z_]*\": null' '$TEST_TMP/sub-perf.out' | tr '\n' ' '" \
-		"\"tx_throughput\": null \"rx_throughput\": null \"single_stream_unidirectional\": null \"multi_stream_unidirectional\": null "
+		"$(perf_list result 2- | grep -v '^latency ' | cut -d' ' -f2 |
+			sed 's/.*/"&": null/' | tr '\n' ' ')"
 fi
 
 if needs vsock-perf vsock-ctl vsock-echo vsock-unidir vsock-multi vsock-itest-host; then
@@ -615,7 +637,8 @@ expect_status "new stage option: the tree builds" 0 $? "$(cat "$TEST_TMP/extra.e
 testing "new stage option: in vsock-bench's help" \
 	"VSOCKBOX='$cfg/vsockbox' sh '$cfg/scripts/vsock-bench' --help | grep -c '^  --extra  *a new stage option'" "1"
 testing "new stage option: vsock-bench hands it to the data stages" \
-	"'$cfg/vsockbox' --compose vsock-bench vsock-ctl,vsock-echo,vsock-bidir,vsock-unidir,vsock-multi '' --ext | grep -c -- ' --extra\$'" "3"
+	"'$cfg/vsockbox' --compose vsock-bench vsock-ctl,$(perf_list test 3 | paste -s -d, -) '' --ext | grep -c -- ' --extra\$'" \
+	"$(perf_list test 3 | grep -c -v '^vsock-echo$')"
 cp "$TEST_TMP/vsockbox.h" "$cfg/common/vsockbox.h"
 (cd "$cfg" && make -s defconfig >/dev/null && sed -n 's/^# CONFIG_\(.*\) is not set$/\1/p' .config) >"$TEST_TMP/off"
 testing "defconfig honours default" "cat '$TEST_TMP/off'" ""
@@ -679,79 +702,217 @@ if needs_bench; then
 	VSOCKBOX=$default_vsockbox
 	expect_bench_passed proto "protocolconfig"
 	testing "protocolconfig: every test ran, the echoes unchanged" \
-		"grep -c -e '^round trip' -e '^bidirectional tx' -e '^bidirectional rx' -e '^unidirectional' -e '^multi stream' -e 'data corruption check: PASSED' '$TEST_TMP/proto-perf.out'" "6"
+		"perf_table_rows '$TEST_TMP/proto-perf.out'; grep -c 'data corruption check: PASSED' '$TEST_TMP/proto-perf.out'" \
+		"$(perf_count result)
+1"
 fi
 sed 's/^\(\/\/config:\)\tdefault y/\1\tdefault n/' "$cfg/applets/vsock_hello.c" >"$TEST_TMP/h.c" &&
 	mv "$TEST_TMP/h.c" "$cfg/applets/vsock_hello.c"
 (cd "$cfg" && make -s Config.in >/dev/null && make -s defconfig >/dev/null)
 testing "defconfig honours default n" "grep -c '^# CONFIG_VSOCK_HELLO is not set' '$cfg/.config'" "1"
 
-# ---- a new vsock-perf test is one row and one function ----
-# In a scratch tree: a row in PERF_TESTS (common/protocol.h) for a test
-# with nothing on the wire, and its run_NAME in vsock_perf.c. Help,
-# --tests, --list-options, the plan, the report and faultpeer's list take
-# it from there. Its row is first, so it runs first, then latency over the
-# wire against faultpeer (which has no part for the new test).
+# ---- a new vsock-perf test is its row, its run function and its guest
+# applet ----
+# In a scratch tree: a test that moves bytes, guest to host, on a new port
+# (8510, after the last) with a magic of its own: its row in PERF_TESTS
+# (common/protocol.h), its run_NAME in applets/vsock_perf/vsock_perf.c and
+# its guest applet, a folder of two files (applets/vsock_sink/: the main
+# file and send.c), so the same tree shows an applet of several files.
+# Nothing else changes (CONTRIBUTING.md names these files): help, --tests,
+# the slots, the plan, the report, vsock-bench's stages and faultpeer's
+# list take it from the row.
 perf=$TEST_TMP/perftree
 mkdir -p "$perf/tests" &&
 	(cd "$SRC" && cp -R Makefile Config.in applets common scripts mk "$perf/" &&
 		cp tests/faultpeer.c "$perf/tests/")
-rm -f "$perf"/common/*.o "$perf"/applets/*.o
+rm -f "$perf"/common/*.[od] "$perf"/applets/*.[od] "$perf"/applets/*/*.[od]
 cat >"$TEST_TMP/row" <<'ROW'
-	X(NOOP, noop, .label = "no-op", .count = 3, .io_size = 1024,	\
-	  .results = {{"no_op", "no-op"}})				\
+	X(SINK, sink, 8510, 1,						\
+	  .label = "sink", .guest = "vsock-sink",			\
+	  .magic = 130, .magics = 1, .count = 4, .io_size = 64 << 10,	\
+	  .results = {{"sink_throughput", "sink"}})
 ROW
 cat >"$TEST_TMP/function" <<'FUNCTION'
-/* Nothing on the wire: each sample is SIZE bytes in one microsecond. */
-static void run_noop(struct perf *p, struct test_run *r)
+/* sink: the guest writes SIZE bytes per iteration, every one its magic
+ * number; each is checked as it comes. */
+static void run_sink(struct perf *p, struct test_run *r)
 {
+	const struct perf_test *t = r->test;
+	struct conn *c = &p->conn[SLOT_SINK];
 	struct series *s = &r->result[0];
+	unsigned char *buf = xmalloc(r->io_size);
+	uint64_t started = now_ns();
 
+	p->step = "magic";
+	expect_magics(p, t);
+	p->step = "transfer";
 	record(s, r->count);
-	for (uint64_t i = 0; i < r->count; i++)
-		s->v[s->n++] = mib_per_s(p->o.size, 1000);
-	finished(p, r->test->label, r->count, now_ns());
+	for (uint64_t i = 0; i < r->count; i++) {
+		uint64_t start = now_ns();
+		for (uint64_t left = p->o.size; left;) {
+			size_t n = left < r->io_size ? (size_t)left : r->io_size;
+			int err = read_full(c, buf, n, step_deadline(p->o.timeout_s));
+			if (err)
+				fail_stream(p, r, "read", c, err, NULL);
+			size_t at = find_not_byte(buf, n, (unsigned char)t->magic);
+			if (at != n)
+				die(EXIT_FAIL, "%s: %s: byte %llu is %u, not %u",
+				    t->label, c->name, (unsigned long long)(
+				    p->o.size - left + at), buf[at], t->magic);
+			left -= n;
+		}
+		s->v[s->n++] = mib_per_s(p->o.size, now_ns() - start);
+	}
+	xfree(buf);
+	p->step = "surplus";
+	expect_no_surplus(c, t->label);
+	conn_close(c);
+	finished(p, t->label, r->count, started);
 }
 FUNCTION
-sed -i -e "/^#define PERF_TESTS(X)/r $TEST_TMP/row" "$perf/common/protocol.h"
-sed -i -e "/^\/\* ---- the run ---- \*\//r $TEST_TMP/function" "$perf/applets/vsock_perf.c"
+mkdir "$perf/applets/vsock_sink"
+cat >"$perf/applets/vsock_sink/vsock_sink.c" <<'APPLET'
+// SPDX-License-Identifier: MIT
+/* vsock-sink: the sink test's guest side, a folder of two files (this
+ * one and send.c). */
+//config:config VSOCK_SINK
+//config:	bool "vsock-sink: guest to host stream, guest side"
+//config:	default y
+//config:	help
+//config:	  After the test's magic, writes COUNT x SIZE bytes, each the magic.
+#include "vsockbox.h"
+
+static const struct opt options[] = {
+	THROUGHPUT_OPTIONS(4, 64 << 10),
+};
+
+static void describe(void)
+{
+	const struct perf_test *row = &perf_tests[PERF_TEST_SINK];
+	out("Sink test: connect from port %u, send magic %u on the control\n"
+	    "connection, then write COUNT x SIZE bytes, every one %u.\n",
+	    (unsigned)row->port, row->magic, row->magic);
+}
+
+const struct applet_spec vsock_sink_spec = {NULL, describe, options,
+					    sizeof(struct throughput)};
+
+/* send.c */
+int vsock_sink_send(struct conn *c, const struct throughput *t,
+		    unsigned char byte);
+
+int vsock_sink_main(int argc, char **argv)
+{
+	const struct perf_test *row = &perf_tests[PERF_TEST_SINK];
+	const unsigned char magic[] = {(unsigned char)row->magic};
+	struct throughput t;
+	struct conn data, ctl;
+
+	throughput_options(&vsock_sink_spec, &t, argc, argv);
+	throughput_connect(&t, &data, row->port);
+	guest_announce(&ctl, &t, magic, sizeof(magic));
+	int err = vsock_sink_send(&data, &t, magic[0]);
+	if (err)
+		die_io(&data, err, "write");
+	conn_close(&data);
+	guest_finish(&ctl, &t);
+	return EXIT_PASS;
+}
+APPLET
+cat >"$perf/applets/vsock_sink/send.c" <<'SEND'
+// SPDX-License-Identifier: MIT
+/* vsock-sink's stream: COUNT x SIZE bytes, every one BYTE. */
+#include "vsockbox.h"
+
+#include <string.h>
+
+int vsock_sink_send(struct conn *c, const struct throughput *t,
+		    unsigned char byte)
+{
+	unsigned char *buf = xmalloc(t->io_size);
+	int err = 0;
+
+	memset(buf, byte, t->io_size);
+	for (uint64_t i = 0; i < t->count && !err; i++)
+		err = send_bytes(c, t->size, buf, t->io_size,
+				 step_deadline(t->timeout_s));
+	xfree(buf);
+	return err;
+}
+SEND
+# The row goes last (after multi's, which gains its line's backslash).
+sed -i -e '/"multi stream (5 streams)"}})$/{
+s/$/ \\/
+r '"$TEST_TMP/row"'
+}' "$perf/common/protocol.h"
+sed -i -e "/^\/\* ---- the run ---- \*\//r $TEST_TMP/function" \
+	"$perf/applets/vsock_perf/vsock_perf.c"
+testing "new perf test: the row, the run function and the applet's folder, nothing else" \
+	"cd '$SRC' && for d in Makefile mk scripts common applets; do diff -rq -x '*.[od]' \$d '$perf/'\$d; done | sed 's|$perf/||'" \
+	"Files common/protocol.h and common/protocol.h differ
+Files applets/vsock_perf/vsock_perf.c and applets/vsock_perf/vsock_perf.c differ
+Only in applets: vsock_sink"
 (cd "$perf" && make -s defconfig >/dev/null && make -s >/dev/null 2>"$TEST_TMP/perf.err" &&
 	make -s tests/faultpeer >/dev/null 2>>"$TEST_TMP/perf.err")
 expect_status "new perf test: the tree builds" 0 $? "$(cat "$TEST_TMP/perf.err")"
-testing "new perf test: no warning" "grep -v -e '^  CC ' -e '^  LINK ' '$TEST_TMP/perf.err'" ""
-testing "new perf test: one row and one function, nothing else" \
-	"cd '$SRC' && diff -r common '$perf/common' | grep -c '^[<>]'; diff -r applets '$perf/applets' | grep -c '^[<>]'" \
-	"2
-10"
-testing "new perf test: --help has its row" \
-	"'$perf/vsockbox' vsock-perf --help | grep -e '^  noop ' | tr -s ' '" \
-	" noop no-op - - 3 1K"
+testing "new perf test: no warning" "grep -v -e '^  CC ' -e '^  LINK ' -e '^  GEN ' '$TEST_TMP/perf.err'" ""
+testing "applet of two files: both linked" \
+	"grep -o 'applets/vsock_sink/[a-z_]*\\.o' '$perf/build/applets.mk' | LC_ALL=C sort | tr '\\n' ' '" \
+	"applets/vsock_sink/send.o applets/vsock_sink/vsock_sink.o "
+testing "applet of two files: listed, Config.in has its entry" \
+	"'$perf/vsockbox' --list | grep -c '^vsock-sink\$'; grep -c '^config VSOCK_SINK\$' '$perf/Config.in'" "1
+1"
+testing "new perf test: --list-perf-tests has it, port 8510" \
+	"'$perf/vsockbox' --list-perf-tests | tail -n 2" \
+	"test sink vsock-sink 8510 1 sink
+result sink sink_throughput sink"
+testing "new perf test: --help has its row and the new port range" \
+	"'$perf/vsockbox' vsock-perf --help | grep -e '^  sink ' -e '^ports ' | tr -s ' '" \
+	"ports 8501..8510, then run these tests in this order and print min, p25, p50,
+ sink sink 130 8510 4 64K"
 testing "new perf test: --help names it for --tests" \
 	"'$perf/vsockbox' vsock-perf --help | grep -o 'comma list of [a-z,]*'" \
-	"comma list of noop,latency,bidir,unidir,multi,all"
-testing "new perf test: --list-options names it" \
-	"'$perf/vsockbox' --list-options | grep '^vsock-perf tests '" \
-	"vsock-perf tests names - - - noop,latency,bidir,unidir,multi,all"
+	"comma list of latency,bidir,unidir,multi,sink,all"
 testing "new perf test: faultpeer's --tests names it" \
-	"'$perf/tests/faultpeer' --help | grep -o 'noop,latency,bidir,unidir,multi,all'" \
-	"noop,latency,bidir,unidir,multi,all"
-start_bg noop-perf "$perf/vsockbox" vsock-perf --listen "$LOOP:0" --json \
-	--tests noop,latency --latency-count 20 --size 1M --progress
-perf_pid=$LAST_PID
-wait_listening noop-perf &&
-	"$perf/tests/faultpeer" perf-guest none --peer "$LOOP:$PORT" \
-		--tests noop,latency --latency-count 20 >"$TEST_TMP/noop-peer.out" 2>&1
-expect_status "new perf test: faultpeer plays the run" 0 $? \
-	"$(cat "$TEST_TMP/noop-peer.out")"
-reap "$perf_pid"
-expect_status "new perf test: vsock-perf passes" 0 "$STATUS" \
-	"$(cat "$TEST_TMP/noop-perf.err")"
-testing "new perf test: its result, first in the JSON" \
-	"grep -o '^{\"data_corruption\": true, \"no_op\": {\"min\": 1000000.000, ' '$TEST_TMP/noop-perf.out'" \
-	'{"data_corruption": true, "no_op": {"min": 1000000.000, '
-testing "new perf test: runs first, then latency" \
-	"sed -n 's/^vsock-perf: \\(.*\\) done: \\([0-9]*\\) iterations.*/\\1 \\2/p' '$TEST_TMP/noop-perf.err' | tr '\\n' ';'" \
-	"no-op 3;latency 20;"
+	"'$perf/tests/faultpeer' --help | grep -o 'latency,bidir,unidir,multi,sink,all'" \
+	"latency,bidir,unidir,multi,sink,all"
+testing "new perf test: vsock-bench offers its stage (--help: its count)" \
+	"VSOCKBOX='$perf/vsockbox' sh '$perf/scripts/vsock-bench' --help | grep -c 'iterations (default 100/100/50/4)'" "1"
+# The whole benchmark, vsock-perf against the tree's own vsock-bench
+# (unchanged): the table and the JSON have the new test's figures.
+default_vsockbox=$VSOCKBOX
+VSOCKBOX=$perf/vsockbox
+run_bench sink --size 1M --count 3 --latency-count 200 --progress -- --size 1M --count 3
+expect_bench_passed sink "new perf test"
+testing "new perf test: every test ran, the new one last" \
+	"sed -n 's/^vsock-perf: \\(.*\\) done: \\([0-9]*\\) iterations.*/\\1 \\2/p' '$TEST_TMP/sink-perf.err' | tr '\\n' ';'" \
+	"latency 200;bidirectional 3;unidirectional 3;multi stream 3;sink 3;"
+testing "new perf test: its rows in the table" \
+	"grep -A 1 '^sink ' '$TEST_TMP/sink-perf.out' | sed 's/  *[0-9][0-9.]*/ N/g' | tr -s ' '" \
+	"sink MiB/s N N N N N N N
+ Gbit/s N N N N N N"
+run_bench sinkj --json --size 1M --count 3 --latency-count 100 -- --size 1M --count 3
+expect_bench_passed sinkj "new perf test --json"
+testing "new perf test: its result in the JSON" \
+	"grep -o '\"sink_throughput\": {\"min\": [0-9.]*, \"p_25th\": [0-9.]*, \"p_50th\": [0-9.]*, \"p_75th\": [0-9.]*, \"p_99th\": [0-9.]*, \"max\": [0-9.]*, \"unit\": \"MebibytesPerSecond\"}' '$TEST_TMP/sinkj-perf.out' | wc -l | tr -d ' '" "1"
+# ... and it fails when it should: a guest that sends one wrong byte.
+cp "$perf/applets/vsock_sink/send.c" "$TEST_TMP/send.c"
+sed 's/^\tmemset(buf, byte, t->io_size);$/&\
+	buf[7] ^= 1;/' "$TEST_TMP/send.c" >"$perf/applets/vsock_sink/send.c"
+(cd "$perf" && make -s >/dev/null 2>"$TEST_TMP/perf.err")
+expect_status "new perf test, a wrong byte: the tree builds" 0 $? "$(cat "$TEST_TMP/perf.err")"
+start_bg sinkbad "$perf/vsockbox" vsock-perf --listen "$LOOP:0" --tests sink --size 1M --count 3
+sinkbad_pid=$LAST_PID
+wait_listening sinkbad &&
+	"$perf/vsockbox" vsock-sink --peer "$LOOP:$PORT" --size 1M --count 3 \
+		>/dev/null 2>&1
+reap "$sinkbad_pid"
+expect_status "new perf test, a wrong byte: vsock-perf exit 1" 1 "$STATUS" \
+	"$(cat "$TEST_TMP/sinkbad.err")"
+testing "new perf test, a wrong byte: the line names it" \
+	"grep -c '^vsock-perf: sink: .*:8510 on .*: byte 7 is 131, not 130\$' '$TEST_TMP/sinkbad.err'" "1"
+cp "$TEST_TMP/send.c" "$perf/applets/vsock_sink/send.c"
+VSOCKBOX=$default_vsockbox
 
 if needs_bench; then
 	# ---- make run: the main job talks, without a terminal too ----
@@ -761,8 +922,9 @@ if needs_bench; then
 		"grep -i -c -e 'error' -e 'No such file' -e \"can't\" '$TEST_TMP/run.log'" "0"
 	testing "make run: names the transport" \
 		"grep -c '^vsockbox: the micro benchmark over \(TCP\|vsock\) loopback.*, at quick sizes' '$TEST_TMP/run.log'" "1"
-	testing "make run: one progress line per test" \
-		"grep -c '^vsock-perf: \(latency\|bidirectional\|unidirectional\|multi stream\) done: [0-9]* iterations in [0-9.]* s\$' '$TEST_TMP/run.log'" "4"
+	testing "make run: one progress line per test, in the run order" \
+		"sed -n 's/^vsock-perf: \(.*\) done: [0-9]* iterations in [0-9.]* s\$/\1/p' '$TEST_TMP/run.log'" \
+		"$(perf_list test 6-)"
 	testing "make run: the total time" \
 		"grep -c '^vsockbox: done in [0-9]* s, exit 0\$' '$TEST_TMP/run.log'" "1"
 	testing "make run: the table counts its samples" \
@@ -772,7 +934,8 @@ if needs_bench; then
 		expect_status "make run-quick on a terminal passes" 0 $? \
 			"$(tail -n 5 "$TEST_TMP/run-tty.log")"
 		testing "make run on a terminal: the same progress lines" \
-			"grep -o 'vsock-perf: [a-z ]* done: [0-9]* iterations' '$TEST_TMP/run-tty.log' | wc -l | tr -d ' '" "4"
+			"grep -o 'vsock-perf: [a-z ]* done: [0-9]* iterations' '$TEST_TMP/run-tty.log' | wc -l | tr -d ' '" \
+			"$(perf_count test)"
 	fi
 fi
 
