@@ -92,8 +92,8 @@ int vsock_bidir_main(int argc, char **argv)
 						   perf_tests[PERF_TEST_BIDIR].label,
 						   PERF_BIDIR_PORT);
 	_Atomic bool ended = false;
-	struct half reader = {&data, &t, v ? &v->rx : NULL, 0, &ended},
-		    writer = {&data, &t, v ? &v->tx : NULL, 0, &ended};
+	struct half reader = {&data, &t, patterns_checked(v), 0, &ended},
+		    writer = {&data, &t, patterns_sent(v), 0, &ended};
 	xthread_start(&thread, read_all, &reader);
 	write_all(&writer, buf);
 	xthread_join(thread);
@@ -106,6 +106,7 @@ int vsock_bidir_main(int argc, char **argv)
 	if (err == ERR_DATA)
 		die_io(&data, err, "read");
 	conn_close(&data);
+	stream_patterns_end(v);
 	xfree(buf);
 	guest_finish(&ctl, &t);
 	return EXIT_PASS;

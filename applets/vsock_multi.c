@@ -89,11 +89,13 @@ int vsock_multi_main(int argc, char **argv)
 	if (first_failed >= 0) {
 		struct stream *st = &streams[first_failed];
 		die_stream(&st->conn, st->err,
-			   st->verify ? &st->verify->rx : NULL, "%s",
+			   patterns_checked(st->verify), "%s",
 			   st->failed_op);
 	}
-	for (int i = 0; i < PERF_MULTI_STREAMS; i++)
+	for (int i = 0; i < PERF_MULTI_STREAMS; i++) {
 		conn_close(&streams[i].conn);
+		stream_patterns_end(streams[i].verify);
+	}
 	guest_finish(&ctl, &t);
 	return EXIT_PASS;
 }

@@ -43,8 +43,9 @@ int vsock_unidir_main(int argc, char **argv)
 	int err = guest_unidir(&data, &t, v, buf, t.io_size, &progress, &op);
 	progress_end(&progress);
 	if (err)
-		die_stream(&data, err, v ? &v->rx : NULL, "%s", op);
+		die_stream(&data, err, patterns_checked(v), "%s", op);
 	conn_close(&data);
+	stream_patterns_end(v);
 	xfree(buf);
 	guest_finish(&ctl, &t);
 	return EXIT_PASS;

@@ -6,9 +6,11 @@
  *   pattern [GIB] [IO_SIZE]
  *
  * Prints one line per operation: "OP: S s CPU per GiB (G GiB/s)", the best
- * of five passes of GIB GiB (default 1) through a buffer of IO_SIZE bytes
+ * of five passes of GIB GiB (default 1) in sends or checks of IO_SIZE bytes
  * (default 1 MiB, the unidirectional applets' own), from an odd position
  * of the stream so that the unaligned edges are paid as on a real stream.
+ * "generate" is a sender's work (pattern_next: a stamp per block), which
+ * the memcpy line, the socket's copy of the same bytes, dwarfs.
  */
 #include "vsockbox.h"
 
@@ -41,13 +43,14 @@ int main(int argc, char **argv)
 	static struct pattern stream;
 	const struct pattern *seed = &stream;
 	pattern_start(&stream, "bench", PERF_UNIDIR_PORT, PATTERN_TO_GUEST, 0);
+	stream.pos = 3;
 	double best[3] = {1e30, 1e30, 1e30};
 	unsigned long long sink = 0;
 
 	for (int pass = 0; pass < PASSES; pass++) {
 		double t0 = cpu_s();
-		for (uint64_t i = 0, pos = 3; i < calls; i++, pos += io)
-			pattern_fill(seed, pos, buf, io);
+		for (uint64_t i = 0; i < calls; i++)
+			sink += *(const unsigned char *)pattern_next(&stream, io);
 		double t1 = cpu_s();
 		/* The same stretch each time (the work does not depend on
 		 * where): buf holds the stream's bytes from 3 now. */
@@ -71,5 +74,6 @@ int main(int argc, char **argv)
 	for (int k = 0; k < 3; k++)
 		printf("%s: %.3f s CPU per GiB (%.2f GiB/s)\n", ops[k],
 		       best[k] / done, done / best[k]);
+	pattern_end(&stream);
 	return sink == 1 ? 1 : 0;	/* keeps the work; never 1 in fact */
 }

@@ -51,8 +51,7 @@ struct stream_patterns *guest_patterns(const struct throughput *t,
 {
 	if (!ENABLE_FEATURE_VERIFY || !t->verify)
 		return NULL;
-	pattern_start(&v->rx, test, port, PATTERN_TO_GUEST, t->size);
-	pattern_start(&v->tx, test, port, PATTERN_TO_HOST, t->size);
+	stream_patterns_start(v, test, port, PATTERN_TO_HOST, t->size);
 	return v;
 }
 
@@ -63,7 +62,7 @@ int guest_unidir(struct conn *c, const struct throughput *t,
 	for (uint64_t i = 0; guest_soaking(t) || i < t->count; i++) {
 		bool ended = false;
 		int err = recv_iteration(c, t->size, buf, buf_len,
-					 v ? &v->rx : NULL,
+					 patterns_checked(v),
 					 step_deadline(t->timeout_s), &ended);
 		/* A close before an iteration's first byte ends a soak. */
 		if (!err && ended && !guest_soaking(t))
@@ -75,7 +74,7 @@ int guest_unidir(struct conn *c, const struct throughput *t,
 		if (ended)
 			break;
 		struct deadline d = step_deadline(t->timeout_s);
-		err = send_stream(c, t->size, buf, buf_len, v ? &v->tx : NULL, d);
+		err = send_stream(c, t->size, buf, buf_len, patterns_sent(v), d);
 		/* The next read goes into the buffer just sent. */
 		if (!err)
 			err = zerocopy_wait(c, d);

@@ -398,21 +398,24 @@ int recv_bytes(struct conn *c, uint64_t total, void *buf, size_t buf_len,
 	return recv_stream(c, total, buf, buf_len, NULL, d);
 }
 
-int send_stream(struct conn *c, uint64_t total, void *buf, size_t buf_len,
-		struct pattern *v, struct deadline d)
+int send_stream(struct conn *c, uint64_t total, const void *buf,
+		size_t buf_len, struct pattern *v, struct deadline d)
 {
 	int err = 0;
 
 	while (total && !err) {
 		size_t chunk = total < buf_len ? (size_t)total : buf_len;
-		/* Never rewrite what a MSG_ZEROCOPY send may still read. */
+		const void *p = buf;
+		/* Never rewrite a stamp a MSG_ZEROCOPY send may still read:
+		 * the bodies repeat every PATTERN_BODIES blocks, so any send
+		 * in flight may hold the place of the next one's stamps. */
 		if (ENABLE_FEATURE_VERIFY && v && c->zc_sent != c->zc_done)
 			err = zerocopy_wait(c, d);
 		if (err)
 			break;
 		if (ENABLE_FEATURE_VERIFY && v)
-			pattern_next(v, buf, chunk);
-		err = write_whole(c, buf, chunk, d);
+			p = pattern_next(v, chunk);
+		err = write_whole(c, p, chunk, d);
 		total -= chunk;
 	}
 	return err;
@@ -421,8 +424,7 @@ int send_stream(struct conn *c, uint64_t total, void *buf, size_t buf_len,
 int send_bytes(struct conn *c, uint64_t total, const void *buf,
 	       size_t buf_len, struct deadline d)
 {
-	/* Without a pattern nothing is written into buf. */
-	return send_stream(c, total, (void *)buf, buf_len, NULL, d);
+	return send_stream(c, total, buf, buf_len, NULL, d);
 }
 
 static int await_close(struct conn *c, struct deadline d)

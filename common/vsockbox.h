@@ -430,12 +430,13 @@ struct pattern;
 /* The same for a stream that --verify may check (v NULL: plain, zeros or
  * whatever buf holds). Received bytes are checked call by call, while
  * they are in the cache; the first difference ends the transfer with
- * ERR_PATTERN. Sent bytes are the pattern, generated chunk by chunk into
- * buf; with MSG_ZEROCOPY only once the kernel is done with buf. */
+ * ERR_PATTERN. Sent bytes are the pattern, sent from its own blocks
+ * (pattern_next; buf unused), with MSG_ZEROCOPY each chunk stamped only
+ * once the kernel is done with the chunks before. */
 int recv_stream(struct conn *c, uint64_t total, void *buf, size_t buf_len,
 		struct pattern *v, struct deadline d);
-int send_stream(struct conn *c, uint64_t total, void *buf, size_t buf_len,
-		struct pattern *v, struct deadline d);
+int send_stream(struct conn *c, uint64_t total, const void *buf,
+		size_t buf_len, struct pattern *v, struct deadline d);
 /* recv_stream of one iteration of a soak (--duration, --soak): the peer's
  * close before its first byte is the stream's end (*ended, and 0), a
  * close after it an error as ever. */
@@ -512,9 +513,11 @@ uint64_t run_token(bool preamble);
 /* --verify: every byte of a stream is a function of the stream (its
  * guest port), the direction and the byte's position in the whole test,
  * so a flipped, lost, repeated or moved byte differs from what the
- * receiver expects. */
+ * receiver expects (doc/PROTOCOL.md gives it byte for byte). */
 enum pattern_dir { PATTERN_TO_GUEST, PATTERN_TO_HOST };
-enum { PATTERN_TABLE_WORDS = 512 };	/* a 4 KiB block */
+/* A 4 KiB block's words; the distinct block bodies of a stream (a prime,
+ * so that sends of a power of two start on every body in turn). */
+enum { PATTERN_TABLE_WORDS = 512, PATTERN_BODIES = 61 };
 struct pattern_mismatch {
 	uint64_t pos;		/* in the whole stream */
 	unsigned char expected, got;
@@ -531,24 +534,50 @@ struct pattern {
 	struct pattern_mismatch bad;	/* after ERR_PATTERN */
 	uint64_t seed;		/* of the stream and direction */
 	uint64_t table[PATTERN_TABLE_WORDS];	/* one block's words */
+	uint64_t body[PATTERN_BODIES];	/* xor'd into a block's words */
+	unsigned char *ring;	/* a sender's built blocks (pattern_next) */
+	size_t ring_len;
 };
 void pattern_start(struct pattern *s, const char *test, uint32_t port,
 		   enum pattern_dir dir, uint64_t size);
+/* Frees what pattern_next built. */
+void pattern_end(struct pattern *s);
 /* Byte pos of the stream, its len bytes from pos, and the index of the
  * first byte of buf that differs from them (len: none). */
 unsigned char pattern_byte(const struct pattern *s, uint64_t pos);
 void pattern_fill(const struct pattern *s, uint64_t pos, void *buf, size_t len);
 size_t pattern_find(const struct pattern *s, uint64_t pos, const void *buf,
 		    size_t len);
-/* The next len bytes of the stream into buf. */
-void pattern_next(struct pattern *s, void *buf, size_t len);
+/* The next len bytes of the stream, to send: one slice of bodies built
+ * once, in which only each block's stamp word was written now. Valid
+ * until the next call; the caller must not write into it, and with
+ * MSG_ZEROCOPY must call only once the kernel is done with the last. */
+const void *pattern_next(struct pattern *s, size_t len);
 /* Checks the next len bytes of the stream: 0, or ERR_PATTERN with the
  * first difference in s->bad. */
 int pattern_check(struct pattern *s, const void *buf, size_t len);
 const char *pattern_dir_text(enum pattern_dir dir);
 /* "TEST: port P, DIR: data differs at iteration I, offset O: expected
- * 0xEE, received 0xRR[ (the peer may not be running with --verify)]" */
+ * 0xEE, received 0xRR[ (the peer may not be running with --verify, ...)]" */
 void pattern_describe(const struct pattern *s, char *buf, size_t len);
+/* Both directions of one verified stream, as one end sees them: what it
+ * sends (in sent_dir) and what it checks (the other direction). */
+struct stream_patterns {
+	struct pattern sent, checked;
+};
+void stream_patterns_start(struct stream_patterns *v, const char *test,
+			   uint32_t port, enum pattern_dir sent_dir,
+			   uint64_t size);
+void stream_patterns_end(struct stream_patterns *v);	/* v may be NULL */
+/* v's halves, NULL without --verify (v NULL). */
+static inline struct pattern *patterns_sent(struct stream_patterns *v)
+{
+	return v ? &v->sent : NULL;
+}
+static inline struct pattern *patterns_checked(struct stream_patterns *v)
+{
+	return v ? &v->checked : NULL;
+}
 
 /* ---- chain.c: the control connection and the stage-to-stage chain ---- */
 #define CTL_FD_ENV "VSOCK_CTL_FD"
@@ -618,12 +647,8 @@ void guest_announce(struct conn *ctl, const struct throughput *t,
 		    const unsigned char *magic, size_t n);
 /* Closes the control connection; with --chain, tells the next stage. */
 void guest_finish(struct conn *ctl, const struct throughput *t);
-/* --verify's two directions of one stream, as the guest sees them. */
-struct stream_patterns {
-	struct pattern rx, tx;
-};
 /* With --verify, starts v for the stream of the given port and returns
- * it; NULL without. */
+ * it (stream_patterns_end frees it); NULL without. */
 struct stream_patterns *guest_patterns(const struct throughput *t,
 				       struct stream_patterns *v,
 				       const char *test, uint32_t port);

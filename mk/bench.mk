@@ -65,11 +65,11 @@ check-bench: check-bench-report
 
 # The CPU cost of --verify's pattern per GiB, generated and checked, with
 # memcpy beside it (one core; a measurement, not a test).
-build/bench/pattern: bench/pattern.c common/pattern.c common/format.c \
-		common/vsockbox.h build/vsockbox_features.h
+# A sender's stamps allocate its blocks: the library's objects, as unit's.
+build/bench/pattern: bench/pattern.c $(LIB_OBJS) build/vsockbox_features.h
 	@mkdir -p build/bench
-	$(Q)$(HOSTCC) $(BENCH_CFLAGS) -Ibuild -D_GNU_SOURCE -o $@ bench/pattern.c \
-		common/pattern.c common/format.c
+	$(Q)$(CC) $(VSB_CFLAGS) $(CFLAGS) -o $@ bench/pattern.c $(LIB_OBJS) \
+		-pthread $(LDFLAGS)
 
 bench-pattern: build/bench/pattern
 	build/bench/pattern

@@ -50,7 +50,7 @@ enum fault {
 	F_NEVER_READS, F_DRAIN, F_TRICKLE, F_STALL_4095, F_SILENT, F_STRANGER,
 	F_SPLIT, F_SURPLUS, F_LONG_ECHO, F_CTL_DATA, F_CTL_RESET, F_NO_EOF,
 	F_MERGED, F_CORRUPT_FLIP, F_CORRUPT_DUP, F_CORRUPT_SWAP, F_CORRUPT_SHIFT,
-	FAULTS
+	F_CORRUPT_BLOCK, FAULTS
 };
 
 #define ROLE(r) (1u << (r))
@@ -134,6 +134,10 @@ static const struct {
 	[F_CORRUPT_SHIFT] = {"corrupt-shift", ROLE(PERF_HOST) | ROLE(PERF_GUEST),
 			     "sends --verify's pattern with one byte dropped "
 			     "and, 4 KiB on, one inserted"},
+	[F_CORRUPT_BLOCK] = {"corrupt-block", ROLE(PERF_HOST) | ROLE(PERF_GUEST),
+			     "sends --verify's pattern with one 4 KiB block in "
+			     "the place of\n      another whose body is the "
+			     "same: only its stamp differs"},
 };
 
 /* ---- options ---- */
@@ -434,7 +438,7 @@ static uint64_t rng_state;
 
 static bool corrupting(void)
 {
-	return fault >= F_CORRUPT_FLIP && fault <= F_CORRUPT_SHIFT;
+	return fault >= F_CORRUPT_FLIP && fault <= F_CORRUPT_BLOCK;
 }
 
 static uint64_t rng(void)
@@ -493,14 +497,23 @@ static void start_patterns(unsigned tests, unsigned first)
 	target.at = (size_t)(rng() % (o.size - CORRUPT_RUN * 2));
 }
 
-/* One iteration of target's stream, corrupted: clean is the pattern, bad
- * the bytes that go out; both o.size long. */
-static const char *corrupt(const unsigned char *clean, unsigned char *bad)
+/* One iteration of target's stream, from byte `from` of v on, corrupted:
+ * clean is the pattern, bad the bytes that go out; both o.size long. */
+static const char *corrupt(const struct pattern *v, uint64_t from,
+			   const unsigned char *clean, unsigned char *bad)
 {
 	size_t k = target.at;
 
 	memcpy(bad, clean, o.size);
 	switch (fault) {
+	case F_CORRUPT_BLOCK:
+		/* Up to a block of the stream: the block PATTERN_BODIES on
+		 * has the same body, so only the stamp tells them apart. */
+		k += (size_t)((CORRUPT_RUN - (from + k) % CORRUPT_RUN) %
+			      CORRUPT_RUN);
+		pattern_fill(v, from + k + (uint64_t)PATTERN_BODIES * CORRUPT_RUN,
+			     bad + k, CORRUPT_RUN);
+		return "a 4 KiB block in the place of one with the same body";
 	case F_CORRUPT_FLIP:
 		bad[k] ^= (unsigned char)(1u << (rng() % 8));
 		return "one bit flipped";
@@ -524,16 +537,23 @@ static void send_corrupted(struct conn *c, struct pattern *v)
 {
 	unsigned char *clean = xmalloc(o.size), *bad = xmalloc(o.size);
 	size_t first = 0;
+	uint64_t from = v->pos;
 
-	pattern_next(v, clean, o.size);
-	const char *what = corrupt(clean, bad);
-	while (clean[first] == bad[first])
+	memcpy(clean, pattern_next(v, o.size), o.size);
+	const char *what = corrupt(v, from, clean, bad);
+	while (first < o.size && clean[first] == bad[first])
 		first++;
-	inject("%s; first difference: port %u, %s: data differs at iteration "
-	       "%llu, offset %zu: expected 0x%02x, received 0x%02x", what,
-	       (unsigned)v->port, pattern_dir_text(v->dir),
-	       (unsigned long long)target.iteration, first, clean[first],
-	       bad[first]);
+	/* A pattern whose blocks repeat: the corruption is no corruption,
+	 * and the applet's pass fails the cell. */
+	if (first == o.size)
+		inject("%s; no byte differs from the pattern", what);
+	else
+		inject("%s; first difference: port %u, %s: data differs at "
+		       "iteration %llu, offset %zu: expected 0x%02x, received "
+		       "0x%02x", what, (unsigned)v->port,
+		       pattern_dir_text(v->dir),
+		       (unsigned long long)target.iteration, first,
+		       clean[first], bad[first]);
 	check_io(write_full(c, bad, o.size, life), c, "write");
 	xfree(clean);
 	xfree(bad);

@@ -454,11 +454,13 @@ cell perf ctl-data 1 "control: .*: the guest sent more than its magic numbers"
 cell perf ctl-reset 1 "control: read .*: Connection reset by peer"
 # --verify against a peer that corrupts its pattern at a random offset of
 # a random iteration (of a random stream, for multi): a bit flipped, a 4
-# KiB run twice, two runs swapped, a byte dropped and one inserted. With
+# KiB run twice, two runs swapped, a byte dropped and one inserted, a whole
+# block in the place of one with the same body (only the block's stamp
+# tells them apart: a sender that skipped its stamps fails this row). With
 # --verify (the peer checks the applet's pattern too) the line names the
 # exact place; without it the same bytes pass unseen (exit 0): proof that
 # only the check catches them.
-for kind in flip dup swap shift; do
+for kind in flip dup swap shift block; do
 	for t in unidir bidir multi; do
 		cell -r "corrupt-$kind" -a --verify -p --verify "$t" \
 			"corrupt-$kind" 1 "$CORRUPT"

@@ -375,7 +375,52 @@ static void test_pattern_corruptions(void)
 		memcpy(bad + k + 1, clean + k, PAT_LEN - k - 1);
 		if (bad[k] != clean[k])
 			expect_caught("inserted byte", start, clean, bad);
+
+		/* A whole block in the place of the one PATTERN_BODIES on,
+		 * whose body is the same: its stamp tells them apart. */
+		size_t b = k + (size_t)((RUN - (start + k) % RUN) % RUN);
+		memcpy(bad, clean, PAT_LEN);
+		pattern_fill(seed, start + b + PATTERN_BODIES * RUN, bad + b,
+			     RUN);
+		expect_caught("block of the same body", start, clean, bad);
+		CHECK(pattern_find(seed, start, bad, PAT_LEN) < b + 8);
+
+		/* What it cannot see: a piece without the stamp word, moved
+		 * by PATTERN_BODIES blocks (doc/PROTOCOL.md). */
+		memcpy(bad, clean, PAT_LEN);
+		pattern_fill(seed, start + b + 8 + PATTERN_BODIES * RUN,
+			     bad + b + 8, RUN - 8);
+		CHECK(pattern_find(seed, start, bad, PAT_LEN) == PAT_LEN);
 	}
+}
+
+/* A sender's slices (pattern_next: bodies built once, stamps written
+ * send by send) are the stream's bytes, at any place and size, send
+ * after send; and the bodies are built only once for a size. */
+static void test_pattern_sends(void)
+{
+	static unsigned char want[1 << 20];
+	struct pattern s, ref;
+	int same = 1;
+
+	pattern_start(&s, "test", PERF_BIDIR_PORT, PATTERN_TO_GUEST, 1000);
+	pattern_start(&ref, "test", PERF_BIDIR_PORT, PATTERN_TO_GUEST, 1000);
+	for (int i = 0; i < 300; i++) {
+		size_t len = (size_t)(rng() % (i % 3 ? 9000 : sizeof(want)));
+		uint64_t pos = s.pos;
+		const unsigned char *got = pattern_next(&s, len);
+		pattern_fill(&ref, pos, want, len);
+		same &= memcmp(got, want, len) == 0;
+		same &= pattern_find(&ref, pos, got, len) == len;
+	}
+	CHECK(same);
+	size_t built = s.ring_len;
+	const unsigned char *ring = s.ring;
+	for (int i = 0; i < 100; i++)
+		same &= pattern_next(&s, 1 + (size_t)(rng() % (1 << 19))) != NULL;
+	CHECK(same && s.ring == ring && s.ring_len == built);
+	pattern_end(&s);
+	CHECK(s.ring == NULL);
 }
 
 static void test_pattern(void)
@@ -419,6 +464,7 @@ static void test_pattern(void)
 	}
 	CHECK(same_block < 3 * PAT_LEN / 256 && same_word < 3 * PAT_LEN / 256);
 	test_pattern_corruptions();
+	test_pattern_sends();
 }
 
 /* The one line a difference makes, and the hint at a peer without
@@ -437,7 +483,9 @@ static void test_pattern_message(void)
 	pattern_describe(&s, line, sizeof(line));
 	CHECK(strstr(line, "unidirectional: port 8503, host to guest: data "
 		      "differs at iteration 0, offset ") == line);
-	CHECK(strstr(line, "(the peer may not be running with --verify)") != NULL);
+	CHECK(strstr(line, "(the peer may not be running with --verify, or "
+		      "runs a build with another pattern: both ends need the "
+		      "same)") != NULL);
 
 	/* A real difference later: iteration and offset from the position. */
 	pattern_start(&s, "multi stream", PERF_MULTI_PORT + 2,

@@ -778,7 +778,8 @@ static void run_latency(struct perf *p, struct test_run *r)
 	p->step = "timed echo";
 	for (uint64_t i = 0; i < r->count; i++) {
 		if (timed)
-			pattern_next(timed, out, sizeof(out));
+			memcpy(out, pattern_next(timed, sizeof(out)),
+			       sizeof(out));
 		uint64_t start = now_ns();
 		round_trip(p, out, in, what, start);
 		rtt->v[rtt->n++] = (double)(now_ns() - start);
@@ -788,6 +789,8 @@ static void run_latency(struct perf *p, struct test_run *r)
 	}
 	progress_end(&prog);
 	watchdog_stop(&watchdog);
+	if (timed)
+		pattern_end(timed);
 	xfree(timed);
 	if (verifying(p)) {
 		r->verified = p->corruption != 1;
@@ -803,37 +806,32 @@ static void run_latency(struct perf *p, struct test_run *r)
 /* ---- what every throughput test shares: --verify's patterns and
  * --interval's sampler ---- */
 
-/* --verify on the stream of a slot: [0] what this side sends (host to
- * guest), [1] what it checks; NULL without --verify. */
-static struct pattern *stream_patterns(const struct perf *p,
-				       const struct perf_test *t, int slot)
+/* --verify on the stream of a slot, as the host sees it; NULL without
+ * (patterns_done frees it). */
+static struct stream_patterns *stream_patterns(const struct perf *p,
+					       const struct perf_test *t,
+					       int slot)
 {
 	if (!verifying(p))
 		return NULL;
-	struct pattern *v = xmalloc(2 * sizeof(*v));
-	pattern_start(&v[0], t->label, perf_slot_port(slot), PATTERN_TO_GUEST,
-		      p->o.size);
-	pattern_start(&v[1], t->label, perf_slot_port(slot), PATTERN_TO_HOST,
-		      p->o.size);
+	struct stream_patterns *v = xmalloc(sizeof(*v));
+	stream_patterns_start(v, t->label, perf_slot_port(slot),
+			      PATTERN_TO_GUEST, p->o.size);
 	return v;
 }
 
-static struct pattern *sent(struct pattern *v)
+static void patterns_done(struct stream_patterns *v)
 {
-	return v ? &v[0] : NULL;
-}
-
-static struct pattern *checked(struct pattern *v)
-{
-	return v ? &v[1] : NULL;
+	stream_patterns_end(v);
+	xfree(v);
 }
 
 /* A stream's verdict, once it is over: bytes checked, and clean. */
-static void note_verified(struct test_run *r, const struct pattern *v)
+static void note_verified(struct test_run *r, const struct stream_patterns *v)
 {
 	if (!v)
 		return;
-	r->checked += v[1].checked;
+	r->checked += v->checked.checked;
 	if (r->verified < 0)
 		r->verified = 1;
 }
@@ -841,13 +839,13 @@ static void note_verified(struct test_run *r, const struct pattern *v)
 /* A stream failed: a difference is --verify's verdict on the test. */
 static _Noreturn void fail_stream(struct perf *p, struct test_run *r,
 				  const char *op, const struct conn *c,
-				  int err, struct pattern *v)
+				  int err, struct stream_patterns *v)
 {
 	p->step = op;
 	say_how_it_broke(p, c, err);
 	if (err == ERR_PATTERN)
 		r->verified = 0;
-	die_stream(c, err, checked(v), "%s: %s", r->test->label, op);
+	die_stream(c, err, patterns_checked(v), "%s: %s", r->test->label, op);
 }
 
 static void log_interval(struct perf *p, const struct perf_test *t,
@@ -1033,11 +1031,11 @@ static void run_bidir(struct perf *p, struct test_run *r)
 	const struct perf_test *t = r->test;
 	uint64_t count = r->count;
 	size_t len = r->io_size;
-	struct pattern *v = stream_patterns(p, t, SLOT_BIDIR);
+	struct stream_patterns *v = stream_patterns(p, t, SLOT_BIDIR);
 	struct bidir_half rx = {p, count, 0, &r->result[1], NULL, len, 0,
-				checked(v)},
+				patterns_checked(v)},
 			  tx = {p, count, 0, &r->result[0], NULL, len, 0,
-				sent(v)};
+				patterns_sent(v)};
 	struct progress prog;
 	struct sampler sampler;
 	pthread_t thread;
@@ -1065,7 +1063,7 @@ static void run_bidir(struct perf *p, struct test_run *r)
 		fail_stream(p, r, "read", c, rx.err, v);
 	if (tx.err)
 		fail_stream(p, r, "write", c, tx.err, v);
-	xfree(v);
+	patterns_done(v);
 	p->step = "surplus";
 	expect_no_surplus(c, t->label);
 	xfree(rx.buf);
@@ -1087,7 +1085,7 @@ struct stream {
 	struct progress *prog;
 	const char *failed_op;
 	int err;
-	struct pattern *verify;	/* stream_patterns; NULL: no --verify */
+	struct stream_patterns *verify;	/* NULL: no --verify */
 	struct stream *all;	/* the streams that run at once (or NULL) */
 	_Atomic int *first_failed;	/* the index of the cause; -1: none */
 };
@@ -1121,14 +1119,14 @@ static void *unidir_stream(void *arg)
 		uint64_t start = now_ns();
 		struct deadline d = step_deadline(st->p->o.timeout_s);
 		st->err = send_stream(st->conn, size, st->buf, st->io_size,
-				      sent(st->verify), d);
+				      patterns_sent(st->verify), d);
 		/* The buffer takes the reply: the kernel must be done with it. */
 		if (!st->err)
 			st->err = zerocopy_wait(st->conn, d);
 		if (st->err)
 			return stream_failing(st, "write");
 		st->err = recv_stream(st->conn, size, st->buf, st->io_size,
-				      checked(st->verify),
+				      patterns_checked(st->verify),
 				      step_deadline(st->p->o.timeout_s));
 		if (st->err)
 			return stream_failing(st, "read");
@@ -1150,7 +1148,7 @@ static void stream_failed(struct perf *p, struct test_run *r,
 /* A stream is over: its patterns go. */
 static void stream_done(struct stream *st)
 {
-	xfree(st->verify);
+	patterns_done(st->verify);
 	st->verify = NULL;
 }
 
