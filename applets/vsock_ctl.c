@@ -94,7 +94,7 @@ int vsock_ctl_main(int argc, char **argv)
 		die(EXIT_ENV, "fcntl %s: %m", ctl.name);
 	format(fd_text, sizeof(fd_text), CTL_FD_ENV "=%d", ctl.fd);
 	environ = environment_with(fd_text);
-	if (token) {
+	if (ENABLE_FEATURE_HYBRID && token) {	/* run_token(): 0 without */
 		format(token_text, sizeof(token_text), PREAMBLE_TOKEN_ENV "=%llu",
 		       (unsigned long long)token);
 		environ = environment_with(token_text);

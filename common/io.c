@@ -273,11 +273,18 @@ int zerocopy_wait(struct conn *c, struct deadline d)
 	return err == EAGAIN ? 0 : err;
 }
 
+/* Only a Unix socket sends by poll, and there is none without
+ * FEATURE_HYBRID (sock.c): then the poll's code is not linked. */
+static bool by_poll(const struct conn *c)
+{
+	return ENABLE_FEATURE_HYBRID && c->send_by_poll;
+}
+
 static ssize_t send_some(struct conn *c, const void *p, size_t len)
 {
 	/* MSG_NOSIGNAL: a closed peer is EPIPE, never SIGPIPE. */
 	if (!ENABLE_FEATURE_ZEROCOPY || !c->zerocopy)
-		return data_send(c->fd, p, len, c->send_by_poll ?
+		return data_send(c->fd, p, len, by_poll(c) ?
 				 MSG_NOSIGNAL | MSG_DONTWAIT : MSG_NOSIGNAL);
 	if (c->zc_chunk && len > c->zc_chunk)
 		len = c->zc_chunk;	/* what the peer's credit takes whole */
@@ -324,7 +331,7 @@ static int write_whole(struct conn *c, const void *buf, size_t len,
 		if (err)
 			return err;
 		ssize_t n = send_some(c, p, len);
-		if (n < 0 && c->send_by_poll &&
+		if (n < 0 && by_poll(c) &&
 		    (errno == EAGAIN || errno == EWOULDBLOCK)) {
 			if ((err = wait_writable(c, d)) != 0)
 				return err;
@@ -385,8 +392,9 @@ int recv_stream(struct conn *c, uint64_t total, void *buf, size_t buf_len,
 	return recv_some_stream(c, total, buf, buf_len, v, d, NULL);
 }
 
-int recv_iteration(struct conn *c, uint64_t total, void *buf, size_t buf_len,
-		   struct pattern *v, struct deadline d, bool *ended)
+int recv_stream_or_end(struct conn *c, uint64_t total, void *buf,
+		       size_t buf_len, struct pattern *v, struct deadline d,
+		       bool *ended)
 {
 	*ended = false;
 	return recv_some_stream(c, total, buf, buf_len, v, d, ended);

@@ -265,10 +265,9 @@ enum { PERF_TESTS(PERF_TEST_BIT) TEST_ALL = (1u << PERF_TESTS_N) - 1 };
 	[PERF_TEST_##id] = {.name = #nm, .bit = TEST_##id, .port = (first), \
 			    .streams = (n), .slots = PERF_SLOT_BITS(SLOT_##id, n), \
 			    __VA_ARGS__},
-static const struct perf_test perf_tests[PERF_TESTS_N] = {
-	PERF_TESTS(PERF_TEST_ROW)
-};
-#undef PERF_TEST_ROW
+/* Defined once, in protocol.c: a static table here was one copy in each
+ * file that walks it. */
+extern const struct perf_test perf_tests[PERF_TESTS_N];
 
 /* Their names on a command line (--tests), as struct opt_name entries,
  * and as text: "latency,bidir,unidir,multi,all". */

@@ -408,8 +408,8 @@ void xconn_open(struct conn *c, const struct address *peer,
 		if (err == EADDRINUSE && local_port)
 			die(EXIT_ENV, "bind %s: port %u still in use after %s s "
 			    "of tries (another socket holds it: an earlier "
-			    "run's connection the kernel has not released yet, "
-			    "or another program)", c->name, (unsigned)local_port,
+			    "run's or another program's)", c->name,
+			    (unsigned)local_port,
 			    format_fixed(waited, sizeof(waited),
 					 (double)(now_ns() - started) / 1e9, 1));
 		if (err == EAFNOSUPPORT)
@@ -432,7 +432,10 @@ void conn_adopt(struct conn *c, int fd, const char *name)
 	socklen_t len = sizeof(domain);
 
 	conn_init(c, fd);
-	c->send_by_poll = getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain,
+	/* Without FEATURE_HYBRID no applet makes a Unix connection to pass
+	 * on (is_unix()). */
+	c->send_by_poll = ENABLE_FEATURE_HYBRID &&
+			  getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain,
 				     &len) == 0 && domain == AF_UNIX;
 	/* Whatever time-outs the process that made it left on it: unknown,
 	 * so the first step sets its own. */

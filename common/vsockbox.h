@@ -440,8 +440,22 @@ int send_stream(struct conn *c, uint64_t total, const void *buf,
 /* recv_stream of one iteration of a soak (--duration, --soak): the peer's
  * close before its first byte is the stream's end (*ended, and 0), a
  * close after it an error as ever. */
-int recv_iteration(struct conn *c, uint64_t total, void *buf, size_t buf_len,
-		   struct pattern *v, struct deadline d, bool *ended);
+int recv_stream_or_end(struct conn *c, uint64_t total, void *buf,
+		       size_t buf_len, struct pattern *v, struct deadline d,
+		       bool *ended);
+/* Only a soak, or a hybrid's reset taken as a close, tells that end from
+ * the error it is otherwise: without both, *ended is false where the
+ * caller can see it, and its code for an end is not compiled in. */
+static inline int recv_iteration(struct conn *c, uint64_t total, void *buf,
+				 size_t buf_len, struct pattern *v,
+				 struct deadline d, bool *ended)
+{
+	if (!ENABLE_FEATURE_SOAK && !ENABLE_FEATURE_HYBRID) {
+		*ended = false;
+		return recv_stream(c, total, buf, buf_len, v, d);
+	}
+	return recv_stream_or_end(c, total, buf, buf_len, v, d, ended);
+}
 /* MSG_ZEROCOPY: waits until the kernel is done with every buffer sent so
  * far, so that the caller may write into them again. */
 int zerocopy_wait(struct conn *c, struct deadline d);

@@ -424,9 +424,12 @@ static void add_pending(struct accept_state *a, const struct conn *c,
 	a->pending[a->waiting++] = (struct pending){*c, *peer, {0}, 0};
 }
 
-/* The guest's set is complete: those still waiting go, with one line. */
+/* The guest's set is complete: those still waiting go, with one line.
+ * Only a hybrid host has pending connections (next_connection()). */
 static void close_pending(struct accept_state *a)
 {
+	if (!ENABLE_FEATURE_HYBRID)
+		return;
 	while (a->waiting)
 		give_up_pending(a, 0, &a->silent);
 	if (unnamed(a))
@@ -604,9 +607,17 @@ static void record_test(const struct perf *p, struct series *s,
 							    : (size_t)count);
 }
 
-static void add_sample(struct series *s, double v)
+static double mib_per_s(uint64_t bytes, uint64_t ns)
 {
-	if (s->n == s->cap) {
+	return ns ? (double)bytes / (1024.0 * 1024.0) / ((double)ns / 1e9) : 0;
+}
+
+/* The rate of bytes moved in ns joins s (one copy of the sum for every
+ * test). Only a soak outgrows its series: any other run takes count
+ * samples at most, its capacity (record_test()). */
+static void add_rate(struct series *s, uint64_t bytes, uint64_t ns)
+{
+	if (ENABLE_FEATURE_SOAK && s->n == s->cap) {
 		size_t cap = s->cap ? 2 * s->cap : SOAK_SAMPLES_FIRST;
 		double *grown = xmalloc(cap * sizeof(double));
 		if (s->n)
@@ -615,7 +626,7 @@ static void add_sample(struct series *s, double v)
 		s->v = grown;
 		s->cap = cap;
 	}
-	s->v[s->n++] = v;
+	s->v[s->n++] = mib_per_s(bytes, ns);
 }
 
 /* Whether a throughput stream that started at `started` has done its
@@ -636,11 +647,6 @@ static void end_iterations(const struct perf *p, struct conn *c)
 {
 	if (soaking(p))
 		conn_end_writes(c);
-}
-
-static double mib_per_s(uint64_t bytes, uint64_t ns)
-{
-	return ns ? (double)bytes / (1024.0 * 1024.0) / ((double)ns / 1e9) : 0;
 }
 
 /* With --progress, what the run will do, once the guest is in. */
@@ -995,7 +1001,7 @@ static void *bidir_reader(void *arg)
 		}
 		uint64_t now = now_ns();
 		if (!h->err)
-			add_sample(h->rates, mib_per_s(h->p->o.size, now - prev));
+			add_rate(h->rates, h->p->o.size, now - prev);
 		prev = now;
 	}
 	/* The writer would wait for a guest that has stopped reading. */
@@ -1016,7 +1022,7 @@ static void bidir_writer(struct bidir_half *h, struct progress *prog)
 				     step_deadline(h->p->o.timeout_s));
 		uint64_t now = now_ns();
 		if (!h->err)
-			add_sample(h->rates, mib_per_s(h->p->o.size, now - prev));
+			add_rate(h->rates, h->p->o.size, now - prev);
 		prev = now;
 		progress_step(prog, i + 1);
 	}
@@ -1130,7 +1136,7 @@ static void *unidir_stream(void *arg)
 				      step_deadline(st->p->o.timeout_s));
 		if (st->err)
 			return stream_failing(st, "read");
-		add_sample(st->samples, mib_per_s(2 * size, now_ns() - start));
+		add_rate(st->samples, 2 * size, now_ns() - start);
 		if (st->prog)
 			progress_step(st->prog, i + 1);
 	}
