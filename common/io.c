@@ -392,6 +392,9 @@ int recv_stream(struct conn *c, uint64_t total, void *buf, size_t buf_len,
 	return recv_some_stream(c, total, buf, buf_len, v, d, NULL);
 }
 
+/* Without both features nothing calls it (recv_iteration(), vsockbox.h),
+ * and recv_some_stream() is recv_stream() alone. */
+#if ENABLE_FEATURE_SOAK || ENABLE_FEATURE_HYBRID
 int recv_stream_or_end(struct conn *c, uint64_t total, void *buf,
 		       size_t buf_len, struct pattern *v, struct deadline d,
 		       bool *ended)
@@ -399,6 +402,7 @@ int recv_stream_or_end(struct conn *c, uint64_t total, void *buf,
 	*ended = false;
 	return recv_some_stream(c, total, buf, buf_len, v, d, ended);
 }
+#endif
 
 int recv_bytes(struct conn *c, uint64_t total, void *buf, size_t buf_len,
 	       struct deadline d)
