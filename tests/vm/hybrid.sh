@@ -494,7 +494,10 @@ if ! guest_gone guest-killed; then
 		t0=$(now_ms)
 		reap "$perf"
 		took=$(($(now_ms) - t0))
+		# Progress and the note of how a hybrid connection broke (its
+		# own line, before the error) aside, one error line.
 		grep -v -e ': listening on ' -e ': the guest is in' -e ' done: ' \
+			-e ' s into the [a-z ]* test ([0-9.]* s into the run)$' \
 			"$tmp/killed-perf.err" >"$tmp/killed.lines"
 		if [ -n "$running" ] && { [ "$hrc" = 1 ] || [ "$hrc" = 3 ]; } &&
 			[ "$took" -lt $((tmo * 1000)) ] &&
