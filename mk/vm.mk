@@ -133,9 +133,9 @@ VHOST_SUITES ?= bookworm trixie
 LIFECYCLE_SUITES ?= bookworm
 VHOST_RUNS := $(addprefix check-vhost-,$(sort $(VHOST_SUITES) $(LIFECYCLE_SUITES)))
 check-vhost: $(addprefix check-vhost-,$(VHOST_SUITES))
+vhost_lifecycle = $(if $(filter $(1),$(LIFECYCLE_SUITES)),--lifecycle)
 $(VHOST_RUNS): check-vhost-%: vsockbox tests/ktap
-	@sh tests/vm/vhost.sh -b ./vsockbox --suite $* \
-		$(if $(filter $*,$(LIFECYCLE_SUITES)),--lifecycle) $(VM_ARGS); \
+	@sh tests/vm/vhost.sh -b ./vsockbox --suite $* $(call vhost_lifecycle,$*) $(VM_ARGS); \
 	$(call vm_status,check-vhost $*)
 
 check-hybrid: vsockbox tests/ktap
