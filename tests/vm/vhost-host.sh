@@ -120,9 +120,11 @@ wait_l2() {
 
 # l2_run NAME: have L2 run NAME; sets l2_rc (its status, "none" if it did
 # not answer within $bound seconds) and writes its stdout and stderr to
-# $work/l2-NAME.out and .err.
+# $work/l2-NAME.out and .err. A dead L2 (its kernel has crashed after a
+# migration) leaves the FIFO without a reader: the write fails, in a
+# subshell, instead of SIGPIPE ending this script without its results.
 l2_run() {
-	echo "$1" >&4
+	(trap '' PIPE; echo "$1" >&4) 2>/dev/null
 	l2_rc=none
 	if wait_l2 "^L2DONE $1 rc=" "$bound"; then
 		l2_rc=$(sed -n "s/^L2DONE $1 rc=\([^ ]*\).*/\1/p" "$l2log" | tr -d '\r' | tail -n 1)
