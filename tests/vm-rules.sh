@@ -8,7 +8,10 @@
 #    (exit 0); with $CI set the skip is a failure: exit 1, the reason in
 #    one line;
 #  - bad settings and a binary of the wrong architecture: exit 2, one line;
-#  - make initramfs packs a stripped copy and leaves ./vsockbox as it was.
+#  - make initramfs packs a stripped copy and leaves ./vsockbox as it was;
+#  - the nested runs make would start (make -n): one per kernel, with
+#    --lifecycle for the kernels of LIFECYCLE_SUITES, so that make check
+#    (check-vhost and check-lifecycle) boots each kernel's L2 once.
 # QEMU is made unavailable with VM_QEMU (a program that does not exist) and
 # VM_NO_INSTALL=1 (no apt-get).
 set -u
@@ -53,6 +56,34 @@ for runner in run vhost conform-compare hybrid; do
 		"FAIL: cannot run, and CI is set: no $noqemu "
 	rule "$runner: CI empty is no CI" 77 "CI= $r"
 done
+rule "vhost --lifecycle: no QEMU: skip" 77 \
+	"VM_NO_INSTALL=1 VM_QEMU=$noqemu sh $repo/tests/vm/vhost.sh -b $VSOCKBOX -c $cache --lifecycle"
+has "vhost --lifecycle: no QEMU: the SKIP line names it" "^SKIP: no $noqemu \(apt-get install "
+
+# nested NAME COUNT PATTERN: the last output (make -n) has COUNT lines
+# that start tests/vm/vhost.sh and match PATTERN (grep -E).
+nested() {
+	n=$(grep -E '^sh tests/vm/vhost\.sh ' "$TEST_TMP/out" | grep -cE -- "$3")
+	if [ "$n" -eq "$2" ]; then
+		pass "$1"
+	else
+		fail "$1" "want $2 vhost.sh lines matching '$3', got $n in:" \
+			"$(grep 'vhost\.sh' "$TEST_TMP/out")"
+	fi
+}
+dry="$make --no-print-directory -n -C $repo"
+rule "make -n check-vhost check-lifecycle (as make check)" 0 \
+	"$dry check-vhost check-lifecycle VHOST_SUITES='bookworm trixie' LIFECYCLE_SUITES=bookworm"
+nested "make check: two nested runs" 2 .
+nested "make check: bookworm's with the events" 1 "--suite bookworm --lifecycle( |$)"
+nested "make check: trixie's without" 1 "--suite trixie *;"
+has "make check-lifecycle: the TCP run" "^sh tests/lifecycle\.sh$"
+rule "make -n check-lifecycle LIFECYCLE_SUITES=trixie" 0 \
+	"$dry check-lifecycle LIFECYCLE_SUITES=trixie"
+nested "make check-lifecycle: one nested run" 1 .
+nested "make check-lifecycle: trixie's, with the events" 1 "--suite trixie --lifecycle( |$)"
+rule "make -n check-vhost LIFECYCLE_SUITES=" 0 "$dry check-vhost LIFECYCLE_SUITES="
+nested "make check-vhost LIFECYCLE_SUITES=: no events" 0 "--lifecycle"
 
 vm_make="VM_NO_INSTALL=1 VM_QEMU=$noqemu VM_CACHE=$cache $make --no-print-directory -C $repo"
 for target in check-vm "check-vm ARCH=arm64" check-vhost conform-compare check-hybrid; do

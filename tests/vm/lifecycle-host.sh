@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: MIT
 # tests/vm/lifecycle-host.sh: the events of make check-lifecycle, sourced
 # as /bin/vm-lifecycle.sh by tests/vm/vhost-host.sh in L1 when the kernel
-# command line has vh_lifecycle=EVENTS (tests/vm/vhost.sh --lifecycle).
+# command line has vh_lifecycle=EVENTS (tests/vm/vhost.sh --lifecycle),
+# after its tests, before l2-killed, on the same L2.
 # L1 is the host of L2 (vhost-vsock-pci, CID 3): vsock-lifecycle --role
 # host runs here, --role guest in L2 (tests/vm/vhost-guest.sh), and for
 # each event, once both say "armed", L1 brings it about through L2's QMP
@@ -26,7 +27,6 @@
 lc_tmo=${vh_lc_timeout:-60}
 lc_wake=${vh_lc_wake:-30}
 lc_pause=${vh_lc_pause:-5}
-lc_cid=3
 qmp_id=0
 
 # wait_for PATTERN FILE SECONDS: a bounded wait (twice a second) until
@@ -92,7 +92,7 @@ ev_restore() { # cid
 		return 1
 	fi
 	saved=$(seconds $(($(now) - t1)))
-	size=$(wc -c <"$snap")
+	snap_size=$(wc -c <"$snap")
 	qmp "$l2_n" quit
 	wait "$l2_pid"
 	t1=$(now)
@@ -102,7 +102,7 @@ ev_restore() { # cid
 		return 1
 	fi
 	rm -f "$snap"
-	ev_detail="snapshot of $size bytes in ${saved}s, a new QEMU running from it $(seconds $(($(now) - t1)))s after, CID $1"
+	ev_detail="snapshot of $snap_size bytes in ${saved}s, a new QEMU running from it $(seconds $(($(now) - t1)))s after, CID $1"
 }
 
 ev_migrate() { # cid
@@ -147,14 +147,14 @@ lc_event() { # event
 	ev_detail=""
 	case $1 in
 	pause) ev_pause ;;
-	restore) ev_restore "$lc_cid" ;;
-	restore-cid) lc_cid=$((lc_cid + 1)) && ev_restore "$lc_cid" ;;
-	migrate-cid) lc_cid=$((lc_cid + 1)) && ev_migrate "$lc_cid" ;;
+	restore) ev_restore "$l2_cid" ;;
+	restore-cid) l2_cid=$((l2_cid + 1)) && ev_restore "$l2_cid" ;;
+	migrate-cid) l2_cid=$((l2_cid + 1)) && ev_migrate "$l2_cid" ;;
 	*) ev_detail="no such event here"; false ;;
 	esac
 	ev_rc=$?
 	# Over, even after a failure: both sides end by their own deadlines.
-	echo over >&7
+	(trap '' PIPE; echo over >&7) 2>/dev/null
 	l2_run "lifecycle-over-$1"
 	if [ "$ev_rc" -eq 0 ]; then
 		result "lifecycle-$1" PASS "$ev_detail"
