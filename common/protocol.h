@@ -137,7 +137,9 @@ enum {
  * LIFECYCLE_HOST_PORT or LIFECYCLE_GUEST_PORT (by who listens) plus
  * round * LIFECYCLE_ROUND_PORTS plus the case's index, a new range for
  * each event, so that no port of an event that was reset is rebound;
- * then each side sends LIFECYCLE_ARMED. After the event each side sends
+ * then each side sends LIFECYCLE_ARMED. After the event, on the new
+ * control connection, the host sends LIFECYCLE_CLOCK (value: microseconds
+ * since it heard of the event's end), then each side sends
  * LIFECYCLE_RESULT per case, in order (value: its verdict, as
  * CONFORM_OK, CONFORM_FAILED, CONFORM_SKIPPED; text: why, and the
  * delays measured). */
@@ -149,6 +151,7 @@ enum {
 	LIFECYCLE_HELLO = 0x56434c01,	/* "VCL" 1 */
 	LIFECYCLE_ARMED,
 	LIFECYCLE_RESULT,
+	LIFECYCLE_CLOCK,
 };
 
 /* Our defaults beyond the protocol, shared by both ends of a test: bytes

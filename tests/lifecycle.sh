@@ -25,6 +25,7 @@ SUITE=lifecycle
 PAUSE_S=3
 T=10		# --timeout: longer than the pause
 WAKE=2		# --wake: how long a reset may take here (none comes)
+LAG_S=1		# the guest hears of the event's end this much after the host
 
 # The cases, from the binary's own table.
 CASES=$(vsb vsock-lifecycle --list | awk '$1 == "case" { print $2 }')
@@ -87,7 +88,10 @@ run_event() {
 		sleep "$PAUSE_S"
 		kill -CONT "$guest"
 	fi
+	# The guest hears later, as a guest behind a slow console does; its
+	# delays still count from the host's moment.
 	echo over >"$TEST_TMP/host.in"
+	sleep "$LAG_S"
 	echo over >"$TEST_TMP/guest.in"
 	reap "$guest"
 	guest_rc=$STATUS
@@ -110,12 +114,27 @@ judge() {
 	done
 	# The diagnostics name each blocked call's wake-up.
 	check "$1: the guest's KTAP says when blocked calls woke" \
-		'grep -q "^# .*recv blocked across the event" "$TEST_TMP/guest.out"' 
+		'grep -q "^# .*recv blocked across the event" "$TEST_TMP/guest.out"'
+}
+
+# woke_after FILE: the least "woke N s after the event's end" of FILE's
+# diagnostics, or "none".
+woke_after() {
+	sed -n 's/.* woke \([0-9.]*\) s after the event.s end.*/\1/p' "$1" |
+		sort -n | head -n 1 | grep . || echo none
 }
 
 run_event pause stop
 expect "$TEST_TMP/pause.expect" ok skip
 judge pause 0 "$TEST_TMP/pause.expect"
+# A blocked recv wakes when the host's byte comes, after the guest's own
+# line: counted from the host's moment, at least LAG_S after it (half of
+# it, in hundredths, allows for the clock's message in flight).
+least=$(woke_after "$TEST_TMP/guest.out")
+check "pause: the guest's delays count from the host's end of the event" \
+	'[ "$least" != none ] && [ "${least%.*}${least#*.}" -ge $((LAG_S * 50)) ]' \
+	"least wake-up: $least s after (want >= $LAG_S / 2)" \
+	"$(grep 'heard of the event' "$TEST_TMP/guest.err")"
 
 run_event restore none
 expect "$TEST_TMP/restore.expect" not-ok skip

@@ -345,10 +345,46 @@ static void close_round(struct end *ends)
 	}
 }
 
-/* After the event: each connection judged on its own (the two sides
- * meet only on the case's connection), then a new control connection
- * (after a reset, the guest's old ones are gone by now), the cases
- * without a connection, and the verdicts exchanged and printed. */
+/* The event's end is when the host heard of it: the guest may hear
+ * later (through a slow serial console, say), and its delays must count
+ * from the moment the VM ran again, not from its own line. The host says
+ * how long ago that was; the guest's clock counts the same time once the
+ * VM runs. */
+static void agree_event_end(struct round *r, struct conn *ctl)
+{
+	struct deadline d = step_deadline(r->timeout_s);
+	struct message m;
+	int err;
+
+	if (r->role == ROLE_HOST) {
+		uint64_t us = (now_ns() - r->done_ns) / 1000;
+		err = message_send(ctl, LIFECYCLE_CLOCK, us > UINT32_MAX
+				   ? UINT32_MAX : (uint32_t)us, NULL, d);
+	} else {
+		err = message_recv(ctl, &m, d);
+		if (!err && m.tag != LIFECYCLE_CLOCK)
+			err = ERR_DATA;
+	}
+	if (err)
+		die_io(ctl, err, "control: the event's end, to or from");
+	if (r->role == ROLE_HOST)
+		return;
+	uint64_t now = now_ns(), ago = (uint64_t)m.value * 1000;
+	uint64_t host_end = ago < now ? now - ago : 0;
+	bool later = r->done_ns >= host_end;
+	char num[32];
+	warn("%s: the host heard of the event's end %s s %s this side",
+	     r->event->name, format_fixed(num, sizeof(num), (double)(later
+		? r->done_ns - host_end : host_end - r->done_ns) / 1e9, 2),
+	     later ? "before" : "after");
+	r->done_ns = host_end;
+}
+
+/* After the event: a new control connection (after a reset, the guest's
+ * old ones are gone by now) and the event's end agreed on, then each
+ * connection judged on its own (the two sides meet only on the case's
+ * connection), the cases without a connection, and the verdicts
+ * exchanged and printed. */
 static void judge_round(struct round *r, const struct lifecycle_options *o,
 			int ctl_lfd, struct end *ends, unsigned *n,
 			unsigned count[])
@@ -358,15 +394,13 @@ static void judge_round(struct round *r, const struct lifecycle_options *o,
 	uint32_t *verdict = xmalloc(lifecycle_case_count * sizeof(*verdict));
 	struct conn ctl;
 
-	for (int pass = 0; pass < 2; pass++) {
-		if (pass == 1)
-			control(r, o, ctl_lfd, &ctl, r->timeout_s + r->wake_s,
-				true);
+	control(r, o, ctl_lfd, &ctl, r->timeout_s + r->wake_s, true);
+	agree_event_end(r, &ctl);
+	for (int pass = 0; pass < 2; pass++)
 		for (unsigned i = 0; i < lifecycle_case_count; i++)
 			if ((lifecycle_cases[i].by == BY_NONE) == (pass == 1))
 				verdict[i] = mine(r, i)->judge(r, &ends[i],
 							       why[i], WHY);
-	}
 	for (unsigned i = 0; i < lifecycle_case_count; i++) {
 		struct deadline d = step_deadline(r->timeout_s);
 		struct message m;

@@ -29,14 +29,15 @@ lc_wake=${vh_lc_wake:-30}
 lc_pause=${vh_lc_pause:-5}
 qmp_id=0
 
-# wait_for PATTERN FILE SECONDS: a bounded wait (twice a second) until
-# FILE has a line matching PATTERN (grep -E).
+# wait_for PATTERN FILE SECONDS: a bounded wait (ten times a second: the
+# event's end is told as soon as L2 runs again) until FILE has a line
+# matching PATTERN (grep -E).
 wait_for() {
-	tries=$(($3 * 2))
+	tries=$(($3 * 10))
 	until grep -qE "$1" "$2" 2>/dev/null; do
 		tries=$((tries - 1))
 		[ "$tries" -gt 0 ] || return 1
-		sleep 0.5
+		sleep 0.1
 	done
 }
 
@@ -54,16 +55,16 @@ qmp() {
 	return 1
 }
 
-# qmp_until N COMMAND PATTERN SECONDS: COMMAND again every half second
-# until its reply has PATTERN (grep -E) or says "failed".
+# qmp_until N COMMAND PATTERN SECONDS: COMMAND again every tenth of a
+# second until its reply has PATTERN (grep -E) or says "failed".
 qmp_until() {
-	tries=$(($4 * 2))
+	tries=$(($4 * 10))
 	while qmp "$1" "$2"; do
 		echo "$qmp_reply" | grep -qE "$3" && return 0
 		echo "$qmp_reply" | grep -q '"failed"' && return 1
 		tries=$((tries - 1))
 		[ "$tries" -gt 0 ] || return 1
-		sleep 0.5
+		sleep 0.1
 	done
 	return 1
 }
@@ -101,7 +102,7 @@ ev_restore() { # cid
 		ev_detail="saved in ${saved}s; the new QEMU -incoming: ${qmp_reply:-no reply}"
 		return 1
 	fi
-	rm -f "$snap"
+	ev_after="rm -f $snap"
 	ev_detail="snapshot of $snap_size bytes in ${saved}s, a new QEMU running from it $(seconds $(($(now) - t1)))s after, CID $1"
 }
 
@@ -125,8 +126,8 @@ ev_migrate() { # cid
 		return 1
 	fi
 	took=$(seconds $(($(now) - t1)))
-	qmp "$old_n" quit
-	wait "$old_pid"
+	# The source quits once both sides are told the event is over.
+	ev_after="qmp $old_n quit; wait $old_pid"
 	ev_detail="live to a second QEMU (CID $1) in ${took}s, the source quit"
 }
 
@@ -144,7 +145,7 @@ lc_event() { # event
 		show l2 "$work/l2-lifecycle-armed-$1.err"
 		return 1
 	fi
-	ev_detail=""
+	ev_detail="" ev_after=""
 	case $1 in
 	pause) ev_pause ;;
 	restore) ev_restore "$l2_cid" ;;
@@ -153,8 +154,10 @@ lc_event() { # event
 	*) ev_detail="no such event here"; false ;;
 	esac
 	ev_rc=$?
-	# Over, even after a failure: both sides end by their own deadlines.
+	# Over as soon as L2 runs again (the delays count from here), even
+	# after a failure: both sides end by their own deadlines.
 	(trap '' PIPE; echo over >&7) 2>/dev/null
+	eval "$ev_after"
 	l2_run "lifecycle-over-$1"
 	if [ "$ev_rc" -eq 0 ]; then
 		result "lifecycle-$1" PASS "$ev_detail"
