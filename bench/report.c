@@ -861,7 +861,9 @@ static void report_throughput(FILE *o, struct run *r)
 	pr(o, r, "  bidir", "bi.musl-vsb.whole");
 	if (param_on(r, "verify")) {
 		pr(o, r, "unidir --verify vs plain", "uni.verify-vsb.whole");
+		pr(o, r, "  p50 iteration", "uni.verify-vsb.p50");
 		pr(o, r, "bidir --verify vs plain", "bi.verify-vsb.whole");
+		pr(o, r, "  p50 tx + p50 rx", "bi.verify-vsb.p50");
 	} else if (param(r, "verify")) {
 		fprintf(o, "--verify vs plain: skipped: this vsockbox has no --verify\n");
 	}
@@ -869,7 +871,9 @@ static void report_throughput(FILE *o, struct run *r)
 		show(b, 32, "%.1f", stat_of(r, &v, MEDIAN, "tp.multi.vsb")));
 	fprintf(o, "(whole: all bytes over the wall time of the guest applet / iperf3 client\n"
 		" process / the ceiling's timed run; p50: the median iteration as vsock-perf\n"
-		" reports it; A/B: the median of the per-pair ratios, min, max, n pairs)\n\n");
+		" reports it; A/B: the median of the per-pair ratios, min, max, n pairs;\n"
+		" bidir's p50 tx + p50 rx adds two directions that take turns, so it is\n"
+		" above the whole rate and swings with their balance: no target on it)\n\n");
 }
 
 static void report_latency(FILE *o, struct run *r)
@@ -1046,8 +1050,9 @@ static void report_targets(FILE *o, struct run *r)
 		target(o, r, text, s, true, 1);
 	}
 	if (param_on(r, "verify")) {
-		target(o, r, "unidir --verify >= 0.90 x plain", "uni.verify-vsb.whole", false, 0.90);
-		target(o, r, "bidir --verify >= 0.90 x plain", "bi.verify-vsb.whole", false, 0.90);
+		target(o, r, "unidir --verify >= 0.92 x plain", "uni.verify-vsb.whole", false, 0.92);
+		target(o, r, "  p50 iteration", "uni.verify-vsb.p50", false, 0.92);
+		target(o, r, "bidir --verify >= 0.92 x plain", "bi.verify-vsb.whole", false, 0.92);
 	}
 	const struct value *rss = largest_rss(r, &v);
 	snprintf(text, sizeof(text), "peak RSS <= 2 MiB per applet (largest: %s MiB)",
