@@ -139,6 +139,18 @@ static uint32_t next_random(uint32_t *state)
 	return *state = x ? x : 1;
 }
 
+/* The size of the next read or write of a transfer: what is left, up to
+ * the buffer, or (state not NULL) a random size up to max where more than
+ * max is left. */
+static size_t next_piece(uint64_t len, uint64_t done, size_t max,
+			 uint32_t *state)
+{
+	size_t want = len - done < BUF_BYTES ? (size_t)(len - done) : BUF_BYTES;
+	if (state && want > max)
+		want = 1 + next_random(state) % max;
+	return want;
+}
+
 /* Receives len bytes of the pattern, in reads of random sizes up to
  * max_read (state NULL: as large as it takes). */
 int recv_pattern(struct side *s, int fd, uint64_t len, size_t max_read,
@@ -147,10 +159,7 @@ int recv_pattern(struct side *s, int fd, uint64_t len, size_t max_read,
 	uint64_t done = 0;
 
 	while (done < len) {
-		size_t want = len - done < BUF_BYTES ? (size_t)(len - done)
-						      : BUF_BYTES;
-		if (state && want > max_read)
-			want = 1 + next_random(state) % max_read;
+		size_t want = next_piece(len, done, max_read, state);
 		ssize_t n = xio(s, fd, false, s->buf2, want, 0);
 		if (n <= 0)
 			return io_failed(s, step, "recv", (size_t)len,
@@ -174,10 +183,7 @@ int send_pattern(struct side *s, int fd, uint64_t len, size_t max_write,
 	uint64_t done = 0;
 
 	while (done < len) {
-		size_t want = len - done < BUF_BYTES ? (size_t)(len - done)
-						      : BUF_BYTES;
-		if (state && want > max_write)
-			want = 1 + next_random(state) % max_write;
+		size_t want = next_piece(len, done, max_write, state);
 		seeded_fill(s->seed, done, s->buf, want);
 		TRY(send_exact(s, fd, s->buf, want, step));
 		done += want;
