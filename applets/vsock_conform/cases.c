@@ -8,9 +8,14 @@
 
 /* ---- small-writes-stalled ---- */
 
+/* Each small write is a packet of its own, which a guest nested under
+ * TCG takes milliseconds to send: the reader's vsock buffer (the writer's
+ * credit) is small, so that the writer blocks after a few hundred writes
+ * and the case fits its deadline on a loaded machine. */
 enum {
 	SMALL_WRITE = 64,
-	SMALL_MORE = 2000,		/* writes after the stall */
+	SMALL_MORE = 256,		/* writes after the stall */
+	STALL_BUFFER = 16 << 10,	/* the reader's SO_VM_SOCKETS_BUFFER_SIZE */
 	STALL_MAX = 64 << 20,		/* no back-pressure by then: failure */
 };
 
@@ -71,10 +76,17 @@ static int small_writes_stalled_connect(struct side *s)
 
 static int small_writes_stalled_listen(struct side *s)
 {
-	int fd;
-	uint32_t stalled, total;
+	int lfd, fd, err;
+	uint32_t port, stalled, total;
 
-	TRY(serve_one(s, &fd));
+	/* A connection takes its listener's buffer size. */
+	TRY(listen_on(s, s->c->type, 1, &lfd, &port));
+	if (is_vsock(s) && (err = set_u64(lfd, SO_VM_SOCKETS_BUFFER_SIZE,
+					  STALL_BUFFER)) != 0)
+		return fail(s, "setsockopt(SO_VM_SOCKETS_BUFFER_SIZE, %d): %s",
+			    STALL_BUFFER, EN(err));
+	TRY(ctl_send(s, CONFORM_READY, port));
+	TRY(accept_one(s, lfd, &fd, "accept"));
 	TRY(ctl_wait(s, CONFORM_SYNC, "the writer blocks", &stalled));
 	/* A guest's SHUT_WR reaches a hybrid host only at times (the VMM's
 	 * choice): it reads what the writer will have sent, its count
