@@ -176,7 +176,7 @@ check-sh:
 check: check-spdx check-unit check-sh check-e2e check-reliability check-conform \
 	check-bench \
 	check-vm-rules check-vm check-vm-arm64 check-vhost check-hybrid \
-	check-lifecycle-tcp \
+	check-lifecycle \
 	check-asan fuzz \
 	check-config
 
