@@ -170,7 +170,7 @@ check-sh:
 # Every test, listed here only: the suites, the VM runners' rules (no
 # boot), the QEMU guests (amd64 on two kernels, arm64, the nested pair over
 # vhost-vsock-pci), connections across a pause, restore and migration
-# (check-lifecycle: over TCP, and nested in check-vhost's bookworm boot,
+# (check-lifecycle: over TCP, and nested in check-vhost's trixie boot,
 # made once), the sanitizer build over the suites, the parsers' fuzzer for
 # a minute, and the committed Config.in.
 check: check-spdx check-unit check-sh check-e2e check-reliability check-conform \

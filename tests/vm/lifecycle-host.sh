@@ -9,8 +9,8 @@
 # each event, once both say "armed", L1 brings it about through L2's QMP
 # monitor, then tells both sides it is over:
 #   pause        stop, vh_lc_pause seconds (default 5), cont
-#   restore      migrate to "exec:cat > FILE", quit, a new QEMU with
-#                -incoming "exec:cat FILE", the same CID
+#   restore      stop, migrate to "exec:cat > FILE", quit, a new QEMU with
+#                -incoming "exec:cat FILE", cont; the same CID
 #   restore-cid  the same, the new QEMU with the next CID
 #   migrate-cid  live: a second QEMU (the next CID: on one host the
 #                source holds its own) with -incoming unix:SOCKET, migrate
@@ -83,13 +83,17 @@ ev_pause() {
 	ev_detail="stop, ${lc_pause}s, cont"
 }
 
-# The snapshot to a file: QEMU writes it through a command of its own.
+# The snapshot to a file, of the VM paused first as a VMM's snapshot is
+# (a snapshot of a running L2, copied while vhost still wrote into it,
+# was followed once by L2's kernel crashing): QEMU writes it through a
+# command of its own; the new QEMU loads it paused and continues it.
 ev_restore() { # cid
 	snap=$work/snapshot
 	t1=$(now)
-	if ! qmp "$l2_n" migrate "{\"uri\": \"exec:cat > $snap\"}" ||
+	if ! qmp "$l2_n" stop ||
+		! qmp "$l2_n" migrate "{\"uri\": \"exec:cat > $snap\"}" ||
 		! qmp_until "$l2_n" query-migrate '"status": "completed"' 300; then
-		ev_detail="migrate to exec:cat > FILE: $qmp_reply"
+		ev_detail="stop, migrate to exec:cat > FILE: $qmp_reply"
 		return 1
 	fi
 	saved=$(seconds $(($(now) - t1)))
@@ -98,7 +102,9 @@ ev_restore() { # cid
 	wait "$l2_pid"
 	t1=$(now)
 	if ! lc_launch "$1" -incoming "exec:cat $snap" ||
-		! qmp_until "$l2_n" query-status '"status": "running"' 300; then
+		! qmp_until "$l2_n" query-status '"status": "(paused|running)"' 300 ||
+		! qmp "$l2_n" cont ||
+		! qmp_until "$l2_n" query-status '"status": "running"' 60; then
 		ev_detail="saved in ${saved}s; the new QEMU -incoming: ${qmp_reply:-no reply}"
 		return 1
 	fi
