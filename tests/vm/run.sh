@@ -278,8 +278,8 @@ fi
 # lifecycle_pause: once the guest says LIFECYCLE-ARMED (guest-tests.sh:
 # test_lifecycle), the whole VM stopped over QMP for $lc_pause s and
 # continued, and the answer on the console: "over STOPPED-MS WALL-MS
-# STATUS" (WALL-MS since the line was seen; STATUS query-status's while
-# stopped), or "skip|fail REASON". A cont that fails leaves the VM stopped,
+# STATUS ACCEL" (WALL-MS since the line was seen; STATUS query-status's
+# while stopped; ACCEL tcg or kvm), or "skip|fail REASON". A cont that fails leaves the VM stopped,
 # where nothing can hear an answer: QEMU is told to quit, and
 # $tmp/lifecycle.problem says why (lifecycle_results, too, when the
 # results never come). Runs in the background during the boot.
@@ -304,7 +304,7 @@ lifecycle_pause() {
 			return
 		fi
 		lp_t2=$(now_ms)
-		lp_answer="over $((lp_t2 - lp_t1)) $((lp_t2 - lp_t0)) ${lp_status:-none}"
+		lp_answer="over $((lp_t2 - lp_t1)) $((lp_t2 - lp_t0)) ${lp_status:-none} $accel"
 	fi
 	echo "$lp_answer" >"$console_in"
 	[ -n "$qmp_tool" ] && lifecycle_results 120
