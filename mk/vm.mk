@@ -11,7 +11,10 @@
 #   make check-vm         tests/vm/run.sh: Debian's cloud kernels in QEMU,
 #                         the applets over AF_VSOCK loopback (CID 1) in the
 #                         guest, vsock-conform's verdicts against
-#                         tests/vm/conform-expect among them, once per
+#                         tests/vm/conform-expect among them, and
+#                         vsock-lifecycle's across a pause of the VM (QMP
+#                         stop, 3 s, cont) against
+#                         tests/vm/lifecycle-expect-loopback, once per
 #                         kernel of VM_SUITES (default bookworm trixie sid:
 #                         6.1, 6.12 and the newest, 7.2 in 2026-12)
 #     ARCH=arm64          an arm64 guest (qemu-system-aarch64, virt) running

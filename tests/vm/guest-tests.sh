@@ -13,10 +13,14 @@
 #   vm_tests=LIST     comma list of tests to run (default: all): busybox,
 #                     modules, itest, bench-table, bench-json, zerocopy,
 #                     listen-in-use, bind-in-use, refused, host-killed,
-#                     guest-killed, conform, verify, verify-zerocopy, soak; and
+#                     guest-killed, conform, verify, verify-zerocopy, soak,
+#                     lifecycle; and
 #                     vsock-test (only when named: the kernel's vsock_test,
 #                     see below)
 #   vm_vt_bound=20    seconds after which a vsock_test side is killed
+#   vm_lc_timeout=10  vsock-lifecycle's --timeout (lifecycle)
+#   vm_lc_wait=60     how long the lifecycle test waits for the runner's
+#                     answer on the console
 set -u
 
 size=${vm_size:-4M}
@@ -331,6 +335,111 @@ test_conform() {
 	[ "$rc" = 0 ] || [ "$rc" = 1 ] || show peer "$work/conform.err"
 }
 
+# ---- vsock-lifecycle's pause, the VMM's (issue 27) ----
+# Both roles here over loopback, --events pause: once both say "armed",
+# "LIFECYCLE-ARMED" asks the runner (tests/vm/run.sh) to stop the whole VM
+# over QMP and continue it; its answer comes on the console, one line:
+#   over STOPPED-MS WALL-MS STATUS ACCEL  QMP stop, STOPPED-MS ms, cont,
+#                                   WALL-MS ms from our line to this one,
+#                                   STATUS what query-status said while
+#                                   stopped, ACCEL QEMU's (tcg, kvm)
+#   skip REASON | fail REASON       no pause was made
+# Then a line on each half's stdin ends the event. Results:
+# lifecycle-loopback-pause (the event, and the guest's clock across it:
+# under TCG the guest's clock is QEMU's virtual one, stopped with the VM,
+# so it moves less than the runner's by about STOPPED-MS; under KVM it is
+# reported, not judged), and
+# lifecycle-loopback-guest and -host (each half's whole KTAP plan, on the
+# console as "KTAP lifecycle-loopback-ROLE| " lines, judged by the runner
+# against tests/vm/lifecycle-expect-loopback).
+lc_tmo=${vm_lc_timeout:-10}
+lc_wait=${vm_lc_wait:-60}
+
+# lc_start NAME ROLE ADDRESS: one half in the background, its stdin a FIFO
+# it holds open; sets lc_pid.
+lc_start() {
+	rm -f "$work/$1.in"
+	mkfifo "$work/$1.in"
+	timeout "$bound" vsock-lifecycle --role "$2" "$3" --events pause \
+		--timeout "$lc_tmo" --wait "$lc_wait" \
+		<>"$work/$1.in" >"$work/$1.out" 2>"$work/$1.err" &
+	lc_pid=$!
+}
+
+# lc_wait_line FILE PATTERN PID: until FILE has a line matching PATTERN
+# (grep), PID ends, or $lc_wait seconds pass.
+lc_wait_line() {
+	tries=$((lc_wait * 10))
+	until grep -q "$2" "$1" 2>/dev/null; do
+		kill -0 "$3" 2>/dev/null || return 1
+		tries=$((tries - 1))
+		[ "$tries" -gt 0 ] || return 1
+		sleep 0.1
+	done
+}
+
+# lc_event: the runner's pause, once both halves are armed; sets lc_why
+# (empty when the pause was made and the guest's clock did not see it),
+# lc_detail.
+lc_event() {
+	lc_detail="" lc_why=""
+	if ! lc_wait_line "$work/lc-host.err" ': listening on ' "$lc_host" ||
+		! { lc_start lc-guest guest --peer=vsock:1 && lc_guest=$lc_pid; } ||
+		! lc_wait_line "$work/lc-guest.err" 'armed for pause:' "$lc_guest" ||
+		! lc_wait_line "$work/lc-host.err" 'armed for pause:' "$lc_host"; then
+		lc_why="the halves were not armed within ${lc_wait}s"
+		return
+	fi
+	stty -echo 2>/dev/null
+	a0=$(now)
+	echo "LIFECYCLE-ARMED uptime $(seconds "$a0")"
+	# shellcheck disable=SC2016 # the inner shell expands it
+	answer=$(timeout "$lc_wait" sh -c 'read -r line && echo "$line"')
+	g=$((($(now) - a0) * 10))
+	# shellcheck disable=SC2086 # its words
+	set -- $answer
+	case ${1:-} in
+	over) ;;
+	skip) lc_why="SKIP: ${answer#skip }" && return ;;
+	*) lc_why="the runner answered '${answer:-nothing in ${lc_wait}s}'" && return ;;
+	esac
+	lc_detail="QMP stop, $(seconds $(($2 / 10)))s ($4, ${5:-?}), cont: the guest's clock moved $(seconds $((g / 10)))s across the runner's $(seconds $(($3 / 10)))s"
+	[ "$4" = paused ] || lc_why="query-status said $4 while stopped, want paused"
+	# Its clock saw the pause if it moved more than half of it beyond
+	# what the runner saw running.
+	[ "${5:-}" != tcg ] || [ $((2 * g)) -lt $((2 * $3 - $2)) ] ||
+		lc_why="the guest's clock saw the pause"
+}
+
+test_lifecycle() {
+	t0=$(now)
+	if [ ! -d /sys/module/vsock_loopback ]; then
+		result lifecycle-loopback-pause PASS "SKIP: no vsock_loopback module"
+		return
+	fi
+	lc_guest=""
+	lc_start lc-host host --listen=vsock:any
+	lc_host=$lc_pid
+	lc_event
+	# The event is over (or never came): both halves end it and judge.
+	echo over >"$work/lc-host.in"
+	echo over >"$work/lc-guest.in"
+	case $lc_why in
+	"") result lifecycle-loopback-pause PASS "$lc_detail" ;;
+	SKIP:*) result lifecycle-loopback-pause PASS "$lc_why" ;;
+	*) result lifecycle-loopback-pause FAIL "$lc_why${lc_detail:+; $lc_detail}" ;;
+	esac
+	for half in guest host; do
+		pid=$lc_guest
+		[ "$half" = host ] && pid=$lc_host
+		rc=none
+		[ -z "$pid" ] || { wait "$pid"; rc=$?; }
+		conform_result "lifecycle-loopback-$half" "lifecycle-loopback-$half" \
+			"$rc" "$work/lc-$half.out" "$(seconds $(($(now) - t0)))"
+		[ "$rc" = 0 ] || [ "$rc" = 1 ] || show "$half" "$work/lc-$half.err"
+	done
+}
+
 # ---- the kernel's own vsock_test, for make conform-compare ----
 # Each /bin/vsock_test-SOURCE (tools/testing/vsock of Debian's linux-source
 # SOURCE, built by run.sh) over loopback, its TCP control channel on this
@@ -436,6 +545,7 @@ wanted refused && test_refused
 wanted host-killed && test_host_killed
 wanted guest-killed && test_guest_killed
 wanted conform && test_conform
+wanted lifecycle && test_lifecycle
 case ",$only," in *,vsock-test,*) test_vsock_test ;; esac
 read -r up _ </proc/uptime
 echo "VMTEST-DONE passed=$passed failed=$failed uptime=${up}s"

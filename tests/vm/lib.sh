@@ -452,23 +452,31 @@ host_arch() {
 	esac
 }
 
+# build_helper NAME WITHOUT: tests/vm/NAME.c built static for this
+# machine into $cache/NAME (again when the source is newer); sets helper
+# ("" without a C compiler, after saying WITHOUT: what is lost then).
+build_helper() {
+	helper=$cache/$1
+	src=$repo/tests/vm/$1.c
+	if [ ! -x "$helper" ] || [ -n "$(find "$src" -newer "$helper")" ]; then
+		if ${CC:-cc} -std=c11 -D_GNU_SOURCE -Wall -Wextra -O2 -static -s \
+			-o "$helper.$$" "$src" 2>"$tmp/cc.log"; then
+			mv "$helper.$$" "$helper"
+		else
+			rm -f "$helper.$$"
+			say "cannot build $1 (no static C compiler?): $2"
+			cat "$tmp/cc.log" >&2
+		fi
+	fi
+	[ -x "$helper" ] || helper=""
+}
+
 # qemu-exit: hands the guest's exit status to QEMU through isa-debug-exit
 # (the cloud kernel has no /dev/port); x86 only. Without a C compiler the
 # status comes from the console alone. Sets qemu_exit ("" if none).
 build_qemu_exit() {
-	qemu_exit=$cache/qemu-exit
-	src=$repo/tests/vm/qemu-exit.c
-	if [ ! -x "$qemu_exit" ] || [ -n "$(find "$src" -newer "$qemu_exit")" ]; then
-		if ${CC:-cc} -std=c11 -D_GNU_SOURCE -Wall -Wextra -O2 -static -s \
-			-o "$qemu_exit.$$" "$src" 2>"$tmp/cc.log"; then
-			mv "$qemu_exit.$$" "$qemu_exit"
-		else
-			rm -f "$qemu_exit.$$"
-			say "cannot build qemu-exit (no static C compiler?): the exit status comes from the console only"
-			cat "$tmp/cc.log" >&2
-		fi
-	fi
-	[ -x "$qemu_exit" ] || qemu_exit=""
+	build_helper qemu-exit "the exit status comes from the console only"
+	qemu_exit=$helper
 }
 
 # Milliseconds since the epoch (GNU date; whole seconds elsewhere).

@@ -15,6 +15,11 @@
 # Exit: 0 pass, 1 failure, 2 usage or setup error, 77 skipped (no QEMU or no
 # kernel to be had; a "SKIP: reason" line says why; with $CI set a skip is
 # a failure, exit 1).
+# The guest's test "lifecycle" (vsock-lifecycle's pause) is the VMM's
+# event: the runner stops the whole VM over QEMU's QMP socket (a Unix
+# socket here, tests/vm/qmp.c its client) and continues it, then answers on
+# the console, which is QEMU's stdin (a FIFO); its verdicts are judged
+# against tests/vm/lifecycle-expect-loopback.
 set -u
 
 usage() {
@@ -65,13 +70,15 @@ repo=$(cd "$(dirname "$0")/../.." && pwd)
 # per check of the host side. A test missing from the console fails.
 all_tests="busybox modules itest bench-table bench-json zerocopy \
 listen-in-use bind-in-use refused host-killed guest-killed conform \
-verify verify-zerocopy soak"
+verify verify-zerocopy soak lifecycle"
 # Run only when vm_tests names it: the kernel's own vsock_test, built from
 # Debian's linux-source of each of $vsock_test_suites (trixie: 6.12,
 # sid: the newest), one run per case (make conform-compare).
 extra_tests="vsock-test"
 vsock_test_suites="trixie sid"
 itest_checks="guest-initiated host-initiated host-terminated guest-terminated"
+# The lifecycle test's pause, in seconds: shorter than its --timeout (10).
+lc_pause=3
 
 vsockbox=$repo/vsockbox
 cache=${VM_CACHE:-$repo/build/vm}
@@ -140,7 +147,7 @@ fi
 qemu_exit=""
 [ -z "$exit_device" ] || build_qemu_exit
 case " ${selected:-$all_tests} " in
-*" conform "*) [ -n "$fetch" ] || need_ktap ;;
+*" conform "* | *" lifecycle "*) [ -n "$fetch" ] || need_ktap ;;
 esac
 
 # ---- the kernel: vmlinuz and the vsock modules ----
@@ -219,6 +226,7 @@ run_qemu() {
 		-nodefaults -no-user-config -display none -serial stdio -no-reboot \
 		-kernel "$vmlinuz" -initrd "$initramfs" \
 		-append "console=$console panic=-1 quiet $append"
+	[ -z "${qmp_sock:-}" ] || set -- "$@" -qmp "unix:$qmp_sock,server=on,wait=off"
 	case $accel in
 	kvm) set -- -accel kvm -cpu host "$@" ;;
 	*) set -- -accel "$tcg" "$@" ;;
@@ -226,7 +234,8 @@ run_qemu() {
 	if [ "$limit" -eq 0 ]; then
 		"$qemu" "$@"
 	else
-		timeout -k 5 "$limit" "$qemu" "$@" </dev/null
+		# Read and write: the open never waits for a writer.
+		timeout -k 5 "$limit" "$qemu" "$@" <>"${console_in:-/dev/null}"
 	fi
 }
 
@@ -265,6 +274,92 @@ if [ -n "$shell" ]; then
 	exit 0
 fi
 
+# ---- the lifecycle test's pause ----
+# lifecycle_pause: once the guest says LIFECYCLE-ARMED (guest-tests.sh:
+# test_lifecycle), the whole VM stopped over QMP for $lc_pause s and
+# continued, and the answer on the console: "over STOPPED-MS WALL-MS
+# STATUS ACCEL" (WALL-MS since the line was seen; STATUS query-status's
+# while stopped; ACCEL tcg or kvm), or "skip|fail REASON". A cont that fails leaves the VM stopped,
+# where nothing can hear an answer: QEMU is told to quit, and
+# $tmp/lifecycle.problem says why (lifecycle_results, too, when the
+# results never come). Runs in the background during the boot.
+lifecycle_pause() {
+	# Not anchored: a kernel message may share the line.
+	until grep -q 'LIFECYCLE-ARMED uptime' "$tmp/console.raw" 2>/dev/null; do
+		sleep 0.1
+	done
+	lp_t0=$(now_ms)
+	if [ -z "$qmp_tool" ]; then
+		lp_answer="skip no QMP client here (tests/vm/qmp.c did not build)"
+	elif ! "$qmp_tool" 10 "$qmp_sock" stop query-status >"$tmp/qmp.out" 2>&1; then
+		lp_answer="fail QMP stop: $(tr '\n' ' ' <"$tmp/qmp.out")"
+	else
+		lp_t1=$(now_ms)
+		lp_status=$(sed -n 's/.*"status": "\([a-z-]*\)".*/\1/p' "$tmp/qmp.out")
+		sleep "$lc_pause"
+		if ! "$qmp_tool" 10 "$qmp_sock" cont >"$tmp/qmp.out" 2>&1; then
+			echo "QMP cont failed, QEMU told to quit: $(tr '\n' ' ' <"$tmp/qmp.out")" \
+				>"$tmp/lifecycle.problem"
+			"$qmp_tool" 10 "$qmp_sock" quit >/dev/null 2>&1
+			return
+		fi
+		lp_t2=$(now_ms)
+		lp_answer="over $((lp_t2 - lp_t1)) $((lp_t2 - lp_t0)) ${lp_status:-none} $accel"
+	fi
+	echo "$lp_answer" >"$console_in"
+	[ -n "$qmp_tool" ] && lifecycle_results 120
+}
+
+# lifecycle_results SECONDS: the guest's last lifecycle result within
+# SECONDS of the answer (its own bounds are shorter), else the VM is
+# likely still stopped: QEMU is told to quit rather than left to the run's
+# bound, and $tmp/lifecycle.problem says so.
+lifecycle_results() {
+	# By the clock: on a loaded machine a count of short sleeps runs late.
+	lr_end=$(($(now_ms) + $1 * 1000))
+	until grep -q 'VMTEST lifecycle-loopback-host ' "$tmp/console.raw"; do
+		if [ "$(now_ms)" -ge "$lr_end" ]; then
+			"$qmp_tool" 10 "$qmp_sock" query-status >"$tmp/qmp.out" 2>&1
+			echo "no lifecycle result $1 s after the answer (query-status: $(tr '\n' ' ' <"$tmp/qmp.out")): QEMU told to quit" \
+				>"$tmp/lifecycle.problem"
+			"$qmp_tool" 10 "$qmp_sock" quit >/dev/null 2>&1
+			return
+		fi
+		sleep 0.1
+	done
+}
+
+# lifecycle_judge LOG: the pause's problems and both halves' KTAP against
+# tests/vm/lifecycle-expect-loopback, unless the test was skipped (a
+# failure with $CI set); adds the halves' results to names.
+lifecycle_judge() {
+	[ ! -s "$tmp/lifecycle.problem" ] || problem "lifecycle: $(cat "$tmp/lifecycle.problem")"
+	if grep -q 'VMTEST lifecycle-loopback-pause PASS SKIP' "$1"; then
+		# As skip (tests/vm/lib.sh): with CI set a skip fails.
+		[ -z "${CI:-}" ] || problem "lifecycle: skipped, and CI is set"
+		return
+	fi
+	names="$names lifecycle-loopback-guest lifecycle-loopback-host"
+	for half in guest host; do
+		conform_table=$repo/tests/vm/lifecycle-expect-loopback \
+			conform_tool=vsock-lifecycle \
+			conform_label=tests/vm/lifecycle-expect-loopback \
+			conform_judge "$1" "lifecycle-loopback-$half"
+	done
+}
+
+lc_driver=""
+case " ${selected:-$all_tests} " in
+*" lifecycle "*)
+	build_helper qmp "the lifecycle test is skipped"
+	qmp_tool=$helper
+	qmp_sock=$tmp/qmp.sock
+	console_in=$tmp/console.in
+	mkfifo "$console_in" || die "mkfifo $console_in failed"
+	lifecycle_pause &
+	lc_driver=$! ;;
+esac
+
 # ---- the tests ----
 # The guest powers itself off before the host's bound, so that the console
 # says what hung.
@@ -275,6 +370,7 @@ exit_arg=""
 [ -n "$qemu_exit" ] && exit_arg=" init_debug_exit=0xf4"
 boot "$log" "$host_timeout" \
 	"init_watchdog=$watchdog$exit_arg$guest_args -- sh /bin/vm-tests"
+[ -z "$lc_driver" ] || { kill "$lc_driver" 2>/dev/null; wait "$lc_driver"; }
 
 problems=""
 case " ${selected:-$all_tests} " in
@@ -282,7 +378,10 @@ case " ${selected:-$all_tests} " in
 esac
 names=""
 for t in ${selected:-$all_tests}; do
-	names="$names $t"
+	case $t in
+	lifecycle) names="$names lifecycle-loopback-pause" && lifecycle_judge "$log" ;;
+	*) names="$names $t" ;;
+	esac
 	[ "$t" = itest ] && for c in $itest_checks; do names="$names itest-$c"; done
 done
 verdict "$log" "$names"
