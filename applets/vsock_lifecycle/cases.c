@@ -620,6 +620,11 @@ static uint32_t judge_cid(struct round *r, struct end *e, char *why,
 		format(why, len, "the guest has no CID (not vsock)");
 		return CONFORM_SKIPPED;
 	}
+	if (r->seen_after == VSOCK_CID_ANY) {
+		format(why, len, "a hybrid host sees no CID (the guest's ioctl "
+		       "says %u)", (unsigned)r->cid_after);
+		return CONFORM_SKIPPED;
+	}
 	bool ok = r->cid_after == r->seen_after &&
 		  (r->event->new_cid ? r->cid_after != r->cid_before
 				     : r->cid_after == r->cid_before);

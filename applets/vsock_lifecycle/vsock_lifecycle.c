@@ -201,7 +201,9 @@ static void host_control(struct round *r, int lfd,
 		die_io(ctl, err, "control: hello from");
 	*cid = m.value;
 	*seen = from.transport == TRANSPORT_VSOCK ? from.cid : VSOCK_CID_ANY;
-	r->peer = from;
+	/* A hybrid host reaches the guest through the VMM's socket (its
+	 * CONNECT), not where a guest's connection came from. */
+	r->peer = is_unix(&o->listen) ? o->listen : from;
 }
 
 static void control(struct round *r, const struct lifecycle_options *o,
