@@ -671,6 +671,11 @@ static uint32_t judge_deadline(struct round *r, struct end *e, char *why,
 uint32_t judge_end(struct round *r, struct end *e, char *why, size_t len)
 {
 	const struct lifecycle_case *c = &lifecycle_cases[e->index];
+	if (e->setup_what) {
+		format(why, len, "%s: its setup before the event failed: %s: %s",
+		       side(r), e->setup_what, io_error_text(e->setup_err));
+		return CONFORM_FAILED;
+	}
 	if (!r->event->host_deadlines || !c->host->blocks)
 		return (r->role == ROLE_GUEST ? c->guest : c->host)->judge(
 			r, e, why, len);

@@ -60,6 +60,9 @@ struct end {
 	uint64_t bad_at;	/* ERR_PATTERN: the first bad byte's place */
 	unsigned char got;	/* the byte a blocked recv got */
 	struct deadline d;
+	/* Its setup failed before the event: the step and its error. */
+	const char *setup_what;
+	int setup_err;
 };
 
 /* What one end does: arm before the event, judge after it (a verdict:
@@ -88,7 +91,9 @@ uint32_t host_port(const struct round *r, unsigned i);
 uint32_t guest_port(const struct round *r, unsigned i);
 /* The verdict of this side's end of a case after the event. */
 uint32_t judge_end(struct round *r, struct end *e, char *why, size_t len);
-/* Failure to set up a case is the run's: one line, exit 3. */
-_Noreturn void setup_failed(const struct end *e, const char *what, int err);
+/* A case whose setup failed is that case's not ok, not the run's end: a
+ * path that loses one case's state (a hybrid daemon's) must not hide the
+ * verdicts of the others. One line on stderr; the end is not armed. */
+void setup_failed(struct end *e, const char *what, int err);
 
 #endif
