@@ -39,11 +39,15 @@
 #   make check-hybrid     tests/vm/hybrid.sh: the host applets here over the
 #                         Unix sockets of vhost-device-vsock (Debian sid's,
 #                         fetched into VM_CACHE), a TCG guest on
-#                         vhost-user-vsock-pci running the guest applets
+#                         vhost-user-vsock-pci running the guest applets;
+#                         QMP migrate refused; in a second boot
+#                         vsock-lifecycle across QMP stop and cont
+#                         (tests/vm/lifecycle-expect-hybrid)
 #   make check-lifecycle  vsock-lifecycle (doc/LIFECYCLE.md):
 #                         tests/lifecycle.sh over TCP loopback (a SIGSTOP
-#                         as the pause, a restore that resets nothing seen
-#                         to fail), then check-vhost-SUITE for each kernel
+#                         as the pause, shorter and longer than --timeout,
+#                         a restore that resets nothing seen to fail), then
+#                         check-vhost-SUITE for each kernel
 #                         of LIFECYCLE_SUITES (default trixie;
 #                         LIFECYCLE_SUITES=bookworm for 6.1): the nested
 #                         tests, then pause, restore (same CID, new CID)

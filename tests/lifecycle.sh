@@ -6,6 +6,13 @@
 #            than its deadlines, then continued: every case ok (the CID's
 #            a skip: TCP has none), as tests/ktap --expect reads both KTAP
 #            streams, and the guest was seen stopped;
+#   pause-long  the guest stopped LONG_S seconds, longer than the host's
+#            --timeout (LONG_T): the host's ends with a call in progress
+#            (host-recv, host-send, the streams) end with ETIMEDOUT on
+#            their step's deadline, counted from the call's start, and
+#            close; the guest's ends of those see EOF or a reset after
+#            it runs again, within --wake; every other case as after a
+#            pause: ok, as the KTAP of both sides says;
 #   restore  nothing happens, but both sides are told it was a restore:
 #            what a harness that pauses and calls it a restore does, and
 #            what a device that never resets looks like. Every case with
@@ -26,6 +33,8 @@ PAUSE_S=3
 T=10		# --timeout: longer than the pause
 WAKE=2		# --wake: how long a reset may take here (none comes)
 LAG_S=1		# the guest hears of the event's end this much after the host
+LONG_S=5	# pause-long: the stop, longer than
+LONG_T=3	# its --timeout
 
 # The cases, from the binary's own table.
 CASES=$(vsb vsock-lifecycle --list | awk '$1 == "case" { print $2 }')
@@ -85,7 +94,7 @@ run_event() {
 		case $(cut -d ' ' -f 3 "/proc/$guest/stat" 2>/dev/null) in
 		T) stopped=1 ;;
 		esac
-		sleep "$PAUSE_S"
+		sleep "$3"
 		kill -CONT "$guest"
 	fi
 	# The guest hears later, as a guest behind a slow console does; its
@@ -124,7 +133,7 @@ woke_after() {
 		sort -n | head -n 1 | grep . || echo none
 }
 
-run_event pause stop
+run_event pause stop "$PAUSE_S"
 expect "$TEST_TMP/pause.expect" ok skip
 judge pause 0 "$TEST_TMP/pause.expect"
 # A blocked recv wakes when the host's byte comes, after the guest's own
@@ -135,6 +144,19 @@ check "pause: the guest's delays count from the host's end of the event" \
 	'[ "$least" != none ] && [ "${least%.*}${least#*.}" -ge $((LAG_S * 50)) ]' \
 	"least wake-up: $least s after (want >= $LAG_S / 2)" \
 	"$(grep 'heard of the event' "$TEST_TMP/guest.err")"
+
+# The host's deadlines fire while the guest is stopped: every end as the
+# table says (ok), and the host says how long each timed-out call took.
+T=$LONG_T
+run_event pause-long stop "$LONG_S"
+expect "$TEST_TMP/pause-long.expect" ok skip
+judge pause-long 0 "$TEST_TMP/pause-long.expect"
+# shellcheck disable=SC2034 # timed: read in check's CONDITION
+timed=$(grep -c "^# pause-long:.*: host .*: ETIMEDOUT [0-9.]* s after the call began" \
+	"$TEST_TMP/host.out")
+check "pause-long: the host's 8 calls in progress timed out and closed" \
+	'[ "$timed" = 8 ]' "$(grep '^# pause-long:.*host' "$TEST_TMP/host.out")"
+T=10
 
 run_event restore none
 expect "$TEST_TMP/restore.expect" not-ok skip

@@ -19,6 +19,8 @@ struct event {
 	const char *name;
 	bool resets;		/* a restore or migration: the device resets */
 	bool new_cid;		/* the VM comes back with another CID */
+	bool host_deadlines;	/* longer than --timeout: the host's step
+				 * deadlines fire during it */
 };
 
 /* One side's state in one event (a round): what the cases need of it. */
@@ -51,11 +53,16 @@ struct end {
 	_Atomic bool done, stop;
 	int err;		/* its call's result: 0, ERR_EOF, an errno */
 	uint64_t woke_ns;	/* when that call returned */
+	uint64_t call_ns;	/* when its last call began */
+	uint64_t step_s;	/* each call's own deadline, else 0: d */
 	_Atomic uint64_t moved;	/* bytes sent or received and checked */
 	uint64_t moved_at_event;
 	uint64_t bad_at;	/* ERR_PATTERN: the first bad byte's place */
 	unsigned char got;	/* the byte a blocked recv got */
 	struct deadline d;
+	/* Its setup failed before the event: the step and its error. */
+	const char *setup_what;
+	int setup_err;
 };
 
 /* What one end does: arm before the event, judge after it (a verdict:
@@ -63,6 +70,8 @@ struct end {
  * measured, for the KTAP diagnostics). */
 struct behaviour {
 	const char *name;
+	const char *what;	/* for the diagnostics */
+	bool blocks;		/* a call in progress across the event */
 	void (*arm)(struct round *r, struct end *e);
 	uint32_t (*judge)(struct round *r, struct end *e, char *why,
 			  size_t len);
@@ -80,7 +89,11 @@ extern const size_t lifecycle_case_count;
 /* Ports of case i in round r: where the host and the guest listen. */
 uint32_t host_port(const struct round *r, unsigned i);
 uint32_t guest_port(const struct round *r, unsigned i);
-/* Failure to set up a case is the run's: one line, exit 3. */
-_Noreturn void setup_failed(const struct end *e, const char *what, int err);
+/* The verdict of this side's end of a case after the event. */
+uint32_t judge_end(struct round *r, struct end *e, char *why, size_t len);
+/* A case whose setup failed is that case's not ok, not the run's end: a
+ * path that loses one case's state (a hybrid daemon's) must not hide the
+ * verdicts of the others. One line on stderr; the end is not armed. */
+void setup_failed(struct end *e, const char *what, int err);
 
 #endif
