@@ -114,9 +114,9 @@ latency="--latency-count 500 --echo-timeout 1000"
 DAEMON_VERSION=0.3.0-2
 DAEMON_SHA256=4fb6ea5af81beaa5d86eb6f8260e72b924d5fc7074fb97f9d23a44b60d11a40a
 
-daemon_pid="" qemu_pid="" tail_pid="" qmp_pid="" lc_pid=""
+daemon_pid="" qemu_pid="" tail_pid="" lc_pid=""
 cleanup() {
-	for pid in $qemu_pid $daemon_pid $tail_pid $qmp_pid $lc_pid; do
+	for pid in $qemu_pid $daemon_pid $tail_pid $lc_pid; do
 		kill "$pid" 2>/dev/null
 	done
 	rm -rf "$tmp"
@@ -146,10 +146,12 @@ one_line_error() { # file applet words
 
 # ---- tools, the kernel, the daemon ----
 need "$qemu:$qemu_package" cpio:cpio timeout:coreutils gzip:gzip \
-	sha256sum:coreutils socat:socat
+	sha256sum:coreutils
 find_busybox amd64
 is_static "$vsockbox" || die "$vsockbox is not static (build with the default STATIC=-static)"
 build_qemu_exit
+build_helper qmp "the QMP steps fail"
+qmp_tool=$helper
 fetch_kernel "$suite" amd64
 
 # fetch_daemon: Debian sid's vhost-device-vsock (only sid has it; the
@@ -501,32 +503,19 @@ if ! guest_gone guest-refused; then
 fi
 
 # ---- vsock-lifecycle across QMP's stop and cont, and migrate ----
-# QMP through socat, one connection held open: qmp COMMAND [ARGUMENTS]
-# sends it (ARGUMENTS a JSON object) and waits (bounded) for its reply,
-# in qmp_reply; false on an error or none.
-qmp_id=0
+# qmp COMMAND [ARGUMENTS]: one command to this boot's QEMU through
+# tests/vm/qmp.c (ARGUMENTS a JSON object), its reply in qmp_reply; false
+# on an error or none within 10 s.
 qmp() {
-	qmp_id=$((qmp_id + 1))
-	printf '{"execute": "%s"%s, "id": "c%d"}\n' "$1" "${2:+, \"arguments\": $2}" \
-		"$qmp_id" >&5 || return 1
-	q_tries=200
-	until grep -q "\"id\": \"c$qmp_id\"" "$qmp_sock.log"; do
-		q_tries=$((q_tries - 1))
-		[ "$q_tries" -gt 0 ] || { qmp_reply="no reply in 10 s"; return 1; }
-		sleep 0.05
-	done
-	qmp_reply=$(grep "\"id\": \"c$qmp_id\"" "$qmp_sock.log")
-	case $qmp_reply in *'"return"'*) return 0 ;; esac
-	return 1
+	qmp_reply=$("$qmp_tool" 10 "$qmp_sock" "$1${2:+=$2}" 2>&1)
 }
-# qmp_open: to this boot's QEMU.
+# qmp_open: this boot's QEMU answers on its monitor.
 qmp_open() {
-	[ -z "$qmp_pid" ] || kill "$qmp_pid" 2>/dev/null
-	mkfifo "$qmp_sock.in"
-	socat - "UNIX-CONNECT:$qmp_sock" <"$qmp_sock.in" >"$qmp_sock.log" 2>&1 &
-	qmp_pid=$!
-	exec 5>"$qmp_sock.in"
-	qmp qmp_capabilities
+	if [ -z "$qmp_tool" ]; then
+		qmp_reply="no QMP client (tests/vm/qmp.c did not build)"
+		return 1
+	fi
+	qmp query-status
 }
 
 # The applet's --timeout, the two pauses (shorter and longer than it),

@@ -2,9 +2,10 @@
 /*
  * qmp SECONDS SOCKET COMMAND...: one QMP session with the QEMU whose
  * monitor listens on the Unix socket SOCKET (-qmp unix:SOCKET,server=on,
- * wait=off): its greeting, qmp_capabilities, then each COMMAND (a name
- * without arguments: stop, cont, query-status) in turn, each reply printed
- * on stdout as one line. Events between are skipped. Everything within
+ * wait=off): its greeting, qmp_capabilities, then each COMMAND in turn
+ * (a name: stop, cont, query-status; or NAME=ARGUMENTS, a JSON object:
+ * migrate={"uri": "exec:cat >/dev/null"}), each reply printed on stdout as
+ * one line. Events between are skipped. Everything within
  * SECONDS. The test runners have no socat: this is their QMP client.
  * Exit: 0 every command returned, 1 one gave an error (the rest not sent),
  * 2 usage, 3 no connection, no reply in time, or the monitor went away.
@@ -110,8 +111,13 @@ static int command(struct session *s, const char *name, int show)
 {
 	char line[sizeof s->buf];
 
-	if (snprintf(line, sizeof line, "{\"execute\": \"%s\"}\n", name) >=
-	    (int)sizeof line) {
+	const char *args = strchr(name, '=');
+	int len = args ? (int)(args - name) : (int)strlen(name);
+	int n = args ? snprintf(line, sizeof line, "{\"execute\": \"%.*s\", "
+				"\"arguments\": %s}\n", len, name, args + 1)
+		     : snprintf(line, sizeof line, "{\"execute\": \"%s\"}\n",
+				name);
+	if (n < 0 || n >= (int)sizeof line) {
 		fprintf(stderr, "qmp: command too long\n");
 		exit(2);
 	}
