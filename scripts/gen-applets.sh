@@ -78,7 +78,9 @@ for sym in $(printf '%s\n' "$entries" | cut -f1); do
 done
 [ "$status" -eq 0 ] || exit 1
 
-tmp_h=$outdir/applets.h.tmp tmp_mk=$outdir/applets.mk.tmp
+# Temporary names of this process's own: two makes in one tree (a suite
+# and a VM run side by side) must not take each other's half-written file.
+tmp_h=$outdir/applets.h.tmp.$$ tmp_mk=$outdir/applets.mk.tmp.$$
 {
 	echo "/* Generated from Config.in and .config by scripts/gen-applets.sh. */"
 	echo "/* APPLET(c_name, \"applet-name\", \"one-line summary\") */"
@@ -107,6 +109,6 @@ printf '%s\n' "$entries" | while IFS="$(printf '\t')" read -r sym prompt; do
 done
 # Replace only on change so make does not rebuild everything every time.
 for f in applets.h applets.mk; do
-	if cmp -s "$outdir/$f.tmp" "$outdir/$f"; then rm -f "$outdir/$f.tmp"
-	else mv "$outdir/$f.tmp" "$outdir/$f"; fi
+	if cmp -s "$outdir/$f.tmp.$$" "$outdir/$f"; then rm -f "$outdir/$f.tmp.$$"
+	else mv "$outdir/$f.tmp.$$" "$outdir/$f"; fi
 done
