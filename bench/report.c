@@ -1142,7 +1142,8 @@ static void copy_file(FILE *o, const char *path)
 
 static void results_md(FILE *o, struct run *r, const char *table, const char *notes)
 {
-	fprintf(o, "# vsockbox benchmark results\n\n");
+	/* The tree's licence line, as every file has (make check-spdx). */
+	fprintf(o, "<!-- SPDX-License-Identifier: MIT -->\n# vsockbox benchmark results\n\n");
 	fprintf(o, "Taken %s by `bench/run.sh%s` (%s failures).\n\n", meta(r, "taken"),
 		param_on(r, "quick") ? " --quick" : "", meta(r, "failures"));
 	fprintf(o, "- source: %s, binary %s bytes (%s)\n", meta(r, "source"),

@@ -241,6 +241,8 @@ cost() {
 }
 locked=0
 [ -z "$lock" ] || locked=1
+# The licence line first: the samples are kept in the tree (check-spdx).
+echo '# SPDX-License-Identifier: MIT' >>"$S"
 printf 'param %s\n' "quick $quick" "runs $runs" "size $size" "count $count" \
 	"packet $packet" "lat_modes $lat_modes" "lat_probe $lat_probe" "lat_max $lat_max" \
 	"sp_secs $sp_secs" "multi_count $multi_count" "ncpu $(nproc)" "hz $(getconf CLK_TCK)" \
