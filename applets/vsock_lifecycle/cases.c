@@ -278,9 +278,19 @@ static int end_without_thread(struct end *e, bool check, struct deadline d,
 	}
 }
 
-static uint32_t judge_reset(struct round *r, struct end *e, const char *what,
-			    bool check, char *why, size_t len)
+/* This side's behaviour in case i. */
+const struct behaviour *mine(const struct round *r, unsigned i)
 {
+	return r->role == ROLE_GUEST ? lifecycle_cases[i].guest
+				     : lifecycle_cases[i].host;
+}
+
+/* An end after a reset, or after the host gave its connection up: named
+ * in the diagnostics by its behaviour's what. */
+static uint32_t judge_reset(struct round *r, struct end *e, bool check,
+			    char *why, size_t len)
+{
+	const char *what = mine(r, e->index)->what;
 	struct deadline d = {r->done_ns + r->wake_s * 1000000000u};
 	char when[64];
 	bool threaded = e->threaded;
@@ -334,7 +344,7 @@ static uint32_t judge_idle(struct round *r, struct end *e, char *why,
 			   size_t len)
 {
 	if (r->event->resets)
-		return judge_reset(r, e, "idle", false, why, len);
+		return judge_reset(r, e, false, why, len);
 	unsigned char mine = seeded_byte(e->tx_seed, 0), theirs;
 	struct deadline d = step_deadline(r->timeout_s);
 	int err = write_full(&e->c, &mine, 1, d);
@@ -357,8 +367,7 @@ static uint32_t judge_recv(struct round *r, struct end *e, char *why,
 {
 	char when[64];
 	if (r->event->resets)
-		return judge_reset(r, e, "recv blocked across the event",
-				   false, why, len);
+		return judge_reset(r, e, false, why, len);
 	if (!thread_end(e, step_deadline(r->timeout_s))) {
 		format(why, len, "%s recv: still blocked %s, the byte sent "
 		       "after it never came", side(r),
@@ -380,8 +389,7 @@ static uint32_t judge_wake(struct round *r, struct end *e, char *why,
 			   size_t len)
 {
 	if (r->event->resets)
-		return judge_reset(r, e, "peer of a blocked recv", false, why,
-				   len);
+		return judge_reset(r, e, false, why, len);
 	unsigned char b = seeded_byte(e->tx_seed, 0);
 	int err = write_full(&e->c, &b, 1, step_deadline(r->timeout_s));
 	format(why, len, "%s sent the blocked reader's byte: %s", side(r),
@@ -402,8 +410,7 @@ static uint32_t judge_send(struct round *r, struct end *e, char *why,
 {
 	char when[64];
 	if (r->event->resets)
-		return judge_reset(r, e, "send blocked across the event",
-				   false, why, len);
+		return judge_reset(r, e, false, why, len);
 	if (!thread_end(e, step_deadline(r->timeout_s))) {
 		format(why, len, "%s send: still blocked %s after %llu of %u "
 		       "bytes", side(r), since_event(r, now_ns(), when,
@@ -424,7 +431,7 @@ static uint32_t judge_drain(struct round *r, struct end *e, char *why,
 			    size_t len)
 {
 	if (r->event->resets)
-		return judge_reset(r, e, "reader that stopped", true, why, len);
+		return judge_reset(r, e, true, why, len);
 	struct deadline d = step_deadline(r->timeout_s);
 	int err = 0;
 	while (!err && e->moved < SEND_TOTAL) {
@@ -452,8 +459,7 @@ static uint32_t judge_shut_wr(struct round *r, struct end *e, char *why,
 			      size_t len)
 {
 	if (r->event->resets)
-		return judge_reset(r, e, "half-closed (SHUT_WR)", false, why,
-				   len);
+		return judge_reset(r, e, false, why, len);
 	struct deadline d = step_deadline(r->timeout_s);
 	int err = read_full(&e->c, e->buf, AFTER_BYTES, d);
 	if (!err && seeded_check(e->rx_seed, 0, e->buf, AFTER_BYTES) <
@@ -478,8 +484,7 @@ static uint32_t judge_eof_seen(struct round *r, struct end *e, char *why,
 			       size_t len)
 {
 	if (r->event->resets)
-		return judge_reset(r, e, "half-closed (EOF received)", false,
-				   why, len);
+		return judge_reset(r, e, false, why, len);
 	seeded_fill(e->tx_seed, 0, e->buf, AFTER_BYTES);
 	int err = write_full(&e->c, e->buf, AFTER_BYTES,
 			     step_deadline(r->timeout_s));
@@ -507,8 +512,7 @@ static uint32_t judge_stream_tx(struct round *r, struct end *e, char *why,
 				size_t len)
 {
 	if (r->event->resets)
-		return judge_reset(r, e, "verified stream's sender", false,
-				   why, len);
+		return judge_reset(r, e, false, why, len);
 	uint64_t until = r->done_ns + r->after_s * 1000000000u;
 	while (now_ns() < until && !atomic_load(&e->done))
 		sleep_ms(WAIT_STEP_MS);
@@ -525,8 +529,7 @@ static uint32_t judge_stream_rx(struct round *r, struct end *e, char *why,
 				size_t len)
 {
 	if (r->event->resets) {
-		uint32_t v = judge_reset(r, e, "verified stream's receiver",
-					 true, why, len);
+		uint32_t v = judge_reset(r, e, true, why, len);
 		size_t n = strlen(why);
 		format(why + n, len - n, "; %llu bytes correct before it",
 		       (unsigned long long)e->moved);
@@ -644,7 +647,7 @@ static uint32_t judge_cid(struct round *r, struct end *e, char *why,
 static uint32_t judge_deadline(struct round *r, struct end *e, char *why,
 			       size_t len)
 {
-	const char *what = lifecycle_cases[e->index].host->what;
+	const char *what = mine(r, e->index)->what;
 	unsigned long long t = (unsigned long long)r->timeout_s;
 	char num[32], when[64];
 	if (!thread_end(e, step_deadline(r->timeout_s))) {
@@ -670,18 +673,16 @@ static uint32_t judge_deadline(struct round *r, struct end *e, char *why,
  * restore). Every other end as its behaviour says. */
 uint32_t judge_end(struct round *r, struct end *e, char *why, size_t len)
 {
-	const struct lifecycle_case *c = &lifecycle_cases[e->index];
 	if (e->setup_what) {
 		format(why, len, "%s: its setup before the event failed: %s: %s",
 		       side(r), e->setup_what, io_error_text(e->setup_err));
 		return CONFORM_FAILED;
 	}
-	if (!r->event->host_deadlines || !c->host->blocks)
-		return (r->role == ROLE_GUEST ? c->guest : c->host)->judge(
-			r, e, why, len);
+	if (!r->event->host_deadlines || !lifecycle_cases[e->index].host->blocks)
+		return mine(r, e->index)->judge(r, e, why, len);
 	if (r->role == ROLE_HOST)
 		return judge_deadline(r, e, why, len);
-	return judge_reset(r, e, c->guest->what, true, why, len);
+	return judge_reset(r, e, true, why, len);
 }
 
 /* ---- the table ---- */

@@ -89,6 +89,8 @@ extern const size_t lifecycle_case_count;
 /* Ports of case i in round r: where the host and the guest listen. */
 uint32_t host_port(const struct round *r, unsigned i);
 uint32_t guest_port(const struct round *r, unsigned i);
+/* This side's behaviour in case i. */
+const struct behaviour *mine(const struct round *r, unsigned i);
 /* The verdict of this side's end of a case after the event. */
 uint32_t judge_end(struct round *r, struct end *e, char *why, size_t len);
 /* A case whose setup failed is that case's not ok, not the run's end: a

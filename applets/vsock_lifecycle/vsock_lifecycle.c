@@ -43,8 +43,8 @@ static const struct event events[] = {
 };
 enum { EVENT_COUNT = sizeof(events) / sizeof(events[0]) };
 static const struct opt_name event_names[] = {
-	{"pause", 1}, {"pause-long", 32}, {"restore", 2}, {"restore-cid", 4}, {"migrate", 8},
-	{"migrate-cid", 16}, {NULL, 0}};
+	{"pause", 1}, {"pause-long", 2}, {"restore", 4}, {"restore-cid", 8},
+	{"migrate", 16}, {"migrate-cid", 32}, {NULL, 0}};
 static const struct opt_name role_names[] = {
 	{"guest", 1u << ROLE_GUEST}, {"host", 1u << ROLE_HOST}, {NULL, 0}};
 
@@ -120,12 +120,6 @@ void setup_failed(struct end *e, const char *what, int err)
 	e->setup_err = err;
 	warn("case %s: %s: %s (the case is not ok)",
 	     lifecycle_cases[e->index].name, what, io_error_text(err));
-}
-
-static const struct behaviour *mine(const struct round *r, unsigned i)
-{
-	return r->role == ROLE_GUEST ? lifecycle_cases[i].guest
-				     : lifecycle_cases[i].host;
 }
 
 static bool i_connect(const struct round *r, unsigned i)
