@@ -25,6 +25,23 @@ seconds() { # hundredths -> "S.HH"
 	printf '%d.%02d' $(($1 / 100)) $(($1 % 100))
 }
 
+# wait_line FILE PATTERN SECONDS [PID]: until FILE has a line matching
+# PATTERN (grep -E), looked at ten times a second; false after SECONDS,
+# or once PID has ended without it. Its counter is its own (wl_): a
+# caller's loop may call it.
+wait_line() {
+	wl_tries=$(($3 * 10))
+	until grep -qE "$2" "$1" 2>/dev/null; do
+		if [ -n "${4:-}" ] && ! kill -0 "$4" 2>/dev/null; then
+			grep -qE "$2" "$1" 2>/dev/null
+			return
+		fi
+		wl_tries=$((wl_tries - 1))
+		[ "$wl_tries" -gt 0 ] || return 1
+		sleep 0.1
+	done
+}
+
 result() { # name PASS|FAIL detail
 	case $2 in
 	PASS) passed=$((passed + 1)) ;;

@@ -366,27 +366,15 @@ lc_start() {
 	lc_pid=$!
 }
 
-# lc_wait_line FILE PATTERN PID: until FILE has a line matching PATTERN
-# (grep), PID ends, or $lc_wait seconds pass.
-lc_wait_line() {
-	tries=$((lc_wait * 10))
-	until grep -q "$2" "$1" 2>/dev/null; do
-		kill -0 "$3" 2>/dev/null || return 1
-		tries=$((tries - 1))
-		[ "$tries" -gt 0 ] || return 1
-		sleep 0.1
-	done
-}
-
 # lc_event: the runner's pause, once both halves are armed; sets lc_why
 # (empty when the pause was made and the guest's clock did not see it),
 # lc_detail.
 lc_event() {
 	lc_detail="" lc_why=""
-	if ! lc_wait_line "$work/lc-host.err" ': listening on ' "$lc_host" ||
+	if ! wait_line "$work/lc-host.err" ': listening on ' "$lc_wait" "$lc_host" ||
 		! { lc_start lc-guest guest --peer=vsock:1 && lc_guest=$lc_pid; } ||
-		! lc_wait_line "$work/lc-guest.err" 'armed for pause:' "$lc_guest" ||
-		! lc_wait_line "$work/lc-host.err" 'armed for pause:' "$lc_host"; then
+		! wait_line "$work/lc-guest.err" 'armed for pause:' "$lc_wait" "$lc_guest" ||
+		! wait_line "$work/lc-host.err" 'armed for pause:' "$lc_wait" "$lc_host"; then
 		lc_why="the halves were not armed within ${lc_wait}s"
 		return
 	fi

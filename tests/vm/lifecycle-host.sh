@@ -29,18 +29,6 @@ lc_wake=${vh_lc_wake:-30}
 lc_pause=${vh_lc_pause:-5}
 qmp_id=0
 
-# wait_for PATTERN FILE SECONDS: a bounded wait (ten times a second: the
-# event's end is told as soon as L2 runs again) until FILE has a line
-# matching PATTERN (grep -E).
-wait_for() {
-	tries=$(($3 * 10))
-	until grep -qE "$1" "$2" 2>/dev/null; do
-		tries=$((tries - 1))
-		[ "$tries" -gt 0 ] || return 1
-		sleep 0.1
-	done
-}
-
 # qmp N COMMAND [ARGUMENTS]: one QMP command to L2's instance N (ARGUMENTS
 # a JSON object); its reply in qmp_reply. Fails on an error or no reply in
 # 60 s.
@@ -49,7 +37,7 @@ qmp() {
 	printf '{"execute": "%s"%s, "id": "c%d"}\n' "$2" \
 		"${3:+, \"arguments\": $3}" "$qmp_id" >"$work/qmp-$1.in"
 	qmp_reply=""
-	wait_for "\"id\": \"c$qmp_id\"" "$work/qmp-$1.log" 60 &&
+	wait_line "$work/qmp-$1.log" "\"id\": \"c$qmp_id\"" 60 &&
 		qmp_reply=$(grep -F "\"id\": \"c$qmp_id\"" "$work/qmp-$1.log")
 	case $qmp_reply in *'"return"'*) return 0 ;; esac
 	return 1
@@ -140,7 +128,7 @@ ev_migrate() { # cid
 # One event: both sides armed, the event, then both told it is over.
 lc_event() { # event
 	t0=$(now)
-	if ! wait_for "armed for $1:" "$work/lc-host.err" "$bound"; then
+	if ! wait_line "$work/lc-host.err" "armed for $1:" "$bound"; then
 		result "lifecycle-$1" FAIL "vsock-lifecycle here never armed for $1"
 		show host "$work/lc-host.err"
 		return 1
@@ -183,7 +171,7 @@ run_lifecycle() {
 		2>"$work/lc-host.err" &
 	lc_pid=$!
 	exec 7>"$work/lc-host.in"
-	wait_for ': listening on ' "$work/lc-host.err" 30
+	wait_line "$work/lc-host.err" ': listening on ' 30
 	qmp "$l2_n" qmp_capabilities
 	l2_run lifecycle-start
 	aborted=""

@@ -105,18 +105,8 @@ start_l2() {
 }
 
 # wait_l2 PATTERN SECONDS: until L2's console has a line matching PATTERN
-# (grep -E), L2's QEMU is gone, or SECONDS pass (a bounded wait on that
-# condition, looked at twice a second).
-wait_l2() {
-	tries=$(($2 * 2))
-	while [ "$tries" -gt 0 ]; do
-		grep -qE "$1" "$l2log" && return 0
-		kill -0 "$l2_pid" 2>/dev/null || break
-		tries=$((tries - 1))
-		sleep 0.5
-	done
-	grep -qE "$1" "$l2log"
-}
+# (grep -E), L2's QEMU is gone, or SECONDS pass.
+wait_l2() { wait_line "$l2log" "$1" "$2" "$l2_pid"; }
 
 # l2_run NAME: have L2 run NAME; sets l2_rc (its status, "none" if it did
 # not answer within $bound seconds) and writes its stdout and stderr to
